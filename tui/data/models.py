@@ -1,0 +1,144 @@
+"""Frozen dataclasses for one dashboard snapshot: what the three tabs and `status --json` show."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import Any
+
+
+@dataclass(frozen=True)
+class ScheduleRow:
+    """One recurring job from the central schedule, with its live state."""
+
+    name: str
+    task: str
+    description: str
+    cron: str | None
+    interval_s: int | None
+    schedule_text: str
+    timezone: str
+    priority: str  # "high" | "normal" | "low"
+    queue: str
+    next_run: datetime | None
+    pending: int
+    last_run: datetime | None
+    last_status: str | None
+    paused: bool
+    expires_after_s: int | None = None
+    run_now_allowed: bool = True
+    run_now_reason: str | None = None
+    active_job_id: str | None = None
+    skipped: int = 0
+
+
+@dataclass(frozen=True)
+class HistoryRow:
+    """One recent execution of any job type."""
+
+    id: str
+    task: str
+    queue: str
+    state: str  # one of worker.records.HISTORY_STATES
+    created_at: datetime | None
+    ended_at: datetime | None
+    retries: int
+    started_at: datetime | None = None
+    schedule: str | None = None
+    worker: str | None = None
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class QueueTotals:
+    """Job counts summed over every queue."""
+
+    active: int = 0
+    pending: int = 0
+    completed: int = 0
+    failed: int = 0
+    retry: int = 0
+
+
+@dataclass(frozen=True)
+class QueueRow:
+    """Counts for one queue, plus the age of its oldest pending job."""
+
+    name: str
+    pending: int
+    active: int
+    completed: int
+    failed: int
+    retry: int
+    scheduled: int
+    oldest_pending_age_s: float | None = None
+    deferred: int = 0
+    canceled: int = 0
+
+
+@dataclass(frozen=True)
+class WorkerRow:
+    """One worker, live or recently seen, from RQ's hash and rqtop's own last-seen record."""
+
+    name: str
+    hostname: str | None
+    pid: int | None
+    mode: str  # "all" | "worker" | "scheduler" | "rq"
+    version: str | None
+    status: str  # "online" | "offline" | "suspended"
+    uptime_s: float | None
+    processed: int | None
+    failed: int | None
+    current_job: str | None
+    current_elapsed_s: float | None
+    last_seen: datetime | None
+    current_job_id: str | None = None
+    queues: tuple[str, ...] = ()
+    birth: datetime | None = None
+    unreadable: bool = False
+
+
+@dataclass(frozen=True)
+class MetricRow:
+    """One job type's terminal runs over the last 24 h."""
+
+    task: str
+    runs: int
+    failures: int
+    success_rate: float | None  # 0..100
+    p50_s: float | None
+    p95_s: float | None
+    max_s: float | None
+    last_run: datetime | None
+    hourly_runs: tuple[int, ...] = ()
+    hourly_failures: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """Everything one refresh read, taken at one instant."""
+
+    taken_at: datetime
+    schedules: tuple[ScheduleRow, ...] = ()
+    history: tuple[HistoryRow, ...] = ()
+    totals: QueueTotals = field(default_factory=QueueTotals)
+    queues: tuple[QueueRow, ...] = ()
+    workers: tuple[WorkerRow, ...] = ()
+    metrics: tuple[MetricRow, ...] = ()
+    suspended: bool = False
+    round_trips: int = 0
+
+    def to_json(self) -> dict[str, Any]:
+        """The `status --json` document: ISO-8601 UTC timestamps, durations in seconds, None as null."""
+        return _jsonable(asdict(self))
+
+
+def _jsonable(value: Any) -> Any:
+    """Turn datetimes into ISO strings and tuples into lists, recursively."""
+    if isinstance(value, datetime):
+        return value.isoformat().replace("+00:00", "Z")
+    if isinstance(value, dict):
+        return {key: _jsonable(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(item) for item in value]
+    return value

@@ -1,0 +1,105 @@
+"""Frozen results and plans of operator actions; a plan is what the operator confirms, exactly."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class RunNowResult:
+    """Outcome of Run now: queued, already_queued, not_allowed or unknown (no such schedule)."""
+
+    schedule: str
+    status: str
+    job_id: str | None
+    message: str
+
+
+@dataclass(frozen=True)
+class PauseResult:
+    """Outcome of Pause/Resume."""
+
+    schedule: str
+    paused: bool
+    changed: bool
+    message: str
+
+
+@dataclass(frozen=True)
+class ActiveJobRef:
+    """One running execution, as seen when the Fail Active plan was made."""
+
+    job_id: str
+    execution_id: str
+    queue: str
+    worker: str | None
+    worker_alive: bool
+
+
+@dataclass(frozen=True)
+class FailActivePlan:
+    """The running executions Fail Active Jobs will fail."""
+
+    targets: tuple[ActiveJobRef, ...]
+
+    @property
+    def count(self) -> int:
+        """How many executions the operator is asked to fail."""
+        return len(self.targets)
+
+
+@dataclass(frozen=True)
+class QueueCut:
+    """One queue's pending jobs at plan time: how many, and the id at the tail (the boundary)."""
+
+    queue: str
+    count: int
+    last_id: str | None
+
+
+@dataclass(frozen=True)
+class CancelPendingPlan:
+    """The pending jobs Cancel All Pending will cancel: everything up to each queue's boundary id."""
+
+    cuts: tuple[QueueCut, ...]
+
+    @property
+    def count(self) -> int:
+        """How many pending jobs the operator is asked to cancel."""
+        return sum(cut.count for cut in self.cuts)
+
+
+@dataclass(frozen=True)
+class JanitorStep:
+    """One janitor step with the ids it will touch (job ids, worker names or token keys)."""
+
+    name: str
+    description: str
+    ids: tuple[str, ...] = ()
+
+    @property
+    def count(self) -> int:
+        """How many items this step touches."""
+        return len(self.ids)
+
+
+@dataclass(frozen=True)
+class JanitorPlan:
+    """What the janitor will do, step by step."""
+
+    steps: tuple[JanitorStep, ...]
+
+    @property
+    def count(self) -> int:
+        """Items touched over all steps."""
+        return sum(step.count for step in self.steps)
+
+
+@dataclass(frozen=True)
+class ActionResult:
+    """Outcome of a confirmed destructive action, with counts per step."""
+
+    action: str
+    ok: bool
+    message: str
+    counts: dict[str, int] = field(default_factory=dict)

@@ -1,0 +1,42 @@
+"""Dashboard settings in one frozen dataclass: CLI flags over environment over defaults."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+DEFAULT_MASK_PATTERNS = ("password", "secret", "token", "key", "authorization", "cookie", "credential")
+
+
+def _env_flag(name: str) -> bool:
+    """True when an environment variable is set to 1/true/yes/on."""
+    return os.environ.get(name, "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What the dashboard needs to know besides its reader and actions."""
+
+    url: str = ""
+    refresh_s: float = 2.0
+    read_only: bool = False
+    pending_threshold: int = 10
+    offline_after_s: float = 60.0
+    history_limit: int = 50
+    page_size: int = 50
+    mask_patterns: tuple[str, ...] = DEFAULT_MASK_PATTERNS
+    clock: Callable[[], float] = field(default=time.time, compare=False)
+
+    @classmethod
+    def from_env(cls, **overrides: object) -> Settings:
+        """Defaults, then RQTOP_* environment variables, then explicit overrides (CLI flags)."""
+        values: dict[str, object] = {}
+        if _env_flag("RQTOP_READ_ONLY"):
+            values["read_only"] = True
+        patterns = os.environ.get("RQTOP_MASK_PATTERNS")
+        if patterns:
+            values["mask_patterns"] = tuple(p.strip().lower() for p in patterns.split(",") if p.strip())
+        values.update({key: value for key, value in overrides.items() if value is not None})
+        return cls(**values)  # type: ignore[arg-type]

@@ -1,0 +1,134 @@
+"""Every Redis key rqtop owns, in one place, so the worker (writer) and the dashboard (reader) agree.
+
+Layout (all under the ``rqtop:`` prefix; RQ's own keys keep RQ's ``rq:`` prefix):
+
+| key | type | holds |
+|---|---|---|
+| ``rqtop:schedules`` | hash | schedule name -> JSON definition (see ``worker.schedules.ScheduleEntry.to_json``) |
+| ``rqtop:paused`` | set | names of paused schedules |
+| ``rqtop:sched:<name>`` | hash | run state: last_run, last_job_id, last_status, last_ended, skipped, last_skipped |
+| ``rqtop:active:<name>`` | string | id of the schedule's one pending-or-running job (the Run-now/tick dedupe token) |
+| ``rqtop:history`` | zset | job id -> created epoch; trimmed to ``HISTORY_KEEP`` newest |
+| ``rqtop:history:<id>`` | hash | task, queue, state, created_at, started_at, ended_at, retries, schedule, worker, error |
+| ``rqtop:workers`` | zset | worker name -> last-seen epoch (our own record: survives a crash) |
+| ``rqtop:worker:<name>`` | hash | name, hostname, pid, mode, version, rq_version, birth, last_seen, queues, |
+|  |  | processed, failed, current_job_id, current_task, current_started |
+| ``rqtop:metrics:tasks`` | zset | task (function name) -> last run epoch |
+| ``rqtop:m:<task>:<hour>`` | hash | n (runs), f (failures), max (seconds), last (epoch), b<idx> (duration bin counts) |
+| ``rqtop:audit`` | stream | operator actions: who, action, target, counts, at |
+| ``rqtop:janitor:last`` | hash | when the janitor last ran and its per-step counts |
+
+Epochs are float seconds since 1970 UTC, written as decimal strings.
+"""
+
+from __future__ import annotations
+
+PREFIX = "rqtop:"
+
+SCHEDULES = PREFIX + "schedules"
+PAUSED = PREFIX + "paused"
+HISTORY = PREFIX + "history"
+WORKERS = PREFIX + "workers"
+METRIC_TASKS = PREFIX + "metrics:tasks"
+AUDIT = PREFIX + "audit"
+JANITOR_LAST = PREFIX + "janitor:last"
+
+HISTORY_KEEP = 500
+"""How many executions the history index keeps (the tab shows the newest 50)."""
+
+HISTORY_TTL_S = 7 * 24 * 3600
+"""How long one history hash lives after its last update."""
+
+AUDIT_MAXLEN = 10_000
+"""Approximate length cap of the audit stream."""
+
+WORKER_RECORD_TTL_S = 24 * 3600
+"""Our worker record outlives a crash by this much at most; the janitor reaps it sooner."""
+
+METRIC_BUCKET_S = 3600
+"""Metrics are kept in hourly buckets."""
+
+METRIC_TTL_S = 25 * 3600
+"""A metrics bucket expires this long after its hour ends."""
+
+# RQ's and rq-scheduler's keys that rqtop reads.
+RQ_QUEUES = "rq:queues"
+RQ_WORKERS = "rq:workers"
+RQ_SUSPENDED = "rq:suspended"
+RQ_SCHEDULED_JOBS = "rq:scheduler:scheduled_jobs"
+
+SCHEDULE_TEMPLATE_PREFIX = "rqtop-schedule--"
+"""Job id prefix of the rq-scheduler template job that carries one schedule."""
+
+SCHEDULE_RUN_PREFIX = "sched--"
+"""Job id prefix of one run of a schedule: ``sched--<name>--<hex>``."""
+
+
+def sched_state(name: str) -> str:
+    """Key of a schedule's run-state hash."""
+    return f"{PREFIX}sched:{name}"
+
+
+def active(name: str) -> str:
+    """Key of a schedule's pending-or-running job token."""
+    return f"{PREFIX}active:{name}"
+
+
+def history_item(job_id: str) -> str:
+    """Key of one execution's history hash."""
+    return f"{PREFIX}history:{job_id}"
+
+
+def worker(name: str) -> str:
+    """Key of rqtop's own record of one worker."""
+    return f"{PREFIX}worker:{name}"
+
+
+def metric_bucket(task: str, hour: int) -> str:
+    """Key of one task's metrics for one hour (``hour`` = epoch // 3600)."""
+    return f"{PREFIX}m:{task}:{hour}"
+
+
+def template_id(schedule_name: str) -> str:
+    """Job id of the rq-scheduler template for a schedule."""
+    return SCHEDULE_TEMPLATE_PREFIX + schedule_name
+
+
+def run_id(schedule_name: str, suffix: str) -> str:
+    """Job id of one run of a schedule."""
+    return f"{SCHEDULE_RUN_PREFIX}{schedule_name}--{suffix}"
+
+
+def schedule_of(job_id: str) -> str | None:
+    """The schedule a job id belongs to, or None for a job that is not a schedule run or template."""
+    for prefix in (SCHEDULE_RUN_PREFIX, SCHEDULE_TEMPLATE_PREFIX):
+        if job_id.startswith(prefix):
+            rest = job_id[len(prefix) :]
+            return rest.split("--", 1)[0] or None
+    return None
+
+
+# RQ key helpers (rq's default prefixes).
+def rq_queue(name: str) -> str:
+    """RQ's list of pending job ids of a queue."""
+    return f"rq:queue:{name}"
+
+
+def rq_job(job_id: str) -> str:
+    """RQ's job hash."""
+    return f"rq:job:{job_id}"
+
+
+def rq_registry(kind: str, queue: str) -> str:
+    """RQ 3 registry key; ``kind`` is one of wip, finished, failed, deferred, scheduled, canceled."""
+    return f"rq:{kind}:{queue}"
+
+
+def rq_worker(name: str) -> str:
+    """RQ's worker hash."""
+    return f"rq:worker:{name}"
+
+
+def rq_worker_executions(name: str) -> str:
+    """RQ's set of ``<job_id>:<execution_id>`` a worker is running."""
+    return f"rq:worker:{name}:executions"

@@ -1,0 +1,102 @@
+"""Encodings shared by the worker that writes rqtop's records and the dashboard that reads them.
+
+Duration histogram: log-spaced bins with ratio ``BIN_RATIO`` = 1.02 starting at ``BIN_FLOOR_S``.
+A duration d >= floor falls in bin ``i = floor(log(d / floor) / log(ratio)) + 1``; bin 0 holds
+everything under the floor. A bin is reported by its geometric midpoint, so any value read back
+from a bin is within ``sqrt(1.02) - 1`` = 0.995 % of every duration that bin holds; a percentile
+computed by walking the cumulative counts (nearest-rank) is therefore within 1 % of the exact
+nearest-rank percentile of the same runs. The maximum is stored exactly.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime, timezone
+
+BIN_RATIO = 1.02
+BIN_FLOOR_S = 0.001
+_LOG_RATIO = math.log(BIN_RATIO)
+
+HISTORY_STATES = ("pending", "running", "completed", "failed", "retry", "canceled", "skipped", "unreadable")
+"""States a history record can be in."""
+
+
+def bin_index(duration_s: float) -> int:
+    """Histogram bin that holds a duration."""
+    if duration_s < BIN_FLOOR_S:
+        return 0
+    return int(math.floor(math.log(duration_s / BIN_FLOOR_S) / _LOG_RATIO)) + 1
+
+
+def bin_value(index: int) -> float:
+    """Representative duration of a bin: the geometric midpoint of its bounds."""
+    if index <= 0:
+        return BIN_FLOOR_S / 2
+    low = BIN_FLOOR_S * BIN_RATIO ** (index - 1)
+    return low * math.sqrt(BIN_RATIO)
+
+
+def percentile_from_bins(counts: dict[int, int], q: float) -> float | None:
+    """Nearest-rank percentile ``q`` (0-100) of a histogram; None when it is empty."""
+    total = sum(counts.values())
+    if total <= 0:
+        return None
+    rank = max(1, math.ceil(q / 100.0 * total))
+    seen = 0
+    for index in sorted(counts):
+        seen += counts[index]
+        if seen >= rank:
+            return bin_value(index)
+    return bin_value(max(counts))
+
+
+def exact_percentile(values: list[float], q: float) -> float | None:
+    """Nearest-rank percentile of raw values; the reference the histogram is measured against."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    rank = max(1, math.ceil(q / 100.0 * len(ordered)))
+    return ordered[rank - 1]
+
+
+def hour_of(epoch: float) -> int:
+    """Hourly metrics bucket an epoch falls in."""
+    return int(epoch // 3600)
+
+
+def window_hours(now_epoch: float, hours: int = 24) -> list[int]:
+    """The hourly buckets that make up the last ``hours`` hours, oldest first, current hour last."""
+    current = hour_of(now_epoch)
+    return list(range(current - hours + 1, current + 1))
+
+
+def to_epoch(value: str | bytes | None) -> float | None:
+    """Parse an epoch float or an RQ ISO-8601 timestamp; None when absent or malformed."""
+    if value is None:
+        return None
+    if isinstance(value, bytes):
+        try:
+            value = value.decode()
+        except UnicodeDecodeError:
+            return None
+    value = value.strip()
+    if not value:
+        return None
+    try:
+        return float(value)
+    except ValueError:
+        pass
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=timezone.utc)
+    return parsed.timestamp()
+
+
+def from_epoch(epoch: float | None) -> datetime | None:
+    """An aware UTC datetime for an epoch, or None."""
+    if epoch is None:
+        return None
+    return datetime.fromtimestamp(epoch, tz=timezone.utc)

@@ -1,0 +1,311 @@
+"""Parse and validate schedules.toml into frozen entries, in full, before anything is registered."""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import json
+import re
+import sys
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from croniter import croniter
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+PRIORITY_QUEUES = {"high": "high", "normal": "default", "low": "low"}
+"""Priority name -> RQ queue; workers listen to high, default, low in that order."""
+
+QUEUE_PRIORITIES = {queue: priority for priority, queue in PRIORITY_QUEUES.items()}
+
+NAME_PATTERN = re.compile(r"[a-z0-9_]{1,64}")
+TOP_LEVEL_KEYS = {"timezone", "schedule"}
+ENTRY_KEYS = {
+    "name", "task", "description", "cron", "interval", "priority", "timezone",
+    "expires_after_min", "timeout", "kwargs", "run_now", "run_now_reason",
+}
+DEFAULT_PATH = "schedules.toml"
+
+
+class ScheduleError(ValueError):
+    """A schedules file that cannot be used; ``str()`` is one line naming file, schedule and field."""
+
+    def __init__(self, messages: list[str]):
+        super().__init__(messages[0])
+        self.messages = messages
+
+
+@dataclass(frozen=True)
+class ScheduleEntry:
+    """One recurring job: what runs, when, and at which priority."""
+
+    name: str
+    task: str
+    description: str = ""
+    cron: str | None = None
+    interval: int | None = None
+    priority: str = "normal"
+    timezone: str = "UTC"
+    expires_after_min: int | None = None
+    timeout: int | None = None
+    kwargs: dict[str, Any] = field(default_factory=dict)
+    run_now: bool = True
+    run_now_reason: str | None = None
+
+    @property
+    def queue(self) -> str:
+        """The RQ queue this schedule's jobs go to."""
+        return PRIORITY_QUEUES[self.priority]
+
+    @property
+    def ttl_s(self) -> int | None:
+        """RQ ``ttl``: how long a run may wait in the queue before it is dropped."""
+        return self.expires_after_min * 60 if self.expires_after_min else None
+
+    @property
+    def schedule_text(self) -> str:
+        """Friendly text, e.g. "Every 15 minutes" or "Daily at 06:00 UTC"."""
+        return describe(self.cron, self.interval, self.timezone)
+
+    def next_run(self, after: float) -> float:
+        """Epoch of the first run strictly after ``after``, computed with croniter in the entry's timezone."""
+        if self.interval:
+            return after + self.interval
+        start = datetime.fromtimestamp(after, tz=ZoneInfo(self.timezone))
+        return float(croniter(self.cron, start).get_next(float))
+
+    def to_json(self) -> str:
+        """The definition stored in Redis so a dashboard on another host can show it."""
+        return json.dumps(asdict(self), sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str | bytes) -> ScheduleEntry:
+        """Inverse of ``to_json``; raises ValueError (or TypeError) on a malformed document."""
+        data = json.loads(text)
+        if not isinstance(data, dict):
+            raise ValueError("schedule definition is not an object")
+        known = {key: value for key, value in data.items() if key in ENTRY_KEYS}
+        return cls(**known)
+
+
+def load_schedules(path: str | Path, check_imports: bool = True) -> tuple[ScheduleEntry, ...]:
+    """Read and validate a schedules file; raise ScheduleError listing every problem found."""
+    path = Path(path)
+    label = path.name
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ScheduleError([f"{label}: cannot read file ({exc.strerror or exc})"]) from None
+    try:
+        document = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ScheduleError([f"{label}: TOML syntax error: {exc}"]) from None
+    return parse_document(document, label, check_imports=check_imports)
+
+
+def parse_document(document: dict[str, Any], label: str, check_imports: bool = True) -> tuple[ScheduleEntry, ...]:
+    """Validate a decoded schedules document; every error is collected, the first is the message."""
+    errors: list[str] = []
+    for key in sorted(set(document) - TOP_LEVEL_KEYS):
+        errors.append(f"{label}: unknown top-level key '{key}' (expected: timezone, [[schedule]])")
+    default_tz = document.get("timezone", "UTC")
+    if not isinstance(default_tz, str) or not _valid_timezone(default_tz):
+        errors.append(f"{label}: field 'timezone': unknown timezone {default_tz!r}")
+        default_tz = "UTC"
+    raw_entries = document.get("schedule", [])
+    if not isinstance(raw_entries, list):
+        errors.append(f"{label}: 'schedule' must be an array of tables ([[schedule]])")
+        raw_entries = []
+    entries: list[ScheduleEntry] = []
+    seen: set[str] = set()
+    for position, raw in enumerate(raw_entries, start=1):
+        entry = _parse_entry(raw, position, label, default_tz, seen, errors, check_imports)
+        if entry is not None:
+            entries.append(entry)
+    if errors:
+        raise ScheduleError(errors)
+    return tuple(entries)
+
+
+def _parse_entry(
+    raw: Any, position: int, label: str, default_tz: str, seen: set[str], errors: list[str], check_imports: bool
+) -> ScheduleEntry | None:
+    """Validate one [[schedule]] table, appending an error line per bad field."""
+    name = raw.get("name") if isinstance(raw, dict) else None
+    where = f"{label}: schedule '{name}'" if isinstance(name, str) and name else f"{label}: schedule #{position}"
+    before = len(errors)
+
+    def bad(field_name: str, problem: str) -> None:
+        errors.append(f"{where}: field '{field_name}': {problem}")
+
+    if not isinstance(raw, dict):
+        errors.append(f"{where}: must be a table")
+        return None
+    for key in sorted(set(raw) - ENTRY_KEYS):
+        bad(key, f"unknown key (expected one of: {', '.join(sorted(ENTRY_KEYS))})")
+    if not isinstance(name, str) or not name:
+        bad("name", "missing")
+    elif not NAME_PATTERN.fullmatch(name):
+        bad("name", f"{name!r} must be 1-64 of a-z, 0-9 and _")
+    elif name in seen:
+        bad("name", f"duplicate name {name!r}")
+    else:
+        seen.add(name)
+
+    task = raw.get("task")
+    func: Callable[..., Any] | None = None
+    if not isinstance(task, str) or not task.strip():
+        bad("task", "missing")
+    elif check_imports:
+        func = _import_task(task, lambda problem: bad("task", problem))
+
+    cron, interval = raw.get("cron"), raw.get("interval")
+    if cron is None and interval is None:
+        bad("cron", "one of 'cron' or 'interval' is required")
+    elif cron is not None and interval is not None:
+        bad("cron", "give either 'cron' or 'interval', not both")
+    elif cron is not None and (not isinstance(cron, str) or not croniter.is_valid(cron)):
+        bad("cron", f"invalid cron expression {cron!r}")
+    elif interval is not None and (isinstance(interval, bool) or not isinstance(interval, int) or interval <= 0):
+        bad("interval", f"must be a whole number of seconds > 0, got {interval!r}")
+
+    priority = raw.get("priority", "normal")
+    if priority not in PRIORITY_QUEUES:
+        bad("priority", f"unknown priority {priority!r} (expected high, normal or low)")
+    tz = raw.get("timezone", default_tz)
+    if not isinstance(tz, str) or not _valid_timezone(tz):
+        bad("timezone", f"unknown timezone {tz!r}")
+    for int_field in ("expires_after_min", "timeout"):
+        value = raw.get(int_field)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value <= 0):
+            bad(int_field, f"must be a whole number > 0, got {value!r}")
+    kwargs = raw.get("kwargs", {})
+    if not isinstance(kwargs, dict):
+        bad("kwargs", "must be a table")
+        kwargs = {}
+    description = raw.get("description", "")
+    if not isinstance(description, str):
+        bad("description", "must be a string")
+    run_now = raw.get("run_now", True)
+    if not isinstance(run_now, bool):
+        bad("run_now", "must be true or false")
+    reason = raw.get("run_now_reason")
+    if reason is not None and not isinstance(reason, str):
+        bad("run_now_reason", "must be a string")
+    if func is not None and isinstance(kwargs, dict):
+        missing = _missing_parameters(func, kwargs)
+        if missing:
+            bad("kwargs", f"task needs parameter(s) {', '.join(missing)} that the schedule does not give")
+
+    if len(errors) > before:
+        return None
+    return ScheduleEntry(
+        name=name, task=task, description=description, cron=cron, interval=interval, priority=priority,
+        timezone=tz, expires_after_min=raw.get("expires_after_min"), timeout=raw.get("timeout"),
+        kwargs=dict(kwargs), run_now=run_now, run_now_reason=reason,
+    )
+
+
+def _import_task(path: str, report: Callable[[str], None]) -> Callable[..., Any] | None:
+    """Import ``module.attr``; report a one-line problem and return None when it does not resolve."""
+    module_name, _, attr = path.rpartition(".")
+    if not module_name:
+        report(f"{path!r} is not a dotted path like 'package.module.function'")
+        return None
+    try:
+        module = importlib.import_module(module_name)
+    except Exception as exc:  # noqa: BLE001 - any import failure is a config error here
+        report(f"cannot import {module_name!r} ({type(exc).__name__}: {exc})")
+        return None
+    func = getattr(module, attr, None)
+    if not callable(func):
+        report(f"{module_name!r} has no callable {attr!r}")
+        return None
+    return func
+
+
+def _missing_parameters(func: Callable[..., Any], kwargs: dict[str, Any]) -> list[str]:
+    """Required parameters of ``func`` that ``kwargs`` does not supply."""
+    try:
+        signature = inspect.signature(func)
+    except (TypeError, ValueError):
+        return []
+    return [
+        name
+        for name, param in signature.parameters.items()
+        if param.default is inspect.Parameter.empty
+        and param.kind in (param.POSITIONAL_OR_KEYWORD, param.KEYWORD_ONLY)
+        and name not in kwargs
+    ]
+
+
+def _valid_timezone(name: str) -> bool:
+    """True when ``name`` is a known IANA timezone."""
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
+
+
+_DAYS = ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
+
+
+def describe(cron: str | None, interval: int | None, tz: str = "UTC") -> str:
+    """Friendly text for a cron expression or an interval; falls back to the raw expression."""
+    if interval:
+        return _describe_interval(interval)
+    if not cron:
+        return "—"
+    parts = cron.split()
+    if len(parts) != 5:
+        return f"Cron {cron}"
+    minute, hour, dom, month, dow = parts
+    if month != "*":
+        return f"Cron {cron}"
+    if (minute, hour, dom, dow) == ("*", "*", "*", "*"):
+        return "Every minute"
+    step = re.fullmatch(r"\*/(\d+)", minute)
+    if step and (hour, dom, dow) == ("*", "*", "*"):
+        return f"Every {step.group(1)} minutes"
+    if not minute.isdigit():
+        return f"Cron {cron}"
+    if (hour, dom, dow) == ("*", "*", "*"):
+        return "Every hour" if minute == "0" else f"Hourly at :{int(minute):02d}"
+    hour_step = re.fullmatch(r"\*/(\d+)", hour)
+    if hour_step and (dom, dow) == ("*", "*"):
+        return f"Every {hour_step.group(1)} hours at :{int(minute):02d}"
+    if not hour.isdigit():
+        return f"Cron {cron}"
+    at = f"{int(hour):02d}:{int(minute):02d} {tz}"
+    if (dom, dow) == ("*", "*"):
+        return f"Daily at {at}"
+    if dom == "*" and dow.isdigit() and int(dow) <= 7:
+        return f"Weekly on {_DAYS[int(dow)]} at {at}"
+    if dow == "*" and dom.isdigit():
+        return f"Monthly on day {int(dom)} at {at}"
+    if dom == "*" and dow == "1-5":
+        return f"Weekdays at {at}"
+    return f"Cron {cron}"
+
+
+def _describe_interval(seconds: int) -> str:
+    """'Every 90 seconds', 'Every 5 minutes', 'Every 2 hours'."""
+    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
+        if seconds % size == 0:
+            count = seconds // size
+            return f"Every {unit}" if count == 1 else f"Every {count} {unit}s"
+    return f"Every {seconds} seconds"
+
+
+def now_utc() -> datetime:
+    """The current time, aware, in UTC."""
+    return datetime.now(tz=timezone.utc)
