@@ -9,7 +9,8 @@ Layout (all under the ``rqtop:`` prefix; RQ's own keys keep RQ's ``rq:`` prefix)
 | ``rqtop:sched:<name>`` | hash | run state: last_run, last_job_id, last_status, last_ended, skipped, last_skipped |
 | ``rqtop:active:<name>`` | string | id of the schedule's one pending-or-running job (the Run-now/tick dedupe token) |
 | ``rqtop:history`` | zset | job id -> created epoch; trimmed to ``HISTORY_KEEP`` newest |
-| ``rqtop:history:<id>`` | hash | task, queue, state, created_at, started_at, ended_at, retries, schedule, worker, error |
+| ``rqtop:history:<id>`` | hash | task, queue, state, created_at, started_at, ended_at, retries, schedule, |
+|  |  | worker, error, note |
 | ``rqtop:workers`` | zset | worker name -> last-seen epoch (our own record: survives a crash) |
 | ``rqtop:worker:<name>`` | hash | name, hostname, pid, mode, version, rq_version, birth, last_seen, queues, |
 |  |  | processed, failed, current_job_id, current_task, current_started |

@@ -1,0 +1,119 @@
+"""The `rqtop` command line, run as a real process: exit codes, one-line errors, status --json."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import redis
+from rq import Queue
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def rqtop(*args: str, url: str | None = None, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    """Run `python -m tui ARGS` with no terminal on stdin."""
+    env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "RQ_REDIS_URL")}
+    env["PYTHONPATH"] = str(ROOT)
+    if url:
+        env["RQ_REDIS_URL"] = url
+    return subprocess.run(
+        [sys.executable, "-m", "tui", *args],
+        capture_output=True, text=True, cwd=ROOT, env=env, timeout=60,
+        input=stdin if stdin is not None else "",
+    )
+
+
+def one_error_line(result: subprocess.CompletedProcess[str]) -> str:
+    """Assert exit 2 and exactly one stderr line with no traceback; return it."""
+    assert result.returncode == 2, (result.returncode, result.stdout, result.stderr)
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    return lines[0]
+
+
+def test_unknown_flag_is_one_line_exit_2() -> None:
+    line = one_error_line(rqtop("--bogus"))
+    assert "--bogus" in line
+
+
+def test_malformed_url_is_one_line_exit_2() -> None:
+    line = one_error_line(rqtop("status", "--json", "--url", "http://example"))
+    assert "scheme" in line
+
+
+def test_unreachable_url_is_one_line_exit_2() -> None:
+    line = one_error_line(rqtop("status", "--json", "--url", "redis://:hunter2@127.0.0.1:1/0"))
+    assert "cannot reach Redis" in line
+    assert "hunter2" not in line and "***" in line
+
+
+def test_schedules_check_accepts_the_checked_in_file() -> None:
+    result = rqtop("schedules", "check", "schedules.toml")
+    assert result.returncode == 0, result.stderr
+    assert "schedules OK" in result.stdout
+
+
+def test_schedules_check_names_file_schedule_and_field(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[[schedule]]\nname = "nightly"\ntask = "worker.demo_tasks.db_pruning"\ncron = "61 * * * *"\n')
+    line = one_error_line(rqtop("schedules", "check", str(bad)))
+    assert "bad.toml" in line and "'nightly'" in line and "'cron'" in line
+
+
+def test_worker_refuses_bad_schedules_without_registering(tmp_path: Path, redis_url: str, conn: redis.Redis) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[[schedule]]\nname = "x"\ntask = "worker.demo_tasks.db_pruning"\ninterval = 0\n')
+    line = one_error_line(rqtop("worker", "--schedules", str(bad), "--burst", url=redis_url))
+    assert "'interval'" in line
+    assert conn.dbsize() == 0
+
+
+def test_status_json_has_the_documented_schema(redis_url: str, conn: redis.Redis) -> None:
+    Queue("default", connection=conn).enqueue("worker.demo_tasks.cache_warm")
+    result = rqtop("status", "--json", url=redis_url)
+    assert result.returncode == 0, result.stderr
+    doc = json.loads(result.stdout)
+    assert set(doc) >= {"taken_at", "schedules", "history", "totals", "queues", "workers", "metrics"}
+    assert set(doc["totals"]) >= {"active", "pending", "completed", "failed", "retry"}
+    assert doc["totals"]["pending"] == 1
+    queue = next(q for q in doc["queues"] if q["name"] == "default")
+    assert set(queue) >= {"name", "pending", "active", "completed", "failed", "retry", "scheduled",
+                          "oldest_pending_age_s"}
+    assert queue["pending"] == 1
+
+
+def test_destructive_twin_needs_yes_without_a_terminal(redis_url: str, conn: redis.Redis) -> None:
+    Queue("default", connection=conn).enqueue("worker.demo_tasks.cache_warm")
+    line = one_error_line(rqtop("cancel-pending", url=redis_url))
+    assert "--yes" in line
+    assert conn.llen("rq:queue:default") == 1
+
+
+def test_cancel_pending_with_yes_prints_counts(redis_url: str, conn: redis.Redis) -> None:
+    queue = Queue("default", connection=conn)
+    for _ in range(3):
+        queue.enqueue("worker.demo_tasks.cache_warm")
+    result = rqtop("cancel-pending", "--yes", url=redis_url)
+    assert result.returncode == 0, result.stderr
+    assert "3" in result.stdout
+    assert conn.llen("rq:queue:default") == 0
+
+
+def test_read_only_refuses_actions(redis_url: str, conn: redis.Redis) -> None:
+    Queue("default", connection=conn).enqueue("worker.demo_tasks.cache_warm")
+    result = rqtop("cancel-pending", "--yes", "--read-only", url=redis_url)
+    assert result.returncode == 2
+    assert conn.llen("rq:queue:default") == 1
+
+
+@pytest.mark.parametrize("verb", ["run-now", "pause", "resume"])
+def test_unknown_schedule_name_exits_2(verb: str, redis_url: str) -> None:
+    result = rqtop(verb, "no_such_schedule", "--yes", url=redis_url)
+    assert result.returncode == 2
+    assert "no_such_schedule" in (result.stdout + result.stderr)

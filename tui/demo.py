@@ -1,0 +1,113 @@
+"""`rqtop demo`: embedded Redis, a worker in mode all, demo traffic and the dashboard, all torn down on exit."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import click
+
+from tui.data.connection import connect, mask_url
+from tui.settings import Settings
+from worker.embedded_redis import EmbeddedRedis
+
+DEMO_PAUSED_SCHEDULE = "soft_delete_cleanup"
+"""One schedule starts paused, as on a real platform mid-incident."""
+
+
+def schedules_file(path: Path) -> Path:
+    """The given schedules file, or the checked-in one next to the package when run from elsewhere."""
+    if path.exists() or path.is_absolute():
+        return path
+    bundled = Path(__file__).resolve().parent.parent / path.name
+    return bundled if bundled.exists() else path
+
+
+def _raise_exit(signum: int, _frame: object) -> None:
+    """Turn SIGTERM/SIGHUP into SystemExit so every finally block runs."""
+    raise SystemExit(128 + signum)
+
+
+def start_worker(url: str, schedules: Path, log_path: Path) -> subprocess.Popen[bytes]:
+    """Start `rqtop worker --mode all` in its own process group, logging to a file."""
+    log = open(log_path, "ab")  # noqa: SIM115 - handed to the child, closed with it
+    return subprocess.Popen(
+        [sys.executable, "-m", "tui", "worker", "--url", url, "--mode", "all", "--schedules", str(schedules)],
+        stdin=subprocess.DEVNULL,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+        env={**os.environ, "RQTOP_DEMO": "1"},
+    )
+
+
+def stop_process(process: subprocess.Popen[bytes], grace: float = 10.0) -> None:
+    """SIGTERM the process group (warm shutdown), then SIGKILL after ``grace`` seconds."""
+    if process.poll() is not None:
+        return
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=grace)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=5)
+
+
+def run_demo(url: str | None, schedules_path: Path, dashboard: bool = True, duration: float | None = None) -> None:
+    """Run the whole demo until the dashboard quits (or ``duration`` passes), then tear everything down."""
+    from worker.dispatch import set_paused
+
+    from worker import demo_traffic
+
+    schedules = schedules_file(schedules_path)
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, _raise_exit)
+    server: EmbeddedRedis | None = None
+    worker_process: subprocess.Popen[bytes] | None = None
+    stop = threading.Event()
+    traffic: threading.Thread | None = None
+    log_dir = Path(tempfile.mkdtemp(prefix="rqtop-demo-"))
+    try:
+        if url is None:
+            server = EmbeddedRedis().start()
+            url = server.url
+        conn = connect(url)
+        conn.ping()
+        click.echo(f"rqtop demo: Redis at {mask_url(url)}")
+        click.echo(f"  attach a second dashboard with:  rqtop --url {mask_url(url)}")
+        click.echo(f"  worker log: {log_dir / 'worker.log'}")
+        worker_process = start_worker(url, schedules, log_dir / "worker.log")
+        traffic = threading.Thread(
+            target=demo_traffic.run, args=(connect(url), stop), name="demo-traffic", daemon=True
+        )
+        traffic.start()
+        set_paused(conn, DEMO_PAUSED_SCHEDULE, True)
+        if dashboard:
+            from tui.cli import run_dashboard
+
+            run_dashboard(conn, url, Settings.from_env(url=url))
+        else:
+            deadline = time.monotonic() + duration if duration else None
+            while deadline is None or time.monotonic() < deadline:
+                if worker_process.poll() is not None:
+                    raise click.ClickException(f"the demo worker exited; see {log_dir / 'worker.log'}")
+                time.sleep(0.5)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        stop.set()
+        if traffic is not None:
+            traffic.join(timeout=5)
+        if worker_process is not None:
+            stop_process(worker_process)
+        if server is not None:
+            server.stop()
