@@ -1,0 +1,140 @@
+"""Enqueue one fresh run of a schedule, deduplicated atomically by the schedule's active token."""
+
+from __future__ import annotations
+
+import logging
+import time
+from uuid import uuid4
+
+import redis
+from rq import Queue
+
+from tui.data.results import RunNowResult
+from worker import keys
+from worker.schedules import ScheduleEntry
+
+log = logging.getLogger("rqtop.dispatch")
+
+ACTIVE_STATUSES = frozenset({b"queued", b"started", b"scheduled", b"deferred"})
+"""RQ job statuses that mean a run is still pending or running."""
+
+MAX_ATTEMPTS = 50
+"""WATCH retries before giving up; contention on one schedule's token is short-lived."""
+
+
+def epoch_text(epoch: float) -> str:
+    """An epoch as the decimal string every rqtop record stores."""
+    return f"{epoch:.6f}"
+
+
+def _text(value: bytes | str | None) -> str | None:
+    """Decode a Redis reply that may be bytes."""
+    return value.decode() if isinstance(value, bytes) else value
+
+
+def enqueue_run(
+    conn: redis.Redis, entry: ScheduleEntry, trigger: str = "manual", now: float | None = None
+) -> RunNowResult:
+    """Enqueue one new job for ``entry`` unless its previous run is still pending or running."""
+    if trigger == "manual" and not entry.run_now:
+        reason = entry.run_now_reason or "this schedule cannot be run on demand"
+        return RunNowResult(entry.name, "not_allowed", None, f"{entry.name}: cannot run now: {reason}")
+    queue = Queue(entry.queue, connection=conn)
+    active_key = keys.active(entry.name)
+    for _ in range(MAX_ATTEMPTS):
+        stamp = time.time() if now is None else now
+        job_id = keys.run_id(entry.name, uuid4().hex[:12])
+        with conn.pipeline() as pipe:
+            try:
+                pipe.watch(active_key)
+                current = _text(pipe.get(active_key))
+                if current and pipe.hget(keys.rq_job(current), "status") in _active_statuses():
+                    pipe.unwatch()
+                    if trigger == "tick":
+                        record_skip(conn, entry.name, stamp)
+                    return RunNowResult(
+                        entry.name, "already_queued", current, f"{entry.name}: a run is already pending or running"
+                    )
+                job = queue.create_job(
+                    entry.task,
+                    kwargs=dict(entry.kwargs),
+                    timeout=entry.timeout,
+                    ttl=entry.ttl_s,
+                    description=f"{entry.name} ({trigger})",
+                    job_id=job_id,
+                    meta={"schedule": entry.name, "trigger": trigger},
+                )
+                pipe.multi()
+                pipe.set(active_key, job_id)
+                queue.enqueue_job(job, pipeline=pipe)
+                write_pending(pipe, entry, job_id, stamp)
+                pipe.execute()
+            except redis.WatchError:
+                continue
+        log.info("schedule %s: queued %s (%s)", entry.name, job_id, trigger)
+        return RunNowResult(entry.name, "queued", job_id, f"{entry.name}: queued ({trigger})")
+    raise RuntimeError(f"{entry.name}: could not enqueue a run after {MAX_ATTEMPTS} attempts (contention)")
+
+
+def _active_statuses() -> frozenset[bytes | str]:
+    """Active statuses as both bytes and text, whatever the client decodes to."""
+    return ACTIVE_STATUSES | {status.decode() for status in ACTIVE_STATUSES}
+
+
+def write_pending(pipe: redis.client.Pipeline, entry: ScheduleEntry, job_id: str, stamp: float) -> None:
+    """Queue the history "pending" record and the schedule's last-run fields onto ``pipe``."""
+    item = keys.history_item(job_id)
+    pipe.zadd(keys.HISTORY, {job_id: stamp})
+    pipe.zremrangebyrank(keys.HISTORY, 0, -(keys.HISTORY_KEEP + 1))
+    pipe.hset(
+        item,
+        mapping={
+            "task": entry.task, "queue": entry.queue, "state": "pending", "created_at": epoch_text(stamp),
+            "started_at": "", "ended_at": "", "retries": 0, "schedule": entry.name, "worker": "",
+            "error": "", "note": "",
+        },
+    )
+    pipe.expire(item, keys.HISTORY_TTL_S)
+    pipe.hset(
+        keys.sched_state(entry.name),
+        mapping={"last_run": epoch_text(stamp), "last_job_id": job_id, "last_status": "pending"},
+    )
+
+
+def record_skip(conn: redis.Redis, name: str, stamp: float) -> None:
+    """Count a tick that found the previous run still pending or running; last_status is left alone."""
+    with conn.pipeline(transaction=False) as pipe:
+        pipe.hincrby(keys.sched_state(name), "skipped", 1)
+        pipe.hset(keys.sched_state(name), "last_skipped", epoch_text(stamp))
+        pipe.execute()
+    log.info("schedule %s: tick skipped, previous run still pending or running", name)
+
+
+def load_entry(conn: redis.Redis, name: str) -> ScheduleEntry | None:
+    """The registered definition of a schedule, or None when it is unknown or unreadable."""
+    raw = conn.hget(keys.SCHEDULES, name)
+    if raw is None:
+        return None
+    try:
+        return ScheduleEntry.from_json(raw)
+    except (ValueError, TypeError):
+        return None
+
+
+def run_now(conn: redis.Redis, name: str, now: float | None = None) -> RunNowResult:
+    """Run now by schedule name: the registered entry, dispatched with trigger "manual"."""
+    entry = load_entry(conn, name)
+    if entry is None:
+        return RunNowResult(name, "unknown", None, f"{name}: no such schedule")
+    return enqueue_run(conn, entry, trigger="manual", now=now)
+
+
+def set_paused(conn: redis.Redis, name: str, paused: bool) -> bool:
+    """Pause or resume a schedule; True when that changed anything."""
+    changed = conn.sadd(keys.PAUSED, name) if paused else conn.srem(keys.PAUSED, name)
+    return bool(changed)
+
+
+def is_paused(conn: redis.Redis, name: str) -> bool:
+    """Whether a schedule is paused (its ticks emit nothing)."""
+    return bool(conn.sismember(keys.PAUSED, name))

@@ -1,0 +1,257 @@
+"""The rqtop worker classes: RQ's forking Worker and SimpleWorker with rqtop's bookkeeping mixed in.
+
+Cost per job over plain RQ: at most 2 extra round trips (see ``worker.bookkeeping``): one pipelined
+round trip marks the job running before it starts, one EVALSHA records the outcome after it ends.
+Heartbeats carry our last-seen record in the same round trip as RQ's own (RQ's three commands are
+pipelined into one), so an idle worker costs no more than plain RQ.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import time
+from typing import Any
+
+import redis
+from redis.exceptions import ConnectionError as RedisConnectionError
+from rq.exceptions import StopRequested
+from rq.timeouts import TimerDeathPenalty
+from rq.worker import SimpleWorker, Worker, WorkerStatus
+
+from worker import __version__, keys, records
+from worker.bookkeeping import (
+    FINISH_LUA,
+    HEALTH,
+    MAX_BACKOFF_S,
+    MODES,
+    OUTAGE_ERRORS,
+    PresenceRecord,
+    log,
+    one_line,
+    run_schedule,
+    sanitize_exc,
+    sanitize_text,
+    task_name,
+)
+from worker.dispatch import epoch_text
+from worker.tasks import NO_ACTIVE_WORK, is_no_active_work
+
+WORKER_TTL_S = 25
+"""RQ worker_ttl: an idle worker blocks for ttl - 15 = 10 s per dequeue, so it beats every ~10 s."""
+
+JOB_MONITORING_INTERVAL_S = 10
+"""A busy forking worker beats every 10 s while it waits for the horse."""
+
+
+class BookkeepingMixin:
+    """Adds rqtop's records to an RQ worker class; put it first in the bases."""
+
+    def __init__(self, queues: Any, *args: Any, mode: str = "all", **kwargs: Any) -> None:
+        if mode not in MODES:
+            raise ValueError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
+        kwargs.setdefault("worker_ttl", WORKER_TTL_S)
+        kwargs.setdefault("job_monitoring_interval", JOB_MONITORING_INTERVAL_S)
+        super().__init__(queues, *args, **kwargs)  # type: ignore[call-arg]
+        self.rqtop_mode = mode
+        self.rqtop_version = __version__
+        self._rqtop_errors: dict[str, str] = {}
+        self._finish_script = self.connection.register_script(FINISH_LUA)
+        self.max_connection_wait_time = MAX_BACKOFF_S
+
+    @property
+    def presence(self) -> PresenceRecord:
+        """Our record's static fields, from RQ's own view of this worker."""
+        birth = self.birth_date.timestamp() if getattr(self, "birth_date", None) else time.time()
+        return PresenceRecord(
+            name=self.name, mode=self.rqtop_mode, queues=tuple(self.queue_names()),
+            hostname=self.hostname or socket.gethostname(), pid=self.pid or os.getpid(), birth=birth,
+        )
+
+    # --- presence -------------------------------------------------------------------------------
+    def register_birth(self) -> None:
+        """RQ's birth, then our full record (counters at zero) in one more round trip."""
+        super().register_birth()  # type: ignore[misc]
+        with self.connection.pipeline(transaction=False) as pipe:
+            self.presence.birth_commands(pipe, time.time())
+            pipe.execute()
+
+    def register_death(self) -> None:
+        """RQ's death, then our record removed: a clean shutdown leaves nothing to show as offline."""
+        try:
+            super().register_death()  # type: ignore[misc]
+            with self.connection.pipeline(transaction=False) as pipe:
+                self.presence.death_commands(pipe)
+                pipe.execute()
+        except OUTAGE_ERRORS as exc:
+            HEALTH.lost(exc)
+
+    def heartbeat(self, timeout: int | None = None, pipeline: Any = None) -> None:
+        """RQ's heartbeat plus our last-seen record, in one pipelined round trip."""
+        if pipeline is not None:
+            super().heartbeat(timeout, pipeline=pipeline)  # type: ignore[misc]
+            self.presence.beat_commands(pipeline, time.time())
+            return
+        if self._stop_requested and not self.is_horse and self.get_state() != WorkerStatus.BUSY:
+            raise StopRequested()  # a stop asked from another thread ends an idle worker at its next beat
+        while True:
+            try:
+                with self.connection.pipeline(transaction=False) as pipe:
+                    super().heartbeat(timeout, pipeline=pipe)  # type: ignore[misc]
+                    self.presence.beat_commands(pipe, time.time())
+                    pipe.execute()
+                HEALTH.back()
+                return
+            except OUTAGE_ERRORS as exc:
+                HEALTH.lost(exc)
+                if self.get_state() == WorkerStatus.BUSY:
+                    return  # never block while a horse runs; the monitor loop beats again soon
+                self.wait_for_redis()
+
+    def wait_for_redis(self) -> None:
+        """Block with bounded backoff until Redis answers PING; a stop request ends the wait."""
+        delay = 0.5
+        while not self._stop_requested:
+            time.sleep(delay)
+            try:
+                self.connection.ping()
+            except OUTAGE_ERRORS as exc:
+                HEALTH.lost(exc)
+                delay = min(delay * 2, MAX_BACKOFF_S)
+                continue
+            HEALTH.back()
+            return
+        raise StopRequested()
+
+    def check_for_suspension(self, burst: bool) -> None:
+        """RQ's suspension check, waiting out a Redis outage instead of quitting with a traceback."""
+        try:
+            super().check_for_suspension(burst)  # type: ignore[misc]
+        except OUTAGE_ERRORS as exc:
+            HEALTH.lost(exc)
+            self.wait_for_redis()
+
+    def run_maintenance_tasks(self) -> None:
+        """RQ's registry maintenance, skipped (and retried next loop) while Redis is away."""
+        try:
+            super().run_maintenance_tasks()  # type: ignore[misc]
+        except OUTAGE_ERRORS as exc:
+            HEALTH.lost(exc)
+
+    def maintain_heartbeats(self, job: Any, execution: Any) -> None:
+        """RQ's busy heartbeats; an outage is noted but never abandons the running horse."""
+        try:
+            super().maintain_heartbeats(job, execution)  # type: ignore[misc]
+        except OUTAGE_ERRORS as exc:
+            HEALTH.lost(exc)
+
+    def _pubsub_exception_handler(self, exc: Exception, pubsub: Any, pubsub_thread: Any) -> None:
+        """Keep the command listener retrying through an outage without a log line per retry."""
+        if not isinstance(exc, RedisConnectionError):
+            raise exc
+        HEALTH.lost(exc)
+        time.sleep(2.0)
+
+    def _install_signal_handlers(self) -> None:
+        """RQ's SIGTERM/SIGINT handling, only where Python allows it (the main thread)."""
+        if threading.current_thread() is threading.main_thread():
+            super()._install_signal_handlers()  # type: ignore[misc]
+
+    # --- per job --------------------------------------------------------------------------------
+    def execute_job(self, job: Any, queue: Any) -> None:
+        """Mark the job running, run it as RQ does, then record its outcome (one round trip each side)."""
+        started = time.time()
+        task, schedule = task_name(job), run_schedule(job.id)
+        self._safely(self._mark_running, job, queue.name, task, schedule, started)
+        try:
+            super().execute_job(job, queue)  # type: ignore[misc]
+        finally:
+            self._safely(self.record_outcome, job.id, task, schedule, started)
+            self._rqtop_errors.pop(job.id, None)
+
+    def _safely(self, func: Any, *args: Any) -> None:
+        """Run one bookkeeping step; Redis trouble is logged once and never breaks the job itself."""
+        try:
+            func(*args)
+        except OUTAGE_ERRORS as exc:
+            HEALTH.lost(exc)
+        except redis.RedisError as exc:
+            log.warning("rqtop bookkeeping failed: %s", one_line(exc))
+
+    def _mark_running(self, job: Any, queue: str, task: str, schedule: str, now: float) -> None:
+        """One pipelined round trip: the worker's current job and the history record in state running."""
+        item = keys.history_item(job.id)
+        created = job.created_at.timestamp() if getattr(job, "created_at", None) else now
+        with self.connection.pipeline(transaction=False) as pipe:
+            pipe.hset(keys.worker(self.name), mapping={
+                "current_job_id": job.id, "current_task": task, "current_started": epoch_text(now),
+            })
+            pipe.hset(item, mapping={
+                "task": task, "queue": queue, "state": "running", "started_at": epoch_text(now),
+                "ended_at": "", "worker": self.name, "schedule": schedule, "note": "",
+            })
+            for name, value in (("created_at", epoch_text(created)), ("retries", 0), ("error", "")):
+                pipe.hsetnx(item, name, value)
+            pipe.expire(item, keys.HISTORY_TTL_S)
+            pipe.zadd(keys.HISTORY, {job.id: created}, nx=True)
+            pipe.zremrangebyrank(keys.HISTORY, 0, -(keys.HISTORY_KEEP + 1))
+            if schedule:
+                pipe.hset(keys.sched_state(schedule), "last_status", "running")
+            pipe.execute()
+
+    def record_outcome(self, job_id: str, task: str, schedule: str, started: float) -> str:
+        """One EVALSHA: outcome from the job hash into history, metrics, worker and schedule records."""
+        name = schedule or "-"
+        state = self._finish_script(
+            keys=[
+                keys.rq_job(job_id), keys.history_item(job_id), keys.worker(self.name), keys.METRIC_TASKS,
+                keys.sched_state(name), keys.active(name),
+            ],
+            args=[
+                job_id, task, keys.PREFIX + "m:", repr(time.time()), repr(started), keys.HISTORY_TTL_S,
+                keys.METRIC_TTL_S, repr(records.BIN_FLOOR_S), repr(records.BIN_RATIO), schedule,
+                keys.METRIC_BUCKET_S,
+            ],
+        )
+        return state.decode() if isinstance(state, bytes) else str(state or "")
+
+    # --- capture error and note in-process, write them in RQ's own terminal pipeline -------------
+    def handle_exception(self, job: Any, *exc_info: Any) -> None:
+        """Keep the sanitized error line for the terminal pipeline; RQ logs the traceback as usual."""
+        self._rqtop_errors[job.id] = sanitize_exc(exc_info[0], exc_info[1])
+        super().handle_exception(job, *exc_info)  # type: ignore[misc]
+
+    def handle_job_failure(self, job: Any, queue: Any, started_job_registry: Any = None, exc_string: str = "",
+                           execution: Any = None) -> None:
+        """Keep an error line for failures RQ handles without an exception (killed or stopped horse)."""
+        self._rqtop_errors.setdefault(job.id, sanitize_text(exc_string) or "Job failed")
+        super().handle_job_failure(  # type: ignore[misc]
+            job, queue, started_job_registry=started_job_registry, exc_string=exc_string, execution=execution
+        )
+
+    def handle_job_retry(self, job: Any, queue: Any, retry: Any, started_job_registry: Any, execution: Any) -> None:
+        """Give a run that returned Retry once too often a readable error."""
+        if job.number_of_retries and job.number_of_retries >= retry.max:
+            self._rqtop_errors[job.id] = f"Retry limit reached: the job returned Retry {job.number_of_retries} times"
+        super().handle_job_retry(job, queue, retry, started_job_registry, execution)  # type: ignore[misc]
+
+    def cleanup_execution(self, job: Any, pipeline: Any, execution: Any = None) -> None:
+        """Ride RQ's terminal pipeline to store the error line and note (no extra round trip)."""
+        super().cleanup_execution(job, pipeline, execution)  # type: ignore[misc]
+        note = NO_ACTIVE_WORK if is_no_active_work(getattr(job, "_result", None)) else ""
+        error = self._rqtop_errors.pop(job.id, "")
+        pipeline.hset(keys.history_item(job.id), mapping={"error": error, "note": note})
+
+
+class RqtopWorker(BookkeepingMixin, Worker):
+    """RQ's forking worker with rqtop's records: the production worker (stop commands need a fork)."""
+
+
+class RqtopSimpleWorker(BookkeepingMixin, SimpleWorker):
+    """RQ's in-process worker with rqtop's records, for tests and debugging."""
+
+    def __init__(self, queues: Any, *args: Any, **kwargs: Any) -> None:
+        super().__init__(queues, *args, **kwargs)
+        if threading.current_thread() is not threading.main_thread():
+            self.death_penalty_class = TimerDeathPenalty  # SIGALRM timeouts only work in the main thread

@@ -1,0 +1,222 @@
+"""`rqtop worker`: register schedules, run the scheduler and/or an RqtopWorker, and ride out Redis outages."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import socket
+import threading
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+from uuid import uuid4
+
+import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
+
+from worker import keys
+from worker.bookkeeping import HEALTH, MAX_BACKOFF_S, MODES, OUTAGE_ERRORS, PresenceRecord
+from worker.rqtop_worker import JOB_MONITORING_INTERVAL_S, WORKER_TTL_S, RqtopWorker
+from worker.scheduler import TICK_INTERVAL_S, RqtopScheduler, ScheduledJobPromoter, register_schedules
+from worker.schedules import ScheduleEntry, load_schedules
+
+log = logging.getLogger("rqtop.runner")
+
+DEFAULT_QUEUES = ("high", "default", "low")
+RESTART_REASON = "Worker restarted during execution"
+
+
+def connect_worker(url: str) -> redis.Redis:
+    """A client for workers: fails fast on connect, no hidden retries (our loops own the backoff)."""
+    return redis.Redis.from_url(
+        url, socket_connect_timeout=2, retry=Retry(NoBackoff(), 0), health_check_interval=0
+    )
+
+
+def wait_for_redis(conn: redis.Redis, stop: threading.Event) -> bool:
+    """PING with bounded backoff until Redis answers (True) or ``stop`` is set (False)."""
+    delay = 0.5
+    while not stop.is_set():
+        try:
+            conn.ping()
+        except OUTAGE_ERRORS as exc:
+            HEALTH.lost(exc)
+            stop.wait(delay)
+            delay = min(delay * 2, MAX_BACKOFF_S)
+            continue
+        HEALTH.back()
+        return True
+    return False
+
+
+def recover_orphans(conn: redis.Redis) -> int:
+    """Fail runs left "running" by a dead worker process on this host (worker.recovery, when present)."""
+    try:
+        from worker import recovery
+    except ImportError:
+        return 0
+    try:
+        failed = recovery.fail_orphaned_for_host(conn, socket.gethostname(), reason=RESTART_REASON)
+    except redis.RedisError as exc:
+        log.warning("stale-run recovery skipped: %s", exc)
+        return 0
+    if failed:
+        log.warning("failed %d run(s) orphaned by a previous worker on this host", failed)
+    return failed
+
+
+def _setup_logging() -> None:
+    """One plain log format for rqtop's own loggers unless the application configured logging."""
+    if not logging.getLogger().handlers:
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+
+
+def run(
+    url: str,
+    mode: str = "all",
+    queues: Sequence[str] = DEFAULT_QUEUES,
+    schedules_path: str | Path = "schedules.toml",
+    burst: bool = False,
+    name: str | None = None,
+    stop_event: threading.Event | None = None,
+    *,
+    worker_ttl: int = WORKER_TTL_S,
+    job_monitoring_interval: int = JOB_MONITORING_INTERVAL_S,
+    scheduler_interval: float = TICK_INTERVAL_S,
+    worker_class: type[Any] | None = None,
+) -> None:
+    """Run until stopped (SIGTERM/SIGINT or ``stop_event``), or until the queues are empty with ``burst``.
+
+    Raises ScheduleError (one line) when the schedules file is bad, before anything touches Redis.
+    """
+    if mode not in MODES:
+        raise ValueError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
+    entries = load_schedules(schedules_path) if mode in ("all", "scheduler") else ()
+    _setup_logging()
+    stop = stop_event or threading.Event()
+    conn = connect_worker(url)
+    if not wait_for_redis(conn, stop):
+        return
+    recover_orphans(conn)
+    if mode in ("all", "scheduler"):
+        _register(conn, entries, stop)
+    if mode == "scheduler":
+        _run_scheduler_only(url, entries, tuple(queues), name, burst, stop, scheduler_interval)
+        return
+    scheduler_stop = threading.Event()
+    thread: threading.Thread | None = None
+    side = connect_worker(url)
+    promoter = ScheduledJobPromoter(side, queues, scheduler_interval)
+    scheduler = RqtopScheduler(side, entries, interval=scheduler_interval, templates=mode == "all", promoter=promoter)
+    if burst:
+        scheduler.tick()
+        promoter.release()
+    else:
+        thread = threading.Thread(
+            target=scheduler.run_until, args=(scheduler_stop,), name="rqtop-scheduler", daemon=True
+        )
+        thread.start()
+    try:
+        _run_worker(conn, mode, tuple(queues), burst, name, stop_event, worker_ttl, job_monitoring_interval,
+                    worker_class or RqtopWorker)
+    finally:
+        scheduler_stop.set()
+        if thread is not None:
+            thread.join(timeout=5)
+
+
+def _register(conn: redis.Redis, entries: tuple[ScheduleEntry, ...], stop: threading.Event) -> None:
+    """Register schedules, waiting out a Redis outage."""
+    while not stop.is_set():
+        try:
+            log.info(register_schedules(conn, entries).summary)
+            return
+        except OUTAGE_ERRORS as exc:
+            HEALTH.lost(exc)
+            wait_for_redis(conn, stop)
+
+
+def _run_scheduler_only(
+    url: str, entries: tuple[ScheduleEntry, ...], queues: tuple[str, ...], name: str | None, burst: bool,
+    stop: threading.Event, interval: float,
+) -> None:
+    """Mode scheduler: tick in this thread and keep an rqtop:worker record (mode "scheduler") alive."""
+    conn = connect_worker(url)
+    presence = PresenceRecord(name=name or uuid4().hex, mode="scheduler", queues=())
+    promoter = ScheduledJobPromoter(conn, queues, interval)
+    scheduler = RqtopScheduler(conn, entries, interval=interval, promoter=promoter)
+    _stop_on_signals(stop)
+    with conn.pipeline(transaction=False) as pipe:
+        presence.birth_commands(pipe, time.time())
+        pipe.execute()
+    log.info("scheduler %s: ticking every %.0fs", presence.name, interval)
+    try:
+        if burst:
+            scheduler.tick()
+            promoter.release()
+        else:
+            scheduler.run_until(stop, presence)
+    finally:
+        try:
+            with conn.pipeline(transaction=False) as pipe:
+                presence.death_commands(pipe)
+                pipe.execute()
+        except OUTAGE_ERRORS as exc:
+            HEALTH.lost(exc)
+
+
+def _stop_on_signals(stop: threading.Event) -> None:
+    """SIGTERM/SIGINT set ``stop`` (main thread only; elsewhere the caller's event is the only way)."""
+    if threading.current_thread() is not threading.main_thread():
+        return
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda _signum, _frame: stop.set())
+
+
+def _run_worker(
+    conn: redis.Redis, mode: str, queues: tuple[str, ...], burst: bool, name: str | None,
+    stop_event: threading.Event | None, worker_ttl: int, monitoring: int, worker_class: type[Any],
+) -> None:
+    """Run the RQ worker; when it quits on its own (Redis trouble), wait for Redis and start a fresh one."""
+    stop = stop_event or threading.Event()
+    while not stop.is_set():
+        worker = worker_class(
+            list(queues), name=name, connection=conn, mode=mode, worker_ttl=worker_ttl,
+            job_monitoring_interval=monitoring,
+        )
+        finished = threading.Event()
+        if stop_event is not None:
+            threading.Thread(target=_relay_stop, args=(stop_event, finished, worker), daemon=True).start()
+        try:
+            _clear_own_stale_record(conn, worker)
+            worker.work(burst=burst, logging_level="INFO")
+        except OUTAGE_ERRORS as exc:
+            HEALTH.lost(exc)
+        except ValueError as exc:  # RQ refuses a name another live worker holds
+            raise SystemExit(f"rqtop: error: {exc}") from None
+        finally:
+            finished.set()
+        if burst or worker._shutdown_requested_date is not None or worker._stop_requested:
+            return
+        if not wait_for_redis(conn, stop):
+            return
+
+
+def _relay_stop(stop: threading.Event, finished: threading.Event, worker: Any) -> None:
+    """Ask ``worker`` to stop after its current job once ``stop`` is set (it notices at its next dequeue)."""
+    while not finished.wait(0.2):
+        if stop.is_set():
+            worker._stop_requested = True
+            return
+
+
+def _clear_own_stale_record(conn: redis.Redis, worker: Any) -> None:
+    """Drop RQ's record of this very process left alive by an outage, so re-registering the name works."""
+    key = keys.rq_worker(worker.name)
+    host, pid, death = conn.hmget(key, ["hostname", "pid", "death"])
+    if host is None or death is not None:
+        return
+    if host.decode() == (worker.hostname or "") and pid is not None and int(pid) == worker.pid:
+        conn.delete(key)

@@ -1,0 +1,245 @@
+"""Schedules on rq-scheduler: templates that never run themselves, one fresh deduplicated job per tick."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import warnings
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+import redis
+from rq.scheduler import RQScheduler
+from rq_scheduler import Scheduler
+
+from worker import keys
+from worker.bookkeeping import HEALTH, MAX_BACKOFF_S, OUTAGE_ERRORS, PresenceRecord
+from worker.dispatch import enqueue_run, is_paused, load_entry
+from worker.schedules import ScheduleEntry
+
+log = logging.getLogger("rqtop.scheduler")
+
+TICK_INTERVAL_S = 5.0
+"""Seconds between scheduler ticks: a cron minute fires at most this late."""
+
+ORPHAN_RETRY_S = 3600.0
+"""A template whose definition is gone is looked at again this much later (it is never deleted here)."""
+
+
+@dataclass(frozen=True)
+class RegisterResult:
+    """Names of the schedules register_schedules added, updated, left unchanged and removed."""
+
+    added: tuple[str, ...] = ()
+    updated: tuple[str, ...] = ()
+    unchanged: tuple[str, ...] = ()
+    removed: tuple[str, ...] = ()
+
+    @property
+    def summary(self) -> str:
+        """One line for the log."""
+        return (
+            f"schedules: {len(self.added)} added, {len(self.updated)} updated, "
+            f"{len(self.unchanged)} unchanged, {len(self.removed)} removed"
+        )
+
+
+def _text(value: bytes | str) -> str:
+    """Decode a Redis reply that may be bytes."""
+    return value.decode() if isinstance(value, bytes) else value
+
+
+class ScheduledJobPromoter:
+    """Moves due jobs from RQ's scheduled registries (delayed retries, enqueue_in) to their queues, in-thread.
+
+    RQ's own ``--with-scheduler`` forks a process that dies with a traceback on a Redis outage; this runs
+    RQ's scheduler logic (per-queue locks, so one promoter per queue cluster-wide) inside our tick loop.
+    """
+
+    def __init__(self, connection: redis.Redis, queues: Iterable[str], interval: float = TICK_INTERVAL_S) -> None:
+        self.rq_scheduler = RQScheduler(list(queues), connection=connection, interval=max(1, int(interval)))
+        self._born = False
+
+    def promote(self) -> None:
+        """One pass: (re)take the queue locks when due, refresh them, enqueue every due scheduled job."""
+        scheduler = self.rq_scheduler
+        if scheduler.should_reacquire_locks:
+            scheduler.acquire_locks()
+        if not scheduler.acquired_locks:
+            return
+        if not self._born:
+            scheduler.register_birth()
+            self._born = True
+        scheduler.heartbeat()
+        scheduler.enqueue_scheduled_jobs()
+
+    def release(self) -> None:
+        """Give the queue locks back (clean shutdown)."""
+        try:
+            self.rq_scheduler.release_locks()
+            if self._born:
+                self.rq_scheduler.register_death()
+        except OUTAGE_ERRORS as exc:
+            HEALTH.lost(exc)
+
+
+class RqtopScheduler(Scheduler):
+    """rq-scheduler whose due templates dispatch a fresh run (or are skipped) and are rescheduled by croniter."""
+
+    def __init__(
+        self, connection: redis.Redis, entries: Iterable[ScheduleEntry] = (), interval: float = TICK_INTERVAL_S,
+        promoter: ScheduledJobPromoter | None = None, templates: bool = True, **kwargs: Any,
+    ) -> None:
+        super().__init__(connection=connection, interval=interval, **kwargs)
+        self.entries = {entry.name: entry for entry in entries}
+        self.promoter = promoter
+        self.templates = templates
+
+    def entry(self, name: str) -> ScheduleEntry | None:
+        """The definition this scheduler was given, else the one registered in Redis."""
+        return self.entries.get(name) or load_entry(self.connection, name)
+
+    def enqueue_job(self, job: Any) -> None:
+        """Dispatch one run for a due template (unless paused), then move the template to its next run."""
+        if not job.id.startswith(keys.SCHEDULE_TEMPLATE_PREFIX):
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", FutureWarning)
+                super().enqueue_job(job)
+            return
+        name = keys.schedule_of(job.id) or ""
+        now = time.time()
+        entry = self.entry(name)
+        if entry is None:
+            log.warning("schedule %s: no definition registered; template left alone", name)
+            self.connection.zadd(self.scheduled_jobs_key, {job.id: now + ORPHAN_RETRY_S}, xx=True)
+            return
+        if is_paused(self.connection, name):
+            log.info("schedule %s: paused, tick skipped", name)
+        else:
+            enqueue_run(self.connection, entry, trigger="tick", now=now)
+        self.connection.zadd(self.scheduled_jobs_key, {job.id: entry.next_run(now)}, xx=True)
+
+    def cancel(self, job: Any) -> None:
+        """rq-scheduler cancels ids whose hash is gone; for our templates, rebuild the hash instead."""
+        job_id = job if isinstance(job, str) else job.id
+        entry = self.entry(keys.schedule_of(job_id) or "") if job_id.startswith(keys.SCHEDULE_TEMPLATE_PREFIX) else None
+        if entry is None:
+            super().cancel(job)
+            return
+        log.warning("schedule %s: template hash was missing; rebuilt it", entry.name)
+        next_run = entry.next_run(time.time())
+        _create_template(self, entry, next_run)
+        self.connection.zadd(self.scheduled_jobs_key, {job_id: next_run})
+
+    def tick(self) -> int:
+        """Promote due RQ scheduled jobs, then handle every due template under rq-scheduler's lock."""
+        if self.promoter is not None:
+            self.promoter.promote()
+        if not self.templates or not self.acquire_lock():
+            return 0
+        try:
+            due = 0
+            for job in self.get_jobs_to_queue():
+                self.enqueue_job(job)
+                due += 1
+            return due
+        finally:
+            self.remove_lock()
+
+    def run_until(self, stop: threading.Event, presence: PresenceRecord | None = None) -> None:
+        """Tick every interval until ``stop`` is set; Redis outages back off and log once per change."""
+        delay = float(self._interval)
+        was_down = False
+        while not stop.is_set():
+            try:
+                if was_down and self.entries and self.templates:
+                    log.info(register_schedules(self.connection, self.entries.values()).summary)
+                    was_down = False
+                self.tick()
+                if presence is not None:
+                    with self.connection.pipeline(transaction=False) as pipe:
+                        presence.beat_commands(pipe, time.time())
+                        pipe.execute()
+                HEALTH.back()
+                delay = float(self._interval)
+            except OUTAGE_ERRORS as exc:
+                HEALTH.lost(exc)
+                was_down = True  # Redis may come back empty: re-register (idempotent) before the next tick
+                delay = min(max(delay, 0.5) * 2, MAX_BACKOFF_S)
+            except redis.RedisError as exc:
+                log.warning("scheduler tick failed: %s", exc)
+            stop.wait(delay)
+        if self.promoter is not None:
+            self.promoter.release()
+
+
+def _create_template(scheduler: RqtopScheduler, entry: ScheduleEntry, next_run: float) -> None:
+    """Write the template job hash for ``entry`` through rq-scheduler (its id carries the schedule name)."""
+    common: dict[str, Any] = {
+        "kwargs": dict(entry.kwargs), "queue_name": entry.queue, "id": keys.template_id(entry.name),
+        "timeout": entry.timeout, "description": f"{entry.name} (schedule)", "meta": {"schedule": entry.name},
+    }
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)
+        warnings.simplefilter("ignore", DeprecationWarning)
+        if entry.cron:
+            try:
+                scheduler.cron(entry.cron, entry.task, **common)
+                return
+            except Exception:  # noqa: BLE001 - crontab rejects some croniter syntax; keep the cron in meta
+                common["meta"]["cron_string"] = entry.cron
+        when = datetime.fromtimestamp(next_run, tz=timezone.utc)
+        scheduler.schedule(when, entry.task, interval=entry.interval, result_ttl=-1, **common)
+
+
+def register_schedules(conn: redis.Redis, entries: Iterable[ScheduleEntry], now: float | None = None) -> RegisterResult:
+    """Make Redis match the given (validated) entries; idempotent, keeps next runs of unchanged schedules."""
+    entries = tuple(entries)
+    now = time.time() if now is None else now
+    scheduler = RqtopScheduler(conn, entries)
+    stored = {_text(name): _text(doc) for name, doc in conn.hgetall(keys.SCHEDULES).items()}
+    templates = {
+        _text(member) for member in conn.zrange(keys.RQ_SCHEDULED_JOBS, 0, -1)
+        if _text(member).startswith(keys.SCHEDULE_TEMPLATE_PREFIX)
+    }
+    with conn.pipeline(transaction=False) as pipe:
+        for entry in entries:
+            pipe.exists(keys.rq_job(keys.template_id(entry.name)))
+        present = [bool(found) for found in pipe.execute()]
+    added: list[str] = []
+    updated: list[str] = []
+    unchanged: list[str] = []
+    for entry, has_hash in zip(entries, present, strict=True):
+        template = keys.template_id(entry.name)
+        if stored.get(entry.name) == entry.to_json() and has_hash and template in templates:
+            unchanged.append(entry.name)
+            continue
+        next_run = entry.next_run(now)
+        _create_template(scheduler, entry, next_run)
+        with conn.pipeline() as pipe:
+            pipe.zadd(keys.RQ_SCHEDULED_JOBS, {template: next_run})
+            pipe.hset(keys.SCHEDULES, entry.name, entry.to_json())
+            pipe.execute()
+        (updated if entry.name in stored else added).append(entry.name)
+    wanted = {entry.name for entry in entries}
+    leftover = set(stored) | {keys.schedule_of(template) or "" for template in templates}
+    removed = sorted(name for name in leftover - wanted if name)
+    for name in removed:
+        unregister_schedule(conn, name)
+    return RegisterResult(tuple(added), tuple(updated), tuple(unchanged), tuple(removed))
+
+
+def unregister_schedule(conn: redis.Redis, name: str) -> None:
+    """Remove one schedule: its template (rqtop's prefix only), definition, run state and pause flag."""
+    template = keys.template_id(name)
+    with conn.pipeline() as pipe:
+        pipe.zrem(keys.RQ_SCHEDULED_JOBS, template)
+        pipe.delete(keys.rq_job(template))
+        pipe.hdel(keys.SCHEDULES, name)
+        pipe.delete(keys.sched_state(name))
+        pipe.srem(keys.PAUSED, name)
+        pipe.execute()
+    log.info("schedule %s: unregistered", name)
