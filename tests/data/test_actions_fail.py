@@ -1,0 +1,110 @@
+"""Fail Active Jobs against real forking workers: live jobs are stopped by their worker, dead workers' are failed."""
+
+from __future__ import annotations
+
+import os
+import signal
+import zlib
+from base64 import b64decode
+from collections.abc import Iterator
+
+import pytest
+import redis
+from rq import Queue
+
+from tests.data.action_jobs import kill_pid, spawn_worker, started, stop_worker, wait_for
+from tui.data import audit
+from tui.data.actions import DashboardActions
+from tui.settings import Settings
+from worker import keys
+
+
+@pytest.fixture
+def workers(redis_url: str) -> Iterator[list]:
+    """Worker processes started by a test; all stopped and reaped afterwards."""
+    procs: list = []
+    yield procs
+    for proc in procs:
+        stop_worker(proc)
+
+
+def _states(conn: redis.Redis, job_id: str, queue: str = "default") -> tuple[str, bool, bool, bool]:
+    """Status, and membership in the failed, finished and started registries."""
+    wip = [m.decode().split(":")[0] for m in conn.zrange(f"rq:wip:{queue}", 0, -1)]
+    return (
+        (conn.hget(keys.rq_job(job_id), "status") or b"").decode(),
+        conn.zscore(f"rq:failed:{queue}", job_id) is not None,
+        conn.zscore(f"rq:finished:{queue}", job_id) is not None,
+        job_id in wip,
+    )
+
+
+def test_fail_active_stops_live_job_and_spares_job_started_after_plan(
+    redis_url: str, conn: redis.Redis, workers: list
+) -> None:
+    workers.append(spawn_worker(redis_url, "live-a", "default"))
+    workers.append(spawn_worker(redis_url, "live-b", "later"))
+    first = Queue("default", connection=conn).enqueue("tests.data.action_jobs.sleeper", 30)
+    wait_for(lambda: first.id in started(conn), 10, "first job to start")
+    actions = DashboardActions(conn, Settings(), who="tester@host")
+    plan = actions.plan_fail_active()
+    assert [(t.job_id, t.worker, t.worker_alive) for t in plan.targets] == [(first.id, "live-a", True)]
+
+    later = Queue("later", connection=conn).enqueue("tests.data.action_jobs.sleeper", 1.0)
+    wait_for(lambda: later.id in started(conn), 10, "later job to start")
+    result = actions.fail_active(plan)
+
+    assert result.ok and result.counts["stopped"] == 1 and result.counts["failed_dead"] == 0
+    status, failed, finished, running = _states(conn, first.id)
+    assert status == "stopped" and failed and not finished and not running
+    wait_for(lambda: _states(conn, later.id, "later")[0] == "finished", 10, "later job to finish")
+    assert _states(conn, later.id, "later") == ("finished", False, True, False)
+    assert workers[0].poll() is None, "the worker itself must survive the stop"
+    (entry,) = audit.read(conn)
+    assert (entry.who, entry.action, entry.counts["stopped"]) == ("tester@host", "fail_active", 1)
+
+
+def test_fail_active_fails_dead_workers_job_and_releases_schedule(
+    redis_url: str, conn: redis.Redis, workers: list
+) -> None:
+    proc = spawn_worker(redis_url, "doomed", "default")
+    workers.append(proc)
+    job_id = keys.run_id("nightly", "abc123def456")
+    conn.set(keys.active("nightly"), job_id)
+    conn.hset(keys.sched_state("nightly"), mapping={"last_job_id": job_id, "last_status": "running"})
+    conn.hset(keys.history_item(job_id), mapping={"state": "running", "task": "tests.data.action_jobs.sleeper"})
+    Queue("default", connection=conn).enqueue("tests.data.action_jobs.sleeper", 30, job_id=job_id)
+    wait_for(lambda: job_id in started(conn), 10, "job to start")
+    os.kill(proc.pid, signal.SIGKILL)  # the machine dies: worker and horse
+    proc.wait(5)
+    kill_pid(started(conn)[job_id])
+
+    actions = DashboardActions(conn, Settings(), who="tester@host")
+    plan = actions.plan_fail_active()
+    assert [(t.job_id, t.worker, t.worker_alive) for t in plan.targets] == [(job_id, "doomed", False)]
+    result = actions.fail_active(plan)
+
+    assert result.counts["failed_dead"] == 1 and result.ok
+    assert _states(conn, job_id) == ("failed", True, False, False)
+    (_entry_id, fields), *_ = conn.xrevrange(f"rq:results:{job_id}", count=1)
+    assert fields[b"worker_name"] == b"doomed"
+    assert zlib.decompress(b64decode(fields[b"exc_string"])).decode().startswith("AbandonedJobError: Failed by")
+    assert conn.xlen(f"rq:results:{job_id}") == 1
+    assert conn.get(keys.active("nightly")) is None
+    assert conn.hget(keys.sched_state("nightly"), "last_status") == b"failed"
+    assert conn.hget(keys.history_item(job_id), "state") == b"failed"
+
+
+def test_fail_active_leaves_jobs_that_ended_since_the_plan(
+    redis_url: str, conn: redis.Redis, workers: list
+) -> None:
+    workers.append(spawn_worker(redis_url, "brief", "default"))
+    job = Queue("default", connection=conn).enqueue("tests.data.action_jobs.sleeper", 1.5)
+    wait_for(lambda: job.id in started(conn), 10, "job to start")
+    actions = DashboardActions(conn, Settings())
+    plan = actions.plan_fail_active()
+    assert plan.count == 1
+    wait_for(lambda: _states(conn, job.id)[0] == "finished", 10, "job to finish")
+    result = actions.fail_active(plan)
+    assert result.counts["already_ended"] == 1 and result.counts["stopped"] == 0
+    assert _states(conn, job.id) == ("finished", False, True, False)
