@@ -22,7 +22,7 @@ class _Counter:
     sends = 0
 
     def send_packed_command(self, command, check_health=True):  # type: ignore[no-untyped-def]
-        type(self).sends += 1
+        _Counter.sends += 1
         return super().send_packed_command(command, check_health)  # type: ignore[misc]
 
 

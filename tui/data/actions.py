@@ -206,10 +206,10 @@ class DashboardActions:
         """Pause or resume through the dispatcher, audited."""
         verb = "pause" if paused else "resume"
         if self.settings.read_only:
-            return PauseResult(name, bool(self.conn.sismember(keys.PAUSED, name)), False, READ_ONLY_MESSAGE)
+            return PauseResult(name, bool(self.conn.sismember(keys.PAUSED, name)), False, READ_ONLY_MESSAGE, ok=False)
         if not self.conn.hexists(keys.SCHEDULES, name):
             result = PauseResult(name, bool(self.conn.sismember(keys.PAUSED, name)), False,
-                                 f"no schedule named {name!r}")
+                                 f"no schedule named {name!r}", ok=False)
         else:
             from worker.dispatch import set_paused
 

@@ -23,6 +23,7 @@ class PauseResult:
     paused: bool
     changed: bool
     message: str
+    ok: bool = True
 
 
 @dataclass(frozen=True)

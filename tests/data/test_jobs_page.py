@@ -1,0 +1,76 @@
+"""Paged job lists: any page of any queue or registry in at most two round trips, even at 1 M jobs."""
+
+from __future__ import annotations
+
+import redis
+from rq import Queue, SimpleWorker
+from rq.job import Job
+
+from tests.data import jobs
+from tests.data.reader_support import CountingClient
+from tui.data.jobs_page import last_page_offset, read_jobs_page
+from worker import keys
+
+TOTAL = 1_000_000
+
+
+def test_first_middle_and_last_page_of_a_million_jobs(conn: redis.Redis, redis_url: str) -> None:
+    real = [Job.create(jobs.say_hello, args=(str(i),), connection=conn, origin="big") for i in range(150)]
+    pipe = conn.pipeline(transaction=False)
+    for job in real:
+        job.save(pipeline=pipe)
+    pipe.execute()
+    ids = [j.id for j in real]
+    key = keys.rq_queue("big")
+    middle = TOTAL // 2
+    layout = [(ids[:50], 0), (ids[50:100], middle), (ids[100:], TOTAL - 50)]
+    position = 0
+    for chunk, at in layout:
+        while position < at:
+            n = min(20_000, at - position)
+            conn.rpush(key, *(f"filler-{position + i}" for i in range(n)))
+            position += n
+        conn.rpush(key, *chunk)
+        position += len(chunk)
+    counting = CountingClient(redis_url)
+
+    first, first_trips = counting.count(lambda: read_jobs_page(counting.client, "big", offset=0, limit=50))
+    mid, mid_trips = counting.count(lambda: read_jobs_page(counting.client, "big", offset=middle, limit=50))
+    last, last_trips = counting.count(lambda: read_jobs_page(counting.client, "big", offset=-1, limit=50))
+
+    assert (first.total, mid.total, last.total) == (TOTAL,) * 3
+    assert [j.id for j in first.jobs] == ids[:50] and [j.id for j in mid.jobs] == ids[50:100]
+    assert [j.id for j in last.jobs] == ids[100:] and last.offset == TOTAL - 50
+    assert {j.task for j in first.jobs + mid.jobs + last.jobs} == {"tests.data.jobs.say_hello"}
+    assert first_trips == mid_trips == last_trips == 2
+    assert not first.has_previous and first.has_next and last.has_previous and not last.has_next
+
+
+def test_pages_of_registries_and_the_aligned_last_page(conn: redis.Redis, redis_url: str) -> None:
+    queue = Queue("default", connection=conn)
+    failed = [queue.enqueue(jobs.boom) for _ in range(7)]
+    SimpleWorker([queue], connection=conn).work(burst=True)
+    pending = [queue.enqueue(jobs.say_hello, str(i)) for i in range(7)]
+    conn.zadd(keys.rq_registry("wip", "default"), {f"{pending[0].id}:exec-1": 1.0})
+
+    pages = [read_jobs_page(conn, "default", "failed", offset, 3) for offset in (0, 3, 6)]
+    listed = [j.id for p in pages for j in p.jobs]
+    assert sorted(listed) == sorted(j.id for j in failed) and len(set(listed)) == 7
+    assert {j.state for p in pages for j in p.jobs} == {"failed"}
+    last = read_jobs_page(conn, "default", "pending", -1, 3)
+    assert (last.offset, [j.id for j in last.jobs]) == (6, [pending[6].id])
+    assert read_jobs_page(conn, "default", "failed", 0, 2, newest_first=True).jobs[0].id == listed[-1]
+    active = read_jobs_page(conn, "default", "active")
+    assert [j.id for j in active.jobs] == [pending[0].id] and active.jobs[0].state == "pending"
+    beyond = read_jobs_page(conn, "default", "pending", 100, 10)
+    assert (beyond.total, beyond.jobs, beyond.round_trips) == (7, (), 1)
+    assert last_page_offset(0, 50) == 0 and last_page_offset(100, 50) == 50 and last_page_offset(101, 50) == 100
+
+
+def test_an_unknown_source_is_a_one_line_error(conn: redis.Redis) -> None:
+    try:
+        read_jobs_page(conn, "default", "everything")
+    except ValueError as exc:
+        assert "unknown job list 'everything'" in str(exc) and "\n" not in str(exc)
+    else:
+        raise AssertionError("expected ValueError")

@@ -1,0 +1,248 @@
+"""Job metadata read from RQ's job hash without unpickling anything: name, state, times, errors.
+
+The function name is the first element of the pickled ``(func_name, instance, args, kwargs)`` tuple in
+``data``; it is found by walking the opcodes of the zlib-decompressed pickle with ``pickletools.genops``,
+which parses and never executes. Anything malformed (not zlib, not a pickle, truncated, another shape)
+reads as ``UNREADABLE``. Error texts (``exc_info`` = zlib text, results-stream ``exc_string`` =
+base64(zlib(text))) are decompressed with a size cap and shown as a masked one-line summary.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import io
+import json
+import pickletools
+import re
+import zlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import redis
+
+from tui.data.masking import decode, mask_description, mask_error
+from tui.settings import DEFAULT_MASK_PATTERNS
+from worker import keys, records
+
+UNREADABLE = "unreadable"
+"""Shown for a field (or a whole job) that cannot be decoded safely."""
+
+HEAD_BYTES = 64 * 1024
+"""Most bytes decompressed from a job's data or error text: the name sits in the first few dozen."""
+
+_STRING_OPS = {"SHORT_BINUNICODE", "BINUNICODE", "BINUNICODE8", "UNICODE", "SHORT_BINSTRING", "BINSTRING", "STRING"}
+_NAME = re.compile(r"[\w.<>:\-]{1,200}")
+
+JOB_STATES = {
+    "queued": "pending", "created": "pending", "rate_limited": "pending", "started": "running",
+    "finished": "completed", "failed": "failed", "stopped": "failed", "scheduled": "scheduled",
+    "ready_to_enqueue": "scheduled", "deferred": "deferred", "canceled": "canceled",
+}
+"""RQ job status -> the state rqtop shows; a scheduled job that already failed once shows as "retry"."""
+
+
+def inflate(raw: bytes | None, limit: int = HEAD_BYTES) -> bytes | None:
+    """At most ``limit`` bytes of zlib-decompressed ``raw``; None when it is not zlib."""
+    if not raw:
+        return None
+    try:
+        return zlib.decompressobj().decompress(bytes(raw), limit)
+    except (zlib.error, TypeError, ValueError):
+        return None
+
+
+def function_name(data: bytes | None) -> str:
+    """The job's function name from its ``data`` field, or ``UNREADABLE``; never executes the payload."""
+    head = inflate(data)
+    if not head:
+        return UNREADABLE
+    if head[:1] == b"[":  # rq's JSONSerializer: ["func", instance, args, kwargs]
+        try:
+            name = json.loads(head)[0]
+        except (ValueError, IndexError, KeyError, TypeError):
+            return UNREADABLE
+        return name if isinstance(name, str) and _NAME.fullmatch(name) else UNREADABLE
+    marked = False
+    try:
+        for opcode, arg, _ in pickletools.genops(io.BytesIO(head)):
+            if opcode.name in ("PROTO", "FRAME"):
+                continue
+            if opcode.name == "MARK" and not marked:
+                marked = True
+                continue
+            if marked and opcode.name in _STRING_OPS and isinstance(arg, str) and _NAME.fullmatch(arg):
+                return arg
+            return UNREADABLE
+    except Exception:  # noqa: BLE001 - genops raises several types on a truncated or foreign stream
+        return UNREADABLE
+    return UNREADABLE
+
+
+def state_of(status: str | None, has_run: bool = False) -> str:
+    """rqtop's state for an RQ status (a scheduled job that has run before is a retry); ``UNREADABLE`` for
+    anything RQ does not write."""
+    state = JOB_STATES.get(status or "", UNREADABLE)
+    return "retry" if state == "scheduled" and has_run else state
+
+
+def error_text(raw: bytes | None, base64_wrapped: bool = False) -> str | None:
+    """Decompressed error text from ``exc_info`` (zlib) or ``exc_string`` (base64 of zlib); None if bad."""
+    if not raw:
+        return None
+    if base64_wrapped:
+        try:
+            raw = base64.b64decode(raw, validate=True)
+        except (binascii.Error, ValueError):
+            return None
+    text = inflate(raw)
+    return text.decode("utf-8", errors="replace") if text else None
+
+
+class Fields:
+    """A Redis hash read defensively: each getter returns None for absent fields and notes garbage in ``bad``."""
+
+    def __init__(self, raw: Any) -> None:
+        self.raw: dict[bytes, bytes] = raw if isinstance(raw, dict) else {}
+        self.bad = raw is not None and not isinstance(raw, dict)
+
+    @classmethod
+    def from_hmget(cls, names: Sequence[str], reply: Any) -> Fields:
+        """Fields from an HMGET reply for ``names`` (absent fields dropped; an error reply reads as bad)."""
+        if not isinstance(reply, list):
+            return cls(reply)
+        return cls({n.encode(): v for n, v in zip(names, reply, strict=False) if v is not None})
+
+    def __bool__(self) -> bool:
+        return bool(self.raw)
+
+    def value(self, name: str) -> bytes | None:
+        """The raw value, or None when absent or empty."""
+        value = self.raw.get(name.encode())
+        return value if value else None
+
+    def text(self, name: str, limit: int = 200) -> str | None:
+        """The value as printable text; invalid UTF-8 is replaced and marks the hash bad."""
+        value = self.value(name)
+        if value is None:
+            return None
+        try:
+            value.decode("utf-8")
+        except UnicodeDecodeError:
+            self.bad = True
+        return decode(value, limit)
+
+    def number(self, name: str) -> int | None:
+        """The value as an int; garbage marks the hash bad."""
+        text = self.text(name)
+        if text is None:
+            return None
+        try:
+            return int(float(text)) if "." in text else int(text)
+        except ValueError:
+            self.bad = True
+            return None
+
+    def epoch(self, name: str) -> float | None:
+        """The value as epoch seconds (epoch float or RQ ISO); garbage marks the hash bad."""
+        text = self.text(name)
+        value = records.to_epoch(text)
+        if text is not None and value is None:
+            self.bad = True
+        return value
+
+    def when(self, name: str) -> datetime | None:
+        """The value as an aware UTC datetime."""
+        return records.from_epoch(self.epoch(name))
+
+
+@dataclass(frozen=True)
+class JobSummary:
+    """One job in a paged list: what a table row shows, from a single HMGET."""
+
+    id: str
+    task: str
+    queue: str | None
+    state: str
+    status: str | None
+    created_at: datetime | None
+    enqueued_at: datetime | None
+    started_at: datetime | None
+    ended_at: datetime | None
+    description: str | None
+    worker: str | None
+    unreadable: bool = False
+
+
+@dataclass(frozen=True)
+class JobDetail(JobSummary):
+    """Everything the detail screen shows about one job (metadata only, never the pickled payload)."""
+
+    retries: int = 0
+    retries_left: int | None = None
+    error: str | None = None
+    schedule: str | None = None
+
+
+SUMMARY_FIELDS = ("status", "origin", "description", "created_at", "enqueued_at", "started_at", "ended_at",
+                  "worker_name", "data", "number_of_retries", "repeats_left")
+DETAIL_FIELDS = (*SUMMARY_FIELDS, "retries_left", "exc_info")
+
+
+def _summary_values(job_id: str, hash_: Fields, patterns: Sequence[str]) -> dict[str, Any]:
+    """The JobSummary fields of one job hash (read with ``SUMMARY_FIELDS`` or more)."""
+    status = hash_.text("status", 40)
+    has_run = bool(hash_.number("number_of_retries")) or bool(hash_.value("started_at") and not
+                                                               hash_.value("repeats_left"))
+    task = function_name(hash_.value("data"))
+    state = state_of(status, has_run) if hash_ else (UNREADABLE if hash_.bad else "expired")
+    return {
+        "id": job_id, "task": task, "queue": hash_.text("origin"), "state": state, "status": status,
+        "created_at": hash_.when("created_at"), "enqueued_at": hash_.when("enqueued_at"),
+        "started_at": hash_.when("started_at"), "ended_at": hash_.when("ended_at"),
+        "description": mask_description(hash_.value("description"), patterns), "worker": hash_.text("worker_name"),
+        "unreadable": hash_.bad or (bool(hash_) and (task == UNREADABLE or state == UNREADABLE)),
+    }
+
+
+def summarize(job_id: str, values: Sequence[Any], patterns: Sequence[str] = DEFAULT_MASK_PATTERNS) -> JobSummary:
+    """A JobSummary from the HMGET reply for ``SUMMARY_FIELDS`` (an error reply reads as unreadable)."""
+    return JobSummary(**_summary_values(job_id, Fields.from_hmget(SUMMARY_FIELDS, values), patterns))
+
+
+def read_job_detail(conn: redis.Redis, job_id: str, patterns: Sequence[str] = DEFAULT_MASK_PATTERNS) -> JobDetail:
+    """One job's metadata in one pipelined round trip: its hash, its last 10 results and rqtop's history."""
+    pipe = conn.pipeline(transaction=False)
+    pipe.hmget(keys.rq_job(job_id), list(DETAIL_FIELDS))
+    pipe.xrevrange(f"rq:results:{job_id}", "+", "-", count=10)
+    pipe.hgetall(keys.history_item(job_id))
+    values, results, history = pipe.execute(raise_on_error=False)
+    hash_ = Fields.from_hmget(DETAIL_FIELDS, values)
+    ours = Fields(history)
+    summary = _summary_values(job_id, hash_, patterns)
+    entries = [Fields(entry[1]) for entry in results if isinstance(entry, tuple) and len(entry) == 2] \
+        if isinstance(results, list) else []
+    newest = entries[0] if entries else Fields({})
+    error = error_text(newest.value("exc_string"), base64_wrapped=True) if newest.text("type") != "1" else None
+    error = error or (error_text(hash_.value("exc_info")) if not entries else None)
+    error_line = mask_error(error, patterns) or mask_error(ours.text("error", 400), patterns)
+    retries = hash_.number("number_of_retries")
+    if retries is None:
+        failures = sum(1 for entry in entries if entry.text("type") in ("2", "3", "4"))
+        retries = max(0, failures - (summary["state"] == "failed")) or ours.number("retries") or 0
+    retries = max(retries, 1) if summary["state"] == "retry" else retries
+    if not hash_ and ours:
+        state = ours.text("state", 40)
+        summary.update(state=state if state in records.HISTORY_STATES else UNREADABLE,
+                       task=ours.text("task") or UNREADABLE, queue=ours.text("queue"),
+                       created_at=ours.when("created_at"), started_at=ours.when("started_at"),
+                       ended_at=ours.when("ended_at"))
+    if summary["worker"] is None:
+        summary["worker"] = next((e.text("worker_name") for e in entries if e.text("worker_name")), None) \
+            or ours.text("worker")
+    if ours.bad:
+        summary.update(unreadable=True, state=summary["state"] if hash_ else UNREADABLE)
+    return JobDetail(**summary, retries=retries, retries_left=hash_.number("retries_left"), error=error_line,
+                     schedule=keys.schedule_of(job_id) or ours.text("schedule"))

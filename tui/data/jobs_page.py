@@ -1,0 +1,107 @@
+"""One page of any queue or registry by offset and limit, in two round trips wherever the page lies.
+
+Round 1 reads the length (LLEN/ZCARD) and the page's ids (LRANGE/ZRANGE by index, so page 20,000 of a
+1 M-job queue costs what page 1 costs); round 2 HMGETs the listed fields of those jobs only. A negative
+offset asks for the last page without knowing the length first: the last ``limit`` ids are read with
+negative indexes and cut to the page boundary the length gives.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import redis
+
+from tui.data.job_meta import SUMMARY_FIELDS, JobSummary, summarize
+from tui.settings import DEFAULT_MASK_PATTERNS
+from worker import keys
+
+SOURCES = {
+    "pending": "queue", "active": "wip", "completed": "finished", "failed": "failed",
+    "deferred": "deferred", "scheduled": "scheduled", "canceled": "canceled", "scheduler": "scheduler",
+}
+"""Page source -> where its ids live: the queue list, an RQ registry, or rq-scheduler's zset (queue ignored)."""
+
+MAX_LIMIT = 1000
+
+
+@dataclass(frozen=True)
+class JobsPage:
+    """One page of job summaries and where it sits in the whole list."""
+
+    queue: str
+    source: str
+    offset: int
+    limit: int
+    total: int
+    jobs: tuple[JobSummary, ...] = ()
+    round_trips: int = 0
+
+    @property
+    def has_previous(self) -> bool:
+        """True when a page comes before this one."""
+        return self.offset > 0
+
+    @property
+    def has_next(self) -> bool:
+        """True when a page comes after this one."""
+        return self.offset + self.limit < self.total
+
+
+def last_page_offset(total: int, limit: int) -> int:
+    """Offset of the last page of ``total`` items in pages of ``limit`` (0 when empty)."""
+    return ((total - 1) // limit) * limit if total > 0 and limit > 0 else 0
+
+
+def source_key(queue: str | bytes, source: str) -> bytes:
+    """The Redis key a page of ``source`` for ``queue`` is read from."""
+    kind = SOURCES.get(source)
+    if kind is None:
+        raise ValueError(f"unknown job list {source!r} (expected one of: {', '.join(SOURCES)})")
+    if kind == "scheduler":
+        return keys.RQ_SCHEDULED_JOBS.encode()
+    raw = queue.encode() if isinstance(queue, str) else queue
+    prefix = keys.rq_queue("") if kind == "queue" else keys.rq_registry(kind, "")
+    return prefix.encode() + raw
+
+
+def read_jobs_page(
+    conn: redis.Redis,
+    queue: str | bytes,
+    source: str = "pending",
+    offset: int = 0,
+    limit: int = 50,
+    patterns: Sequence[str] = DEFAULT_MASK_PATTERNS,
+    newest_first: bool = False,
+) -> JobsPage:
+    """Jobs ``offset``..``offset+limit-1`` of a queue (head first) or registry (by score; ``newest_first``
+    reverses a registry), read without writing; ``offset`` < 0 gives the last page."""
+    key = source_key(queue, source)
+    limit = max(1, min(int(limit), MAX_LIMIT))
+    is_list = SOURCES[source] == "queue"
+    start, stop = (offset, offset + limit - 1) if offset >= 0 else (-limit, -1)
+    pipe = conn.pipeline(transaction=False)
+    if is_list:
+        pipe.llen(key)
+        pipe.lrange(key, start, stop)
+    else:
+        pipe.zcard(key)
+        (pipe.zrevrange if newest_first else pipe.zrange)(key, start, stop)
+    total, members = pipe.execute(raise_on_error=False)
+    total = total if isinstance(total, int) else 0
+    members = [m for m in members if isinstance(m, bytes)] if isinstance(members, list) else []
+    if offset < 0:
+        offset = last_page_offset(total, limit)
+        members = members[-(total - offset):] if total > offset else []
+    ids = [m.partition(b":")[0] if SOURCES[source] == "wip" else m for m in members]
+    name = queue if isinstance(queue, str) else queue.decode(errors="replace")
+    if not ids:
+        return JobsPage(name, source, offset, limit, total, (), round_trips=1)
+    pipe = conn.pipeline(transaction=False)
+    for job_id in ids:
+        pipe.hmget(keys.rq_job("").encode() + job_id, list(SUMMARY_FIELDS))
+    replies = pipe.execute(raise_on_error=False)
+    jobs = tuple(summarize(job_id.decode(errors="replace"), reply, patterns)
+                 for job_id, reply in zip(ids, replies, strict=True))
+    return JobsPage(name, source, offset, limit, total, jobs, round_trips=2)

@@ -1,0 +1,268 @@
+"""DashboardReader: one Snapshot in at most three pipelined, read-only round trips, whatever Redis holds.
+
+Round 1 reads the indexes (queues, workers, schedules, history, metric tasks, suspension); round 2 every
+per-item count and hash they name; round 3 the few job hashes those point at (each queue's head job,
+each schedule's active run, the job a plain ``rq worker`` runs). Only read commands on
+``pipeline(transaction=False)``: no scripts, no MULTI, nothing that cleans up as it reads. Keys are
+built from the raw bytes Redis returned, so a non-UTF-8 name is still read (and shown with �). Metric
+buckets of settled hours are kept between refreshes (``metrics.BucketCache``): a refresh re-reads only
+the newest three hours of each task, plus one EXISTS that notices a cached bucket that has gone.
+
+Per queue, ``retry`` and ``scheduled`` are both ZCARD of RQ's scheduled registry (``rq:scheduled:<q>``):
+RQ 3 parks a retry-with-interval there exactly like an ``enqueue_in`` job, and telling them apart would
+cost one job read per entry; ``deferred`` (waiting on dependencies) is its own column.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import redis
+
+from tui.data import metrics
+from tui.data.job_meta import UNREADABLE, Fields, JobDetail, function_name, read_job_detail
+from tui.data.jobs_page import JobsPage, read_jobs_page
+from tui.data.masking import decode, mask_description, mask_error
+from tui.data.models import HistoryRow, QueueRow, QueueTotals, ScheduleRow, Snapshot, WorkerRow
+from tui.settings import Settings
+from worker import keys, records
+from worker.schedules import ScheduleEntry
+
+QUEUE_PREFIX = keys.rq_queue("").encode()
+WORKER_PREFIX = keys.rq_worker("").encode()
+REGISTRIES = ("wip", "finished", "failed", "deferred", "scheduled", "canceled")
+PRIORITY_ORDER = ("high", "default", "low")
+MODES = ("all", "worker", "scheduler")
+CURRENT_FIELDS = ("data", "started_at")
+MAX_TASKS = 500
+"""Metrics rows are read for at most this many tasks, the most recently run first."""
+
+_HOLE = "\x00"
+
+
+def bkey(make: Callable[..., str], raw: bytes, *rest: Any) -> bytes:
+    """The key ``make(name, *rest)`` from worker.keys, built around a raw (possibly non-UTF-8) name."""
+    head, _, tail = make(_HOLE, *rest).partition(_HOLE)
+    return head.encode() + raw + tail.encode()
+
+
+def _bucket_key(task: bytes, hour: int) -> bytes:
+    """Key of one task's metrics bucket for one hour."""
+    return bkey(keys.metric_bucket, task, hour)
+
+
+def _as(value: Any, kind: type, default: Any) -> Any:
+    """``value`` when Redis answered with the expected type, else ``default`` (an error reply, a wrong type)."""
+    return value if isinstance(value, kind) else default
+
+
+class _Round:
+    """One non-transactional pipeline; ``add`` returns the slot its reply will be in."""
+
+    def __init__(self, conn: redis.Redis) -> None:
+        self.pipe = conn.pipeline(transaction=False)
+        self.size = 0
+
+    def add(self, command: str, *args: Any, **kwargs: Any) -> int:
+        getattr(self.pipe, command)(*args, **kwargs)
+        self.size += 1
+        return self.size - 1
+
+    def run(self) -> list[Any]:
+        """The replies in order; an error reply comes back as its exception object, not raised."""
+        return self.pipe.execute(raise_on_error=False) if self.size else []
+
+
+class DashboardReader:
+    """Reads everything the three tabs show without writing; cost depends on what is shown, not on queue sizes."""
+
+    def __init__(self, conn: redis.Redis, settings: Settings) -> None:
+        self.conn = conn
+        self.settings = settings
+        self._trips = 0
+        self._buckets = metrics.BucketCache()
+
+    def read(self) -> Snapshot:
+        """One Snapshot, taken at ``settings.clock()``."""
+        now = self.settings.clock()
+        self._trips = 0
+        r1 = _Round(self.conn)
+        r1.add("smembers", keys.RQ_QUEUES)
+        r1.add("smembers", keys.RQ_WORKERS)
+        r1.add("zrange", keys.WORKERS, 0, -1, withscores=True)
+        r1.add("hgetall", keys.SCHEDULES)
+        r1.add("smembers", keys.PAUSED)
+        r1.add("zrevrange", keys.HISTORY, 0, max(1, self.settings.history_limit) - 1)
+        r1.add("zrevrange", keys.METRIC_TASKS, 0, MAX_TASKS - 1, withscores=True)
+        r1.add("exists", keys.RQ_SUSPENDED)
+        queue_set, rq_workers, our_workers, definitions, paused, history_ids, tasks, suspended = self._run(r1)
+        queues = sorted(
+            (m[len(QUEUE_PREFIX):] for m in _as(queue_set, set, ()) if m.startswith(QUEUE_PREFIX)),
+            key=lambda q: (PRIORITY_ORDER.index(q.decode(errors="replace")) if q in (b"high", b"default", b"low")
+                           else len(PRIORITY_ORDER), q),
+        )
+        seen = dict(_as(our_workers, list, []))
+        names = sorted({m[len(WORKER_PREFIX):] for m in _as(rq_workers, set, ()) if m.startswith(WORKER_PREFIX)}
+                       | set(seen))
+        definitions = dict(sorted(_as(definitions, dict, {}).items()))
+        history_ids = _as(history_ids, list, []) if self.settings.history_limit > 0 else []
+        tasks = _as(tasks, list, [])
+        hours = records.window_hours(now)
+
+        r2 = _Round(self.conn)
+        queue_slots = [[r2.add("llen", bkey(keys.rq_queue, q))]
+                       + [r2.add("zcard", bkey(lambda n, k=kind: keys.rq_registry(k, n), q)) for kind in REGISTRIES]
+                       + [r2.add("lindex", bkey(keys.rq_queue, q), 0)] for q in queues]
+        worker_slots = [(r2.add("hgetall", bkey(keys.rq_worker, n)), r2.add("hgetall", bkey(keys.worker, n)),
+                         r2.add("smembers", bkey(keys.rq_worker_executions, n))) for n in names]
+        sched_slots = [(r2.add("hgetall", bkey(keys.sched_state, n)), r2.add("get", bkey(keys.active, n)),
+                        r2.add("zscore", keys.RQ_SCHEDULED_JOBS, bkey(keys.template_id, n))) for n in definitions]
+        history_slots = [r2.add("hgetall", bkey(keys.history_item, i)) for i in history_ids]
+        metric_plans = [self._buckets.plan(r2.add, _bucket_key, t, hours) for t, _ in tasks]
+        two = self._run(r2)
+
+        r3 = _Round(self.conn)
+        heads = [two[slots[-1]] for slots in queue_slots]
+        head_slots = [r3.add("hget", bkey(keys.rq_job, h), "enqueued_at") if isinstance(h, bytes) else None
+                      for h in heads]
+        tokens = [two[slots[1]] for slots in sched_slots]
+        token_slots = [r3.add("hget", bkey(keys.rq_job, t), "status") if isinstance(t, bytes) and t else None
+                       for t in tokens]
+        current_ids = [self._current_id(Fields(two[b]), two[c]) for _, b, c in worker_slots]
+        current_slots = [r3.add("hmget", bkey(keys.rq_job, j), list(CURRENT_FIELDS)) if j else None
+                         for j in current_ids]
+        for plan in metric_plans:
+            self._buckets.recheck(r3.add, _bucket_key, plan, two)
+        three = self._run(r3)
+        self._buckets.prune(hours[0])
+
+        def third(slot: int | None) -> Any:
+            return None if slot is None else three[slot]
+
+        queue_rows = tuple(self._queue_row(q, [two[s] for s in slots[:-1]], third(h), now)
+                           for q, slots, h in zip(queues, queue_slots, head_slots, strict=True))
+        workers = tuple(
+            self._worker_row(n, Fields(two[a]), Fields(two[b]), two[c], seen.get(n), third(j), now, suspended == 1)
+            for n, (a, b, c), j in zip(names, worker_slots, current_slots, strict=True)
+        )
+        schedules = tuple(
+            self._schedule_row(n, raw, n in _as(paused, set, ()), Fields(two[a]), two[b], two[c], third(t))
+            for (n, raw), (a, b, c), t in zip(definitions.items(), sched_slots, token_slots, strict=True)
+        )
+        history = tuple(row for i, s in zip(history_ids, history_slots, strict=True)
+                        if (row := self._history_row(i, two[s])) is not None)
+        metric_rows = metrics.sort_rows(
+            metrics.metric_row(decode(t) or UNREADABLE, self._buckets.buckets(plan, two, three), score)
+            for (t, score), plan in zip(tasks, metric_plans, strict=True)
+        )
+        totals = QueueTotals(**{f: sum(getattr(r, f) for r in queue_rows)
+                                for f in ("active", "pending", "completed", "failed", "retry")})
+        taken_at = records.from_epoch(now)
+        assert taken_at is not None
+        return Snapshot(taken_at=taken_at, schedules=schedules,
+                        history=history, totals=totals, queues=queue_rows, workers=workers, metrics=metric_rows,
+                        suspended=suspended == 1, round_trips=self._trips)
+
+    def jobs_page(self, queue: str, source: str = "pending", offset: int = 0, limit: int | None = None) -> JobsPage:
+        """One page of a queue or registry (``offset`` < 0: the last page), in two round trips."""
+        return read_jobs_page(self.conn, queue, source, offset, limit or self.settings.page_size,
+                              self.settings.mask_patterns)
+
+    def job_detail(self, job_id: str) -> JobDetail:
+        """One job's metadata for the detail screen, in one round trip."""
+        return read_job_detail(self.conn, job_id, self.settings.mask_patterns)
+
+    def _run(self, round_: _Round) -> list[Any]:
+        """Execute one round and count it."""
+        if round_.size:
+            self._trips += 1
+        return round_.run()
+
+    @staticmethod
+    def _current_id(ours: Fields, executions: Any) -> bytes | None:
+        """The job id whose hash round 3 must read for a worker: only when rqtop's record does not name one."""
+        if ours.value("current_job_id") or ours.value("current_task"):
+            return None
+        members = sorted(m for m in _as(executions, set, ()) if isinstance(m, bytes))
+        return (members[0].partition(b":")[0] or None) if members else None
+
+    def _queue_row(self, name: bytes, counts: list[Any], head_enqueued: Any, now: float) -> QueueRow:
+        """Counts of one queue and the age of its head (oldest) pending job."""
+        pending, wip, finished, failed, deferred, scheduled, canceled = (_as(c, int, 0) for c in counts)
+        enqueued = records.to_epoch(head_enqueued) if isinstance(head_enqueued, bytes) else None
+        return QueueRow(name=decode(name) or "", pending=pending, active=wip, completed=finished, failed=failed,
+                        retry=scheduled, scheduled=scheduled, deferred=deferred, canceled=canceled,
+                        oldest_pending_age_s=max(0.0, now - enqueued) if pending and enqueued is not None else None)
+
+    def _worker_row(self, name: bytes, rq: Fields, ours: Fields, executions: Any, seen: float | None,
+                    job: Any, now: float, suspended: bool) -> WorkerRow:
+        """One worker from rqtop's record (preferred) and RQ's hash; garbage fields mark it unreadable."""
+        src = ours if ours else rq
+        mode = ours.text("mode", 20) if ours else "rq"
+        unreadable = (mode not in MODES and mode != "rq") or (not isinstance(executions, set))
+        sightings = [s for s in (seen, ours.epoch("last_seen"), rq.epoch("last_heartbeat")) if s is not None]
+        last_seen = max(sightings) if sightings else None
+        birth = ours.epoch("birth") if ours else rq.epoch("birth")
+        job_fields = Fields.from_hmget(CURRENT_FIELDS, job) if job is not None else Fields({})
+        current_id = ours.text("current_job_id")
+        current_task = ours.text("current_task")
+        started = ours.epoch("current_started")
+        if not ours.value("current_job_id") and not current_task and job_fields:
+            members = sorted(m for m in _as(executions, set, ()) if isinstance(m, bytes))
+            current_id = decode(members[0].partition(b":")[0])
+            current_task, started = function_name(job_fields.value("data")), job_fields.epoch("started_at")
+        processed = ours.number("processed") if ours else rq.number("successful_job_count") or (0 if rq else None)
+        failed = ours.number("failed") if ours else rq.number("failed_job_count") or (0 if rq else None)
+        online = last_seen is not None and now - last_seen <= self.settings.offline_after_s and not rq.value("death")
+        queues = src.text("queues", 2000)
+        return WorkerRow(
+            name=decode(name) or "", hostname=src.text("hostname") or rq.text("hostname"),
+            pid=src.number("pid") or rq.number("pid"), mode=mode if not unreadable else (mode or UNREADABLE),
+            version=src.text("version", 40), status=("suspended" if suspended else "online") if online else "offline",
+            uptime_s=max(0.0, now - birth) if online and birth is not None else None,
+            processed=processed, failed=failed, current_job=current_task or (UNREADABLE if current_id else None),
+            current_elapsed_s=max(0.0, now - started) if (current_task or current_id) and started else None,
+            last_seen=records.from_epoch(last_seen), current_job_id=current_id or None,
+            queues=tuple(q for q in (queues or "").split(",") if q), birth=records.from_epoch(birth),
+            unreadable=unreadable or ours.bad or rq.bad or job_fields.bad,
+        )
+
+    def _schedule_row(self, name: bytes, definition: bytes, paused: bool, state: Fields, token: Any,
+                      next_score: Any, token_status: Any) -> ScheduleRow:
+        """One schedule with its live state; a definition that does not parse gives a row saying "unreadable"."""
+        patterns = self.settings.mask_patterns
+        active_id = decode(token) if isinstance(token, bytes) and token else None
+        live = dict(
+            name=decode(name) or "", next_run=records.from_epoch(_as(next_score, float, None)),
+            pending=1 if token_status == b"queued" else 0, last_run=state.when("last_run"),
+            last_status=state.text("last_status", 20), paused=paused, active_job_id=active_id,
+            skipped=state.number("skipped") or 0,
+        )
+        try:
+            entry = ScheduleEntry.from_json(definition)
+            return ScheduleRow(
+                task=decode(entry.task) or UNREADABLE, description=mask_description(entry.description, patterns) or "",
+                cron=entry.cron, interval_s=entry.interval, schedule_text=entry.schedule_text,
+                timezone=entry.timezone, priority=entry.priority, queue=entry.queue,
+                expires_after_s=entry.ttl_s, run_now_allowed=bool(entry.run_now),
+                run_now_reason=mask_description(entry.run_now_reason, patterns), **live,
+            )
+        except Exception:  # noqa: BLE001 - any malformed definition becomes an "unreadable" row
+            return ScheduleRow(task=UNREADABLE, description=UNREADABLE, cron=None, interval_s=None,
+                               schedule_text="—", timezone="", priority=UNREADABLE, queue="", **live)
+
+    def _history_row(self, job_id: bytes, raw: Any) -> HistoryRow | None:
+        """One execution from rqtop's history; None when its hash has expired."""
+        item = Fields(raw)
+        if not item and not item.bad:
+            return None
+        state = item.text("state", 20)
+        row = dict(
+            id=decode(job_id) or "", task=item.text("task") or UNREADABLE, queue=item.text("queue") or "",
+            created_at=item.when("created_at"), ended_at=item.when("ended_at"), started_at=item.when("started_at"),
+            retries=item.number("retries") or 0, schedule=item.text("schedule") or None,
+            worker=item.text("worker") or None, error=mask_error(item.text("error", 400), self.settings.mask_patterns),
+        )
+        bad = item.bad or state not in records.HISTORY_STATES
+        return HistoryRow(state=UNREADABLE if bad else str(state), **row)
