@@ -21,6 +21,9 @@ from worker.embedded_redis import EmbeddedRedis
 DEMO_PAUSED_SCHEDULE = "soft_delete_cleanup"
 """One schedule starts paused, as on a real platform mid-incident."""
 
+DEMO_WARM_SCHEDULES = ("account_reconciliation", "alert_evaluation", "runtime_cleanup", "catalog_sync")
+"""Schedules run once at start so the first screen already shows last runs, history and metrics."""
+
 
 def schedules_file(path: Path) -> Path:
     """The given schedules file, or the checked-in one next to the package when run from elsewhere."""
@@ -62,11 +65,22 @@ def stop_process(process: subprocess.Popen[bytes], grace: float = 10.0) -> None:
         process.wait(timeout=5)
 
 
+def _warm_up(conn: object, timeout: float = 10.0) -> None:
+    """Run a few schedules once, as soon as the worker has registered them."""
+    from worker.dispatch import run_now
+
+    deadline = time.monotonic() + timeout
+    pending = list(DEMO_WARM_SCHEDULES)
+    while pending and time.monotonic() < deadline:
+        pending = [name for name in pending if run_now(conn, name).status == "unknown"]  # type: ignore[arg-type]
+        if pending:
+            time.sleep(0.2)
+
+
 def run_demo(url: str | None, schedules_path: Path, dashboard: bool = True, duration: float | None = None) -> None:
     """Run the whole demo until the dashboard quits (or ``duration`` passes), then tear everything down."""
-    from worker.dispatch import set_paused
-
     from worker import demo_traffic
+    from worker.dispatch import set_paused
 
     schedules = schedules_file(schedules_path)
     for signum in (signal.SIGTERM, signal.SIGHUP):
@@ -91,6 +105,7 @@ def run_demo(url: str | None, schedules_path: Path, dashboard: bool = True, dura
         )
         traffic.start()
         set_paused(conn, DEMO_PAUSED_SCHEDULE, True)
+        _warm_up(conn)
         if dashboard:
             from tui.cli import run_dashboard
 

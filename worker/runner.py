@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import socket
 import threading
@@ -73,6 +74,12 @@ def _setup_logging() -> None:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
 
 
+def default_name(mode: str) -> str:
+    """A worker name an operator can read: host, mode and pid (unique per live process on a host)."""
+    host = socket.gethostname().split(".")[0] or "host"
+    return f"{host}-{mode}-{os.getpid()}"
+
+
 def run(
     url: str,
     mode: str = "all",
@@ -94,6 +101,7 @@ def run(
     if mode not in MODES:
         raise ValueError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
     entries = load_schedules(schedules_path) if mode in ("all", "scheduler") else ()
+    name = name or default_name(mode)
     _setup_logging()
     stop = stop_event or threading.Event()
     conn = connect_worker(url)

@@ -74,15 +74,16 @@ def metric_row(task: str, buckets: Sequence[Bucket], last_run: float | None = No
         for index, count in bucket.bins.items():
             bins[index] = bins.get(index, 0) + count
     maxima = [b.max_s for b in buckets if b.max_s is not None]
+    top = max(maxima) if maxima else None
     lasts = [b.last for b in buckets if b.last is not None] + ([last_run] if last_run is not None else [])
     return MetricRow(
         task=task,
         runs=runs,
         failures=failures,
         success_rate=(runs - failures) / runs * 100.0 if runs else None,
-        p50_s=records.percentile_from_bins(bins, 50),
-        p95_s=records.percentile_from_bins(bins, 95),
-        max_s=max(maxima) if maxima else None,
+        p50_s=_at_most(records.percentile_from_bins(bins, 50), top),
+        p95_s=_at_most(records.percentile_from_bins(bins, 95), top),
+        max_s=top,
         last_run=records.from_epoch(max(lasts)) if lasts else None,
         hourly_runs=tuple(b.runs for b in buckets),
         hourly_failures=tuple(b.failures for b in buckets),
@@ -167,3 +168,10 @@ class BucketCache:
         """Forget hours that have left the window."""
         for task_hour in [k for k in self._parsed if k[1] < oldest_hour]:
             del self._parsed[task_hour]
+
+
+def _at_most(value: float | None, ceiling: float | None) -> float | None:
+    """A percentile never exceeds the exact maximum (a bin's midpoint can lie above the largest run in it)."""
+    if value is None or ceiling is None:
+        return value
+    return min(value, ceiling)
