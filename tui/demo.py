@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 import click
+import redis
 
 from tui.data.connection import connect, mask_url
 from tui.settings import Settings
@@ -65,14 +66,14 @@ def stop_process(process: subprocess.Popen[bytes], grace: float = 10.0) -> None:
         process.wait(timeout=5)
 
 
-def _warm_up(conn: object, timeout: float = 10.0) -> None:
+def _warm_up(conn: redis.Redis, timeout: float = 15.0) -> None:
     """Run a few schedules once, as soon as the worker has registered them."""
     from worker.dispatch import run_now
 
     deadline = time.monotonic() + timeout
     pending = list(DEMO_WARM_SCHEDULES)
     while pending and time.monotonic() < deadline:
-        pending = [name for name in pending if run_now(conn, name).status == "unknown"]  # type: ignore[arg-type]
+        pending = [name for name in pending if run_now(conn, name).status == "unknown"]
         if pending:
             time.sleep(0.2)
 
@@ -105,7 +106,7 @@ def run_demo(url: str | None, schedules_path: Path, dashboard: bool = True, dura
         )
         traffic.start()
         set_paused(conn, DEMO_PAUSED_SCHEDULE, True)
-        _warm_up(conn)
+        threading.Thread(target=_warm_up, args=(connect(url),), name="demo-warm-up", daemon=True).start()
         if dashboard:
             from tui.cli import run_dashboard
 
