@@ -121,7 +121,6 @@ def demo(url: str | None, schedules_path: str, no_dashboard: bool, duration: flo
 def worker(url: str | None, mode: str, queues: str, schedules_path: str, burst: bool, name: str | None) -> None:
     """Run an rqtop worker: RQ worker with heartbeats and bookkeeping, and/or the scheduler."""
     from worker.runner import run
-
     from worker.schedules import ScheduleError, load_schedules
 
     queue_names = tuple(q.strip() for q in queues.split(",") if q.strip())

@@ -1,0 +1,74 @@
+"""Pure formatting: relative times, durations, counts and labels, at a frozen instant; textual-free."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.tui.fakes import NOW, at
+from tui import formatting as fmt
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.parametrize(
+    ("offset", "expected"),
+    [(120, "in 2 min"), (-240, "4 min ago"), (0, "just now"), (42, "in 42 s"), (-3 * 3600 - 300, "3 h 5 min ago"),
+     (2 * 86400 + 3600 * 4, "in 2 d 4 h"), (7200, "in 2 h")],
+)
+def test_relative(offset: float, expected: str) -> None:
+    assert fmt.relative(at(offset), NOW) == expected
+
+
+def test_relative_accepts_epochs_and_none() -> None:
+    assert fmt.relative(NOW - 90, NOW) == "1 min ago"
+    assert fmt.relative(None, NOW) == fmt.NO_VALUE
+
+
+@pytest.mark.parametrize(
+    ("seconds", "expected"),
+    [(0.0123, "12 ms"), (4.24, "4.2 s"), (42.4, "42 s"), (184, "3m 04s"), (8040, "2h 14m"), (None, "—")],
+)
+def test_duration(seconds: float | None, expected: str) -> None:
+    assert fmt.duration(seconds) == expected
+
+
+@pytest.mark.parametrize(("value", "expected"), [(0, "0"), (12_345, "12,345"), (1_250_000, "1.2M"), (None, "—")])
+def test_count(value: int | None, expected: str) -> None:
+    assert fmt.count(value) == expected
+
+
+def test_clock_and_exact_utc() -> None:
+    assert fmt.clock(NOW) == "11:06:40 UTC"
+    assert fmt.exact_utc(at(120), NOW) == "11:08"
+    assert fmt.exact_utc(at(86400), NOW) == "Nov 19 11:06"
+    assert fmt.timestamp(NOW) == "2026-11-18 11:06:40 UTC"
+
+
+def test_schedule_and_label_helpers() -> None:
+    assert fmt.interval_text(300) == "every 5 min"
+    assert fmt.interval_text(3600) == "every hour"
+    assert fmt.raw_schedule("*/5 * * * *", None) == "*/5 * * * *"
+    assert fmt.raw_schedule(None, 60) == "60s"
+    assert fmt.expiry_note(600) == "expires after 10 min in queue"
+    assert fmt.expiry_note(None) == ""
+    assert fmt.priority_label("normal") == "Normal"
+    assert fmt.state_label("canceled") == "Canceled"
+    assert fmt.short_task("worker.demo_tasks.catalog_sync") == "catalog_sync"
+    assert fmt.percent(99.654) == "99.7 %" and fmt.percent(100.0) == "100 %"
+    assert fmt.plural(1, "job") == "1 job" and fmt.plural(1204, "job") == "1,204 jobs"
+
+
+def test_one_line_errors() -> None:
+    assert fmt.one_line(ConnectionError("refused\nmore")) == "ConnectionError: refused"
+    assert fmt.one_line(TimeoutError()) == "TimeoutError"
+    assert len(fmt.one_line("x" * 500)) == 200
+
+
+def test_formatting_imports_no_textual() -> None:
+    code = "import sys, tui.formatting; assert 'textual' not in sys.modules and 'rich' not in sys.modules"
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=30)
+    assert result.returncode == 0, result.stderr

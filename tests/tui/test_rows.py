@@ -1,0 +1,87 @@
+"""Row builders: what each table cell says and how it is highlighted, from canned rows at the frozen clock."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from rich.text import Text
+
+from tests.tui.fakes import METRICS, NOW, QUEUES, SCHEDULES, WORKERS, make_app
+from tui.action_flow import OPERATOR_ACTIONS
+from tui.commands import PALETTE_COMMANDS, action_name
+from tui.screens.confirm import ConfirmScreen
+from tui.screens.job_detail import JobDetailScreen
+from tui.screens.keys import KeysScreen
+from tui.widgets.job_rows import schedule_row
+from tui.widgets.metric_rows import metric_row, rate_style
+from tui.widgets.worker_rows import unattended_queues, worker_row
+
+
+def styles(text: Text) -> set[str]:
+    """Every style used anywhere in a cell."""
+    return {str(text.style)} | {str(span.style) for span in text.spans}
+
+
+def test_schedule_row_states_everything_the_operator_needs() -> None:
+    key, cells = schedule_row(SCHEDULES[0], NOW, pending_threshold=10)
+    job, description, schedule, priority, next_run, pending, last_run = cells
+    assert key == "catalog_sync"
+    assert job.plain == "catalog_sync\nhigh"
+    assert "expires after 10 min in queue" in description.plain
+    assert schedule.plain == "every 5 min\n*/5 * * * *"
+    assert priority.plain == "High"
+    assert next_run.plain == "in 2 min\n11:08"
+    assert last_run.plain == "4 min ago\ncompleted"
+    assert "red" not in str(pending.style)
+
+
+def test_pending_turns_red_above_the_threshold_and_paused_replaces_next_run() -> None:
+    _, cells = schedule_row(SCHEDULES[2], NOW, pending_threshold=10)
+    assert cells[5].plain == "14" and "red" in str(cells[5].style)
+    _, cells = schedule_row(SCHEDULES[2], NOW, pending_threshold=14)
+    assert "red" not in str(cells[5].style)
+    _, cells = schedule_row(SCHEDULES[3], NOW, pending_threshold=10)
+    assert cells[4].plain.startswith("paused")
+
+
+def test_worker_row_dims_offline_highlights_failures_and_shows_the_running_task() -> None:
+    _, alpha = worker_row(WORKERS[0], NOW)
+    assert alpha[0].plain == "alpha  host-a:1201"
+    assert alpha[6].plain == "3" and "red" in str(alpha[6].style)
+    assert alpha[7].plain == "catalog_sync  12 s"
+    assert alpha[8].plain == "3 s ago"
+    _, bravo = worker_row(WORKERS[1], NOW)
+    assert bravo[7].plain == "idle" and "red" not in str(bravo[6].style)
+    _, charlie = worker_row(WORKERS[2], NOW)
+    assert charlie[3].plain == "Offline"
+    assert all("dim" in " ".join(styles(cell)) for cell in charlie)
+    _, delta = worker_row(WORKERS[3], NOW)
+    assert delta[3].plain == "Suspended"
+
+
+def test_unattended_queues_ignore_offline_and_scheduler_only_workers() -> None:
+    assert unattended_queues(QUEUES, WORKERS) == ["low"]
+    assert unattended_queues(QUEUES, ()) == ["high", "default", "low"]
+    scheduler = replace(WORKERS[0], mode="scheduler", queues=("low",))
+    assert "low" in unattended_queues(QUEUES, (*WORKERS, scheduler))
+
+
+def test_success_rate_colours_and_runs_with_failures() -> None:
+    assert rate_style(99.0) == "green" and rate_style(95.0) == "" and "red" in rate_style(89.9)
+    _, cells = metric_row(METRICS[1], NOW)
+    assert cells[1].plain.endswith("12 failed")
+    assert cells[2].plain == "87.5 %" and "red" in str(cells[2].style)
+    _, cells = metric_row(METRICS[3], NOW)
+    assert cells[1].plain.strip() == "1" and cells[2].plain == "100 %"
+
+
+def test_every_binding_has_an_id_and_a_tooltip_and_every_action_is_in_the_palette() -> None:
+    app = make_app()
+    for owner in (type(app), ConfirmScreen, KeysScreen, JobDetailScreen):
+        for binding in owner.BINDINGS:
+            assert binding.id and binding.tooltip, (owner.__name__, binding)
+    palette = {action_name(action) for _, action, _ in PALETTE_COMMANDS}
+    keys = {action_name(binding.action) for binding in type(app).BINDINGS}
+    assert keys <= palette
+    assert palette >= OPERATOR_ACTIONS
+    assert all(title.split(": ", 1)[0].islower() for title, _, _ in PALETTE_COMMANDS)

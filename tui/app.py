@@ -1,0 +1,261 @@
+"""The rqtop App: bindings, the non-overlapping poll loop, and the handlers that own all dashboard state."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from textual import on, work
+from textual.app import App, ComposeResult
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.timer import Timer
+from textual.widgets import Footer, Label, TabbedContent, TabPane
+from textual.worker import Worker, WorkerState
+
+from tui import formatting as fmt
+from tui.action_flow import OPERATOR_ACTIONS, OperatorFlow
+from tui.commands import DashboardCommands
+from tui.data.models import Snapshot
+from tui.messages import ReadFailed, SnapshotReady
+from tui.protocols import OperatorActions, SnapshotReader
+from tui.screens.job_detail import JobDetailScreen
+from tui.screens.keys import KeysScreen
+from tui.settings import Settings
+from tui.widgets.jobs_pane import JobsPane
+from tui.widgets.metrics_pane import MetricsPane
+from tui.widgets.status_bar import CONNECTED, CONNECTING, FAILING, StaleBanner, StatusBar
+from tui.widgets.workers_pane import WorkersPane
+
+RETRY_S = 0.5
+"""Delay between polls while Redis is unreachable, so the dashboard recovers within a second or two."""
+
+
+class RqtopApp(OperatorFlow):
+    """Polls a reader into frozen Snapshots and shows the visible tab; operator actions go through actions."""
+
+    CSS_PATH = "app.tcss"
+    TITLE = "rqtop"
+    COMMANDS = App.COMMANDS | {DashboardCommands}
+    HORIZONTAL_BREAKPOINTS = [(0, "-too-narrow"), (80, "-wide-enough")]
+    VERTICAL_BREAKPOINTS = [(0, "-too-short"), (24, "-tall-enough")]
+
+    BINDINGS = [
+        Binding("1", "show_tab('jobs')", "Jobs", show=False, id="tab.jobs",
+                tooltip="Show the Background Jobs tab"),
+        Binding("2", "show_tab('workers')", "Workers", show=False, id="tab.workers",
+                tooltip="Show the Workers tab"),
+        Binding("3", "show_tab('metrics')", "Metrics", show=False, id="tab.metrics",
+                tooltip="Show the Metrics tab"),
+        Binding("r", "refresh", "Refresh", id="view.refresh", tooltip="Read Redis now"),
+        Binding("n", "run_now", "Run now", id="schedule.run_now",
+                tooltip="Queue one run of the highlighted schedule"),
+        Binding("p", "toggle_pause", "Pause/Resume", id="schedule.pause",
+                tooltip="Pause or resume the highlighted schedule"),
+        Binding("s", "cycle_sort", "Sort", id="view.sort", tooltip="Change the table's sort order"),
+        Binding("J", "janitor", "Janitor", id="jobs.janitor", tooltip="Run the janitor now (asks first)"),
+        Binding("F", "fail_active", "Fail active", id="jobs.fail_active",
+                tooltip="Fail every running job (asks first)"),
+        Binding("C", "cancel_pending", "Cancel pending", id="jobs.cancel_pending",
+                tooltip="Cancel every pending job (asks first)"),
+        Binding("question_mark", "help", "Keys", key_display="?", id="app.keys", tooltip="List the keys"),
+        Binding("q", "quit", "Quit", id="app.quit", tooltip="Leave rqtop"),
+    ]
+
+    def __init__(self, reader: SnapshotReader, actions: OperatorActions, settings: Settings, url_label: str) -> None:
+        super().__init__()
+        self.reader = reader
+        self.actions = actions
+        self.settings = settings
+        self.url_label = url_label
+        self.snapshot: Snapshot | None = None
+        """The last snapshot read; stays on screen (marked stale) while reads fail."""
+        self.connection = CONNECTING
+        """CONNECTING until the first read ends, then CONNECTED or FAILING after each read."""
+        self.last_ok: float | None = None
+        """Clock time of the last successful read."""
+        self.last_error = ""
+        self._polling = False
+        self._poll_again = False
+        self._poll_timer: Timer | None = None
+        self._flow_busy = False
+        self._shown: dict[str, Snapshot] = {}
+
+    def compose(self) -> ComposeResult:
+        """Status line, stale banner, three tabs, footer; a notice replaces them when the terminal is too small."""
+        self.status_bar = StatusBar(self.url_label, self.settings.read_only, id="status-bar")
+        self.stale_banner = StaleBanner("", id="stale-banner", markup=False)
+        self.jobs_pane = JobsPane(self.settings, id="jobs-pane")
+        self.workers_pane = WorkersPane(id="workers-pane")
+        self.metrics_pane = MetricsPane(id="metrics-pane")
+        yield self.status_bar
+        yield self.stale_banner
+        with TabbedContent(initial="jobs", id="tabs") as tabs:
+            self.tabs = tabs
+            with TabPane("Background Jobs", id="jobs"):
+                yield self.jobs_pane
+            with TabPane("Workers", id="workers"):
+                yield self.workers_pane
+            with TabPane("Metrics", id="metrics"):
+                yield self.metrics_pane
+        yield Label("The terminal is too small for rqtop: it needs at least 80 columns by 24 rows.", id="too-small")
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        """Show the empty frame, start polling and tick the status line's relative times."""
+        self.stale_banner.display = False
+        self._render_status()
+        self.set_interval(1.0, self._render_status)
+        self.jobs_pane.focus_table()
+        self._start_poll()
+
+    # Polling: one read at a time; the next is scheduled only when the last one has ended.
+
+    def _start_poll(self) -> None:
+        """Read now, unless a read is in flight (then read again as soon as it ends)."""
+        if self._polling:
+            self._poll_again = True
+            return
+        if self._poll_timer is not None:
+            self._poll_timer.stop()
+            self._poll_timer = None
+        self._polling = True
+        self._read_snapshot()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="poll")
+    def _read_snapshot(self) -> None:
+        """Read one snapshot off the UI thread and post what happened."""
+        try:
+            snapshot = self.reader.read()
+        except Exception as exc:  # every failure keeps the UI alive and is retried
+            self.post_message(ReadFailed(fmt.one_line(exc)))
+        else:
+            self.post_message(SnapshotReady(snapshot))
+
+    def _schedule_next(self, delay: float) -> None:
+        """Arm the timer for the next read; a refresh asked for during the last read goes at once."""
+        self._polling = False
+        if self._poll_again:
+            self._poll_again = False
+            self.call_later(self._start_poll)
+            return
+        self._poll_timer = self.set_timer(delay, self._start_poll)
+
+    def on_snapshot_ready(self, message: SnapshotReady) -> None:
+        """Keep the new snapshot, show it on the visible tab, poll again after refresh_s."""
+        recovered = self.connection == FAILING
+        self.snapshot = message.snapshot
+        self.last_ok = self.settings.clock()
+        self.connection = CONNECTED
+        self.last_error = ""
+        self._render_status()
+        self._render_active()
+        if recovered:
+            self.notify("Redis answers again; data is live.", title="Reconnected")
+        self._schedule_next(self.settings.refresh_s)
+
+    def on_read_failed(self, message: ReadFailed) -> None:
+        """Keep the last data on screen, marked stale; retry soon."""
+        self.connection = FAILING
+        self.last_error = message.error
+        self._render_status()
+        self._schedule_next(min(RETRY_S, self.settings.refresh_s))
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """The one place a worker's unexpected error lands: a poll becomes a failed read, others a toast."""
+        if event.state != WorkerState.ERROR:
+            return
+        error = fmt.one_line(event.worker.error)
+        if event.worker.group == "poll":
+            self.post_message(ReadFailed(error))
+        else:
+            self._flow_busy = False
+            self.notify(f"{event.worker.name} failed: {error}", severity="error")
+
+    # Rendering: only the visible tab, never under a modal.
+
+    def _render_status(self) -> None:
+        """Status line and stale banner, relative to the clock now (nothing once the App is shutting down)."""
+        if not self.is_running:
+            return
+        now = self.settings.clock()
+        self.status_bar.show(self.connection, self.last_ok, now)
+        self.stale_banner.show(self.connection == FAILING, self.last_ok, now, self.last_error)
+        self.tabs.set_class(self.connection == FAILING and self.snapshot is not None, "-stale")
+
+    def _active_pane(self) -> JobsPane | WorkersPane | MetricsPane:
+        """The pane of the visible tab."""
+        return {"workers": self.workers_pane, "metrics": self.metrics_pane}.get(self.tabs.active, self.jobs_pane)
+
+    def _render_active(self, force: bool = False) -> None:
+        """Show the current snapshot on the visible tab, unless it already shows it or a modal is open."""
+        if self.snapshot is None or len(self.screen_stack) > 1 or not self.is_running:
+            return
+        pane = self._active_pane()
+        if not force and self._shown.get(pane.id or "") is self.snapshot:
+            return
+        pane.show(self.snapshot, self.settings.clock())
+        self._shown[pane.id or ""] = self.snapshot
+
+    @on(TabbedContent.TabActivated)
+    def _tab_activated(self) -> None:
+        """A newly visible tab catches up with the current snapshot; bindings follow the tab."""
+        self._render_active()
+        self._active_pane().focus_table()
+        self.refresh_bindings()
+
+    def _push_modal(self, screen: Screen[Any], callback: Callable[[Any], None] | None = None) -> None:
+        """Open a modal; when it closes, run ``callback`` and bring the visible tab up to date."""
+
+        def closed(result: Any) -> None:
+            if callback is not None:
+                callback(result)
+            self._render_active()
+
+        self.push_screen(screen, closed)
+
+    # Keys and palette.
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Read-only hides every write; row actions show on Background Jobs, sort on Workers and Metrics."""
+        if action in OPERATOR_ACTIONS and self.settings.read_only:
+            return False
+        if action in ("run_now", "toggle_pause"):
+            return self.tabs.active == "jobs"
+        if action == "cycle_sort":
+            return self.tabs.active in ("workers", "metrics")
+        return True
+
+    def action_show_tab(self, tab: str) -> None:
+        """Switch to a tab by id."""
+        self.tabs.active = tab
+
+    def action_refresh(self) -> None:
+        """Read now (or right after the read in flight)."""
+        self._start_poll()
+
+    def action_cycle_sort(self) -> None:
+        """Next sort order for the visible table."""
+        pane = self._active_pane()
+        if isinstance(pane, (WorkersPane, MetricsPane)):
+            pane.cycle_sort()
+            self._render_active(force=True)
+
+    def action_help(self) -> None:
+        """List the keys that work right now."""
+        rows = [
+            (self.get_key_display(binding), binding.description, binding.tooltip)
+            for binding in self.BINDINGS
+            if isinstance(binding, Binding) and self.check_action(binding.action.split("(")[0], ()) is not False
+        ]
+        self._push_modal(KeysScreen(rows))
+
+    @on(JobsPane.ActionRequested)
+    async def _button_action(self, message: JobsPane.ActionRequested) -> None:
+        """A Job Management button runs the same action as its key, through the same checks."""
+        await self.run_action(message.action)
+
+    @on(JobsPane.HistorySelected)
+    def _open_detail(self, message: JobsPane.HistorySelected) -> None:
+        """Enter on a history row opens its detail."""
+        self._push_modal(JobDetailScreen(message.row, self.settings.clock()))

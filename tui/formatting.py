@@ -1,0 +1,198 @@
+"""Pure text formatting for the dashboard (relative times, durations, counts), kept apart so it is testable."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+_MINUTE = 60.0
+_HOUR = 3600.0
+_DAY = 86400.0
+
+PRIORITY_LABELS = {"high": "High", "normal": "Normal", "low": "Low"}
+STATE_LABELS = {
+    "completed": "Completed",
+    "failed": "Failed",
+    "running": "Running",
+    "retry": "Retry",
+    "pending": "Pending",
+    "canceled": "Canceled",
+    "skipped": "Skipped",
+    "unreadable": "Unreadable",
+}
+NO_VALUE = "—"
+
+
+def to_epoch(when: datetime | float | None) -> float | None:
+    """An aware or naive (taken as UTC) datetime, or an epoch, as float seconds."""
+    if when is None:
+        return None
+    if isinstance(when, datetime):
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=timezone.utc)
+        return when.timestamp()
+    return float(when)
+
+
+def span(seconds: float) -> str:
+    """A coarse length of time for relative phrases: "42 s", "4 min", "3 h 5 min", "2 d 4 h"."""
+    seconds = abs(seconds)
+    if seconds < _MINUTE:
+        return f"{int(seconds)} s"
+    if seconds < _HOUR:
+        return f"{int(seconds // _MINUTE)} min"
+    if seconds < _DAY:
+        hours, rest = divmod(int(seconds), int(_HOUR))
+        minutes = rest // 60
+        return f"{hours} h {minutes} min" if minutes else f"{hours} h"
+    days, rest = divmod(int(seconds), int(_DAY))
+    hours = rest // 3600
+    return f"{days} d {hours} h" if hours else f"{days} d"
+
+
+def relative(when: datetime | float | None, now: float) -> str:
+    """When something happened or will happen, relative to ``now``: "in 2 min", "4 min ago", "just now"."""
+    epoch = to_epoch(when)
+    if epoch is None:
+        return NO_VALUE
+    delta = epoch - now
+    if abs(delta) < 1.0:
+        return "just now" if delta <= 0 else "now"
+    return f"in {span(delta)}" if delta > 0 else f"{span(delta)} ago"
+
+
+def clock(when: datetime | float | None) -> str:
+    """Wall-clock time in UTC: "14:05:09 UTC"."""
+    epoch = to_epoch(when)
+    if epoch is None:
+        return NO_VALUE
+    return datetime.fromtimestamp(epoch, tz=timezone.utc).strftime("%H:%M:%S UTC")
+
+
+def time_of_day(when: datetime | float | None) -> str:
+    """UTC time of day without the zone, for dense tables: "14:05:09"."""
+    epoch = to_epoch(when)
+    if epoch is None:
+        return NO_VALUE
+    return datetime.fromtimestamp(epoch, tz=timezone.utc).strftime("%H:%M:%S")
+
+
+def exact_utc(when: datetime | float | None, now: float) -> str:
+    """An exact UTC time, with the date only when it is not today: "14:05", "Nov 26 03:00"."""
+    epoch = to_epoch(when)
+    if epoch is None:
+        return NO_VALUE
+    moment = datetime.fromtimestamp(epoch, tz=timezone.utc)
+    today = datetime.fromtimestamp(now, tz=timezone.utc).date()
+    if moment.date() == today:
+        return moment.strftime("%H:%M")
+    return moment.strftime("%b %d %H:%M")
+
+
+def timestamp(when: datetime | float | None) -> str:
+    """A full UTC timestamp for detail views: "2026-11-18 14:05:09 UTC"."""
+    epoch = to_epoch(when)
+    if epoch is None:
+        return NO_VALUE
+    return datetime.fromtimestamp(epoch, tz=timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def duration(seconds: float | None) -> str:
+    """A measured duration, compact for tables: "850 ms", "4.2 s", "42 s", "3m 04s", "2h 14m"."""
+    if seconds is None:
+        return NO_VALUE
+    seconds = max(0.0, float(seconds))
+    if seconds < 1.0:
+        return f"{seconds * 1000:.0f} ms"
+    if seconds < 10.0:
+        return f"{seconds:.1f} s"
+    if seconds < _MINUTE:
+        return f"{seconds:.0f} s"
+    if seconds < _HOUR:
+        minutes, rest = divmod(int(seconds), 60)
+        return f"{minutes}m {rest:02d}s"
+    hours, rest = divmod(int(seconds), int(_HOUR))
+    return f"{hours}h {rest // 60:02d}m"
+
+
+def count(value: int | None) -> str:
+    """A count with thousands separators, abbreviated from a million: "12,345", "1.2M"."""
+    if value is None:
+        return NO_VALUE
+    if abs(value) >= 1_000_000:
+        return f"{value / 1_000_000:.1f}M"
+    return f"{value:,}"
+
+
+def percent(rate: float | None) -> str:
+    """A success rate: "99.5 %", "100 %"."""
+    if rate is None:
+        return NO_VALUE
+    if rate >= 100.0:
+        return "100 %"
+    return f"{rate:.1f} %"
+
+
+def short_task(task: str) -> str:
+    """The function name without its module path: "worker.demo_tasks.catalog_sync" -> "catalog_sync"."""
+    return task.rsplit(".", 1)[-1] or task
+
+
+def interval_text(seconds: int) -> str:
+    """A friendly interval: "every 30 s", "every 5 min", "every 2 h", "every day"."""
+    if seconds % 86400 == 0:
+        days = seconds // 86400
+        return "every day" if days == 1 else f"every {days} days"
+    if seconds % 3600 == 0:
+        hours = seconds // 3600
+        return "every hour" if hours == 1 else f"every {hours} h"
+    if seconds % 60 == 0:
+        minutes = seconds // 60
+        return "every minute" if minutes == 1 else f"every {minutes} min"
+    return f"every {seconds} s"
+
+
+def raw_schedule(cron: str | None, interval_s: int | None) -> str:
+    """The schedule as written: the cron expression or the interval in seconds."""
+    if cron:
+        return cron
+    if interval_s:
+        return f"{interval_s}s"
+    return NO_VALUE
+
+
+def expiry_note(expires_after_s: int | None) -> str:
+    """The note "expires after N min in queue", or "" when a queued run never expires."""
+    if not expires_after_s:
+        return ""
+    if expires_after_s % 60 == 0:
+        return f"expires after {expires_after_s // 60} min in queue"
+    return f"expires after {expires_after_s} s in queue"
+
+
+def priority_label(priority: str) -> str:
+    """High / Normal / Low."""
+    return PRIORITY_LABELS.get(priority, priority.capitalize())
+
+
+def state_label(state: str) -> str:
+    """Completed / Failed / Running / Retry / Pending / Canceled."""
+    return STATE_LABELS.get(state, state.capitalize())
+
+
+def plural(value: int, noun: str, many: str | None = None) -> str:
+    """A count with its noun: "1 job", "12 jobs", "1,204 items"."""
+    word = noun if value == 1 else (many or f"{noun}s")
+    return f"{count(value)} {word}"
+
+
+def one_line(error: BaseException | str | None) -> str:
+    """An error as one short line: the exception type and the first line of its text."""
+    if error is None:
+        return "unknown error"
+    if isinstance(error, str):
+        text = error
+    else:
+        first = str(error).strip().splitlines()
+        text = f"{type(error).__name__}: {first[0]}" if first else type(error).__name__
+    text = text.strip().splitlines()[0] if text.strip() else "unknown error"
+    return text if len(text) <= 200 else text[:199] + "…"

@@ -1,0 +1,81 @@
+"""Messages thread workers post to the App: facts about reads and actions; the App's handlers own state."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from textual.message import Message
+
+from tui.data.models import Snapshot
+from tui.data.results import (
+    ActionResult,
+    CancelPendingPlan,
+    FailActivePlan,
+    JanitorPlan,
+    PauseResult,
+    RunNowResult,
+)
+
+Plan = JanitorPlan | FailActivePlan | CancelPendingPlan
+
+
+@dataclass
+class SnapshotReady(Message):
+    """A poll read a fresh snapshot."""
+
+    snapshot: Snapshot
+
+
+@dataclass
+class ReadFailed(Message):
+    """A poll could not read Redis; ``error`` is one line."""
+
+    error: str
+
+
+@dataclass
+class PlanReady(Message):
+    """A destructive action's plan was read and awaits the operator's confirmation."""
+
+    action: str
+    plan: Plan
+
+
+@dataclass
+class ActionFinished(Message):
+    """An operator action ended; ``message`` is what the toast says."""
+
+    action: str
+    ok: bool
+    message: str
+    severity: str = "information"
+
+
+@dataclass
+class PlanFailed(Message):
+    """Reading a destructive action's plan failed; nothing was asked and nothing changed."""
+
+    action: str
+    error: str
+
+
+def run_now_finished(result: RunNowResult) -> ActionFinished:
+    """The toast for Run now: "Queued <id>", "Already queued <id>" or the reason it was not allowed."""
+    if result.status == "queued":
+        return ActionFinished("run_now", True, f"Queued {result.job_id}")
+    if result.status == "already_queued":
+        return ActionFinished("run_now", True, f"Already queued {result.job_id}", "warning")
+    return ActionFinished("run_now", False, result.message or f"{result.schedule}: {result.status}", "warning")
+
+
+def pause_finished(result: PauseResult) -> ActionFinished:
+    """The toast for Pause/Resume."""
+    return ActionFinished("toggle_pause", True, result.message)
+
+
+def action_finished(action: str, result: ActionResult) -> ActionFinished:
+    """The toast for a destructive action: its message and the count per step."""
+    message = result.message
+    if result.counts:
+        message += "\n" + ", ".join(f"{step}: {value}" for step, value in result.counts.items())
+    return ActionFinished(action, result.ok, message, "information" if result.ok else "error")

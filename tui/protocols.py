@@ -1,0 +1,63 @@
+"""What the App needs from its reader and its actions, as Protocols, so tests can hand it fakes."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from tui.data.models import Snapshot
+from tui.data.results import (
+    ActionResult,
+    CancelPendingPlan,
+    FailActivePlan,
+    JanitorPlan,
+    PauseResult,
+    RunNowResult,
+)
+
+
+class SnapshotReader(Protocol):
+    """Reads one Snapshot; may raise redis.RedisError, ConnectionError or TimeoutError."""
+
+    def read(self) -> Snapshot:
+        """Everything the three tabs show, read without writing."""
+        ...
+
+
+class OperatorActions(Protocol):
+    """The operator's writes; destructive ones are planned first and run on exactly the confirmed plan."""
+
+    def run_now(self, name: str) -> RunNowResult:
+        """Queue one run of a schedule now (deduplicated)."""
+        ...
+
+    def pause(self, name: str) -> PauseResult:
+        """Stop a schedule from queueing runs."""
+        ...
+
+    def resume(self, name: str) -> PauseResult:
+        """Let a paused schedule queue runs again."""
+        ...
+
+    def plan_janitor(self) -> JanitorPlan:
+        """What the janitor would clean up now."""
+        ...
+
+    def run_janitor(self, plan: JanitorPlan) -> ActionResult:
+        """Clean up exactly what the plan lists."""
+        ...
+
+    def plan_fail_active(self) -> FailActivePlan:
+        """The running executions Fail Active Jobs would fail."""
+        ...
+
+    def fail_active(self, plan: FailActivePlan) -> ActionResult:
+        """Fail exactly the planned executions."""
+        ...
+
+    def plan_cancel_pending(self) -> CancelPendingPlan:
+        """The pending jobs Cancel All Pending would cancel."""
+        ...
+
+    def cancel_pending(self, plan: CancelPendingPlan) -> ActionResult:
+        """Cancel exactly the planned pending jobs."""
+        ...

@@ -1,0 +1,119 @@
+"""Table cells for the Background Jobs tab: one keyed row per schedule and per history entry."""
+
+from __future__ import annotations
+
+from rich.text import Text
+
+from tui import formatting as fmt
+from tui.data.models import HistoryRow, ScheduleRow
+from tui.widgets.keyed_table import Row
+
+SCHEDULE_COLUMNS = (
+    ("job", "Job"),
+    ("description", "Description"),
+    ("schedule", "Schedule"),
+    ("priority", "Priority"),
+    ("next_run", "Next run (UTC)"),
+    ("pending", "Pending"),
+    ("last_run", "Last run"),
+)
+
+HISTORY_COLUMNS = (
+    ("task", "Job type"),
+    ("state", "State"),
+    ("created", "Created"),
+    ("completed", "Completed"),
+    ("retries", "Retries"),
+)
+
+OUTCOME_STYLES = {
+    "completed": "green",
+    "failed": "bold red",
+    "running": "cyan",
+    "retry": "yellow",
+    "pending": "",
+    "canceled": "dim",
+    "skipped": "yellow",
+    "unreadable": "magenta",
+}
+PRIORITY_STYLES = {"high": "bold", "normal": "", "low": "dim"}
+JOB_WIDTH = 20
+DESCRIPTION_WIDTH = 28
+SCHEDULE_WIDTH = 16
+
+
+def _pair(main: str, extra: str, main_style: str = "", extra_style: str = "dim") -> Text:
+    """Main text followed by dimmed detail, separated by two spaces."""
+    text = Text(main, style=main_style)
+    if extra:
+        text.append("  ")
+        text.append(extra, style=extra_style)
+    return text
+
+
+def _stack(top: Text | str, bottom: Text | str, width: int | None = None) -> Text:
+    """Two lines in one cell (schedule rows are two lines tall); each is cut to ``width`` with an ellipsis."""
+    lines = [Text(line) if isinstance(line, str) else line for line in (top, bottom)]
+    if width is not None:
+        for line in lines:
+            line.truncate(width, overflow="ellipsis")
+    first, second = lines
+    second.stylize("dim")
+    return Text("\n").join([first, second])
+
+
+def next_run_text(row: ScheduleRow, now: float) -> Text:
+    """Relative next run over the exact UTC time, or "paused"."""
+    if row.paused:
+        return _stack(Text("paused", style="bold yellow"), "not queueing")
+    if row.next_run is None:
+        return _stack(Text(fmt.NO_VALUE, style="dim"), "")
+    return _stack(fmt.relative(row.next_run, now), fmt.exact_utc(row.next_run, now))
+
+
+def last_run_text(row: ScheduleRow, now: float) -> Text:
+    """When the last run was queued, over how it ended."""
+    if row.last_run is None:
+        return _stack(Text("never", style="dim"), "")
+    outcome = Text(row.last_status or "", style=OUTCOME_STYLES.get(row.last_status or "", ""))
+    return Text("\n").join([Text(fmt.relative(row.last_run, now)), outcome])
+
+
+def _description(row: ScheduleRow) -> Text:
+    """The description cut to the column, over the queue-expiry note, which is never cut."""
+    top = Text(row.description or "")
+    top.truncate(DESCRIPTION_WIDTH, overflow="ellipsis")
+    return _stack(top, Text(fmt.expiry_note(row.expires_after_s), style="italic"))
+
+
+def schedule_row(row: ScheduleRow, now: float, pending_threshold: int) -> Row:
+    """One two-line Scheduled Jobs row keyed by schedule name."""
+    pending_style = "bold red" if row.pending > pending_threshold else ""
+    cells = (
+        _stack(Text(row.name, style="dim" if row.paused else "bold"), row.queue, JOB_WIDTH),
+        _description(row),
+        _stack(row.schedule_text or fmt.NO_VALUE, fmt.raw_schedule(row.cron, row.interval_s), SCHEDULE_WIDTH),
+        Text(fmt.priority_label(row.priority), style=PRIORITY_STYLES.get(row.priority, "")),
+        next_run_text(row, now),
+        Text(fmt.count(row.pending), style=pending_style, justify="right"),
+        last_run_text(row, now),
+    )
+    return row.name, cells
+
+
+def history_row(row: HistoryRow, now: float) -> Row:
+    """One Recent Job History row keyed by job id."""
+    created = _pair(fmt.time_of_day(row.created_at), fmt.relative(row.created_at, now)) if row.created_at else (
+        Text(fmt.NO_VALUE, style="dim")
+    )
+    completed = _pair(fmt.time_of_day(row.ended_at), fmt.relative(row.ended_at, now)) if row.ended_at else (
+        Text(fmt.NO_VALUE, style="dim")
+    )
+    cells = (
+        _pair(fmt.short_task(row.task), row.queue),
+        Text(fmt.state_label(row.state), style=OUTCOME_STYLES.get(row.state, "")),
+        created,
+        completed,
+        Text(str(row.retries), style="yellow" if row.retries else "dim", justify="right"),
+    )
+    return row.id, cells

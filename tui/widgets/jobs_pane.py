@@ -1,0 +1,111 @@
+"""The Background Jobs tab: scheduled jobs, the Job Management strip and recent job history."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.message import Message
+from textual.widgets import Button, DataTable, Label
+
+from tui.data.models import HistoryRow, ScheduleRow, Snapshot
+from tui.settings import Settings
+from tui.widgets.job_rows import HISTORY_COLUMNS, SCHEDULE_COLUMNS, history_row, schedule_row
+from tui.widgets.keyed_table import KeyedTable
+
+MANAGEMENT_BUTTONS = (
+    ("janitor", "Run Janitor Now", "primary", "Clean up orphaned jobs, stale workers and stale tokens (J)"),
+    ("fail_active", "Fail Active Jobs", "warning", "Mark every running job failed (F)"),
+    ("cancel_pending", "Cancel All Pending", "error", "Cancel every job waiting in a queue (C)"),
+)
+
+
+class JobsPane(Vertical):
+    """Shows schedules and history from a Snapshot; asks the App for actions through messages."""
+
+    @dataclass
+    class ActionRequested(Message):
+        """The operator pressed a Job Management button; ``action`` is the App action's name."""
+
+        action: str
+
+    @dataclass
+    class HistorySelected(Message):
+        """The operator chose a history row to see in detail."""
+
+        row: HistoryRow
+
+    def __init__(self, settings: Settings, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._settings = settings
+        self._schedules: dict[str, ScheduleRow] = {}
+        self._history: dict[str, HistoryRow] = {}
+
+    def compose(self) -> ComposeResult:
+        """Two tables with the management strip between them."""
+        yield Label("Scheduled Jobs", id="schedules-title", classes="section-title")
+        yield KeyedTable(SCHEDULE_COLUMNS, row_height=2, id="schedules-table")
+        yield Label("No schedules are registered.", id="schedules-empty", classes="empty-state")
+        read_only = self._settings.read_only
+        with Horizontal(id="job-management", disabled=read_only) as strip:
+            strip.display = not read_only
+            yield Label("Job Management", classes="strip-title")
+            for action, label, variant, tooltip in MANAGEMENT_BUTTONS:
+                yield Button(label, id=f"btn-{action}", variant=variant, compact=True, tooltip=tooltip,
+                             disabled=read_only)
+            yield Label("n run now · p pause/resume", id="row-hint")
+        yield Label("Recent Job History", id="history-title", classes="section-title")
+        yield KeyedTable(HISTORY_COLUMNS, id="history-table")
+        yield Label("No job has run recently.", id="history-empty", classes="empty-state")
+
+    @property
+    def schedules_table(self) -> KeyedTable:
+        """The Scheduled Jobs table."""
+        return self.query_one("#schedules-table", KeyedTable)
+
+    @property
+    def history_table(self) -> KeyedTable:
+        """The Recent Job History table."""
+        return self.query_one("#history-table", KeyedTable)
+
+    def show(self, snapshot: Snapshot, now: float) -> None:
+        """Update both tables in place from ``snapshot``."""
+        self._schedules = {row.name: row for row in snapshot.schedules}
+        history = snapshot.history[: self._settings.history_limit]
+        self._history = {row.id: row for row in history}
+        threshold = self._settings.pending_threshold
+        self.schedules_table.sync([schedule_row(row, now, threshold) for row in snapshot.schedules])
+        self.history_table.sync([history_row(row, now) for row in history])
+        paused = sum(1 for row in snapshot.schedules if row.paused)
+        title = f"Scheduled Jobs ({len(snapshot.schedules)}"
+        title += f", {paused} paused)" if paused else ")"
+        self.query_one("#schedules-title", Label).update(title)
+        self.query_one("#history-title", Label).update(f"Recent Job History (last {len(history)})")
+        self.query_one("#schedules-empty").display = not snapshot.schedules
+        self.query_one("#history-empty").display = not history
+
+    def selected_schedule(self) -> ScheduleRow | None:
+        """The schedule under the cursor, as of the last snapshot shown."""
+        key = self.schedules_table.highlighted_key
+        return self._schedules.get(key) if key is not None else None
+
+    def focus_table(self) -> None:
+        """Give the Scheduled Jobs table the keyboard."""
+        self.schedules_table.focus()
+
+    @on(Button.Pressed)
+    def _request_action(self, event: Button.Pressed) -> None:
+        """Turn a management button into a request the App checks and confirms."""
+        event.stop()
+        if event.button.id and event.button.id.startswith("btn-"):
+            self.post_message(self.ActionRequested(event.button.id.removeprefix("btn-")))
+
+    @on(DataTable.RowSelected, "#history-table")
+    def _open_history_row(self, event: DataTable.RowSelected) -> None:
+        """Enter on a history row asks for its detail screen."""
+        event.stop()
+        row = self._history.get(event.row_key.value or "")
+        if row is not None:
+            self.post_message(self.HistorySelected(row))

@@ -1,0 +1,72 @@
+"""Table cells and sort orders for the Metrics tab: one row per job type over the last 24 h."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from rich.text import Text
+
+from tui import formatting as fmt
+from tui.data.models import MetricRow
+from tui.widgets.keyed_table import Row
+
+METRIC_COLUMNS = (
+    ("job", "Job"),
+    ("runs", "Runs"),
+    ("success", "Success rate"),
+    ("p50", "p50"),
+    ("p95", "p95"),
+    ("max", "Max"),
+    ("last_run", "Last run"),
+)
+
+GOOD_RATE = 99.0
+FAIR_RATE = 90.0
+
+
+def _rate_key(row: MetricRow) -> float:
+    """Success rate for sorting; rows without runs sort last."""
+    return row.success_rate if row.success_rate is not None else 101.0
+
+
+METRIC_SORTS: tuple[tuple[str, Callable[[MetricRow], Any]], ...] = (
+    ("success rate (worst first)", lambda m: (_rate_key(m), -m.runs, m.task)),
+    ("p95 (slowest first)", lambda m: (-(m.p95_s or 0.0), m.task)),
+    ("runs (most first)", lambda m: (-m.runs, m.task)),
+    ("failures (most first)", lambda m: (-m.failures, m.task)),
+    ("job name", lambda m: m.task),
+)
+
+
+def rate_style(rate: float | None) -> str:
+    """Green at 99 % and above, neutral from 90 %, red below."""
+    if rate is None:
+        return "dim"
+    if rate >= GOOD_RATE:
+        return "green"
+    if rate >= FAIR_RATE:
+        return ""
+    return "bold red"
+
+
+def _seconds(value: float | None) -> Text:
+    """A right-aligned duration."""
+    return Text(fmt.duration(value), justify="right", style="" if value is not None else "dim")
+
+
+def metric_row(row: MetricRow, now: float) -> Row:
+    """One Metrics row keyed by task; failures are named next to the run count."""
+    runs = Text(fmt.count(row.runs), justify="right")
+    if row.failures:
+        runs.append(f"  {fmt.count(row.failures)} failed", style="red")
+    cells = (
+        Text(fmt.short_task(row.task), style="bold"),
+        runs,
+        Text(fmt.percent(row.success_rate), style=rate_style(row.success_rate), justify="right"),
+        _seconds(row.p50_s),
+        _seconds(row.p95_s),
+        _seconds(row.max_s),
+        Text(fmt.relative(row.last_run, now)),
+    )
+    return row.task, cells

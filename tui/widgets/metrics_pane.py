@@ -1,0 +1,97 @@
+"""The Metrics tab: per-job-type runs, success and latency, with hourly sparklines for the selected type."""
+
+from __future__ import annotations
+
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.widgets import DataTable, Label, Sparkline
+
+from tui import formatting as fmt
+from tui.data.models import MetricRow, Snapshot
+from tui.widgets.keyed_table import KeyedTable
+from tui.widgets.metric_rows import METRIC_COLUMNS, METRIC_SORTS, metric_row
+
+TIP = (
+    "Start here when the queue backs up: the worst success rates are on top; "
+    "s sorts by p95 to find the slow job types."
+)
+
+
+class MetricsPane(Vertical):
+    """Shows one row per job type; the highlighted row's hourly runs and failures appear as sparklines."""
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.sort_index = 0
+        self._metrics: dict[str, MetricRow] = {}
+
+    def compose(self) -> ComposeResult:
+        """The table, then the sparklines, then the tip."""
+        with Horizontal(classes="title-row"):
+            yield Label("Job types, last 24 h", id="metrics-title", classes="section-title")
+            yield Label("", id="metrics-sort", classes="sort-hint")
+        yield KeyedTable(METRIC_COLUMNS, id="metrics-table")
+        yield Label("No job has finished in the last 24 hours.", id="metrics-empty", classes="empty-state")
+        with Vertical(id="trend"):
+            yield Label("", id="trend-title")
+            with Horizontal(classes="trend-row"):
+                yield Label("runs/h", classes="trend-label")
+                yield Sparkline([], id="runs-sparkline")
+            with Horizontal(classes="trend-row"):
+                yield Label("failed/h", classes="trend-label")
+                yield Sparkline([], id="failures-sparkline")
+        yield Label(TIP, id="metrics-tip")
+
+    @property
+    def metrics_table(self) -> KeyedTable:
+        """The per-job-type table."""
+        return self.query_one("#metrics-table", KeyedTable)
+
+    @property
+    def sort_name(self) -> str:
+        """What the table is sorted by."""
+        return METRIC_SORTS[self.sort_index][0]
+
+    def cycle_sort(self) -> str:
+        """Move to the next sort order and return its name; the caller re-renders."""
+        self.sort_index = (self.sort_index + 1) % len(METRIC_SORTS)
+        return self.sort_name
+
+    def show(self, snapshot: Snapshot, now: float) -> None:
+        """Update the table in place, then the sparklines for the highlighted job type."""
+        rows = sorted(snapshot.metrics, key=METRIC_SORTS[self.sort_index][1])
+        self._metrics = {row.task: row for row in rows}
+        self.metrics_table.sync([metric_row(row, now) for row in rows])
+        self.query_one("#metrics-sort", Label).update(f"sorted by {self.sort_name} · s to change")
+        self.query_one("#metrics-empty").display = not rows
+        self.query_one("#trend").display = bool(rows)
+        self._show_trend(self.metrics_table.highlighted_key)
+
+    def selected_metric(self) -> MetricRow | None:
+        """The job type under the cursor."""
+        key = self.metrics_table.highlighted_key
+        return self._metrics.get(key) if key is not None else None
+
+    @on(DataTable.RowHighlighted, "#metrics-table")
+    def _follow_cursor(self, event: DataTable.RowHighlighted) -> None:
+        """Selecting a row shows its hourly sparklines."""
+        event.stop()
+        self._show_trend(event.row_key.value)
+
+    def _show_trend(self, task: str | None) -> None:
+        """Fill the sparklines from one job type's hourly buckets."""
+        row = self._metrics.get(task) if task is not None else None
+        if row is None:
+            return
+        runs, failures = list(row.hourly_runs), list(row.hourly_failures)
+        self.query_one("#trend-title", Label).update(
+            f"{fmt.short_task(row.task)}: {fmt.count(sum(runs))} runs, {fmt.count(sum(failures))} failed "
+            f"in the last {len(runs) or 24} h, one bar per hour"
+        )
+        self.query_one("#runs-sparkline", Sparkline).data = runs
+        self.query_one("#failures-sparkline", Sparkline).data = failures
+
+    def focus_table(self) -> None:
+        """Give the metrics table the keyboard."""
+        self.metrics_table.focus()

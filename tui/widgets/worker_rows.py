@@ -1,0 +1,125 @@
+"""Table cells and sort orders for the Workers tab: queues and workers, plus the unattended-queue check."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from rich.text import Text
+
+from tui import formatting as fmt
+from tui.data.models import QueueRow, WorkerRow
+from tui.widgets.keyed_table import Row
+
+QUEUE_COLUMNS = (
+    ("queue", "Queue"),
+    ("pending", "Pending"),
+    ("active", "Active"),
+    ("completed", "Completed"),
+    ("failed", "Failed"),
+    ("retry", "Retry"),
+    ("scheduled", "Scheduled"),
+    ("oldest", "Oldest pending"),
+)
+
+WORKER_COLUMNS = (
+    ("worker", "Worker"),
+    ("mode", "Mode"),
+    ("version", "Version"),
+    ("status", "Status"),
+    ("uptime", "Uptime"),
+    ("processed", "Processed"),
+    ("failed", "Failed"),
+    ("running", "Now running"),
+    ("last_seen", "Last seen"),
+)
+
+STATUS_RANK = {"offline": 0, "suspended": 1, "online": 2}
+
+
+def _seen(row: WorkerRow) -> float:
+    """Last-seen epoch for sorting; never-seen sorts first."""
+    return fmt.to_epoch(row.last_seen) or 0.0
+
+
+WORKER_SORTS: tuple[tuple[str, Callable[[WorkerRow], Any]], ...] = (
+    ("name", lambda w: w.name),
+    ("status (offline first)", lambda w: (STATUS_RANK.get(w.status, 0), w.name)),
+    ("processed (most first)", lambda w: (-(w.processed or 0), w.name)),
+    ("failed (most first)", lambda w: (-(w.failed or 0), w.name)),
+    ("last seen (oldest first)", lambda w: (_seen(w), w.name)),
+)
+
+
+def _number(value: int | None, style: str = "") -> Text:
+    """A right-aligned count."""
+    return Text(fmt.count(value), style=style, justify="right")
+
+
+def queue_row(row: QueueRow) -> Row:
+    """One per-queue row keyed by queue name."""
+    cells = (
+        Text(row.name, style="bold"),
+        _number(row.pending, "bold" if row.pending else "dim"),
+        _number(row.active, "cyan" if row.active else "dim"),
+        _number(row.completed),
+        _number(row.failed, "red" if row.failed else "dim"),
+        _number(row.retry, "yellow" if row.retry else "dim"),
+        _number(row.scheduled, "" if row.scheduled else "dim"),
+        Text(fmt.span(row.oldest_pending_age_s) if row.oldest_pending_age_s is not None else fmt.NO_VALUE,
+             style="" if row.oldest_pending_age_s is not None else "dim", justify="right"),
+    )
+    return row.name, cells
+
+
+def _status(row: WorkerRow) -> Text:
+    """Online / Offline (dimmed) / Suspended."""
+    if row.unreadable:
+        return Text("Unreadable", style="magenta")
+    if row.status == "online":
+        return Text("Online", style="green")
+    if row.status == "suspended":
+        return Text("Suspended", style="bold yellow")
+    return Text("Offline", style="dim")
+
+
+def _running(row: WorkerRow) -> Text:
+    """The task being run and for how long, or "idle"."""
+    if not row.current_job:
+        return Text("idle", style="dim")
+    text = Text(fmt.short_task(row.current_job), style="cyan")
+    if row.current_elapsed_s is not None:
+        text.append(f"  {fmt.duration(row.current_elapsed_s)}", style="dim")
+    return text
+
+
+def worker_row(row: WorkerRow, now: float) -> Row:
+    """One Worker Status row keyed by worker name; an offline worker's row is dimmed."""
+    where = ""
+    if row.hostname:
+        where = f"{row.hostname}:{row.pid}" if row.pid is not None else row.hostname
+    name = Text(row.name, style="bold" if row.status == "online" else "")
+    if where:
+        name.append(f"  {where}", style="dim")
+    failed_style = "bold red" if (row.failed or 0) > 0 else "dim"
+    cells: list[Text] = [
+        name,
+        Text(row.mode),
+        Text(row.version or fmt.NO_VALUE),
+        _status(row),
+        Text(fmt.span(row.uptime_s) if row.uptime_s is not None else fmt.NO_VALUE, justify="right"),
+        _number(row.processed),
+        _number(row.failed, failed_style),
+        _running(row),
+        Text(fmt.relative(row.last_seen, now)),
+    ]
+    if row.status == "offline":
+        for cell in cells:
+            cell.stylize("dim")
+    return row.name, cells
+
+
+def unattended_queues(queues: Sequence[QueueRow], workers: Sequence[WorkerRow]) -> list[str]:
+    """Queues holding pending jobs that no online worker listens to."""
+    listened = {name for w in workers if w.status == "online" and w.mode != "scheduler" for name in w.queues}
+    return [q.name for q in queues if q.pending > 0 and q.name not in listened]

@@ -1,0 +1,108 @@
+"""The Workers tab: five total cards, the per-queue table and the Worker Status table."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Label, Static
+
+from tui import formatting as fmt
+from tui.data.models import Snapshot
+from tui.widgets.keyed_table import KeyedTable
+from tui.widgets.worker_rows import (
+    QUEUE_COLUMNS,
+    WORKER_COLUMNS,
+    WORKER_SORTS,
+    queue_row,
+    unattended_queues,
+    worker_row,
+)
+
+CARDS = (("active", "Active"), ("pending", "Pending"), ("completed", "Completed"), ("failed", "Failed"),
+         ("retry", "Retry"))
+
+
+class CountCard(Static):
+    """One bordered total, titled with what it counts."""
+
+    def __init__(self, field: str, title: str) -> None:
+        super().__init__("0", id=f"card-{field}", classes="card")
+        self.field = field
+        self.border_title = title
+
+    def show(self, value: int) -> None:
+        """Show a new total; the card lights up when it is non-zero."""
+        self.update(fmt.count(value))
+        self.set_class(value > 0, "-nonzero")
+
+
+class WorkersPane(Vertical):
+    """Shows queue totals, queues and workers from a Snapshot; 1,000 workers update in place."""
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.sort_index = 0
+
+    def compose(self) -> ComposeResult:
+        """Cards on top, queues, the warning line, then workers."""
+        with Horizontal(id="cards"):
+            for field, title in CARDS:
+                yield CountCard(field, title)
+        yield Label("Queues", id="queues-title", classes="section-title")
+        yield KeyedTable(QUEUE_COLUMNS, id="queues-table")
+        yield Label("", id="unattended-warning", classes="warning-line")
+        with Horizontal(classes="title-row"):
+            yield Label("Worker Status", id="workers-title", classes="section-title")
+            yield Label("", id="workers-sort", classes="sort-hint")
+        yield Label("No workers", id="workers-empty", classes="empty-state")
+        yield KeyedTable(WORKER_COLUMNS, id="workers-table")
+
+    @property
+    def workers_table(self) -> KeyedTable:
+        """The Worker Status table."""
+        return self.query_one("#workers-table", KeyedTable)
+
+    @property
+    def sort_name(self) -> str:
+        """What the Worker Status table is sorted by."""
+        return WORKER_SORTS[self.sort_index][0]
+
+    def cycle_sort(self) -> str:
+        """Move to the next sort order and return its name; the caller re-renders."""
+        self.sort_index = (self.sort_index + 1) % len(WORKER_SORTS)
+        return self.sort_name
+
+    def show(self, snapshot: Snapshot, now: float) -> None:
+        """Update cards and both tables in place from ``snapshot``."""
+        totals = snapshot.totals
+        for card in self.query(CountCard):
+            card.show(getattr(totals, card.field))
+        self.query_one("#queues-table", KeyedTable).sync([queue_row(row) for row in snapshot.queues])
+        key = WORKER_SORTS[self.sort_index][1]
+        workers = sorted(snapshot.workers, key=key)
+        self.workers_table.sync([worker_row(row, now) for row in workers])
+        online = sum(1 for w in workers if w.status == "online")
+        self.query_one("#workers-title", Label).update(f"Worker Status ({online} online of {len(workers)})")
+        self.query_one("#workers-sort", Label).update(f"sorted by {self.sort_name} · s to change")
+        self.query_one("#workers-empty").display = not workers
+        self.workers_table.display = bool(workers)
+        self._show_warning(snapshot)
+
+    def _show_warning(self, snapshot: Snapshot) -> None:
+        """Warn when jobs wait in queues that no online worker listens to."""
+        warning = self.query_one("#unattended-warning", Label)
+        unattended = unattended_queues(snapshot.queues, snapshot.workers)
+        if snapshot.suspended:
+            warning.update("⚠ Workers are suspended: no job will start until they are resumed.")
+        elif unattended:
+            names = ", ".join(unattended)
+            warning.update(f"⚠ Jobs are pending in {names} but no online worker listens to "
+                           f"{'it' if len(unattended) == 1 else 'them'}.")
+        warning.display = snapshot.suspended or bool(unattended)
+
+    def focus_table(self) -> None:
+        """Give the Worker Status table the keyboard, or the queues table when there are no workers."""
+        if self.workers_table.display:
+            self.workers_table.focus()
+        else:
+            self.query_one("#queues-table", KeyedTable).focus()
