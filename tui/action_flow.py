@@ -19,6 +19,7 @@ from tui.messages import (
     run_now_finished,
 )
 from tui.protocols import OperatorActions
+from tui.run_followups import RunFollowups
 from tui.screens.confirm import ConfirmScreen, describe_plan
 from tui.settings import Settings
 from tui.widgets.jobs_pane import JobsPane
@@ -42,6 +43,7 @@ class OperatorFlow(App[None]):
     actions: OperatorActions
     connection: str
     jobs_pane: JobsPane
+    run_followups: RunFollowups
     _flow_busy: bool = False
     """True from a destructive key until its confirmation closes: one confirmation at a time."""
 
@@ -158,4 +160,6 @@ class OperatorFlow(App[None]):
         """Toast the outcome and refresh so the screen shows its effect."""
         severity: Any = message.severity
         self.notify(message.message, severity=severity, timeout=6)
+        if message.job_id:
+            self.run_followups.watch(message.job_id, message.schedule or message.job_id)
         self._start_poll()

@@ -19,6 +19,7 @@ from tui.commands import DashboardCommands
 from tui.data.models import Snapshot
 from tui.messages import ReadFailed, SnapshotReady
 from tui.protocols import OperatorActions, SnapshotReader
+from tui.run_followups import RunFollowups
 from tui.screens.job_detail import JobDetailScreen
 from tui.screens.keys import KeysScreen
 from tui.settings import Settings
@@ -79,6 +80,8 @@ class RqtopApp(OperatorFlow):
         self._poll_again = False
         self._poll_timer: Timer | None = None
         self._flow_busy = False
+        self.run_followups = RunFollowups()
+        """Run-now jobs whose outcome is toasted once the worker has finished them."""
         self._shown: dict[str, Snapshot] = {}
 
     def compose(self) -> ComposeResult:
@@ -150,6 +153,8 @@ class RqtopApp(OperatorFlow):
         self.last_error = ""
         self._render_status()
         self._render_active()
+        for text, severity in self.run_followups.outcomes(message.snapshot.history):
+            self.notify(text, severity=severity, timeout=8)  # type: ignore[arg-type]
         if recovered:
             self.notify("Redis answers again; data is live.", title="Reconnected")
         self._schedule_next(self.settings.refresh_s)

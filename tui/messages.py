@@ -49,6 +49,9 @@ class ActionFinished(Message):
     ok: bool
     message: str
     severity: str = "information"
+    job_id: str | None = None
+    """The job Run now queued, so its outcome can be toasted when the worker finishes it."""
+    schedule: str | None = None
 
 
 @dataclass
@@ -62,7 +65,8 @@ class PlanFailed(Message):
 def run_now_finished(result: RunNowResult) -> ActionFinished:
     """The toast for Run now: "Queued <id>", "Already queued <id>" or the reason it was not allowed."""
     if result.status == "queued":
-        return ActionFinished("run_now", True, f"Queued {result.job_id}")
+        return ActionFinished("run_now", True, f"Queued {result.job_id}", job_id=result.job_id,
+                              schedule=result.schedule)
     if result.status == "already_queued":
         return ActionFinished("run_now", True, f"Already queued {result.job_id}", "warning")
     return ActionFinished("run_now", False, result.message or f"{result.schedule}: {result.status}", "warning")

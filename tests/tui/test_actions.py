@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -13,12 +14,14 @@ from tests.tui.fakes import (
     JANITOR_PLAN,
     SCHEDULES,
     FakeActions,
+    FakeReader,
     loaded,
     make_app,
     run,
     wait_until,
 )
 from tui.commands import PALETTE_COMMANDS, DashboardCommands
+from tui.data.models import HistoryRow
 from tui.data.results import CancelPendingPlan, QueueCut
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.keys import KeysScreen
@@ -208,5 +211,31 @@ def test_palette_offers_every_action_titled_namespace_colon_action() -> None:
             await pilot.press("enter")
             await wait_until(lambda: isinstance(app.screen, ConfirmScreen), pilot)
             assert "21 pending jobs" in confirm_text(app)
+
+    run(body)
+
+
+def test_run_now_outcome_is_toasted_when_the_worker_reports_no_active_work() -> None:
+    async def body() -> None:
+        actions = FakeActions()
+        reader = FakeReader()
+        app = make_app(reader=reader, actions=actions)
+        async with app.run_test(size=(120, 36)) as pilot:
+            await loaded(app, pilot)
+            toasts = record_toasts(app)
+            await pilot.press("down", "down", "n")
+            await wait_until(lambda: bool(toasts), pilot)
+            name = SCHEDULES[2].name
+            job_id = f"sched--{name}--abc123def456"
+            done = HistoryRow(id=job_id, task="app.tasks.alerts", queue="high", state="completed",
+                              created_at=None, ended_at=None, retries=0, schedule=name, note="no active work")
+            base = reader.snapshots[-1]
+            reader.snapshots = [replace(base, history=(done, *base.history))]
+            await pilot.press("r")
+            await wait_until(lambda: len(toasts) >= 2, pilot)
+            assert toasts[1] == f"{name}: No active work"
+            await pilot.press("r")
+            await pilot.pause(0.3)
+            assert len(toasts) == 2, "each outcome is told once"
 
     run(body)

@@ -47,6 +47,7 @@ class HistoryRow:
     schedule: str | None = None
     worker: str | None = None
     error: str | None = None
+    note: str | None = None
 
 
 @dataclass(frozen=True)

@@ -263,6 +263,7 @@ class DashboardReader:
             created_at=item.when("created_at"), ended_at=item.when("ended_at"), started_at=item.when("started_at"),
             retries=item.number("retries") or 0, schedule=item.text("schedule") or None,
             worker=item.text("worker") or None, error=mask_error(item.text("error", 400), self.settings.mask_patterns),
+            note=item.text("note", 200) or None,
         )
         bad = item.bad or state not in records.HISTORY_STATES
         return HistoryRow(state=UNREADABLE if bad else str(state), **row)

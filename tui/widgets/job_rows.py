@@ -111,9 +111,17 @@ def history_row(row: HistoryRow, now: float) -> Row:
     )
     cells = (
         _pair(fmt.short_task(row.task), row.queue),
-        Text(fmt.state_label(row.state), style=OUTCOME_STYLES.get(row.state, "")),
+        _state(row),
         created,
         completed,
         Text(str(row.retries), style="yellow" if row.retries else "dim", justify="right"),
     )
     return row.id, cells
+
+
+def _state(row: HistoryRow) -> Text:
+    """The state, plus the task's own note ("no active work") when it left one."""
+    text = Text(fmt.state_label(row.state), style=OUTCOME_STYLES.get(row.state, ""))
+    if row.note:
+        text.append(f" · {row.note}", style="dim")
+    return text
