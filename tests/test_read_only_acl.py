@@ -13,9 +13,9 @@ from urllib.parse import urlsplit, urlunsplit
 import pytest
 import redis
 from rq import Queue, SimpleWorker
-from tui.data.reader import DashboardReader
 
 from tui.data.connection import connect
+from tui.data.reader import DashboardReader
 from tui.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
