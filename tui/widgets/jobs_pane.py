@@ -46,7 +46,8 @@ class JobsPane(Vertical):
     def compose(self) -> ComposeResult:
         """Two tables with the management strip between them."""
         yield Label("Scheduled Jobs", id="schedules-title", classes="section-title")
-        yield KeyedTable(SCHEDULE_COLUMNS, row_height=2, id="schedules-table")
+        yield KeyedTable(SCHEDULE_COLUMNS, row_height=2, id="schedules-table",
+                         optional=frozenset({"description", "priority"}), full_width=110)
         yield Label("No schedules are registered.", id="schedules-empty", classes="empty-state")
         read_only = self._settings.read_only
         with Horizontal(id="job-management", disabled=read_only) as strip:

@@ -14,7 +14,6 @@ Cell = str | Text
 Row = tuple[str, Sequence[Cell]]
 
 
-
 class KeyedText(Text):
     """A first-column cell that knows its row key, so rows can be sorted into snapshot order by key."""
 
@@ -39,20 +38,57 @@ def _width(cell: Cell) -> int:
 class KeyedTable(DataTable[Cell]):
     """Row-cursor table with fixed columns; ``sync`` updates changed cells, adds new keys, drops stale ones."""
 
-    def __init__(self, columns: Sequence[tuple[str, str]], *, row_height: int = 1, id: str | None = None) -> None:
+    def __init__(
+        self,
+        columns: Sequence[tuple[str, str]],
+        *,
+        row_height: int = 1,
+        id: str | None = None,
+        optional: frozenset[str] = frozenset(),
+        full_width: int = 0,
+    ) -> None:
+        """``optional`` columns are left out while the table is narrower than ``full_width`` cells."""
         super().__init__(id=id, cursor_type="row", zebra_stripes=True)
         self._column_spec = tuple(columns)
         self._row_height = row_height
+        self._optional = optional
+        self._full_width = full_width
+        self._compact = False
+        self._last_rows: Sequence[Row] = ()
 
     def on_mount(self) -> None:
-        """Create the columns once; rows come and go by key after that."""
+        """Create the columns once; rows come and go by key after that (and on a width change, see on_resize)."""
+        self._add_columns()
+
+    def _add_columns(self) -> None:
+        """Add the columns that fit the current mode."""
         for key, label in self._column_spec:
-            self.add_column(label, key=key)
+            if key in self.column_keys:
+                self.add_column(label, key=key)
+
+    def on_resize(self) -> None:
+        """Switch between full and compact columns when the width crosses ``full_width`` (rare: a resize)."""
+        compact = bool(self._optional) and 0 < self.size.width < self._full_width
+        if compact == self._compact:
+            return
+        self._compact = compact
+        keep = self.highlighted_key
+        self.clear(columns=True)
+        self._add_columns()
+        rows, self._last_rows = self._last_rows, ()
+        self.sync(rows)
+        self._restore_cursor(keep)
 
     @property
     def column_keys(self) -> tuple[str, ...]:
         """The visible columns' keys, in order."""
-        return tuple(key for key, _ in self._column_spec)
+        return tuple(key for key, _ in self._column_spec if not (self._compact and key in self._optional))
+
+    def _visible(self, cells: Sequence[Cell]) -> Sequence[Cell]:
+        """The cells of the visible columns (rows always carry every column)."""
+        if not self._compact:
+            return cells
+        return [cell for (key, _), cell in zip(self._column_spec, cells, strict=True) if key not in self._optional]
 
     @property
     def highlighted_key(self) -> str | None:
@@ -68,6 +104,7 @@ class KeyedTable(DataTable[Cell]):
         A column grows when a cell outgrows it but never shrinks on update: re-measuring a whole column per
         narrower cell (what ``update_width=True`` does) is quadratic at 1,000 rows, and steady widths read better.
         """
+        self._last_rows = rows
         keep = self.highlighted_key
         wanted = {key for key, _ in rows}
         for stale in [key.value for key in self.rows if key.value not in wanted]:
@@ -75,6 +112,7 @@ class KeyedTable(DataTable[Cell]):
         columns = self.column_keys
         reorder = False
         for position, (key, cells) in enumerate(rows):
+            cells = self._visible(cells)
             cells = [KeyedText.of(cells[0], key), *cells[1:]]
             if key not in self.rows:
                 self.add_row(*cells, key=key, height=self._row_height)

@@ -55,7 +55,8 @@ class WorkersPane(Vertical):
             yield Label("Worker Status", id="workers-title", classes="section-title")
             yield Label("", id="workers-sort", classes="sort-hint")
         yield Label("No workers", id="workers-empty", classes="empty-state")
-        yield KeyedTable(WORKER_COLUMNS, id="workers-table")
+        yield KeyedTable(WORKER_COLUMNS, id="workers-table",
+                         optional=frozenset({"mode", "version", "uptime", "processed"}), full_width=110)
 
     @property
     def workers_table(self) -> KeyedTable:
