@@ -10,6 +10,7 @@ from textual.app import App
 from textual.screen import Screen
 
 from tui import formatting as fmt
+from tui.data.models import ScheduleRow
 from tui.messages import (
     ActionFinished,
     PlanFailed,
@@ -69,24 +70,27 @@ class OperatorFlow(App[None]):
             return False
         return True
 
-    def action_run_now(self) -> None:
-        """Queue one run of the highlighted schedule."""
+    def _target_schedule(self) -> ScheduleRow | None:
+        """The highlighted schedule when a row action may start now; otherwise a toast says why and None."""
         row = self.jobs_pane.selected_schedule()
         if self._refused():
-            return
+            return None
         if row is None:
             self.notify("No schedule is highlighted.", severity="warning")
+        return row
+
+    def action_run_now(self) -> None:
+        """Queue one run of the highlighted schedule."""
+        row = self._target_schedule()
+        if row is None:
             return
         name = row.name
         self._act(lambda: run_now_finished(self.actions.run_now(name)), "Run now")
 
     def action_toggle_pause(self) -> None:
         """Pause the highlighted schedule, or resume it when it is paused."""
-        row = self.jobs_pane.selected_schedule()
-        if self._refused():
-            return
+        row = self._target_schedule()
         if row is None:
-            self.notify("No schedule is highlighted.", severity="warning")
             return
         name, paused = row.name, row.paused
         if paused:
