@@ -1,0 +1,125 @@
+"""Pins the Redis commands and round trips of one dashboard refresh, so a command per job or per worker fails CI.
+
+Counts come from the server (INFO commandstats deltas) and round trips from the client (one per send).
+The budget of one refresh, by what Redis holds (Q queues, W workers, S schedules, H history items, T
+metric tasks):
+
+- round 1: 8 index reads;
+- round 2: 8 per queue (LLEN, 6 ZCARD, LINDEX), 3 per worker (two HGETALL, SMEMBERS), 3 per schedule,
+  1 per history item, and per task 24 HGETALL on a cold read or, warm, 3 HGETALL (unsettled hours) plus
+  1 EXISTS over its cached hours;
+- round 3: 1 HGET per queue with a pending head, 1 per schedule with an active run, 1 HMGET per worker
+  that runs a job rqtop's record does not name (a plain ``rq worker``).
+
+Nothing in it grows with the number of queued jobs. INFO counts are server-wide: the test needs a server no
+other process uses meanwhile (the default embedded one per pytest-xdist worker; not a shared ``REDIS_URL``).
+"""
+
+from __future__ import annotations
+
+import redis
+from rq import Queue, Worker
+
+from tests.data import jobs
+from tests.data.reader_support import NOW, CountingClient, command_calls, put_history, put_run, put_worker_record
+from tests.data.reader_support import settings as frozen_settings
+from tui.data.reader import DashboardReader
+from worker import keys
+from worker.schedules import ScheduleEntry
+
+ROUND_TRIPS = 3
+PER_WORKER_MAX = 4
+TASKS = ("app.tasks.alpha", "app.tasks.beta")
+WRITES = {"hset", "hsetnx", "hdel", "hincrby", "set", "del", "unlink", "expire", "expireat", "zadd", "zrem",
+          "zremrangebyscore", "zremrangebyrank", "sadd", "srem", "lpush", "rpush", "lpop", "rpop", "lrem",
+          "eval", "evalsha", "multi", "exec", "xadd", "publish", "rename", "incr", "incrby", "copy", "restore"}
+
+
+def base_state(conn: redis.Redis, queued: int) -> str:
+    """Two queues with pending jobs, one schedule with a run in flight, 3 history items, 2 metric tasks."""
+    default = Queue("default", connection=conn)
+    default.enqueue_many([Queue.prepare_data(jobs.say_hello, args=(str(i),)) for i in range(queued)])
+    Queue("low", connection=conn).enqueue(jobs.say_hello)
+    head = conn.lindex(keys.rq_queue("default"), 0).decode()
+    entry = ScheduleEntry(name="nightly", task="tests.data.jobs.say_hello", cron="0 6 * * *")
+    conn.hset(keys.SCHEDULES, "nightly", entry.to_json())
+    conn.set(keys.active("nightly"), head)
+    conn.zadd(keys.RQ_SCHEDULED_JOBS, {keys.template_id("nightly"): NOW + 60})
+    for i in range(3):
+        put_history(conn, f"h{i}", NOW - i)
+    for task in TASKS:
+        put_run(conn, task, NOW - 60, 0.25)  # the current hour: re-read every refresh
+        put_run(conn, task, NOW - 5 * 3600, 1.5)  # a settled hour: cached after the first read
+    return head
+
+
+def add_workers(conn: redis.Redis, start: int, stop: int, job_id: str) -> int:
+    """Workers ``start``..``stop-1`` cycling plain-busy, plain-idle, rqtop-busy, rqtop-idle; returns how many
+    are plain and busy (the ones whose job round 3 must read)."""
+    queue = Queue("default", connection=conn)
+    plain_busy = 0
+    for i in range(start, stop):
+        kind = i % 4
+        if kind < 2:
+            Worker([queue], connection=conn, name=f"plain-{i}").register_birth()
+            if kind == 0:
+                conn.sadd(keys.rq_worker_executions(f"plain-{i}"), f"{job_id}:exec{i}")
+                plain_busy += 1
+        else:
+            current = {"current_job_id": job_id, "current_task": "tests.data.jobs.say_hello",
+                       "current_started": f"{NOW - 5:.6f}"} if kind == 2 else {}
+            put_worker_record(conn, f"rqtop-{i}", NOW, **current)
+    return plain_busy
+
+
+def budget(queues: int, workers: int, schedules: int, history: int, tasks: int, heads: int, tokens: int,
+           plain_busy: int, warm: bool) -> int:
+    """The commands one refresh may send, from the module docstring's table."""
+    per_task = 4 if warm else 24
+    return (8 + 8 * queues + 3 * workers + 3 * schedules + history + per_task * tasks
+            + heads + tokens + plain_busy)
+
+
+def refresh_cost(admin: redis.Redis, counting: CountingClient, reader: DashboardReader) -> tuple[int, int, int]:
+    """Commands (server side), round trips (client side) and write commands of one refresh."""
+    before = command_calls(admin)
+    snapshot, trips = counting.count(reader.read)
+    after = command_calls(admin)
+    diff = {name: after.get(name, 0) - before.get(name, 0) for name in after if name != "info"}
+    assert snapshot.round_trips == trips
+    return sum(diff.values()), trips, sum(count for name, count in diff.items() if name in WRITES)
+
+
+def test_commands_do_not_grow_with_queued_jobs(conn: redis.Redis, redis_url: str) -> None:
+    head = base_state(conn, queued=10)
+    plain_busy = add_workers(conn, 0, 2, head)
+    counting = CountingClient(redis_url)
+    reader = DashboardReader(counting.client, frozen_settings(now=NOW))
+    cold = refresh_cost(conn, counting, reader)
+    small = refresh_cost(conn, counting, reader)
+    Queue("default", connection=conn).enqueue_many(
+        [Queue.prepare_data(jobs.say_hello, args=(str(i),)) for i in range(490)])
+    big = refresh_cost(conn, counting, reader)
+    assert reader.read().totals.pending == 501
+    shape = dict(queues=2, workers=2, schedules=1, history=3, tasks=len(TASKS), heads=2, tokens=1,
+                 plain_busy=plain_busy)
+    assert cold == (budget(**shape, warm=False), ROUND_TRIPS, 0)
+    assert small == big == (budget(**shape, warm=True), ROUND_TRIPS, 0)
+
+
+def test_commands_grow_by_a_constant_per_worker(conn: redis.Redis, redis_url: str) -> None:
+    head = base_state(conn, queued=10)
+    few_busy = add_workers(conn, 0, 2, head)
+    counting = CountingClient(redis_url)
+    reader = DashboardReader(counting.client, frozen_settings(now=NOW))
+    reader.read()  # cold: fills the metrics cache
+    few = refresh_cost(conn, counting, reader)
+    many_busy = few_busy + add_workers(conn, 2, 50, head)
+    many = refresh_cost(conn, counting, reader)
+    snapshot = reader.read()
+    assert len(snapshot.workers) == 50
+    assert sum(1 for w in snapshot.workers if w.current_job == "tests.data.jobs.say_hello") == 25
+    shape = dict(queues=2, schedules=1, history=3, tasks=len(TASKS), heads=2, tokens=1, warm=True)
+    assert few == (budget(workers=2, plain_busy=few_busy, **shape), ROUND_TRIPS, 0)
+    assert many == (budget(workers=50, plain_busy=many_busy, **shape), ROUND_TRIPS, 0)
+    assert (many[0] - few[0]) / 48 <= PER_WORKER_MAX
