@@ -73,18 +73,30 @@ class TestStates:
         assert snap_compare(app, terminal_size=WIDE, run_before=run_before)
 
 
+def confirm(key: str) -> Any:
+    """A run_before that presses a destructive key and waits for its confirmation."""
+
+    async def run_before(pilot: Pilot[Any]) -> None:
+        await loaded(pilot.app, pilot)
+        await pilot.press(key)
+        await wait_until(lambda: isinstance(pilot.app.screen, ConfirmScreen), pilot)
+        await pilot.pause()
+
+    return run_before
+
+
 class TestModals:
     def test_confirm_cancel_pending(self, snap_compare: Any) -> None:
         """The confirmation states the exact count per queue; focus is on Cancel."""
-        app = make_app()
+        assert snap_compare(make_app(), terminal_size=WIDE, run_before=confirm("C"))
 
-        async def run_before(pilot: Pilot[Any]) -> None:
-            await loaded(app, pilot)
-            await pilot.press("C")
-            await wait_until(lambda: isinstance(app.screen, ConfirmScreen), pilot)
-            await pilot.pause()
+    def test_confirm_janitor(self, snap_compare: Any) -> None:
+        """The janitor's confirmation lists each step with its count."""
+        assert snap_compare(make_app(), terminal_size=WIDE, run_before=confirm("J"))
 
-        assert snap_compare(app, terminal_size=WIDE, run_before=run_before)
+    def test_confirm_fail_active(self, snap_compare: Any) -> None:
+        """Fail Active says which jobs are stopped through their worker and which fail via the registry."""
+        assert snap_compare(make_app(), terminal_size=WIDE, run_before=confirm("F"))
 
     def test_keys(self, snap_compare: Any) -> None:
         """? lists every key with what it does."""

@@ -31,7 +31,8 @@ def describe_plan(plan: Plan) -> tuple[str, str, str]:
                  "live workers are told to stop them:"]
         lines += [f"  • {queue}: {fmt.count(n)}" for queue, n in sorted(per_queue.items())]
         if dead:
-            lines.append(f"{fmt.plural(dead, 'job')} belong to workers that are gone.")
+            verb = "belongs to a worker that is" if dead == 1 else "belong to workers that are"
+            lines.append(f"{fmt.plural(dead, 'job')} {verb} gone: failed through the registry.")
         lines.append("Jobs that start after you pressed F are not touched.")
         return "Fail Active Jobs", "\n".join(lines), f"Fail {fmt.plural(plan.count, 'job')}"
     lines = [f"{fmt.plural(plan.count, 'pending job')} will be canceled and taken off their queues:"]
