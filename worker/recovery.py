@@ -265,7 +265,8 @@ def _eligible(
         candidates.append((ref, ref.worker or owner_name, datetime.fromtimestamp(started, timezone.utc)
                            if started is not None else None))
     alive = workers_alive(conn, [worker for _ref, worker, _at in candidates if worker])
-    return [(ref, started) for ref, worker, started in candidates if not (worker and alive.get(worker))]
+    return [(ExecutionRef(ref.job_id, ref.execution_id, ref.queue, worker), started)
+            for ref, worker, started in candidates if not (worker and alive.get(worker))]
 
 
 def _record_outcomes(
@@ -291,7 +292,23 @@ def _record_outcomes(
         ttl = as_int(failure_ttl) or DEFAULT_FAILURE_TTL
         _replace_reason(conn, ref, latest, error, ttl, started)
         _mark_failed(conn, ref.job_id, error, now)
+        if ref.worker:
+            _forget_current(conn, ref.worker, ref.job_id, ref.execution_id)
     return moved
+
+
+_FORGET_CURRENT = """
+if redis.call('HGET', KEYS[1], 'current_job_id') == ARGV[1] then
+  redis.call('HSET', KEYS[1], 'current_job_id', '', 'current_task', '', 'current_started', '')
+end
+return redis.call('SREM', KEYS[2], ARGV[2])
+"""
+
+
+def _forget_current(conn: redis.Redis, worker: str, job_id: str, execution_id: str) -> None:
+    """The dead worker no longer runs the failed job: clear it from rqtop's record and RQ's executions set."""
+    conn.eval(_FORGET_CURRENT, 2, keys.worker(worker), keys.rq_worker_executions(worker), job_id,
+              f"{job_id}:{execution_id}")
 
 
 def _replace_reason(

@@ -8,7 +8,9 @@ pipelined into one), so an idle worker costs no more than plain RQ.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import socket
 import threading
 import time
@@ -17,6 +19,7 @@ from typing import Any
 import redis
 from redis.exceptions import ConnectionError as RedisConnectionError
 from rq.exceptions import StopRequested
+from rq.job import JobStatus
 from rq.timeouts import TimerDeathPenalty
 from rq.worker import SimpleWorker, Worker, WorkerStatus
 
@@ -157,6 +160,32 @@ class BookkeepingMixin:
         """RQ's SIGTERM/SIGINT handling, only where Python allows it (the main thread)."""
         if threading.current_thread() is threading.main_thread():
             super()._install_signal_handlers()  # type: ignore[misc]
+
+    # --- stop commands ----------------------------------------------------------------------------
+    def kill_horse(self, sig: signal.Signals = signal.SIGKILL) -> None:
+        """Kill the horse's group, never our own (RQ's os.getpgid(0) with no horse, or a horse not yet setpgrp'd)."""
+        pid = self.horse_pid
+        if pid <= 0:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            group = os.getpgid(pid)
+            if group == os.getpgrp():
+                os.kill(pid, sig)
+            else:
+                os.killpg(group, sig)
+
+    def fork_work_horse(self, job: Any, queue: Any) -> None:
+        """RQ's fork; a stop that arrived between prepare_execution and the fork is carried out now."""
+        super().fork_work_horse(job, queue)  # type: ignore[misc]
+        if self._stopped_job_id == job.id:
+            self.kill_horse()
+
+    def _handle_stopped_job(self, job: Any, queue: Any, execution: Any) -> None:
+        """Fail a stopped job once: not when its horse had already ended it, and never left in the intermediate list."""
+        if job.get_status(refresh=True) in (JobStatus.FINISHED, JobStatus.FAILED):
+            return
+        super()._handle_stopped_job(job, queue, execution)  # type: ignore[misc]
+        self.connection.lrem(queue.intermediate_queue_key, 1, job.id)
 
     # --- per job --------------------------------------------------------------------------------
     def execute_job(self, job: Any, queue: Any) -> None:
