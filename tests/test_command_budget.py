@@ -11,6 +11,9 @@ metric tasks):
 - round 3: 1 HGET per queue with a pending head, 1 per schedule with an active run, 1 HMGET per worker
   that runs a job rqtop's record does not name (a plain ``rq worker``).
 
+``read(include_metrics=False)`` (the Jobs and Workers tabs) sends the same minus every metrics read: 7 index
+reads in round 1 and nothing per task.
+
 Nothing in it grows with the number of queued jobs. INFO counts are server-wide: the test needs a server no
 other process uses meanwhile (the default embedded one per pytest-xdist worker; not a shared ``REDIS_URL``).
 """
@@ -73,17 +76,20 @@ def add_workers(conn: redis.Redis, start: int, stop: int, job_id: str) -> int:
 
 
 def budget(queues: int, workers: int, schedules: int, history: int, tasks: int, heads: int, tokens: int,
-           plain_busy: int, warm: bool) -> int:
+           plain_busy: int, warm: bool, metrics: bool = True) -> int:
     """The commands one refresh may send, from the module docstring's table."""
+    if not metrics:
+        return 7 + 8 * queues + 3 * workers + 3 * schedules + history + heads + tokens + plain_busy
     per_task = 4 if warm else 24
     return (8 + 8 * queues + 3 * workers + 3 * schedules + history + per_task * tasks
             + heads + tokens + plain_busy)
 
 
-def refresh_cost(admin: redis.Redis, counting: CountingClient, reader: DashboardReader) -> tuple[int, int, int]:
+def refresh_cost(admin: redis.Redis, counting: CountingClient, reader: DashboardReader,
+                 include_metrics: bool = True) -> tuple[int, int, int]:
     """Commands (server side), round trips (client side) and write commands of one refresh."""
     before = command_calls(admin)
-    snapshot, trips = counting.count(reader.read)
+    snapshot, trips = counting.count(lambda: reader.read(include_metrics=include_metrics))
     after = command_calls(admin)
     diff = {name: after.get(name, 0) - before.get(name, 0) for name in after if name != "info"}
     assert snapshot.round_trips == trips
@@ -123,3 +129,20 @@ def test_commands_grow_by_a_constant_per_worker(conn: redis.Redis, redis_url: st
     assert few == (budget(workers=2, plain_busy=few_busy, **shape), ROUND_TRIPS, 0)
     assert many == (budget(workers=50, plain_busy=many_busy, **shape), ROUND_TRIPS, 0)
     assert (many[0] - few[0]) / 48 <= PER_WORKER_MAX
+
+
+def test_a_refresh_without_metrics_sends_no_metrics_read(conn: redis.Redis, redis_url: str) -> None:
+    head = base_state(conn, queued=10)
+    plain_busy = add_workers(conn, 0, 2, head)
+    counting = CountingClient(redis_url)
+    reader = DashboardReader(counting.client, frozen_settings(now=NOW))
+    lean_first = refresh_cost(conn, counting, reader, include_metrics=False)
+    cold = refresh_cost(conn, counting, reader)
+    lean = refresh_cost(conn, counting, reader, include_metrics=False)
+    warm = refresh_cost(conn, counting, reader)
+    shape = dict(queues=2, workers=2, schedules=1, history=3, tasks=len(TASKS), heads=2, tokens=1,
+                 plain_busy=plain_busy)
+    assert lean_first == lean == (budget(**shape, warm=True, metrics=False), ROUND_TRIPS, 0)
+    assert cold == (budget(**shape, warm=False), ROUND_TRIPS, 0)
+    assert warm == (budget(**shape, warm=True), ROUND_TRIPS, 0), "a lean refresh keeps the metrics cache warm"
+    assert lean[0] == warm[0] - 1 - 4 * len(TASKS)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from typing import Any
 
@@ -30,6 +31,9 @@ from tui.widgets.workers_pane import WorkersPane
 
 RETRY_S = 0.5
 """Delay between polls while Redis is unreachable, so the dashboard recovers within a second or two."""
+
+METRICS_MAX_AGE_S = 30.0
+"""While the Metrics tab is hidden, a refresh re-reads the metrics only once the kept ones are this old."""
 
 
 class RqtopApp(OperatorFlow):
@@ -123,13 +127,21 @@ class RqtopApp(OperatorFlow):
             self._poll_timer.stop()
             self._poll_timer = None
         self._polling = True
-        self._read_snapshot()
+        self._read_snapshot(self._wants_metrics())
+
+    def _wants_metrics(self) -> bool:
+        """Cost follows the screen: read the metrics when their tab is visible, when none have been read yet,
+        or when the kept ones are ``METRICS_MAX_AGE_S`` old."""
+        kept = self.snapshot.metrics_taken_at if self.snapshot is not None else None
+        return (self.tabs.active == "metrics" or kept is None
+                or self.settings.clock() - kept.timestamp() >= METRICS_MAX_AGE_S)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="poll")
-    def _read_snapshot(self) -> None:
-        """Read one snapshot off the UI thread and post what happened."""
+    def _read_snapshot(self, include_metrics: bool = True) -> None:
+        """Read one snapshot off the UI thread (without the metrics when they are not wanted) and post it."""
         try:
-            snapshot = self.reader.read()
+            # the full read keeps the plain call, so any reader with a bare read() still works
+            snapshot = self.reader.read() if include_metrics else self.reader.read(include_metrics=False)
         except Exception as exc:  # every failure keeps the UI alive and is retried
             self.post_message(ReadFailed(fmt.one_line(exc)))
         else:
@@ -145,9 +157,14 @@ class RqtopApp(OperatorFlow):
         self._poll_timer = self.set_timer(delay, self._start_poll)
 
     def on_snapshot_ready(self, message: SnapshotReady) -> None:
-        """Keep the new snapshot, show it on the visible tab, poll again after refresh_s."""
+        """Keep the new snapshot (with the last metrics read when it skipped them), show it on the visible tab,
+        poll again after refresh_s."""
         recovered = self.connection == FAILING
-        self.snapshot = message.snapshot
+        last = self.snapshot
+        snapshot = message.snapshot
+        if snapshot.metrics_taken_at is None and last is not None and last.metrics_taken_at is not None:
+            snapshot = dataclasses.replace(snapshot, metrics=last.metrics, metrics_taken_at=last.metrics_taken_at)
+        self.snapshot = snapshot
         self.last_ok = self.settings.clock()
         self.connection = CONNECTED
         self.last_error = ""
@@ -204,10 +221,15 @@ class RqtopApp(OperatorFlow):
 
     @on(TabbedContent.TabActivated)
     def _tab_activated(self) -> None:
-        """A newly visible tab catches up with the current snapshot; bindings follow the tab."""
+        """A newly visible tab catches up with the current snapshot; bindings follow the tab. The Metrics tab
+        shows kept metrics at once and reads fresh ones now if they are older than the snapshot."""
         self._render_active()
         self._active_pane().focus_table()
         self.refresh_bindings()
+        shown = self.snapshot
+        if (self.tabs.active == "metrics" and shown is not None and shown.metrics_taken_at is not None
+                and shown.metrics_taken_at < shown.taken_at):
+            self._start_poll()
 
     def _push_modal(self, screen: Screen[Any], callback: Callable[[Any], None] | None = None) -> None:
         """Open a modal; when it closes, run ``callback`` and bring the visible tab up to date."""

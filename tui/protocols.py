@@ -18,8 +18,8 @@ from tui.data.results import (
 class SnapshotReader(Protocol):
     """Reads one Snapshot; may raise redis.RedisError, ConnectionError or TimeoutError."""
 
-    def read(self) -> Snapshot:
-        """Everything the three tabs show, read without writing."""
+    def read(self, include_metrics: bool = True) -> Snapshot:
+        """Everything the three tabs show, read without writing (the metrics only with ``include_metrics``)."""
         ...
 
 

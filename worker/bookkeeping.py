@@ -4,7 +4,8 @@ Cost per job over plain RQ: at most 2 extra round trips. One pipelined round tri
 running (worker current_*, history), and one EVALSHA after it reads the outcome from RQ's job hash and
 updates history, metrics, worker counters, schedule state and the dedupe token atomically. The error
 line and the "no active work" note ride along in RQ's own terminal pipeline (no extra round trip), and
-heartbeats add our last-seen record to RQ's heartbeat in the same round trip.
+heartbeats add our last-seen record to RQ's heartbeat in the same round trip, at most once per
+``BEAT_EVERY_S`` (RQ beats ~5 times per job; the dashboard calls a worker offline after 60 s).
 """
 
 from __future__ import annotations
@@ -29,6 +30,12 @@ OUTAGE_ERRORS = (RedisConnectionError, RedisTimeoutError)
 MAX_BACKOFF_S = 10.0
 ERROR_MAX = 200
 MODES = ("all", "worker", "scheduler")
+
+BEAT_EVERY_S = 1.0
+"""A heartbeat re-sends the presence record only when this process last sent it at least this long ago."""
+
+_LAST_SENT: dict[str, float] = {}
+"""When this process last queued each worker's full presence record (birth or beat), by worker name."""
 
 
 class RedisHealth:
@@ -118,6 +125,7 @@ class PresenceRecord:
 
     def birth_commands(self, pipe: Any, now: float) -> None:
         """Queue the full record (counters at zero, idle) onto ``pipe``."""
+        _LAST_SENT[self.name] = now
         key = keys.worker(self.name)
         pipe.delete(key)
         pipe.hset(key, mapping={
@@ -127,15 +135,22 @@ class PresenceRecord:
         pipe.zadd(keys.WORKERS, {self.name: now})
         pipe.expire(key, keys.WORKER_RECORD_TTL_S)
 
-    def beat_commands(self, pipe: Any, now: float) -> None:
-        """Queue last_seen (and the static fields, so a reaped record heals) onto ``pipe``."""
+    def beat_commands(self, pipe: Any, now: float) -> bool:
+        """Queue last_seen (and the static fields, so a reaped record heals) onto ``pipe``, unless this process
+        sent the record less than ``BEAT_EVERY_S`` ago; returns whether it queued anything."""
+        last = _LAST_SENT.get(self.name)
+        if last is not None and 0 <= now - last < BEAT_EVERY_S:
+            return False
+        _LAST_SENT[self.name] = now
         key = keys.worker(self.name)
         pipe.hset(key, mapping={**self.static_fields(), "last_seen": epoch_text(now)})
         pipe.zadd(keys.WORKERS, {self.name: now})
         pipe.expire(key, keys.WORKER_RECORD_TTL_S)
+        return True
 
     def death_commands(self, pipe: Any) -> None:
         """Queue removal of the record (a clean shutdown)."""
+        _LAST_SENT.pop(self.name, None)
         pipe.delete(keys.worker(self.name))
         pipe.zrem(keys.WORKERS, self.name)
 

@@ -23,12 +23,15 @@ from typing import Any
 
 import redis
 
-from tui.data.masking import decode, mask_description, mask_error
+from tui.data.masking import decode, mask_description, mask_error, printable
 from tui.settings import DEFAULT_MASK_PATTERNS
 from worker import keys, records
 
 UNREADABLE = "unreadable"
 """Shown for a field (or a whole job) that cannot be decoded safely."""
+
+EPOCH_MIN, EPOCH_MAX = -62_000_000_000.0, 253_000_000_000.0
+"""Epochs a datetime can show (years 5-9987); anything else in a hash is garbage, not a crash."""
 
 HEAD_BYTES = 64 * 1024
 """Most bytes decompressed from a job's data or error text: the name sits in the first few dozen."""
@@ -124,15 +127,19 @@ class Fields:
         return value if value else None
 
     def text(self, name: str, limit: int = 200) -> str | None:
-        """The value as printable text; invalid UTF-8 is replaced and marks the hash bad."""
-        value = self.value(name)
-        if value is None:
+        """The value as printable text cut to ``limit``, decoded once; invalid UTF-8 is replaced and marks the
+        hash bad."""
+        value = self.raw.get(name.encode())
+        if not value:
             return None
         try:
-            value.decode("utf-8")
+            text = value.decode()
         except UnicodeDecodeError:
             self.bad = True
-        return decode(value, limit)
+            return decode(value, limit)
+        if len(text) > limit:
+            text = text[: max(0, limit - 1)] + "…"
+        return text if text.isprintable() else printable(text)
 
     def number(self, name: str) -> int | None:
         """The value as an int; garbage marks the hash bad."""
@@ -146,9 +153,12 @@ class Fields:
             return None
 
     def epoch(self, name: str) -> float | None:
-        """The value as epoch seconds (epoch float or RQ ISO); garbage marks the hash bad."""
+        """The value as epoch seconds (epoch float or RQ ISO); garbage, including a number no date can hold
+        (nan, inf, beyond year 9999), marks the hash bad."""
         text = self.text(name)
         value = records.to_epoch(text)
+        if value is not None and not EPOCH_MIN <= value <= EPOCH_MAX:
+            value = None
         if text is not None and value is None:
             self.bad = True
         return value

@@ -9,9 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from tui.data.models import MetricRow
 from worker import records
+
+Reply = Mapping[Any, Any]
+"""An HGETALL reply of one bucket (bytes field names, as the reader's client answers)."""
 
 
 @dataclass
@@ -27,6 +31,8 @@ class Bucket:
 
 def _number(raw: object) -> float | None:
     """A finite, non-negative number from a bucket field, or None."""
+    if raw is None:
+        return None
     try:
         value = float(raw)  # type: ignore[arg-type] - float() takes bytes and str alike
     except (TypeError, ValueError):
@@ -34,48 +40,91 @@ def _number(raw: object) -> float | None:
     return value if 0 <= value < float("inf") else None
 
 
+def _head(raw: Reply) -> Bucket:
+    """n, f (at most n), max and last of one bytes-keyed reply, as a Bucket without bins."""
+    runs, failures = _number(raw.get(b"n")), _number(raw.get(b"f"))
+    bucket = Bucket(runs=int(runs) if runs is not None else 0, max_s=_number(raw.get(b"max")),
+                    last=_number(raw.get(b"last")))
+    bucket.failures = min(int(failures) if failures is not None else 0, bucket.runs)
+    return bucket
+
+
+_INDEX: dict[Any, int] = {}
+_COUNT: dict[Any, int] = {}
+_KEEP = 4096
+"""Field names and counts parsed so far (bins repeat across hours and refreshes); each table stops growing
+at ``_KEEP`` entries, after which new values are parsed every time."""
+
+
+def _index(name: Any) -> int:
+    """The bin index a field name holds (``b<idx>``, idx >= 0), or -1 for any other field."""
+    try:
+        index = int(name[1:]) if name[:1] == b"b" else -1
+    except (TypeError, ValueError):
+        index = -1
+    if len(_INDEX) < _KEEP:
+        _INDEX[name] = max(index, -1)
+    return max(index, -1)
+
+
+def _count(value: Any) -> int:
+    """A bin count (0 when malformed)."""
+    try:
+        count = int(value)
+    except (TypeError, ValueError):
+        count = 0
+    if len(_COUNT) < _KEEP:
+        _COUNT[value] = count
+    return count
+
+
+def _add_bins(bins: dict[int, int], raw: Reply, sign: int = 1) -> None:
+    """Add (or, with ``sign`` -1, take out) a bytes-keyed reply's well-formed bin counts (count > 0)."""
+    get, index_of, count_of = bins.get, _INDEX.get, _COUNT.get
+    for name, value in raw.items():  # the hot path: hundreds of bins per busy hour
+        index = index_of(name)
+        if index is None:
+            index = _index(name)
+        if index < 0:
+            continue
+        count = count_of(value)
+        if count is None:
+            count = _count(value)
+        if count > 0:
+            total = get(index, 0) + sign * count
+            if total:
+                bins[index] = total
+            else:
+                del bins[index]
+
+
 def parse_bucket(raw: Mapping[bytes | str, bytes | str] | object) -> Bucket:
     """A Bucket from an HGETALL reply; absent, malformed or error replies give an empty bucket."""
-    bucket = Bucket()
     if not isinstance(raw, Mapping):
-        return bucket
-    bins = bucket.bins
-    for key, value in raw.items():
-        name = key if isinstance(key, bytes) else str(key).encode()
-        if name[:1] == b"b":  # the hot path: hundreds of bins per busy hour
-            try:
-                index, count = int(name[1:]), int(value)
-            except (TypeError, ValueError):
-                continue
-            if index >= 0 and count > 0:
-                bins[index] = bins.get(index, 0) + count
-            continue
-        number = _number(value)
-        if number is None:
-            continue
-        if name == b"n":
-            bucket.runs = int(number)
-        elif name == b"f":
-            bucket.failures = int(number)
-        elif name == b"max":
-            bucket.max_s = number
-        elif name == b"last":
-            bucket.last = number
-    bucket.failures = min(bucket.failures, bucket.runs)
+        return Bucket()
+    if not all(isinstance(name, bytes) for name in raw):
+        raw = {(name if isinstance(name, bytes) else str(name).encode()): value for name, value in raw.items()}
+    bucket = _head(raw)
+    _add_bins(bucket.bins, raw)
     return bucket
 
 
 def metric_row(task: str, buckets: Sequence[Bucket], last_run: float | None = None) -> MetricRow:
     """One task's row from its hourly buckets (oldest first, as ``records.window_hours`` orders them)."""
-    runs = sum(b.runs for b in buckets)
-    failures = sum(b.failures for b in buckets)
     bins: dict[int, int] = {}
     for bucket in buckets:
         for index, count in bucket.bins.items():
             bins[index] = bins.get(index, 0) + count
-    maxima = [b.max_s for b in buckets if b.max_s is not None]
+    return _row(task, buckets, bins, last_run)
+
+
+def _row(task: str, hours: Sequence[Bucket], bins: dict[int, int], last_run: float | None) -> MetricRow:
+    """The row from each hour's runs, failures, max and last, and the bins summed over all of them."""
+    runs = sum(b.runs for b in hours)
+    failures = sum(b.failures for b in hours)
+    maxima = [b.max_s for b in hours if b.max_s is not None]
     top = max(maxima) if maxima else None
-    lasts = [b.last for b in buckets if b.last is not None] + ([last_run] if last_run is not None else [])
+    lasts = [b.last for b in hours if b.last is not None] + ([last_run] if last_run is not None else [])
     return MetricRow(
         task=task,
         runs=runs,
@@ -85,8 +134,8 @@ def metric_row(task: str, buckets: Sequence[Bucket], last_run: float | None = No
         p95_s=_at_most(records.percentile_from_bins(bins, 95), top),
         max_s=top,
         last_run=records.from_epoch(max(lasts)) if lasts else None,
-        hourly_runs=tuple(b.runs for b in buckets),
-        hourly_failures=tuple(b.failures for b in buckets),
+        hourly_runs=tuple(b.runs for b in hours),
+        hourly_failures=tuple(b.failures for b in hours),
     )
 
 
@@ -109,65 +158,112 @@ Queue = Callable[..., int]
 """Queues one command on a pipeline round and returns the slot of its reply."""
 
 
+class _Settled:
+    """One task's settled hours: each hour's figures and reply, and all their bins summed once."""
+
+    def __init__(self) -> None:
+        self.heads: dict[int, Bucket] = {}
+        self.replies: dict[int, Reply] = {}
+        """Each hour's reply, so an hour that leaves can be taken out of ``bins`` again."""
+        self.bins: dict[int, int] = {}
+
+    def add(self, hour: int, reply: Reply) -> None:
+        """Keep one settled hour and add its bins to the sum."""
+        self.heads[hour], self.replies[hour] = _head(reply), reply
+        _add_bins(self.bins, reply)
+
+    def drop(self, hour: int) -> None:
+        """Forget an hour that is no longer settled in the window, taking its bins out of the sum."""
+        del self.heads[hour]
+        _add_bins(self.bins, self.replies.pop(hour), -1)
+
+
 @dataclass
 class TaskPlan:
-    """What one refresh reads for one task: fresh hours (slots in round 2), cached hours, and their checks."""
+    """What one refresh reads for one task: HGETALL slots of uncached hours, cached hours, and their check."""
 
     task: bytes
     hours: list[int]
     fresh: dict[int, int]
-    cached: dict[int, Bucket]
-    present: list[int]
+    """Round-2 slot per hour read this time: unsettled hours and settled hours not cached yet."""
+    cached: list[int]
+    present: int = 0
+    """How many cached hours had a bucket; the EXISTS in ``check`` must still count that many."""
     check: int | None = None
     reread: dict[int, int] = field(default_factory=dict)
+    """Round-3 slot per cached hour, when a cached bucket had gone and the settled hours are read again."""
 
 
 class BucketCache:
-    """Parsed buckets of settled hours, so a refresh re-reads only the newest ``settle_hours`` + 1 per task.
+    """Settled hours kept pre-summed per task, so a refresh reads and merges only the newest ``settle_hours`` + 1.
 
     The worker writes a run into the bucket of the hour it ended in, so an hour more than ``settle_hours``
-    old no longer changes; one EXISTS per task notices a cached bucket that expired or was deleted, and
-    then that task's cached hours are read again in the next round.
+    old no longer changes. Per task the cache keeps one summed histogram of its settled hours (plus each
+    hour's runs, failures, max and last for the row); an hour that leaves the window is taken out of the
+    sum, a newly settled one added. One EXISTS per task notices a cached bucket that expired or was
+    deleted, and then that task's settled hours are read again in the next round.
     """
 
     def __init__(self, settle_hours: int = 2) -> None:
         self.settle_hours = settle_hours
-        self._parsed: dict[tuple[bytes, int], tuple[Bucket, bool]] = {}
+        self._tasks: dict[bytes, _Settled] = {}
 
     def plan(self, add: Queue, key: Callable[[bytes, int], bytes], task: bytes, hours: list[int]) -> TaskPlan:
         """Queue round-2 reads for one task: HGETALL for unsettled or unknown hours, one EXISTS for the rest."""
-        settled = hours[-1] - self.settle_hours
-        cached = {h: self._parsed[(task, h)] for h in hours if h < settled and (task, h) in self._parsed}
-        fresh = {h: add("hgetall", key(task, h)) for h in hours if h not in cached}
-        present = [h for h, (_, existed) in cached.items() if existed]
-        check = add("exists", *(key(task, h) for h in present)) if present else None
-        return TaskPlan(task, hours, fresh, {h: b for h, (b, _) in cached.items()}, present, check)
+        cut = hours[-1] - self.settle_hours
+        settled = self._tasks.get(task)
+        cached: list[int] = []
+        if settled is not None:
+            wanted = {h for h in hours if h < cut}
+            for hour in [h for h in settled.heads if h not in wanted]:
+                settled.drop(hour)
+            cached = [h for h in hours if h in settled.heads]
+        known = set(cached)
+        fresh = {h: add("hgetall", key(task, h)) for h in hours if h not in known}
+        present = [key(task, h) for h in cached if settled is not None and settled.replies[h]]
+        check = add("exists", *present) if present else None
+        return TaskPlan(task, hours, fresh, cached, len(present), check)
 
     def recheck(self, add: Queue, key: Callable[[bytes, int], bytes], plan: TaskPlan, replies: list) -> None:
         """After round 2: queue round-3 reads of every cached hour when a cached bucket has gone."""
-        if plan.check is not None and replies[plan.check] != len(plan.present):
+        if plan.check is not None and replies[plan.check] != plan.present:
             plan.reread = {h: add("hgetall", key(plan.task, h)) for h in plan.cached}
 
-    def buckets(self, plan: TaskPlan, second: list, third: list) -> list[Bucket]:
-        """The task's buckets oldest first, remembering settled hours for the next refresh."""
-        settled = plan.hours[-1] - self.settle_hours
-        result = []
+    def row(self, name: str, plan: TaskPlan, second: list, third: list, last_run: float | None) -> MetricRow:
+        """The task's row: the settled sum (kept for the next refresh) merged with this refresh's fresh hours."""
+        cut = plan.hours[-1] - self.settle_hours
+        settled = self._tasks.get(plan.task)
+        if settled is None or plan.reread:
+            settled = self._tasks[plan.task] = _Settled()
+            for hour, slot in plan.reread.items():
+                if isinstance(third[slot], Mapping):
+                    settled.add(hour, third[slot])
+        heads: list[Bucket] = []
+        fresh: list[Reply] = []
         for hour in plan.hours:
-            slot, replies = (plan.fresh[hour], second) if hour in plan.fresh else (plan.reread.get(hour), third)
-            if slot is None:
-                result.append(plan.cached[hour])
-                continue
-            reply = replies[slot]
-            bucket = parse_bucket(reply)
-            if hour < settled and isinstance(reply, Mapping):
-                self._parsed[(plan.task, hour)] = (bucket, bool(reply))
-            result.append(bucket)
-        return result
+            slot = plan.fresh.get(hour)
+            reply = second[slot] if slot is not None else None
+            if not isinstance(reply, Mapping):  # a cached hour, or an error reply (read as empty)
+                kept = settled.heads.get(hour) if slot is None else None
+                heads.append(kept or Bucket())
+            elif hour < cut:
+                settled.add(hour, reply)
+                heads.append(settled.heads[hour])
+            else:
+                heads.append(_head(reply))
+                fresh.append(reply)
+        bins = settled.bins
+        if fresh:
+            bins = dict(bins)
+            for reply in fresh:
+                _add_bins(bins, reply)
+        return _row(name, heads, bins, last_run)
 
-    def prune(self, oldest_hour: int) -> None:
-        """Forget hours that have left the window."""
-        for task_hour in [k for k in self._parsed if k[1] < oldest_hour]:
-            del self._parsed[task_hour]
+    def prune(self, tasks: Iterable[bytes]) -> None:
+        """Forget tasks that are no longer listed (their cached hours would only age out)."""
+        keep = set(tasks)
+        for task in [t for t in self._tasks if t not in keep]:
+            del self._tasks[task]
 
 
 def _at_most(value: float | None, ceiling: float | None) -> float | None:

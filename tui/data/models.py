@@ -128,6 +128,9 @@ class Snapshot:
     metrics: tuple[MetricRow, ...] = ()
     suspended: bool = False
     round_trips: int = 0
+    metrics_taken_at: datetime | None = None
+    """When ``metrics`` were read: ``taken_at`` for a full read; earlier when a refresh skipped the metrics
+    and the App kept the last ones it read; None when none have been read."""
 
     def to_json(self) -> dict[str, Any]:
         """The `status --json` document: ISO-8601 UTC timestamps, durations in seconds, None as null."""

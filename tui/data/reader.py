@@ -5,8 +5,11 @@ per-item count and hash they name; round 3 the few job hashes those point at (ea
 each schedule's active run, the job a plain ``rq worker`` runs). Only read commands on
 ``pipeline(transaction=False)``: no scripts, no MULTI, nothing that cleans up as it reads. Keys are
 built from the raw bytes Redis returned, so a non-UTF-8 name is still read (and shown with �). Metric
-buckets of settled hours are kept between refreshes (``metrics.BucketCache``): a refresh re-reads only
-the newest three hours of each task, plus one EXISTS that notices a cached bucket that has gone.
+buckets of settled hours are kept between refreshes, pre-summed per task (``metrics.BucketCache``): a
+refresh re-reads only the newest three hours of each task, plus one EXISTS that notices a cached bucket
+that has gone. ``read(include_metrics=False)`` skips the metrics entirely (the Jobs and Workers tabs).
+Rows of workers, schedules and history items whose replies equal the last refresh's are reused, not
+parsed again.
 
 Per queue, ``retry`` and ``scheduled`` are both ZCARD of RQ's scheduled registry (``rq:scheduled:<q>``):
 RQ 3 parks a retry-with-interval there exactly like an ``enqueue_in`` job, and telling them apart would
@@ -21,10 +24,11 @@ from typing import Any
 import redis
 
 from tui.data import metrics
-from tui.data.job_meta import UNREADABLE, Fields, JobDetail, function_name, read_job_detail
+from tui.data.job_meta import EPOCH_MAX, EPOCH_MIN, UNREADABLE, Fields, JobDetail, read_job_detail
 from tui.data.jobs_page import JobsPage, read_jobs_page
 from tui.data.masking import decode, mask_description, mask_error
-from tui.data.models import HistoryRow, QueueRow, QueueTotals, ScheduleRow, Snapshot, WorkerRow
+from tui.data.models import HistoryRow, QueueRow, QueueTotals, ScheduleRow, Snapshot
+from tui.data.worker_rows import CURRENT_FIELDS, WorkerRows, current_job_id
 from tui.settings import Settings
 from worker import keys, records
 from worker.schedules import ScheduleEntry
@@ -33,18 +37,28 @@ QUEUE_PREFIX = keys.rq_queue("").encode()
 WORKER_PREFIX = keys.rq_worker("").encode()
 REGISTRIES = ("wip", "finished", "failed", "deferred", "scheduled", "canceled")
 PRIORITY_ORDER = ("high", "default", "low")
-MODES = ("all", "worker", "scheduler")
-CURRENT_FIELDS = ("data", "started_at")
 MAX_TASKS = 500
 """Metrics rows are read for at most this many tasks, the most recently run first."""
 
 _HOLE = "\x00"
+_HALVES: dict[tuple[Callable[..., str], tuple[Any, ...]], tuple[bytes, bytes]] = {}
+"""Encoded text before and after the name, per key maker and extra arguments (bounded: cleared at 1,024)."""
 
 
 def bkey(make: Callable[..., str], raw: bytes, *rest: Any) -> bytes:
     """The key ``make(name, *rest)`` from worker.keys, built around a raw (possibly non-UTF-8) name."""
-    head, _, tail = make(_HOLE, *rest).partition(_HOLE)
-    return head.encode() + raw + tail.encode()
+    halves = _HALVES.get((make, rest))
+    if halves is None:
+        if len(_HALVES) >= 1024:
+            _HALVES.clear()
+        head, _, tail = make(_HOLE, *rest).partition(_HOLE)
+        halves = _HALVES[(make, rest)] = (head.encode(), tail.encode())
+    return halves[0] + raw + halves[1]
+
+
+def _registry_key(queue: str, kind: str) -> str:
+    """RQ's registry key with the queue name first, so ``bkey`` can fill it in."""
+    return keys.rq_registry(kind, queue)
 
 
 def _bucket_key(task: bytes, hour: int) -> bytes:
@@ -69,9 +83,36 @@ class _Round:
         self.size += 1
         return self.size - 1
 
+    def each(self, command: str, args: list[Any]) -> range:
+        """Queue ``command`` once per argument (the hot path: three per worker); the range of their slots."""
+        method = getattr(self.pipe, command)
+        for arg in args:
+            method(arg)
+        self.size += len(args)
+        return range(self.size - len(args), self.size)
+
     def run(self) -> list[Any]:
         """The replies in order; an error reply comes back as its exception object, not raised."""
         return self.pipe.execute(raise_on_error=False) if self.size else []
+
+
+class _Reuse:
+    """Rows that depend only on their replies, kept between refreshes and rebuilt only when a reply changed."""
+
+    def __init__(self) -> None:
+        self._last: dict[Any, tuple[tuple[Any, ...], Any]] = {}
+        self._next: dict[Any, tuple[tuple[Any, ...], Any]] = {}
+
+    def row(self, key: Any, replies: tuple[Any, ...], build: Callable[..., Any]) -> Any:
+        """The row kept for ``key`` when ``replies`` equal the last refresh's, else ``build(*replies)``."""
+        hit = self._last.get(key)
+        row = hit[1] if hit is not None and hit[0] == replies else build(*replies)
+        self._next[key] = (replies, row)
+        return row
+
+    def turn(self) -> None:
+        """End of a refresh: forget the rows it did not ask for."""
+        self._last, self._next = self._next, {}
 
 
 class DashboardReader:
@@ -82,9 +123,12 @@ class DashboardReader:
         self.settings = settings
         self._trips = 0
         self._buckets = metrics.BucketCache()
+        self._workers = WorkerRows()
+        self._reuse = _Reuse()
 
-    def read(self) -> Snapshot:
-        """One Snapshot, taken at ``settings.clock()``."""
+    def read(self, include_metrics: bool = True) -> Snapshot:
+        """One Snapshot, taken at ``settings.clock()``; with ``include_metrics`` False nothing of the metrics is
+        read (``metrics`` empty, ``metrics_taken_at`` None), for a screen that does not show them."""
         now = self.settings.clock()
         self._trips = 0
         r1 = _Round(self.conn)
@@ -94,9 +138,10 @@ class DashboardReader:
         r1.add("hgetall", keys.SCHEDULES)
         r1.add("smembers", keys.PAUSED)
         r1.add("zrevrange", keys.HISTORY, 0, max(1, self.settings.history_limit) - 1)
-        r1.add("zrevrange", keys.METRIC_TASKS, 0, MAX_TASKS - 1, withscores=True)
         r1.add("exists", keys.RQ_SUSPENDED)
-        queue_set, rq_workers, our_workers, definitions, paused, history_ids, tasks, suspended = self._run(r1)
+        if include_metrics:
+            r1.add("zrevrange", keys.METRIC_TASKS, 0, MAX_TASKS - 1, withscores=True)
+        queue_set, rq_workers, our_workers, definitions, paused, history_ids, suspended, *tasks = self._run(r1)
         queues = sorted(
             (m[len(QUEUE_PREFIX):] for m in _as(queue_set, set, ()) if m.startswith(QUEUE_PREFIX)),
             key=lambda q: (PRIORITY_ORDER.index(q.decode(errors="replace")) if q in (b"high", b"default", b"low")
@@ -107,18 +152,20 @@ class DashboardReader:
                        | set(seen))
         definitions = dict(sorted(_as(definitions, dict, {}).items()))
         history_ids = _as(history_ids, list, []) if self.settings.history_limit > 0 else []
-        tasks = _as(tasks, list, [])
+        tasks = _as(tasks[0], list, []) if tasks else []
         hours = records.window_hours(now)
 
         r2 = _Round(self.conn)
         queue_slots = [[r2.add("llen", bkey(keys.rq_queue, q))]
-                       + [r2.add("zcard", bkey(lambda n, k=kind: keys.rq_registry(k, n), q)) for kind in REGISTRIES]
+                       + [r2.add("zcard", bkey(_registry_key, q, kind)) for kind in REGISTRIES]
                        + [r2.add("lindex", bkey(keys.rq_queue, q), 0)] for q in queues]
-        worker_slots = [(r2.add("hgetall", bkey(keys.rq_worker, n)), r2.add("hgetall", bkey(keys.worker, n)),
-                         r2.add("smembers", bkey(keys.rq_worker_executions, n))) for n in names]
+        worker_slots = list(zip(r2.each("hgetall", [bkey(keys.rq_worker, n) for n in names]),
+                                r2.each("hgetall", [bkey(keys.worker, n) for n in names]),
+                                r2.each("smembers", [bkey(keys.rq_worker_executions, n) for n in names]),
+                                strict=True))
         sched_slots = [(r2.add("hgetall", bkey(keys.sched_state, n)), r2.add("get", bkey(keys.active, n)),
                         r2.add("zscore", keys.RQ_SCHEDULED_JOBS, bkey(keys.template_id, n))) for n in definitions]
-        history_slots = [r2.add("hgetall", bkey(keys.history_item, i)) for i in history_ids]
+        history_slots = r2.each("hgetall", [bkey(keys.history_item, i) for i in history_ids])
         metric_plans = [self._buckets.plan(r2.add, _bucket_key, t, hours) for t, _ in tasks]
         two = self._run(r2)
 
@@ -129,31 +176,35 @@ class DashboardReader:
         tokens = [two[slots[1]] for slots in sched_slots]
         token_slots = [r3.add("hget", bkey(keys.rq_job, t), "status") if isinstance(t, bytes) and t else None
                        for t in tokens]
-        current_ids = [self._current_id(Fields(two[b]), two[c]) for _, b, c in worker_slots]
+        current_ids = [current_job_id(two[b], two[c]) for _, b, c in worker_slots]
         current_slots = [r3.add("hmget", bkey(keys.rq_job, j), list(CURRENT_FIELDS)) if j else None
                          for j in current_ids]
         for plan in metric_plans:
             self._buckets.recheck(r3.add, _bucket_key, plan, two)
         three = self._run(r3)
-        self._buckets.prune(hours[0])
+        if include_metrics:
+            self._buckets.prune(t for t, _ in tasks)
 
         def third(slot: int | None) -> Any:
             return None if slot is None else three[slot]
 
         queue_rows = tuple(self._queue_row(q, [two[s] for s in slots[:-1]], third(h), now)
                            for q, slots, h in zip(queues, queue_slots, head_slots, strict=True))
-        workers = tuple(
-            self._worker_row(n, Fields(two[a]), Fields(two[b]), two[c], seen.get(n), third(j), now, suspended == 1)
-            for n, (a, b, c), j in zip(names, worker_slots, current_slots, strict=True)
-        )
+        workers = self._workers.rows(
+            [(n, two[a], two[b], two[c], job_id, third(j))
+             for n, (a, b, c), job_id, j in zip(names, worker_slots, current_ids, current_slots, strict=True)],
+            seen, now, self.settings.offline_after_s, suspended == 1)
+        paused = _as(paused, set, ())
         schedules = tuple(
-            self._schedule_row(n, raw, n in _as(paused, set, ()), Fields(two[a]), two[b], two[c], third(t))
+            self._reuse.row((b"schedule", n), (n, raw, n in paused, two[a], two[b], two[c], third(t)),
+                            self._schedule_row)
             for (n, raw), (a, b, c), t in zip(definitions.items(), sched_slots, token_slots, strict=True)
         )
         history = tuple(row for i, s in zip(history_ids, history_slots, strict=True)
-                        if (row := self._history_row(i, two[s])) is not None)
+                        if (row := self._reuse.row((b"history", i), (i, two[s]), self._history_row)) is not None)
+        self._reuse.turn()
         metric_rows = metrics.sort_rows(
-            metrics.metric_row(decode(t) or UNREADABLE, self._buckets.buckets(plan, two, three), score)
+            self._buckets.row(decode(t) or UNREADABLE, plan, two, three, score)
             for (t, score), plan in zip(tasks, metric_plans, strict=True)
         )
         totals = QueueTotals(**{f: sum(getattr(r, f) for r in queue_rows)
@@ -162,7 +213,8 @@ class DashboardReader:
         assert taken_at is not None
         return Snapshot(taken_at=taken_at, schedules=schedules,
                         history=history, totals=totals, queues=queue_rows, workers=workers, metrics=metric_rows,
-                        suspended=suspended == 1, round_trips=self._trips)
+                        suspended=suspended == 1, round_trips=self._trips,
+                        metrics_taken_at=taken_at if include_metrics else None)
 
     def jobs_page(self, queue: str, source: str = "pending", offset: int = 0, limit: int | None = None) -> JobsPage:
         """One page of a queue or registry (``offset`` < 0: the last page), in two round trips."""
@@ -179,14 +231,6 @@ class DashboardReader:
             self._trips += 1
         return round_.run()
 
-    @staticmethod
-    def _current_id(ours: Fields, executions: Any) -> bytes | None:
-        """The job id whose hash round 3 must read for a worker: only when rqtop's record does not name one."""
-        if ours.value("current_job_id") or ours.value("current_task"):
-            return None
-        members = sorted(m for m in _as(executions, set, ()) if isinstance(m, bytes))
-        return (members[0].partition(b":")[0] or None) if members else None
-
     def _queue_row(self, name: bytes, counts: list[Any], head_enqueued: Any, now: float) -> QueueRow:
         """Counts of one queue and the age of its head (oldest) pending job."""
         pending, wip, finished, failed, deferred, scheduled, canceled = (_as(c, int, 0) for c in counts)
@@ -195,46 +239,15 @@ class DashboardReader:
                         retry=scheduled, scheduled=scheduled, deferred=deferred, canceled=canceled,
                         oldest_pending_age_s=max(0.0, now - enqueued) if pending and enqueued is not None else None)
 
-    def _worker_row(self, name: bytes, rq: Fields, ours: Fields, executions: Any, seen: float | None,
-                    job: Any, now: float, suspended: bool) -> WorkerRow:
-        """One worker from rqtop's record (preferred) and RQ's hash; garbage fields mark it unreadable."""
-        src = ours if ours else rq
-        mode = ours.text("mode", 20) if ours else "rq"
-        unreadable = (mode not in MODES and mode != "rq") or (not isinstance(executions, set))
-        sightings = [s for s in (seen, ours.epoch("last_seen"), rq.epoch("last_heartbeat")) if s is not None]
-        last_seen = max(sightings) if sightings else None
-        birth = ours.epoch("birth") if ours else rq.epoch("birth")
-        job_fields = Fields.from_hmget(CURRENT_FIELDS, job) if job is not None else Fields({})
-        current_id = ours.text("current_job_id")
-        current_task = ours.text("current_task")
-        started = ours.epoch("current_started")
-        if not ours.value("current_job_id") and not current_task and job_fields:
-            members = sorted(m for m in _as(executions, set, ()) if isinstance(m, bytes))
-            current_id = decode(members[0].partition(b":")[0])
-            current_task, started = function_name(job_fields.value("data")), job_fields.epoch("started_at")
-        processed = ours.number("processed") if ours else rq.number("successful_job_count") or (0 if rq else None)
-        failed = ours.number("failed") if ours else rq.number("failed_job_count") or (0 if rq else None)
-        online = last_seen is not None and now - last_seen <= self.settings.offline_after_s and not rq.value("death")
-        queues = src.text("queues", 2000)
-        return WorkerRow(
-            name=decode(name) or "", hostname=src.text("hostname") or rq.text("hostname"),
-            pid=src.number("pid") or rq.number("pid"), mode=mode if not unreadable else (mode or UNREADABLE),
-            version=src.text("version", 40), status=("suspended" if suspended else "online") if online else "offline",
-            uptime_s=max(0.0, now - birth) if online and birth is not None else None,
-            processed=processed, failed=failed, current_job=current_task or (UNREADABLE if current_id else None),
-            current_elapsed_s=max(0.0, now - started) if (current_task or current_id) and started else None,
-            last_seen=records.from_epoch(last_seen), current_job_id=current_id or None,
-            queues=tuple(q for q in (queues or "").split(",") if q), birth=records.from_epoch(birth),
-            unreadable=unreadable or ours.bad or rq.bad or job_fields.bad,
-        )
-
-    def _schedule_row(self, name: bytes, definition: bytes, paused: bool, state: Fields, token: Any,
+    def _schedule_row(self, name: bytes, definition: bytes, paused: bool, state_reply: Any, token: Any,
                       next_score: Any, token_status: Any) -> ScheduleRow:
         """One schedule with its live state; a definition that does not parse gives a row saying "unreadable"."""
         patterns = self.settings.mask_patterns
+        state = Fields(state_reply)
         active_id = decode(token) if isinstance(token, bytes) and token else None
         live = dict(
-            name=decode(name) or "", next_run=records.from_epoch(_as(next_score, float, None)),
+            name=decode(name) or "", next_run=records.from_epoch(next_score if isinstance(next_score, float)
+                                                                 and EPOCH_MIN <= next_score <= EPOCH_MAX else None),
             pending=1 if token_status == b"queued" else 0, last_run=state.when("last_run"),
             last_status=state.text("last_status", 20), paused=paused, active_job_id=active_id,
             skipped=state.number("skipped") or 0,
