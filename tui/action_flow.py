@@ -135,7 +135,7 @@ class OperatorFlow(App[None]):
     def on_plan_ready(self, message: PlanReady) -> None:
         """Ask the operator; on yes, run exactly this plan."""
         action, plan = message.action, message.plan
-        if plan.count == 0:
+        if plan.total == 0:
             self._flow_busy = False
             self.notify(PLANS[action][2])
             return

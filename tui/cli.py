@@ -239,7 +239,7 @@ def _plan_command(verb: str, what: str, plan_name: str, run_name: str) -> None:
     def command(url: str | None, yes: bool, read_only: bool) -> None:
         actions = _actions(url, read_only)
         plan = getattr(actions, plan_name)()
-        _confirm_or_exit(f"{what}: {plan.count} item(s) will be touched. Proceed?", yes)
+        _confirm_or_exit(f"{what}: {plan.total} item(s) will be touched. Proceed?", yes)
         _finish(getattr(actions, run_name)(plan))
 
 

@@ -76,7 +76,7 @@ def test_cancel_pending_respects_boundary_and_nothing_canceled_runs(conn: redis.
 
     actions = DashboardActions(conn, Settings(), who="op@host")
     plan = actions.plan_cancel_pending()
-    assert {(c.queue, c.count, c.last_id) for c in plan.cuts} == {("default", 21, run_id), ("low", 1, other)}
+    assert {(c.queue, c.size, c.last_id) for c in plan.cuts} == {("default", 21, run_id), ("low", 1, other)}
     after = [queue.enqueue("tests.data.action_jobs.quick").id for _ in range(5)]
     result = actions.cancel_pending(plan)
 
@@ -128,7 +128,7 @@ def test_cancel_50k_is_fast_and_never_blocks_redis(conn: redis.Redis, redis_url:
     pipe.execute()
     actions = DashboardActions(conn, Settings())
     plan = actions.plan_cancel_pending()
-    assert plan.count == total
+    assert plan.total == total
 
     pinger = subprocess.Popen([sys.executable, "-c", PINGER, redis_url], stdout=subprocess.PIPE, text=True)
     wait_for(lambda: conn.exists("test:pinging"), 10, "the pinger to start")

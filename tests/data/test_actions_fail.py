@@ -103,7 +103,7 @@ def test_fail_active_leaves_jobs_that_ended_since_the_plan(
     wait_for(lambda: job.id in started(conn), 10, "job to start")
     actions = DashboardActions(conn, Settings())
     plan = actions.plan_fail_active()
-    assert plan.count == 1
+    assert plan.total == 1
     wait_for(lambda: _states(conn, job.id)[0] == "finished", 10, "job to finish")
     result = actions.fail_active(plan)
     assert result.counts["already_ended"] == 1 and result.counts["stopped"] == 0

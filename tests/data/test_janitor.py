@@ -91,7 +91,7 @@ def test_janitor_plan_is_read_only_and_exact_then_execute_acts_on_it(conn: redis
     before = snapshot(conn)
     plan = janitor.plan(conn, settings)
     assert snapshot(conn) == before
-    assert {step.name: step.count for step in plan.steps} == EXPECTED
+    assert {step.name: step.total for step in plan.steps} == EXPECTED
     steps = {step.name: set(step.ids) for step in plan.steps}
     assert steps["delete_old_completed"] == {f"default:{i}" for i in [*ids["old_done"], "vanished"]}
     assert steps["cancel_old_pending"] == {f"default:{i}" for i in [*ids["old_pending"][:2], "ghost-id",
@@ -120,7 +120,7 @@ def test_janitor_plan_is_read_only_and_exact_then_execute_acts_on_it(conn: redis
         "s_pending", "s_fresh"]
     last = conn.hgetall(keys.JANITOR_LAST)
     assert float(last[b"at"]) > 0 and int(last[b"cancel_old_pending"]) == 4
-    assert janitor.plan(conn, settings).count == 0
+    assert janitor.plan(conn, settings).total == 0
 
 
 def test_execute_rechecks_every_id(conn: redis.Redis) -> None:
@@ -158,5 +158,5 @@ def test_janitor_job_and_dashboard_run_are_audited(conn: redis.Redis) -> None:
     actions = DashboardActions(conn, Settings(), who="op@host")
     plan = actions.plan_janitor()
     result = actions.run_janitor(plan)
-    assert result.ok and sum(result.counts.values()) == plan.count
+    assert result.ok and sum(result.counts.values()) == plan.total
     assert audit.read(conn, limit=1)[0].who == "op@host"

@@ -71,7 +71,7 @@ def test_cancel_pending_races_workers_and_producer(redis_url: str, conn: redis.R
             assert runs[job_id] == 1
         states[status.decode()] += 1
     assert states["canceled"] == result.counts["canceled"] > 0
-    assert result.counts["canceled"] + result.counts["taken"] == cut.count
+    assert result.counts["canceled"] + result.counts["taken"] == cut.size
     assert all(runs[job_id] == 1 for job_id in ids[boundary + 1:])
     assert len(ids) > boundary + 1, "the producer enqueued after the plan"
     print(f"\nrace: {len(ids)} jobs, boundary at {boundary}, {result.counts}, {dict(states)}")

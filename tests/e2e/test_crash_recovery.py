@@ -90,7 +90,7 @@ def test_janitor_fails_a_crashed_workers_job_and_spares_a_live_one(conn: redis.R
     worker, job_id = crash_mid_job(pool, conn, "crash-jan")
     settings = janitor.JanitorSettings(stuck_active_after_s=2.0)
     young = janitor.plan(conn, settings, time.time())
-    assert young.count == 0, "a job running under the threshold is not stuck yet"
+    assert young.total == 0, "a job running under the threshold is not stuck yet"
     later = time.time() + 5
     plan = janitor.plan(conn, settings, later)
     steps = {step.name: step.ids for step in plan.steps}
@@ -98,13 +98,13 @@ def test_janitor_fails_a_crashed_workers_job_and_spares_a_live_one(conn: redis.R
         f"default:{member.decode()}" for member in conn.zrange("rq:wip:default", 0, -1)
         if member.decode().startswith(f"{job_id}:")
     ) and len(steps["fail_stuck_active"]) == 1
-    assert plan.count == 1, steps
+    assert plan.total == 1, steps
     counts = janitor.execute(conn, plan, settings, later)
     assert counts["fail_stuck_active"] == 1 and sum(counts.values()) == 1, counts
     assert_failed_once(conn, job_id, worker, janitor.STUCK_REASON)
     assert conn.hget(keys.rq_job(live_job), "status") == b"started" and homes(conn, live_job) == ["wip"]
     assert alive.alive()
-    assert janitor.plan(conn, settings, later).count == 0, "a second pass finds nothing"
+    assert janitor.plan(conn, settings, later).total == 0, "a second pass finds nothing"
 
 
 def test_new_worker_on_the_same_host_fails_the_orphaned_job_at_startup(conn: redis.Redis, pool: WorkerPool) -> None:

@@ -228,7 +228,7 @@ class FakeActions:
 
     def run_janitor(self, plan: JanitorPlan) -> ActionResult:
         self._record("run_janitor", plan)
-        return ActionResult("janitor", True, "Janitor done", {s.name: s.count for s in plan.steps})
+        return ActionResult("janitor", True, "Janitor done", {s.name: s.total for s in plan.steps})
 
     def plan_fail_active(self) -> FailActivePlan:
         self._record("plan_fail_active")
@@ -236,7 +236,7 @@ class FakeActions:
 
     def fail_active(self, plan: FailActivePlan) -> ActionResult:
         self._record("fail_active", plan)
-        return ActionResult("fail_active", True, f"Failed {plan.count} jobs", {"failed": plan.count})
+        return ActionResult("fail_active", True, f"Failed {plan.total} jobs", {"failed": plan.total})
 
     def plan_cancel_pending(self) -> CancelPendingPlan:
         self._record("plan_cancel_pending")
@@ -244,7 +244,7 @@ class FakeActions:
 
     def cancel_pending(self, plan: CancelPendingPlan) -> ActionResult:
         self._record("cancel_pending", plan)
-        return ActionResult("cancel_pending", True, f"Canceled {plan.count} jobs", {"canceled": plan.count})
+        return ActionResult("cancel_pending", True, f"Canceled {plan.total} jobs", {"canceled": plan.total})
 
 
 def make_app(reader: FakeReader | None = None, actions: FakeActions | None = None,

@@ -99,7 +99,7 @@ class DashboardActions:
         if self.settings.read_only:
             return ActionResult("janitor", False, READ_ONLY_MESSAGE)
         counts = janitor.execute(self.conn, plan, self.janitor_settings, self.settings.clock())
-        done, planned = sum(counts.values()), plan.count
+        done, planned = sum(counts.values()), plan.total
         message = f"janitor: {done} of {planned} planned item(s) handled" + (
             f" ({planned - done} had changed meanwhile)" if done < planned else "")
         self._audit("janitor", "all queues", counts, True)
@@ -157,7 +157,7 @@ class DashboardActions:
             message += (f", {counts['stop_unconfirmed']} stop(s) not yet confirmed, "
                         f"{counts['not_delivered']} worker(s) not listening (if gone, retry once their "
                         "heartbeat expires)")
-        self._audit("fail_active", f"{plan.count} execution(s)", counts, ok)
+        self._audit("fail_active", f"{plan.total} execution(s)", counts, ok)
         return ActionResult("fail_active", ok, message, counts)
 
     # Cancel All Pending.
@@ -172,7 +172,7 @@ class DashboardActions:
         replies = pipe.execute() if queues else []
         cuts = [QueueCut(queue, int(replies[2 * i]), as_text(replies[2 * i + 1]) or None)
                 for i, queue in enumerate(queues)]
-        return CancelPendingPlan(cuts=tuple(cut for cut in cuts if cut.count and cut.last_id))
+        return CancelPendingPlan(cuts=tuple(cut for cut in cuts if cut.size and cut.last_id))
 
     def cancel_pending(self, plan: CancelPendingPlan) -> ActionResult:
         """Cancel each queue's pending jobs up to its planned boundary; later jobs stay."""
@@ -180,11 +180,11 @@ class DashboardActions:
             return ActionResult("cancel_pending", False, READ_ONLY_MESSAGE)
         counts = {"canceled": 0, "missing": 0, "skipped": 0, "taken": 0}
         for cut in plan.cuts:
-            if not cut.last_id or cut.count <= 0:
+            if not cut.last_id or cut.size <= 0:
                 continue
-            for name, value in cancel_through(self.conn, cut.queue, cut.last_id, cut.count).items():
+            for name, value in cancel_through(self.conn, cut.queue, cut.last_id, cut.size).items():
                 counts[name] += value
-        message = f"cancel pending: {counts['canceled']} of {plan.count} canceled"
+        message = f"cancel pending: {counts['canceled']} of {plan.total} canceled"
         if counts["taken"]:
             message += f", {counts['taken']} started by workers first"
         self._audit("cancel_pending", ", ".join(cut.queue for cut in plan.cuts) or "no queues", counts, True)

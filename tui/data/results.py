@@ -44,7 +44,7 @@ class FailActivePlan:
     targets: tuple[ActiveJobRef, ...]
 
     @property
-    def count(self) -> int:
+    def total(self) -> int:
         """How many executions the operator is asked to fail."""
         return len(self.targets)
 
@@ -54,7 +54,7 @@ class QueueCut:
     """One queue's pending jobs at plan time: how many, and the id at the tail (the boundary)."""
 
     queue: str
-    count: int
+    size: int
     last_id: str | None
 
 
@@ -65,9 +65,9 @@ class CancelPendingPlan:
     cuts: tuple[QueueCut, ...]
 
     @property
-    def count(self) -> int:
+    def total(self) -> int:
         """How many pending jobs the operator is asked to cancel."""
-        return sum(cut.count for cut in self.cuts)
+        return sum(cut.size for cut in self.cuts)
 
 
 @dataclass(frozen=True)
@@ -79,7 +79,7 @@ class JanitorStep:
     ids: tuple[str, ...] = ()
 
     @property
-    def count(self) -> int:
+    def total(self) -> int:
         """How many items this step touches."""
         return len(self.ids)
 
@@ -91,9 +91,9 @@ class JanitorPlan:
     steps: tuple[JanitorStep, ...]
 
     @property
-    def count(self) -> int:
+    def total(self) -> int:
         """Items touched over all steps."""
-        return sum(step.count for step in self.steps)
+        return sum(step.total for step in self.steps)
 
 
 @dataclass(frozen=True)
