@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import socket
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 
 import redis
 import rq
@@ -182,3 +182,15 @@ def test_metrics_rows_over_24_hourly_buckets(conn: redis.Redis) -> None:
     assert fast.last_run is not None and abs(fast.last_run.timestamp() - (now - 60)) < 0.01
     assert (old.runs, old.success_rate, old.p50_s) == (0, None, None)
     assert old.last_run is not None, "the task index keeps the last run even outside the window"
+
+
+def test_an_idle_plain_rq_worker_is_online_for_rqs_whole_heartbeat_window(conn: redis.Redis) -> None:
+    now = time.time()
+    plain = Worker([Queue("default", connection=conn)], connection=conn, name="plain-idle")
+    plain.register_birth()
+    conn.hset(keys.rq_worker("plain-idle"), "last_heartbeat", datetime.fromtimestamp(now - 300, timezone.utc)
+              .strftime("%Y-%m-%dT%H:%M:%S.%fZ"))
+    row = next(w for w in DashboardReader(conn, settings(now=now)).read().workers if w.name == "plain-idle")
+    assert row.status == "online", "RQ's default idle beat comes every ~405 s; 5 min of quiet is healthy"
+    later = next(w for w in DashboardReader(conn, settings(now=now + 300)).read().workers if w.name == "plain-idle")
+    assert later.status == "offline", "past RQ's 480 s hash lifetime it is offline"

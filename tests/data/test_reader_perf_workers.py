@@ -100,7 +100,10 @@ def test_reused_worker_facts_give_the_rows_a_fresh_reader_gives(conn: redis.Redi
     clock.now += 120  # nothing changed in Redis, but the clock says the records are stale now
     third = rows(kept)
     assert third == rows(DashboardReader(conn, settings))
-    assert {row.status for row in third.values()} == {"offline"}
+    assert {row.status for name, row in third.items() if name != "plain-busy"} == {"offline"}
+    assert third["plain-busy"].status == "online", "a plain rq worker keeps RQ's own window (its hash's 480 s)"
+    clock.now += 400
+    assert rows(kept)["plain-busy"].status == "offline"
 
     put_worker_record(conn, "ours-2", clock.now, mode="scheduler")
     assert rows(kept)["ours-2"].mode == "scheduler" and rows(kept)["ours-2"].status == "online"

@@ -21,6 +21,10 @@ CURRENT_FIELDS = ("data", "started_at")
 """What round 3 reads of the job a plain ``rq worker`` runs."""
 
 
+RQ_DEFAULT_HASH_TTL_S = 480.0
+"""RQ's default worker_ttl (420 s) plus the 60 s it adds: how long a plain worker's hash outlives a beat."""
+
+
 class WorkerFacts(NamedTuple):
     """What one worker's hashes say, apart from the clock."""
 
@@ -41,6 +45,9 @@ class WorkerFacts(NamedTuple):
     version: str | None
     queues: tuple[str, ...]
     birth_at: datetime | None
+    rq_hash_live: bool = False
+    """A plain ``rq worker``'s hash is there and records no death: RQ's own sign of life (its idle beats
+    come only every ~worker_ttl seconds, 420 by default, so a 60 s staleness rule would call it offline)."""
 
 
 def current_job_id(ours: Any, executions: Any) -> bytes | None:
@@ -85,16 +92,19 @@ def worker_facts(rq: Fields, ours: Fields, executions: Any, job_id: bytes | None
         dead=rq.value("death") is not None, current_id=current_id, current_task=current_task, started=started,
         birth=birth, processed=processed, failed=failed, hostname=hostname, pid=pid, version=version,
         queues=tuple(q for q in (queues or "").split(",") if q), birth_at=records.from_epoch(birth),
+        rq_hash_live=mode == "rq" and bool(rq) and rq.value("death") is None,
     )
 
 
 def worker_row(name: str, facts: WorkerFacts, seen: float | None, now: float, offline_after_s: float,
                suspended: bool) -> WorkerRow:
-    """The row at ``now``: online while seen within ``offline_after_s`` (by either record) and not dead."""
+    """The row at ``now``: online while seen within ``offline_after_s`` (by either record) and not dead; a plain
+    ``rq worker`` (idle beats every ~405 s with RQ's defaults) gets RQ's own window, its hash's lifetime."""
     last_seen, last_seen_at = facts.beat, facts.beat_at
     if seen is not None and (last_seen is None or seen > last_seen) and EPOCH_MIN <= seen <= EPOCH_MAX:
         last_seen, last_seen_at = seen, records.from_epoch(seen)
-    online = last_seen is not None and now - last_seen <= offline_after_s and not facts.dead
+    window = max(offline_after_s, RQ_DEFAULT_HASH_TTL_S) if facts.rq_hash_live else offline_after_s
+    online = last_seen is not None and now - last_seen <= window and not facts.dead
     birth, started, current_id, current_task = facts.birth, facts.started, facts.current_id, facts.current_task
     return WorkerRow(
         name=name, hostname=facts.hostname, pid=facts.pid, mode=facts.mode, version=facts.version,
