@@ -7,12 +7,24 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from tui.data.masking import MaskRules
+
 DEFAULT_MASK_PATTERNS = ("password", "secret", "token", "key", "authorization", "cookie", "credential")
 
 
 def _env_flag(name: str) -> bool:
     """True when an environment variable is set to 1/true/yes/on."""
     return os.environ.get(name, "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def parse_task_patterns(text: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """``task=p1,p2;task2=p3`` into ((task, (p1, p2)), (task2, (p3,))); entries without ``=`` are ignored."""
+    rules = []
+    for item in text.split(";"):
+        task, sep, patterns = item.partition("=")
+        if sep and task.strip():
+            rules.append((task.strip(), tuple(p.strip().lower() for p in patterns.split(",") if p.strip())))
+    return tuple(rules)
 
 
 @dataclass(frozen=True)
@@ -27,7 +39,14 @@ class Settings:
     history_limit: int = 50
     page_size: int = 50
     mask_patterns: tuple[str, ...] = DEFAULT_MASK_PATTERNS
+    task_mask_patterns: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    """Extra patterns per task, e.g. RQTOP_MASK_TASK_PATTERNS="app.tasks.login=pin,ssn;app.tasks.pay=iban"."""
     clock: Callable[[], float] = field(default=time.time, compare=False)
+
+    @property
+    def mask_rules(self) -> MaskRules:
+        """The masking patterns, global and per task, as the data layer takes them."""
+        return MaskRules(self.mask_patterns, self.task_mask_patterns)
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
@@ -38,5 +57,8 @@ class Settings:
         patterns = os.environ.get("RQTOP_MASK_PATTERNS")
         if patterns:
             values["mask_patterns"] = tuple(p.strip().lower() for p in patterns.split(",") if p.strip())
+        per_task = os.environ.get("RQTOP_MASK_TASK_PATTERNS")
+        if per_task:
+            values["task_mask_patterns"] = parse_task_patterns(per_task)
         values.update({key: value for key, value in overrides.items() if value is not None})
         return cls(**values)  # type: ignore[arg-type]

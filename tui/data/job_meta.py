@@ -23,7 +23,7 @@ from typing import Any
 
 import redis
 
-from tui.data.masking import decode, mask_description, mask_error, printable
+from tui.data.masking import MaskRules, decode, mask_description, mask_error, printable, resolve
 from tui.settings import DEFAULT_MASK_PATTERNS
 from worker import keys, records
 
@@ -201,7 +201,7 @@ SUMMARY_FIELDS = ("status", "origin", "description", "created_at", "enqueued_at"
 DETAIL_FIELDS = (*SUMMARY_FIELDS, "retries_left", "exc_info")
 
 
-def _summary_values(job_id: str, hash_: Fields, patterns: Sequence[str]) -> dict[str, Any]:
+def _summary_values(job_id: str, hash_: Fields, patterns: Sequence[str] | MaskRules) -> dict[str, Any]:
     """The JobSummary fields of one job hash (read with ``SUMMARY_FIELDS`` or more)."""
     status = hash_.text("status", 40)
     has_run = bool(hash_.number("number_of_retries")) or bool(hash_.value("started_at") and not
@@ -212,17 +212,20 @@ def _summary_values(job_id: str, hash_: Fields, patterns: Sequence[str]) -> dict
         "id": job_id, "task": task, "queue": hash_.text("origin"), "state": state, "status": status,
         "created_at": hash_.when("created_at"), "enqueued_at": hash_.when("enqueued_at"),
         "started_at": hash_.when("started_at"), "ended_at": hash_.when("ended_at"),
-        "description": mask_description(hash_.value("description"), patterns), "worker": hash_.text("worker_name"),
+        "description": mask_description(hash_.value("description"), resolve(patterns, task)),
+        "worker": hash_.text("worker_name"),
         "unreadable": hash_.bad or (bool(hash_) and (task == UNREADABLE or state == UNREADABLE)),
     }
 
 
-def summarize(job_id: str, values: Sequence[Any], patterns: Sequence[str] = DEFAULT_MASK_PATTERNS) -> JobSummary:
+def summarize(job_id: str, values: Sequence[Any],
+              patterns: Sequence[str] | MaskRules = DEFAULT_MASK_PATTERNS) -> JobSummary:
     """A JobSummary from the HMGET reply for ``SUMMARY_FIELDS`` (an error reply reads as unreadable)."""
     return JobSummary(**_summary_values(job_id, Fields.from_hmget(SUMMARY_FIELDS, values), patterns))
 
 
-def read_job_detail(conn: redis.Redis, job_id: str, patterns: Sequence[str] = DEFAULT_MASK_PATTERNS) -> JobDetail:
+def read_job_detail(conn: redis.Redis, job_id: str,
+                    patterns: Sequence[str] | MaskRules = DEFAULT_MASK_PATTERNS) -> JobDetail:
     """One job's metadata in one pipelined round trip: its hash, its last 10 results and rqtop's history."""
     pipe = conn.pipeline(transaction=False)
     pipe.hmget(keys.rq_job(job_id), list(DETAIL_FIELDS))
@@ -237,7 +240,8 @@ def read_job_detail(conn: redis.Redis, job_id: str, patterns: Sequence[str] = DE
     newest = entries[0] if entries else Fields({})
     error = error_text(newest.value("exc_string"), base64_wrapped=True) if newest.text("type") != "1" else None
     error = error or (error_text(hash_.value("exc_info")) if not entries else None)
-    error_line = mask_error(error, patterns) or mask_error(ours.text("error", 400), patterns)
+    task_patterns = resolve(patterns, summary["task"])
+    error_line = mask_error(error, task_patterns) or mask_error(ours.text("error", 400), task_patterns)
     retries = hash_.number("number_of_retries")
     if retries is None:
         failures = sum(1 for entry in entries if entry.text("type") in ("2", "3", "4"))

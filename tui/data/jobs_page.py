@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import redis
 
 from tui.data.job_meta import SUMMARY_FIELDS, JobSummary, summarize
+from tui.data.masking import MaskRules
 from tui.settings import DEFAULT_MASK_PATTERNS
 from worker import keys
 
@@ -72,7 +73,7 @@ def read_jobs_page(
     source: str = "pending",
     offset: int = 0,
     limit: int = 50,
-    patterns: Sequence[str] = DEFAULT_MASK_PATTERNS,
+    patterns: Sequence[str] | MaskRules = DEFAULT_MASK_PATTERNS,
     newest_first: bool = False,
 ) -> JobsPage:
     """Jobs ``offset``..``offset+limit-1`` of a queue (head first) or registry (by score; ``newest_first``

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Sequence
+from dataclasses import dataclass
 from functools import lru_cache
 
 MASK = "***"
@@ -132,3 +133,21 @@ def mask_description(raw: bytes | str | None, patterns: Sequence[str], limit: in
         return None
     text = mask(text, patterns) or ""
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+@dataclass(frozen=True)
+class MaskRules:
+    """The patterns masked everywhere, plus extra patterns for named tasks (``RQTOP_MASK_TASK_PATTERNS``)."""
+
+    patterns: tuple[str, ...]
+    per_task: tuple[tuple[str, tuple[str, ...]], ...] = ()
+
+    def for_task(self, task: str | None) -> tuple[str, ...]:
+        """Patterns for one task's description, arguments and errors."""
+        extra = next((more for name, more in self.per_task if name == task), ())
+        return self.patterns + extra
+
+
+def resolve(patterns: Sequence[str] | MaskRules, task: str | None) -> Sequence[str]:
+    """Plain patterns as they are; MaskRules narrowed to one task."""
+    return patterns.for_task(task) if isinstance(patterns, MaskRules) else patterns

@@ -219,11 +219,11 @@ class DashboardReader:
     def jobs_page(self, queue: str, source: str = "pending", offset: int = 0, limit: int | None = None) -> JobsPage:
         """One page of a queue or registry (``offset`` < 0: the last page), in two round trips."""
         return read_jobs_page(self.conn, queue, source, offset, limit or self.settings.page_size,
-                              self.settings.mask_patterns)
+                              self.settings.mask_rules)
 
     def job_detail(self, job_id: str) -> JobDetail:
         """One job's metadata for the detail screen, in one round trip."""
-        return read_job_detail(self.conn, job_id, self.settings.mask_patterns)
+        return read_job_detail(self.conn, job_id, self.settings.mask_rules)
 
     def _run(self, round_: _Round) -> list[Any]:
         """Execute one round and count it."""
@@ -242,7 +242,7 @@ class DashboardReader:
     def _schedule_row(self, name: bytes, definition: bytes, paused: bool, state_reply: Any, token: Any,
                       next_score: Any, token_status: Any) -> ScheduleRow:
         """One schedule with its live state; a definition that does not parse gives a row saying "unreadable"."""
-        patterns = self.settings.mask_patterns
+        rules = self.settings.mask_rules
         state = Fields(state_reply)
         active_id = decode(token) if isinstance(token, bytes) and token else None
         live = dict(
@@ -254,6 +254,7 @@ class DashboardReader:
         )
         try:
             entry = ScheduleEntry.from_json(definition)
+            patterns = rules.for_task(entry.task)
             return ScheduleRow(
                 task=decode(entry.task) or UNREADABLE, description=mask_description(entry.description, patterns) or "",
                 cron=entry.cron, interval_s=entry.interval, schedule_text=entry.schedule_text,
@@ -271,11 +272,13 @@ class DashboardReader:
         if not item and not item.bad:
             return None
         state = item.text("state", 20)
+        task = item.text("task")
         row = dict(
-            id=decode(job_id) or "", task=item.text("task") or UNREADABLE, queue=item.text("queue") or "",
+            id=decode(job_id) or "", task=task or UNREADABLE, queue=item.text("queue") or "",
             created_at=item.when("created_at"), ended_at=item.when("ended_at"), started_at=item.when("started_at"),
             retries=item.number("retries") or 0, schedule=item.text("schedule") or None,
-            worker=item.text("worker") or None, error=mask_error(item.text("error", 400), self.settings.mask_patterns),
+            worker=item.text("worker") or None,
+            error=mask_error(item.text("error", 400), self.settings.mask_rules.for_task(task)),
             note=item.text("note", 200) or None,
         )
         bad = item.bad or state not in records.HISTORY_STATES
