@@ -19,7 +19,7 @@ from tui.data.reader import DashboardReader
 from tui.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
-USER, PASSWORD = "rqtop_reader", "read-only-pw"
+USER, PASSWORD = f"rqtop_reader_{os.getpid()}", "read-only-pw"
 
 
 def with_user(url: str, user: str, password: str) -> str:
