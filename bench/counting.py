@@ -5,15 +5,10 @@ from __future__ import annotations
 import redis
 from redis.connection import Connection, UnixDomainSocketConnection
 
-WRITE_COMMANDS = {
-    "set", "setex", "psetex", "setnx", "getset", "getdel", "getex", "mset", "msetnx", "append", "incr", "incrby",
-    "incrbyfloat", "decr", "decrby", "del", "unlink", "expire", "expireat", "pexpire", "pexpireat", "persist",
-    "rename", "renamenx", "hset", "hsetnx", "hmset", "hdel", "hincrby", "hincrbyfloat", "lpush", "rpush",
-    "lpushx", "rpushx", "lpop", "rpop", "lrem", "lset", "ltrim", "linsert", "lmove", "blmove", "rpoplpush",
-    "brpoplpush", "blpop", "brpop", "sadd", "srem", "spop", "smove", "zadd", "zincrby", "zrem", "zpopmin",
-    "zpopmax", "bzpopmin", "bzpopmax", "zremrangebyscore", "zremrangebyrank", "zremrangebylex", "xadd", "xdel",
-    "xtrim", "eval", "evalsha", "fcall", "multi", "exec", "flushdb", "flushall", "copy", "restore", "publish",
-}
+from tests.redis_commands import WRITE_COMMANDS
+from tests.redis_commands import command_calls as command_stats
+
+__all__ = ["WRITE_COMMANDS", "command_stats", "counting_client", "delta", "round_trips", "writes"]
 
 
 class _Counter:
@@ -48,15 +43,6 @@ def counting_client(url: str) -> redis.Redis:
 def round_trips() -> int:
     """Sends counted so far over every counting connection."""
     return _Counter.sends
-
-
-def command_stats(admin: redis.Redis) -> dict[str, int]:
-    """Server-side call count per command (lower-case, subcommands folded into the command)."""
-    stats: dict[str, int] = {}
-    for name, value in admin.info("commandstats").items():
-        command = name.removeprefix("cmdstat_").split("|")[0].lower()
-        stats[command] = stats.get(command, 0) + int(value["calls"])
-    return stats
 
 
 def delta(before: dict[str, int], after: dict[str, int]) -> dict[str, int]:

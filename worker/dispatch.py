@@ -110,15 +110,20 @@ def record_skip(conn: redis.Redis, name: str, stamp: float) -> None:
     log.info("schedule %s: tick skipped, previous run still pending or running", name)
 
 
-def load_entry(conn: redis.Redis, name: str) -> ScheduleEntry | None:
-    """The registered definition of a schedule, or None when it is unknown or unreadable."""
+def read_entry(conn: redis.Redis, name: str) -> tuple[ScheduleEntry | None, str]:
+    """The registered definition of a schedule, or None and a one-line reason (unknown or unreadable)."""
     raw = conn.hget(keys.SCHEDULES, name)
     if raw is None:
-        return None
+        return None, f"no schedule named {name!r}"
     try:
-        return ScheduleEntry.from_json(raw)
-    except (ValueError, TypeError):
-        return None
+        return ScheduleEntry.from_json(raw), ""
+    except (ValueError, TypeError) as exc:
+        return None, f"schedule {name!r} has an unreadable definition ({type(exc).__name__})"
+
+
+def load_entry(conn: redis.Redis, name: str) -> ScheduleEntry | None:
+    """The registered definition of a schedule, or None when it is unknown or unreadable."""
+    return read_entry(conn, name)[0]
 
 
 def run_now(conn: redis.Redis, name: str, now: float | None = None) -> RunNowResult:

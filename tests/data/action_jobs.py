@@ -9,13 +9,14 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
 
 import redis
 from rq import Queue, get_current_job
 from rq.utils import utcformat
+
+from tests.waiting import wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 STARTS = "test:starts"
@@ -109,18 +110,6 @@ def kill_pid(pid: int) -> None:
     """SIGKILL one process if it still exists (a horse orphaned by a killed worker)."""
     with contextlib.suppress(ProcessLookupError):
         os.kill(pid, signal.SIGKILL)
-
-
-def wait_for(condition: Callable[[], object], timeout: float, what: str, interval: float = 0.05) -> object:
-    """Poll ``condition`` until truthy; fail with ``what`` after ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-        time.sleep(interval)
 
 
 def iso_ago(seconds: float) -> str:

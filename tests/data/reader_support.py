@@ -6,7 +6,6 @@ import os
 import pickle
 import subprocess
 import sys
-import time
 import zlib
 from collections.abc import Callable
 from pathlib import Path
@@ -14,20 +13,14 @@ from typing import Any
 
 import redis
 
+from tests.redis_commands import WRITE_COMMANDS
+from tests.waiting import wait_for
 from tui.settings import Settings
 from worker import keys, records
 
 ROOT = Path(__file__).resolve().parents[2]
 NOW = 1_760_000_000.0 + 1800.5  # a fixed instant, mid-hour
 
-WRITE_COMMANDS = {
-    "set", "setex", "psetex", "setnx", "getset", "getdel", "getex", "mset", "append", "incr", "incrby",
-    "incrbyfloat", "decr", "decrby", "del", "unlink", "expire", "expireat", "pexpire", "pexpireat", "persist",
-    "rename", "hset", "hsetnx", "hmset", "hdel", "hincrby", "hincrbyfloat", "lpush", "rpush", "lpop", "rpop",
-    "lrem", "lset", "ltrim", "lmove", "blmove", "rpoplpush", "sadd", "srem", "spop", "smove", "zadd", "zincrby",
-    "zrem", "zpopmin", "zpopmax", "zremrangebyscore", "zremrangebyrank", "xadd", "xdel", "xtrim", "eval",
-    "evalsha", "fcall", "multi", "exec", "publish", "copy", "restore",
-}
 
 
 def settings(now: float = NOW, **overrides: Any) -> Settings:
@@ -58,15 +51,6 @@ class CountingClient:
         before = self.sends
         result = action()
         return result, self.sends - before
-
-
-def command_calls(admin: redis.Redis) -> dict[str, int]:
-    """Server-side call count per command from INFO commandstats."""
-    stats: dict[str, int] = {}
-    for name, value in admin.info("commandstats").items():
-        command = name.removeprefix("cmdstat_").split("|")[0].lower()
-        stats[command] = stats.get(command, 0) + int(value["calls"])
-    return stats
 
 
 def write_calls(before: dict[str, int], after: dict[str, int]) -> dict[str, int]:
@@ -141,10 +125,4 @@ def start_worker(url: str, queues: str = "default", name: str = "forked-1") -> s
 
 def wait_until(predicate: Callable[[], Any], timeout_s: float = 15.0, what: str = "condition") -> Any:
     """Poll ``predicate`` until it returns something truthy; fail after ``timeout_s``."""
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"timed out after {timeout_s}s waiting for {what}")
+    return wait_for(predicate, timeout_s, what)

@@ -7,17 +7,12 @@ import os
 import signal
 import subprocess
 import sys
-import time
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
 
 ROOT = Path(__file__).resolve().parents[2]
-POLL_S = 0.1
 
-T = TypeVar("T")
 
 _RUNNER = (
     "import sys\n"
@@ -26,18 +21,6 @@ _RUNNER = (
     "    worker_ttl=16, job_monitoring_interval=1)\n"
 )
 """An rqtop worker (worker.runner.run) that beats every ~1 s idle and busy (worker_ttl=16, monitoring 1 s)."""
-
-
-def wait_for(condition: Callable[[], T], timeout: float, what: str, interval: float = POLL_S) -> T:
-    """Poll ``condition`` every ``interval`` s until it returns something truthy; fail after ``timeout`` s."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout:.1f}s waiting for {what}")
-        time.sleep(interval)
 
 
 def unique(tag: str) -> str:

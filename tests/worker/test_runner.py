@@ -16,6 +16,7 @@ import redis
 from rq import Queue, Retry
 from rq.command import send_stop_job_command
 
+from tests.waiting import wait_for
 from tests.worker import jobs
 from tests.worker.conftest import make_due, text
 from worker import keys
@@ -32,17 +33,6 @@ name = "nightly"
 task = "tests.worker.jobs.ok"
 interval = 3600
 """
-
-
-def wait_for(predicate: Callable[[], object], timeout: float, what: str) -> object:
-    """Poll ``predicate`` every 50 ms until it is truthy; fail after ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
 
 
 @pytest.fixture

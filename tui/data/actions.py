@@ -32,8 +32,8 @@ from tui.data.results import (
 from tui.settings import Settings
 from worker import janitor, keys
 from worker.cancel import cancel_through
+from worker.dispatch import enqueue_run, read_entry, set_paused
 from worker.recovery import as_text, fail_dead_executions, queue_names, rq_execution, workers_alive
-from worker.schedules import ScheduleEntry
 
 logging.getLogger("rq").addHandler(logging.NullHandler())  # RQ's cleanup warnings must not print over the TUI
 
@@ -70,12 +70,10 @@ class DashboardActions:
         """Enqueue one manual run of a schedule (deduplicated by its token)."""
         if self.settings.read_only:
             return RunNowResult(name, "not_allowed", None, READ_ONLY_MESSAGE)
-        entry, problem = self._entry(name)
+        entry, problem = read_entry(self.conn, name)
         if entry is None:
             result = RunNowResult(name, "unknown", None, problem)
         else:
-            from worker.dispatch import enqueue_run
-
             result = enqueue_run(self.conn, entry, trigger="manual")
         self._audit("run_now", name, {result.status: 1}, result.status == "queued")
         return result
@@ -192,16 +190,6 @@ class DashboardActions:
 
     # Helpers.
 
-    def _entry(self, name: str) -> tuple[ScheduleEntry | None, str]:
-        """The schedule's stored definition, or None and a one-line reason."""
-        raw = self.conn.hget(keys.SCHEDULES, name)
-        if raw is None:
-            return None, f"no schedule named {name!r}"
-        try:
-            return ScheduleEntry.from_json(raw), ""
-        except (ValueError, TypeError) as exc:
-            return None, f"schedule {name!r} has an unreadable definition ({type(exc).__name__})"
-
     def _set_paused(self, name: str, paused: bool) -> PauseResult:
         """Pause or resume through the dispatcher, audited."""
         verb = "pause" if paused else "resume"
@@ -211,8 +199,6 @@ class DashboardActions:
             result = PauseResult(name, bool(self.conn.sismember(keys.PAUSED, name)), False,
                                  f"no schedule named {name!r}", ok=False)
         else:
-            from worker.dispatch import set_paused
-
             changed = bool(set_paused(self.conn, name, paused))
             state = "paused" if paused else "resumed"
             message = f"{name} {state}" if changed else f"{name} was already {'paused' if paused else 'active'}"
