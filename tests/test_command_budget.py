@@ -24,8 +24,9 @@ import redis
 from rq import Queue, Worker
 
 from tests.data import jobs
-from tests.data.reader_support import NOW, CountingClient, command_calls, put_history, put_run, put_worker_record
+from tests.data.reader_support import NOW, CountingClient, put_history, put_run, put_worker_record
 from tests.data.reader_support import settings as frozen_settings
+from tests.redis_commands import command_calls
 from tui.data.reader import DashboardReader
 from worker import keys
 from worker.schedules import ScheduleEntry

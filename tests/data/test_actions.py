@@ -10,7 +10,8 @@ import redis
 from rq import Queue, SimpleWorker
 from rq.utils import now, utcformat
 
-from tests.data.action_jobs import plant_running, started, wait_for
+from tests.data.action_jobs import plant_running, started
+from tests.waiting import wait_for
 from tui.data import audit
 from tui.data.actions import DashboardActions, default_who
 from tui.data.results import ActiveJobRef, FailActivePlan, JanitorPlan, JanitorStep

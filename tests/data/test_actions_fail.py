@@ -12,7 +12,8 @@ import pytest
 import redis
 from rq import Queue
 
-from tests.data.action_jobs import kill_pid, spawn_worker, started, stop_worker, wait_for
+from tests.data.action_jobs import kill_pid, spawn_worker, started, stop_worker
+from tests.waiting import wait_for
 from tui.data import audit
 from tui.data.actions import DashboardActions
 from tui.settings import Settings

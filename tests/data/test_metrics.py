@@ -7,7 +7,8 @@ import time
 
 import redis
 
-from tests.data.reader_support import command_calls, put_run, settings
+from tests.data.reader_support import put_run, settings
+from tests.redis_commands import command_calls
 from tui.data.metrics import Bucket, metric_row, parse_bucket, sort_rows
 from tui.data.reader import DashboardReader
 from worker import keys, records

@@ -9,7 +9,8 @@ from collections import Counter
 import redis
 from rq import Queue
 
-from tests.data.action_jobs import spawn_worker, started, stop_worker, wait_for
+from tests.data.action_jobs import spawn_worker, started, stop_worker
+from tests.waiting import wait_for
 from tui.data.actions import DashboardActions
 from tui.settings import Settings
 from worker import cancel, keys

@@ -11,13 +11,13 @@ from rq.suspension import suspend
 from tests.data import jobs
 from tests.data.reader_support import (
     CountingClient,
-    command_calls,
     put_history,
     put_run,
     put_worker_record,
     settings,
     write_calls,
 )
+from tests.redis_commands import command_calls
 from tui.data.reader import DashboardReader
 from worker import keys
 from worker.schedules import ScheduleEntry

@@ -6,7 +6,7 @@ import random
 
 import redis
 
-from tests.data.reader_support import command_calls
+from tests.redis_commands import command_calls
 from tui.data.metrics import Bucket, metric_row, parse_bucket
 from tui.data.models import MetricRow
 from tui.data.reader import DashboardReader

@@ -11,7 +11,8 @@ import redis
 from rq import Queue
 
 from tests.e2e import jobs
-from tests.e2e.procs import WorkerPool, WorkerProcess, wait_for
+from tests.e2e.procs import WorkerPool, WorkerProcess
+from tests.waiting import wait_for
 from tui.data.actions import DEAD_WORKER_REASON, DashboardActions
 from tui.data.reader import DashboardReader
 from tui.settings import Settings

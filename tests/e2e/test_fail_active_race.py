@@ -8,8 +8,9 @@ import redis
 from rq import Queue
 
 from tests.e2e import jobs
-from tests.e2e.procs import WorkerPool, wait_for
+from tests.e2e.procs import WorkerPool
 from tests.e2e.states import placements
+from tests.waiting import wait_for
 from tui.data.actions import DashboardActions
 from tui.settings import Settings
 from worker import keys

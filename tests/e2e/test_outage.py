@@ -11,7 +11,8 @@ import redis
 from rq import Queue
 
 from tests.e2e import jobs
-from tests.e2e.procs import WorkerPool, wait_for
+from tests.e2e.procs import WorkerPool
+from tests.waiting import wait_for
 from tui.data.connection import connect
 from tui.data.reader import DashboardReader
 from tui.settings import Settings

@@ -19,7 +19,8 @@ from rq import Queue
 import worker as worker_package
 from tests.e2e import jobs
 from tests.e2e.conftest import OFFLINE_AFTER_S
-from tests.e2e.procs import ROOT, WorkerPool, wait_for
+from tests.e2e.procs import ROOT, WorkerPool
+from tests.waiting import wait_for
 from tui.data.models import Snapshot, WorkerRow
 from tui.data.reader import DashboardReader
 from tui.settings import Settings
