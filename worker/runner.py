@@ -68,10 +68,22 @@ def recover_orphans(conn: redis.Redis) -> int:
     return failed
 
 
+class _OutageTracebackFilter(logging.Filter):
+    """Drops RQ's own "unhandled exception" traceback when the cause is Redis going away: the runner logs
+    that state change itself, once, and keeps retrying."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        return not isinstance(exc, OUTAGE_ERRORS)
+
+
 def _setup_logging() -> None:
     """One plain log format for rqtop's own loggers unless the application configured logging."""
     if not logging.getLogger().handlers:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    rq_log = logging.getLogger("rq.worker")
+    if not any(isinstance(f, _OutageTracebackFilter) for f in rq_log.filters):
+        rq_log.addFilter(_OutageTracebackFilter())
 
 
 def default_name(mode: str) -> str:

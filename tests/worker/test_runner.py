@@ -188,3 +188,21 @@ def test_redis_outage_is_ridden_out_with_one_line_per_change(tmp_path: Path) -> 
     assert output.count("Redis unreachable") == 1, output
     assert output.count("Redis reachable again") == 1, output
     assert "Traceback" not in output, output
+
+
+def test_rqs_own_traceback_for_a_lost_redis_is_dropped_but_other_errors_stay() -> None:
+    import logging
+
+    import redis as redis_lib
+
+    from worker import runner
+
+    runner._setup_logging()
+    rq_log = logging.getLogger("rq.worker")
+
+    def record_for(exc: BaseException) -> logging.LogRecord:
+        return rq_log.makeRecord("rq.worker", logging.ERROR, __file__, 1, "found an unhandled exception", (),
+                                 (type(exc), exc, None))
+
+    assert not rq_log.filter(record_for(redis_lib.exceptions.ConnectionError("Connection reset by peer")))
+    assert rq_log.filter(record_for(ValueError("a real bug")))
