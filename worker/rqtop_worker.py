@@ -62,6 +62,7 @@ class BookkeepingMixin:
         self._rqtop_errors: dict[str, str] = {}
         self._finish_script = self.connection.register_script(FINISH_LUA)
         self.max_connection_wait_time = MAX_BACKOFF_S
+        self.stop_event: threading.Event | None = None  # the runner's; set by a signal that came before RQ's handlers
 
     @property
     def presence(self) -> PresenceRecord:
@@ -157,9 +158,11 @@ class BookkeepingMixin:
         time.sleep(2.0)
 
     def _install_signal_handlers(self) -> None:
-        """RQ's SIGTERM/SIGINT handling, only where Python allows it (the main thread)."""
+        """RQ's SIGTERM/SIGINT handling (main thread only); a stop signalled during RQ's bootstrap is honoured now."""
         if threading.current_thread() is threading.main_thread():
             super()._install_signal_handlers()  # type: ignore[misc]
+        if self.stop_event is not None and self.stop_event.is_set():
+            self._stop_requested = True  # the work loop checks this before its first dequeue
 
     # --- stop commands ----------------------------------------------------------------------------
     def kill_horse(self, sig: signal.Signals = signal.SIGKILL) -> None:

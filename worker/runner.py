@@ -116,6 +116,7 @@ def run(
     name = name or default_name(mode)
     _setup_logging()
     stop = stop_event or threading.Event()
+    _stop_on_signals(stop)  # a SIGTERM before RQ's own handlers are in still stops cleanly, never kills
     conn = connect_worker(url)
     if not wait_for_redis(conn, stop):
         return
@@ -139,7 +140,7 @@ def run(
         )
         thread.start()
     try:
-        _run_worker(conn, mode, tuple(queues), burst, name, stop_event, worker_ttl, job_monitoring_interval,
+        _run_worker(conn, mode, tuple(queues), burst, name, stop, worker_ttl, job_monitoring_interval,
                     worker_class or RqtopWorker)
     finally:
         scheduler_stop.set()
@@ -167,7 +168,6 @@ def _run_scheduler_only(
     presence = PresenceRecord(name=name or uuid4().hex, mode="scheduler", queues=())
     promoter = ScheduledJobPromoter(conn, queues, interval)
     scheduler = RqtopScheduler(conn, entries, interval=interval, promoter=promoter)
-    _stop_on_signals(stop)
     with conn.pipeline(transaction=False) as pipe:
         presence.birth_commands(pipe, time.time())
         pipe.execute()
@@ -197,18 +197,17 @@ def _stop_on_signals(stop: threading.Event) -> None:
 
 def _run_worker(
     conn: redis.Redis, mode: str, queues: tuple[str, ...], burst: bool, name: str | None,
-    stop_event: threading.Event | None, worker_ttl: int, monitoring: int, worker_class: type[Any],
+    stop: threading.Event, worker_ttl: int, monitoring: int, worker_class: type[Any],
 ) -> None:
     """Run the RQ worker; when it quits on its own (Redis trouble), wait for Redis and start a fresh one."""
-    stop = stop_event or threading.Event()
     while not stop.is_set():
         worker = worker_class(
             list(queues), name=name, connection=conn, mode=mode, worker_ttl=worker_ttl,
             job_monitoring_interval=monitoring,
         )
+        worker.stop_event = stop
         finished = threading.Event()
-        if stop_event is not None:
-            threading.Thread(target=_relay_stop, args=(stop_event, finished, worker), daemon=True).start()
+        threading.Thread(target=_relay_stop, args=(stop, finished, worker), daemon=True).start()
         try:
             _clear_own_stale_record(conn, worker)
             worker.work(burst=burst, logging_level="INFO")

@@ -150,6 +150,33 @@ def test_forking_worker_heartbeats_and_stops_cleanly(conn: redis.Redis, redis_ur
         log.close()
 
 
+def test_sigterm_during_rqs_bootstrap_still_stops_cleanly(conn: redis.Redis, redis_url: str, tmp_path: Path) -> None:
+    """SIGTERM after the worker is visible but before RQ installs its handlers: exit 0 and no record left."""
+    code = (  # RQ registers the birth, subscribes, then installs its handlers: a slow subscribe widens that window
+        "import sys, time; from worker.runner import run; from worker.rqtop_worker import RqtopWorker\n"
+        "class SlowBoot(RqtopWorker):\n"
+        "    def subscribe(self):\n"
+        "        time.sleep(1.5)\n"
+        "        super().subscribe()\n"
+        "run(sys.argv[1], mode='worker', queues=('default',), name='early', worker_class=SlowBoot)\n"
+    )
+    log_path = tmp_path / "worker.log"
+    with log_path.open("wb") as log:
+        proc = subprocess.Popen([sys.executable, "-c", code, redis_url], cwd=REPO, stdout=log,
+                                stderr=subprocess.STDOUT, env={**os.environ, "PYTHONPATH": str(REPO)})
+    try:
+        wait_for(lambda: conn.exists(keys.worker("early")), 15, "the worker's birth")
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=15) == 0, log_path.read_text()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(timeout=5)
+    assert not conn.exists(keys.worker("early")) and conn.zscore(keys.WORKERS, "early") is None
+    assert conn.hget(keys.rq_worker("early"), "death") is not None, "RQ's own record is closed too"
+    assert "Traceback" not in log_path.read_text()
+
+
 def test_entries_fixture_is_usable(entry: Callable[..., ScheduleEntry]) -> None:
     """The shared entry factory builds valid entries (guards the fixtures the other tests rely on)."""
     assert entry().queue == "default" and entry(priority="low").queue == "low"
