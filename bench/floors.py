@@ -126,6 +126,7 @@ class SameReadsFloor:
         for rq_hash, ours_hash, running in zip(workers[::3], workers[1::3], workers[2::3], strict=True):
             if running and rq_hash and not ours_hash.get(b"current_job_id"):
                 p.hmget(b"rq:job:" + min(running).split(b":")[0], "data", "started_at")
+                p.hget(b"rq:execution:" + min(running), "created_at")
         third = p.execute()
         for task, wanted, cached in plans:
             if cached is not None and wanted is not hours:

@@ -8,8 +8,9 @@ metric tasks):
 - round 2: 8 per queue (LLEN, 6 ZCARD, LINDEX), 3 per worker (two HGETALL, SMEMBERS), 3 per schedule,
   1 per history item, and per task 24 HGETALL on a cold read or, warm, 3 HGETALL (unsettled hours) plus
   1 EXISTS over its cached hours;
-- round 3: 1 HGET per queue with a pending head, 1 per schedule with an active run, 1 HMGET per worker
-  that runs a job rqtop's record does not name (a plain ``rq worker``).
+- round 3: 1 HGET per queue with a pending head, 1 per schedule with an active run, and per worker that
+  runs a job rqtop's record does not name (a plain ``rq worker``) 1 HMGET of the job and 1 HGET of its
+  execution's created_at.
 
 ``read(include_metrics=False)`` (the Jobs and Workers tabs) sends the same minus every metrics read: 7 index
 reads in round 1 and nothing per task.
@@ -80,10 +81,10 @@ def budget(queues: int, workers: int, schedules: int, history: int, tasks: int, 
            plain_busy: int, warm: bool, metrics: bool = True) -> int:
     """The commands one refresh may send, from the module docstring's table."""
     if not metrics:
-        return 7 + 8 * queues + 3 * workers + 3 * schedules + history + heads + tokens + plain_busy
+        return 7 + 8 * queues + 3 * workers + 3 * schedules + history + heads + tokens + 2 * plain_busy
     per_task = 4 if warm else 24
     return (8 + 8 * queues + 3 * workers + 3 * schedules + history + per_task * tasks
-            + heads + tokens + plain_busy)
+            + heads + tokens + 2 * plain_busy)
 
 
 def refresh_cost(admin: redis.Redis, counting: CountingClient, reader: DashboardReader,

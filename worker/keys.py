@@ -133,3 +133,8 @@ def rq_worker(name: str) -> str:
 def rq_worker_executions(name: str) -> str:
     """RQ's set of ``<job_id>:<execution_id>`` a worker is running."""
     return f"rq:worker:{name}:executions"
+
+
+def rq_execution(member: str) -> str:
+    """RQ's hash of one execution (``created_at``, ``last_heartbeat``), from a ``<job_id>:<execution_id>`` member."""
+    return f"rq:execution:{member}"

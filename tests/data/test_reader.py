@@ -9,6 +9,7 @@ from datetime import datetime, timedelta, timezone
 import redis
 import rq
 from rq import Queue, Retry, SimpleWorker, Worker
+from rq.executions import prepare_execution
 from rq.suspension import suspend
 
 from tests.data import jobs
@@ -72,6 +73,21 @@ def test_running_job_and_plain_rq_worker_row(conn: redis.Redis, redis_url: str) 
     after = reader.read()
     assert after.totals.completed == 2 and after.totals.active == 0
     assert all(w.name != "forked-1" for w in after.workers), "a clean shutdown leaves rq:workers"
+
+
+def test_a_plain_workers_elapsed_counts_from_its_execution_not_an_earlier_runs_started_at(conn: redis.Redis) -> None:
+    """Before the horse writes started_at the job holds none (or a retried run's old one); RQ's execution has it."""
+    queue = Queue("default", connection=conn)
+    job = queue.enqueue(jobs.say_hello)
+    job.started_at = datetime.now(timezone.utc) - timedelta(hours=1)  # a previous run's, as a retried job keeps it
+    job.save()
+    plain = Worker([queue], connection=conn, name="plain-run")
+    plain.register_birth()
+    execution = prepare_execution(plain, job)  # what RQ's worker writes before it forks the horse
+    reader = DashboardReader(conn, settings(now=execution.created_at.timestamp() + 7))
+    row = next(w for w in reader.read().workers if w.name == "plain-run")
+    assert (row.current_job_id, row.current_job) == (job.id, "tests.data.jobs.say_hello")
+    assert row.current_elapsed_s is not None and abs(row.current_elapsed_s - 7) < 0.01
 
 
 def test_workers_online_offline_suspended_from_both_records(conn: redis.Redis) -> None:

@@ -28,7 +28,7 @@ from tui.data.job_meta import EPOCH_MAX, EPOCH_MIN, UNREADABLE, Fields, JobDetai
 from tui.data.jobs_page import JobsPage, read_jobs_page
 from tui.data.masking import decode, mask_description, mask_error
 from tui.data.models import HistoryRow, QueueRow, QueueTotals, ScheduleRow, Snapshot
-from tui.data.worker_rows import CURRENT_FIELDS, WorkerRows, current_job_id
+from tui.data.worker_rows import CURRENT_FIELDS, WorkerRows, current_execution, job_of
 from tui.settings import Settings
 from worker import keys, records
 from worker.schedules import ScheduleEntry
@@ -176,9 +176,11 @@ class DashboardReader:
         tokens = [two[slots[1]] for slots in sched_slots]
         token_slots = [r3.add("hget", bkey(keys.rq_job, t), "status") if isinstance(t, bytes) and t else None
                        for t in tokens]
-        current_ids = [current_job_id(two[b], two[c]) for _, b, c in worker_slots]
-        current_slots = [r3.add("hmget", bkey(keys.rq_job, j), list(CURRENT_FIELDS)) if j else None
-                         for j in current_ids]
+        current_runs = [current_execution(two[b], two[c]) for _, b, c in worker_slots]
+        current_ids = [job_of(run) for run in current_runs]
+        current_slots = [(r3.add("hmget", bkey(keys.rq_job, job_of(run)), list(CURRENT_FIELDS)),
+                          r3.add("hget", bkey(keys.rq_execution, run), "created_at")) if run else None
+                         for run in current_runs]
         for plan in metric_plans:
             self._buckets.recheck(r3.add, _bucket_key, plan, two)
         three = self._run(r3)
@@ -188,10 +190,17 @@ class DashboardReader:
         def third(slot: int | None) -> Any:
             return None if slot is None else three[slot]
 
+        def current(slots: tuple[int, int] | None) -> Any:
+            """The ``CURRENT_READ`` replies: the job's HMGET and its execution's created_at (an error stays whole)."""
+            if slots is None:
+                return None
+            job = three[slots[0]]
+            return [*job, three[slots[1]]] if isinstance(job, list) else job
+
         queue_rows = tuple(self._queue_row(q, [two[s] for s in slots[:-1]], third(h), now)
                            for q, slots, h in zip(queues, queue_slots, head_slots, strict=True))
         workers = self._workers.rows(
-            [(n, two[a], two[b], two[c], job_id, third(j))
+            [(n, two[a], two[b], two[c], job_id, current(j))
              for n, (a, b, c), job_id, j in zip(names, worker_slots, current_ids, current_slots, strict=True)],
             seen, now, self.settings.offline_after_s, suspended == 1)
         paused = _as(paused, set, ())

@@ -18,7 +18,10 @@ from worker import records
 
 MODES = ("all", "worker", "scheduler")
 CURRENT_FIELDS = ("data", "started_at")
-"""What round 3 reads of the job a plain ``rq worker`` runs."""
+"""What round 3 reads of the job a plain ``rq worker`` runs (HMGET)."""
+CURRENT_READ = (*CURRENT_FIELDS, "execution_created_at")
+"""Those replies plus its execution's ``created_at`` (HGET in the same round): the job's own ``started_at`` is
+written only once the horse starts, and holds the previous run's time for a retried job."""
 
 
 RQ_DEFAULT_HASH_TTL_S = 480.0
@@ -50,22 +53,27 @@ class WorkerFacts(NamedTuple):
     come only every ~worker_ttl seconds, 420 by default, so a 60 s staleness rule would call it offline)."""
 
 
-def current_job_id(ours: Any, executions: Any) -> bytes | None:
-    """The job id whose hash round 3 must read for a worker (from its HGETALL of rqtop's record and SMEMBERS of
-    RQ's executions): only when rqtop's record does not name one."""
+def current_execution(ours: Any, executions: Any) -> bytes | None:
+    """The ``<job_id>:<execution_id>`` whose job and execution hashes round 3 must read for a worker (from its
+    HGETALL of rqtop's record and SMEMBERS of RQ's executions): only when rqtop's record does not name a job."""
     if not executions or not isinstance(executions, set):
         return None
     if isinstance(ours, dict) and (ours.get(b"current_job_id") or ours.get(b"current_task")):
         return None
-    members = sorted(m for m in executions if isinstance(m, bytes))
-    return (members[0].partition(b":")[0] or None) if members else None
+    members = sorted(m for m in executions if isinstance(m, bytes) and m.partition(b":")[0])
+    return members[0] if members else None
+
+
+def job_of(execution: bytes | None) -> bytes | None:
+    """The job id part of an execution member."""
+    return execution.partition(b":")[0] if execution else None
 
 
 def worker_facts(rq: Fields, ours: Fields, executions: Any, job_id: bytes | None, job: Any) -> WorkerFacts:
     """One worker's facts from rqtop's record (preferred) and RQ's hash, each field read once."""
     mode = ours.text("mode", 20) if ours else "rq"
     unreadable = (mode not in MODES and mode != "rq") or (not isinstance(executions, set))
-    job_fields = Fields.from_hmget(CURRENT_FIELDS, job) if job is not None else Fields({})
+    job_fields = Fields.from_hmget(CURRENT_READ, job) if job is not None else Fields({})
     beats = [b for b in (ours.epoch("last_seen"), rq.epoch("last_heartbeat")) if b is not None]
     beat = max(beats) if beats else None
     current_id = ours.text("current_job_id")
@@ -73,7 +81,8 @@ def worker_facts(rq: Fields, ours: Fields, executions: Any, job_id: bytes | None
     started = ours.epoch("current_started")
     if current_id is None and not current_task and job_fields:
         current_id = decode(job_id)
-        current_task, started = function_name(job_fields.value("data")), job_fields.epoch("started_at")
+        current_task = function_name(job_fields.value("data"))
+        started = job_fields.epoch("execution_created_at") or job_fields.epoch("started_at")
     if ours:
         birth, processed, failed = ours.epoch("birth"), ours.number("processed"), ours.number("failed")
         hostname = ours.text("hostname") or rq.text("hostname")
@@ -126,7 +135,7 @@ class WorkerRows:
 
     def rows(self, workers: list[tuple[bytes, Any, Any, Any, bytes | None, Any]], seen: dict[bytes, float],
              now: float, offline_after_s: float, suspended: bool) -> tuple[WorkerRow, ...]:
-        """Rows for ``(name, rq reply, rqtop reply, executions reply, current job id, its HMGET reply)``."""
+        """Rows for ``(name, rq reply, rqtop reply, executions reply, current job id, its CURRENT_READ replies)``."""
         known, kept = self._known, {}
         rows = []
         for name, rq, ours, executions, job_id, job in workers:
