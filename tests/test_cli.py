@@ -66,6 +66,18 @@ def test_schedules_check_names_file_schedule_and_field(tmp_path: Path) -> None:
     assert "bad.toml" in line and "'nightly'" in line and "'cron'" in line
 
 
+def test_a_cron_that_never_fires_is_refused_before_anything_is_registered(
+    tmp_path: Path, redis_url: str, conn: redis.Redis
+) -> None:
+    bad = tmp_path / "never.toml"
+    bad.write_text('[[schedule]]\nname = "fine"\ntask = "worker.demo_tasks.db_pruning"\ncron = "0 3 * * *"\n'
+                   '[[schedule]]\nname = "leap"\ntask = "worker.demo_tasks.db_pruning"\ncron = "0 0 30 2 *"\n')
+    line = one_error_line(rqtop("schedules", "check", str(bad)))
+    assert "never.toml" in line and "'leap'" in line and "'cron'" in line and "never fires" in line
+    assert "'leap'" in one_error_line(rqtop("worker", "--schedules", str(bad), "--burst", url=redis_url))
+    assert conn.dbsize() == 0, "the good schedule before it was not registered either"
+
+
 def test_worker_refuses_bad_schedules_without_registering(tmp_path: Path, redis_url: str, conn: redis.Redis) -> None:
     bad = tmp_path / "bad.toml"
     bad.write_text('[[schedule]]\nname = "x"\ntask = "worker.demo_tasks.db_pruning"\ninterval = 0\n')
@@ -101,7 +113,7 @@ def test_cancel_pending_with_yes_prints_counts(redis_url: str, conn: redis.Redis
         queue.enqueue("worker.demo_tasks.cache_warm")
     result = rqtop("cancel-pending", "--yes", url=redis_url)
     assert result.returncode == 0, result.stderr
-    assert "3" in result.stdout
+    assert "cancel pending: 3 of 3 canceled" in result.stdout and "canceled: 3" in result.stdout
     assert conn.llen("rq:queue:default") == 0
 
 
@@ -110,6 +122,35 @@ def test_read_only_refuses_actions(redis_url: str, conn: redis.Redis) -> None:
     result = rqtop("cancel-pending", "--yes", "--read-only", url=redis_url)
     assert result.returncode == 2
     assert conn.llen("rq:queue:default") == 1
+
+
+@pytest.mark.parametrize("args", [
+    ("--read-only", "janitor", "--yes"), ("--read-only", "cancel-pending", "--yes"),
+    ("--read-only", "pause", "nightly", "--yes"), ("fail-active", "--read-only", "--yes"),
+])
+def test_read_only_before_or_after_the_subcommand_refuses_without_touching_redis(
+    args: tuple[str, ...], redis_url: str, conn: redis.Redis
+) -> None:
+    Queue("default", connection=conn).enqueue("worker.demo_tasks.cache_warm")
+    before = {key: conn.type(key) for key in conn.keys("*")}
+    line = one_error_line(rqtop(*args, url=redis_url))
+    assert "read-only" in line and "nothing was changed" in line
+    assert {key: conn.type(key) for key in conn.keys("*")} == before and conn.llen("rq:queue:default") == 1
+
+
+def test_url_before_the_subcommand_is_the_one_used(redis_url: str, conn: redis.Redis) -> None:
+    Queue("default", connection=conn).enqueue("worker.demo_tasks.cache_warm")
+    result = rqtop("-u", redis_url, "status", "--json")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["totals"]["pending"] == 1
+
+
+def test_demo_refuses_a_database_it_did_not_write(redis_url: str, conn: redis.Redis) -> None:
+    """The demo replaces the registered schedules: pointed at a database in use, it stops before writing."""
+    conn.hset("rqtop:schedules", "billing_close", "{}")
+    line = one_error_line(rqtop("demo", "--no-dashboard", "--duration", "1", url=redis_url))
+    assert "rqtop demo did not write" in line
+    assert conn.keys("*") == [b"rqtop:schedules"] and conn.hkeys("rqtop:schedules") == [b"billing_close"]
 
 
 @pytest.mark.parametrize("verb", ["run-now", "pause", "resume"])

@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -14,9 +15,16 @@ import pytest
 import redis
 from rq import Queue, SimpleWorker
 
-from tui.data.connection import connect
+from tests.tui.fakes import run, wait_until
+from tui.app import RqtopApp
+from tui.data.actions import DashboardActions
+from tui.data.connection import connect, mask_url
 from tui.data.reader import DashboardReader
 from tui.settings import Settings
+from tui.widgets.status_bar import CONNECTED
+from worker.rqtop_worker import RqtopSimpleWorker
+from worker.scheduler import register_schedules
+from worker.schedules import load_schedules
 
 ROOT = Path(__file__).resolve().parent.parent
 USER, PASSWORD = f"rqtop_reader_{os.getpid()}", "read-only-pw"
@@ -68,3 +76,44 @@ def test_status_json_works_as_a_read_only_user(reader_url: str, conn: redis.Redi
     )
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["totals"]["pending"] == 1
+
+
+def _busy_database(conn: redis.Redis) -> None:
+    """Schedules, history, metrics, worker records and every queue state, written by rqtop's own worker."""
+    register_schedules(conn, load_schedules(ROOT / "schedules.toml"))
+    queue = Queue("default", connection=conn)
+    for _ in range(3):
+        queue.enqueue("worker.demo_tasks.cache_warm")
+    queue.enqueue("tests.worker.jobs.boom")
+    RqtopSimpleWorker([queue], connection=conn, name="acl-worker").work(burst=True)
+    queue.enqueue("worker.demo_tasks.cache_warm")
+
+
+def test_a_read_only_user_sees_exactly_what_an_admin_sees(reader_url: str, conn: redis.Redis) -> None:
+    """The reader keeps going past error replies, so a command the ACL refused would show as a silent zero."""
+    _busy_database(conn)
+    now = time.time()
+    admin = DashboardReader(conn, Settings(clock=lambda: now)).read().to_json()
+    limited = DashboardReader(connect(reader_url), Settings(clock=lambda: now)).read().to_json()
+    assert admin["schedules"] and admin["history"] and admin["metrics"] and admin["totals"]["failed"] == 1
+    assert limited == admin
+
+
+def test_the_dashboard_runs_as_a_read_only_user(reader_url: str, conn: redis.Redis) -> None:
+    _busy_database(conn)
+    client = connect(reader_url)
+    settings = Settings(url=reader_url, refresh_s=0.5)
+    app = RqtopApp(reader=DashboardReader(client, settings), actions=DashboardActions(client, settings),
+                   settings=settings, url_label=mask_url(reader_url))
+
+    async def body() -> None:
+        async with app.run_test(size=(140, 40)) as pilot:
+            await wait_until(lambda: app.snapshot is not None and app.connection == CONNECTED, pilot, timeout_s=10)
+            for tab in ("2", "3", "1"):
+                await pilot.press(tab)
+                await pilot.pause()
+            await pilot.press("r")
+            await wait_until(lambda: app.snapshot is not None and app.snapshot.totals.pending == 1, pilot)
+            assert app.connection == CONNECTED and len(app.snapshot.schedules) == 11
+
+    run(body)

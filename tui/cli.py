@@ -29,9 +29,17 @@ def fail(message: str) -> NoReturn:
     sys.exit(EXIT_USAGE)
 
 
+def _root_option(name: str, value: Any) -> Any:
+    """A subcommand's option, else the same option given before the subcommand (``rqtop -u URL status``)."""
+    if value:
+        return value
+    ctx = click.get_current_context(silent=True)
+    return ctx.find_root().params.get(name) if ctx is not None else None
+
+
 def open_redis(url: str | None) -> tuple[redis.Redis, str]:
     """Connect and PING, or exit 2 with one line naming the (masked) URL and the reason."""
-    target = resolve_url(url) or DEFAULT_URL
+    target = resolve_url(_root_option("url", url)) or DEFAULT_URL
     try:
         validate_url(target)
         conn = connect(target)
@@ -50,8 +58,9 @@ def _one_line(exc: BaseException) -> str:
 
 
 def _settings(read_only: bool | None = None, refresh: float | None = None, url: str = "") -> Settings:
-    """Settings from the environment with CLI overrides."""
-    return Settings.from_env(read_only=read_only or None, refresh_s=refresh, url=url)
+    """Settings from the environment with CLI overrides (given before or after the subcommand)."""
+    return Settings.from_env(read_only=_root_option("read_only", read_only) or None,
+                             refresh_s=_root_option("refresh", refresh), url=url)
 
 
 class RqtopGroup(click.Group):
@@ -108,7 +117,10 @@ def demo(url: str | None, schedules_path: str, no_dashboard: bool, duration: flo
     """Embedded Redis (unless --url), a worker in mode all, demo traffic and the dashboard."""
     from tui.demo import run_demo
 
-    run_demo(resolve_url(url), Path(schedules_path), dashboard=not no_dashboard, duration=duration)
+    target = resolve_url(_root_option("url", url))
+    if target:
+        open_redis(target)  # a bad or unreachable URL: one line, exit 2, before anything starts
+    run_demo(target, Path(schedules_path), dashboard=not no_dashboard, duration=duration, settings=_settings())
 
 
 @cli.command()
@@ -189,10 +201,13 @@ def _confirm_or_exit(question: str, yes: bool) -> None:
         fail("not confirmed; nothing was changed")
 
 
-def _actions(url: str | None, read_only: bool = False) -> Any:
-    """The same actions object the dashboard uses."""
+def _actions(url: str | None, read_only: bool, verb: str) -> Any:
+    """The same actions object the dashboard uses; read-only settings refuse before anything is asked or sent."""
     from tui.data.actions import DashboardActions
 
+    settings = _settings(read_only)
+    if settings.read_only:
+        fail(f"{verb}: refused in read-only mode (--read-only or RQTOP_READ_ONLY); nothing was changed")
     conn, target = open_redis(url)
     return DashboardActions(conn, _settings(read_only, url=target))
 
@@ -215,9 +230,9 @@ def _schedule_command(name: str, verb: str, method: Callable[[Any, str], Any]) -
     @url_option
     @click.argument("schedule")
     @click.option("--yes", "-y", is_flag=True, help="Do not ask.")
-    @click.option("--read-only", is_flag=True, hidden=True)
+    @click.option("--read-only", is_flag=True, help="Refuse (as rqtop --read-only does).")
     def command(url: str | None, schedule: str, yes: bool, read_only: bool) -> None:
-        actions = _actions(url, read_only)
+        actions = _actions(url, read_only, verb)
         _confirm_or_exit(f"{verb} {schedule}?", yes)
         _finish(method(actions, schedule))
 
@@ -235,9 +250,9 @@ def _plan_command(verb: str, what: str, plan_name: str, run_name: str) -> None:
     @cli.command(name=verb, help=f"{what} (asks y/N; --yes without a terminal).")
     @url_option
     @click.option("--yes", "-y", is_flag=True, help="Do not ask.")
-    @click.option("--read-only", is_flag=True, hidden=True)
+    @click.option("--read-only", is_flag=True, help="Refuse (as rqtop --read-only does).")
     def command(url: str | None, yes: bool, read_only: bool) -> None:
-        actions = _actions(url, read_only)
+        actions = _actions(url, read_only, verb)
         plan = getattr(actions, plan_name)()
         _confirm_or_exit(f"{what}: {plan.total} item(s) will be touched. Proceed?", yes)
         _finish(getattr(actions, run_name)(plan))

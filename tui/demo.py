@@ -10,6 +10,7 @@ import sys
 import tempfile
 import threading
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import click
@@ -17,7 +18,8 @@ import redis
 
 from tui.data.connection import connect, mask_url
 from tui.settings import Settings
-from worker.embedded_redis import EmbeddedRedis
+from worker import keys
+from worker.embedded_redis import EmbeddedRedis, die_with_parent
 
 DEMO_PAUSED_SCHEDULE = "soft_delete_cleanup"
 """One schedule starts paused, as on a real platform mid-incident."""
@@ -49,6 +51,7 @@ def start_worker(url: str, schedules: Path, log_path: Path) -> subprocess.Popen[
         stderr=subprocess.STDOUT,
         start_new_session=True,
         env={**os.environ, "RQTOP_DEMO": "1"},
+        preexec_fn=die_with_parent,  # noqa: PLW1509 - only prctl; a killed demo takes its worker along
     )
 
 
@@ -78,7 +81,19 @@ def _warm_up(conn: redis.Redis, timeout: float = 15.0) -> None:
             time.sleep(0.2)
 
 
-def run_demo(url: str | None, schedules_path: Path, dashboard: bool = True, duration: float | None = None) -> None:
+def claim_database(conn: redis.Redis, url: str) -> None:
+    """Refuse a database that holds anything but an earlier demo (the demo replaces its schedules), else mark it."""
+    size = conn.dbsize()
+    if size and not conn.exists(keys.DEMO_MARKER):
+        raise click.ClickException(
+            f"{mask_url(url)} already holds {size} key(s) that rqtop demo did not write; the demo enqueues demo jobs "
+            "and replaces the registered schedules: give it an empty database, or no URL for a private Redis"
+        )
+    conn.set(keys.DEMO_MARKER, "1")
+
+
+def run_demo(url: str | None, schedules_path: Path, dashboard: bool = True, duration: float | None = None,
+             settings: Settings | None = None) -> None:
     """Run the whole demo until the dashboard quits (or ``duration`` passes), then tear everything down."""
     from worker import demo_traffic
     from worker.dispatch import set_paused
@@ -93,10 +108,12 @@ def run_demo(url: str | None, schedules_path: Path, dashboard: bool = True, dura
     log_dir = Path(tempfile.mkdtemp(prefix="rqtop-demo-"))
     try:
         if url is None:
-            server = EmbeddedRedis().start()
+            server = EmbeddedRedis(die_with_parent=True).start()
             url = server.url
         conn = connect(url)
         conn.ping()
+        if server is None:
+            claim_database(conn, url)
         click.echo(f"rqtop demo: Redis at {mask_url(url)}")
         click.echo(f"  attach a second dashboard with:  rqtop --url {mask_url(url)}")
         click.echo(f"  worker log: {log_dir / 'worker.log'}")
@@ -110,7 +127,7 @@ def run_demo(url: str | None, schedules_path: Path, dashboard: bool = True, dura
         if dashboard:
             from tui.cli import run_dashboard
 
-            run_dashboard(conn, url, Settings.from_env(url=url))
+            run_dashboard(conn, url, replace(settings or Settings.from_env(), url=url))
         else:
             deadline = time.monotonic() + duration if duration else None
             while deadline is None or time.monotonic() < deadline:

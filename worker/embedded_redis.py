@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import atexit
+import ctypes
+import ctypes.util
 import os
 import shutil
 import signal
@@ -13,6 +15,9 @@ from pathlib import Path
 from types import TracebackType
 
 import redis
+
+PR_SET_PDEATHSIG = 1
+"""Linux prctl option: the signal a child gets when its parent dies."""
 
 
 class EmbeddedRedisError(RuntimeError):
@@ -34,10 +39,25 @@ def server_binary() -> str:
     return str(path)
 
 
-class EmbeddedRedis:
-    """Start and stop one redis-server; ``url`` is a ``unix://`` URL usable by other processes too."""
+def die_with_parent() -> None:
+    """In a child before exec: have Linux SIGTERM it when the parent dies, even by SIGKILL (no-op elsewhere)."""
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    except (OSError, AttributeError):
+        pass
 
-    def __init__(self, directory: str | None = None, extra_config: dict[str, str] | None = None):
+
+class EmbeddedRedis:
+    """Start and stop one redis-server; ``url`` is a ``unix://`` URL usable by other processes too.
+
+    With ``die_with_parent`` the server also goes when the starting process is killed outright (``rqtop demo``);
+    start it from the main thread then, since Linux ties that to the thread that forked.
+    """
+
+    def __init__(self, directory: str | None = None, extra_config: dict[str, str] | None = None,
+                 die_with_parent: bool = False):
+        self.die_with_parent = die_with_parent
         self._own_dir = directory is None
         self.directory = Path(directory or tempfile.mkdtemp(prefix="rqtop-redis-"))
         self.socket_path = self.directory / "redis.sock"
@@ -81,6 +101,7 @@ class EmbeddedRedis:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
             start_new_session=True,
+            preexec_fn=die_with_parent if self.die_with_parent else None,  # noqa: PLW1509 - only prctl, no locks
         )
         atexit.register(self.stop)
         deadline = time.monotonic() + timeout

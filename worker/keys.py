@@ -33,6 +33,8 @@ WORKERS = PREFIX + "workers"
 METRIC_TASKS = PREFIX + "metrics:tasks"
 AUDIT = PREFIX + "audit"
 JANITOR_LAST = PREFIX + "janitor:last"
+DEMO_MARKER = PREFIX + "demo"
+"""Set by ``rqtop demo`` in a database it was pointed at, so a second run there is allowed."""
 
 HISTORY_KEEP = 500
 """How many executions the history index keeps (the tab shows the newest 50)."""

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from croniter import croniter
+from croniter import CroniterBadDateError, croniter
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -96,6 +96,16 @@ class ScheduleEntry:
         return cls(**known)
 
 
+def _cron_fires(cron: str) -> bool:
+    """Whether a valid cron expression has a next run at all (``0 0 30 2 *`` passes croniter.is_valid but never
+    fires, and the scheduler would crash computing its next run)."""
+    try:
+        croniter(cron, datetime.now(timezone.utc)).get_next(datetime)
+    except CroniterBadDateError:
+        return False
+    return True
+
+
 def load_schedules(path: str | Path, check_imports: bool = True) -> tuple[ScheduleEntry, ...]:
     """Read and validate a schedules file; raise ScheduleError listing every problem found."""
     path = Path(path)
@@ -174,6 +184,8 @@ def _parse_entry(
         bad("cron", "give either 'cron' or 'interval', not both")
     elif cron is not None and (not isinstance(cron, str) or not croniter.is_valid(cron)):
         bad("cron", f"invalid cron expression {cron!r}")
+    elif cron is not None and not _cron_fires(cron):
+        bad("cron", f"cron expression {cron!r} never fires (no such date, e.g. 30 February)")
     elif interval is not None and (isinstance(interval, bool) or not isinstance(interval, int) or interval <= 0):
         bad("interval", f"must be a whole number of seconds > 0, got {interval!r}")
 
