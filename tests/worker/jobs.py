@@ -22,6 +22,14 @@ def sleep_for(seconds: float) -> float:
     return seconds
 
 
+def sleep_then(seconds: float, fail: bool = False) -> float:
+    """Succeed, or fail when ``fail``, after ``seconds``."""
+    time.sleep(seconds)
+    if fail:
+        raise RuntimeError(f"failed after {seconds:.4f}s")
+    return seconds
+
+
 def boom(message: str = "upstream timed out after 30s") -> None:
     """Fail with a readable error whose traceback has a local that must not leak."""
     secret_local = "hunter2-password"  # noqa: F841 - must never appear in rqtop's records
