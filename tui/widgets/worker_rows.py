@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -37,18 +38,40 @@ WORKER_COLUMNS = (
 STATUS_RANK = {"offline": 0, "suspended": 1, "online": 2}
 
 
-def _seen(row: WorkerRow) -> float:
-    """Last-seen epoch for sorting; never-seen sorts first."""
-    return fmt.to_epoch(row.last_seen) or 0.0
+def _most_first(value: float | None) -> tuple[bool, float]:
+    """Sort key part for largest first, with None after every number."""
+    return value is None, -(value or 0.0)
+
+
+def _seen(row: WorkerRow) -> tuple[bool, float]:
+    """Sort key part for the oldest last-seen first, with never-seen workers last."""
+    seen = fmt.to_epoch(row.last_seen)
+    return seen is None, seen or 0.0
+
+
+def _version(row: WorkerRow) -> tuple[bool, tuple[int, ...], str]:
+    """Sort key part for the oldest version first by its numbers ("0.9" before "0.10"), with None last."""
+    version = row.version or ""
+    return row.version is None, tuple(int(part) for part in re.findall(r"\d+", version)), version
+
+
+def _running_key(row: WorkerRow) -> tuple[bool, bool, float]:
+    """Sort key part for the longest-running job first, then running for an unknown time, then idle."""
+    return row.current_job is None, *_most_first(row.current_elapsed_s)
 
 
 WORKER_SORTS: tuple[tuple[str, Callable[[WorkerRow], Any]], ...] = (
     ("name", lambda w: w.name),
     ("status (offline first)", lambda w: (STATUS_RANK.get(w.status, 0), w.name)),
-    ("processed (most first)", lambda w: (-(w.processed or 0), w.name)),
-    ("failed (most first)", lambda w: (-(w.failed or 0), w.name)),
+    ("mode", lambda w: (w.mode, w.name)),
+    ("version (oldest first)", lambda w: (_version(w), w.name)),
+    ("uptime (longest first)", lambda w: (_most_first(w.uptime_s), w.name)),
+    ("processed (most first)", lambda w: (_most_first(w.processed), w.name)),
+    ("failed (most first)", lambda w: (_most_first(w.failed), w.name)),
+    ("running (longest first)", lambda w: (_running_key(w), w.name)),
     ("last seen (oldest first)", lambda w: (_seen(w), w.name)),
 )
+"""Every Worker Status column as a sort order, in the order `s` cycles them; the first is the default."""
 
 
 def _number(value: int | None, style: str = "") -> Text:
