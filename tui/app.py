@@ -19,10 +19,11 @@ from tui.action_flow import OPERATOR_ACTIONS, OperatorFlow
 from tui.commands import DashboardCommands
 from tui.data.models import Snapshot
 from tui.messages import ReadFailed, SnapshotReady
-from tui.protocols import OperatorActions, SnapshotReader
+from tui.protocols import DashboardData, OperatorActions
 from tui.run_followups import RunFollowups
 from tui.screens.job_detail import JobDetailScreen
 from tui.screens.keys import KeysScreen
+from tui.screens.queue_jobs import QueueJobsScreen
 from tui.settings import Settings
 from tui.widgets.jobs_pane import JobsPane
 from tui.widgets.metrics_pane import MetricsPane
@@ -67,7 +68,7 @@ class RqtopApp(OperatorFlow):
         Binding("q", "quit", "Quit", id="app.quit", tooltip="Leave rqtop"),
     ]
 
-    def __init__(self, reader: SnapshotReader, actions: OperatorActions, settings: Settings, url_label: str) -> None:
+    def __init__(self, reader: DashboardData, actions: OperatorActions, settings: Settings, url_label: str) -> None:
         super().__init__()
         self.reader = reader
         self.actions = actions
@@ -286,3 +287,17 @@ class RqtopApp(OperatorFlow):
     def _open_detail(self, message: JobsPane.HistorySelected) -> None:
         """Enter on a history row opens its detail."""
         self._push_modal(JobDetailScreen(message.row, self.settings.clock()))
+
+    @on(WorkersPane.QueueSelected)
+    def _open_queue(self, message: WorkersPane.QueueSelected) -> None:
+        """Enter on a queue row opens its job lists."""
+        self._push_modal(QueueJobsScreen(self.reader, message.queue, self.settings))
+
+    def action_browse_queue(self) -> None:
+        """Open the job lists of the highlighted queue on the Workers tab, else of the first queue."""
+        queues = self.snapshot.queues if self.snapshot is not None else ()
+        queue = self.workers_pane.selected_queue() or (queues[0].name if queues else None)
+        if queue is None:
+            self.notify("No queue to browse yet.", severity="warning")
+            return
+        self._push_modal(QueueJobsScreen(self.reader, queue, self.settings))

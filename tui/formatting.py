@@ -137,6 +137,12 @@ def short_task(task: str) -> str:
     return task.rsplit(".", 1)[-1] or task
 
 
+def short_id(job_id: str, width: int = 12) -> str:
+    """A job id short enough for a table: "3f2a9c1e…" for a uuid, the hex tail of a schedule run's id."""
+    tail = job_id.rsplit("--", 1)[-1] or job_id
+    return tail if len(tail) <= width else tail[: width - 4] + "…"
+
+
 def interval_text(seconds: int) -> str:
     """A friendly interval: "every 30 s", "every 5 min", "every 2 h", "every day"."""
     if seconds % 86400 == 0:

@@ -1,8 +1,9 @@
-"""Messages thread workers post to the App: facts about reads and actions; the App's handlers own state."""
+"""Messages thread workers post to the App or a screen: facts about reads and actions; handlers own state."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from textual.message import Message
 
@@ -15,6 +16,10 @@ from tui.data.results import (
     PauseResult,
     RunNowResult,
 )
+
+if TYPE_CHECKING:
+    from tui.data.job_meta import JobDetail
+    from tui.data.jobs_page import JobsPage
 
 Plan = JanitorPlan | FailActivePlan | CancelPendingPlan
 
@@ -59,6 +64,37 @@ class PlanFailed(Message):
     """Reading a destructive action's plan failed; nothing was asked and nothing changed."""
 
     action: str
+    error: str
+
+
+@dataclass
+class PageReady(Message):
+    """A page of a queue's job list was read for request number ``request``."""
+
+    request: int
+    page: JobsPage
+
+
+@dataclass
+class PageFailed(Message):
+    """Reading request ``request``'s page failed; ``error`` is one line."""
+
+    request: int
+    error: str
+
+
+@dataclass
+class DetailReady(Message):
+    """One job's detail was read."""
+
+    detail: JobDetail
+
+
+@dataclass
+class DetailFailed(Message):
+    """Reading a job's detail failed; ``error`` is one line."""
+
+    job_id: str
     error: str
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from tui.data.models import Snapshot
 from tui.data.results import (
@@ -14,6 +14,10 @@ from tui.data.results import (
     RunNowResult,
 )
 
+if TYPE_CHECKING:  # the page and detail types live beside their Redis reads; the UI never imports redis
+    from tui.data.job_meta import JobDetail
+    from tui.data.jobs_page import JobsPage
+
 
 class SnapshotReader(Protocol):
     """Reads one Snapshot; may raise redis.RedisError, ConnectionError or TimeoutError."""
@@ -21,6 +25,22 @@ class SnapshotReader(Protocol):
     def read(self, include_metrics: bool = True) -> Snapshot:
         """Everything the three tabs show, read without writing (the metrics only with ``include_metrics``)."""
         ...
+
+
+class JobListReader(Protocol):
+    """Reads one page of a queue's job list and one job's detail, without writing; may raise like read()."""
+
+    def jobs_page(self, queue: str, source: str = "pending", offset: int = 0, limit: int | None = None) -> JobsPage:
+        """Jobs ``offset``..``offset+limit-1`` of one list of ``queue`` (``offset`` < 0: the last page)."""
+        ...
+
+    def job_detail(self, job_id: str) -> JobDetail:
+        """Everything the detail modal shows about one job (metadata only, never the payload)."""
+        ...
+
+
+class DashboardData(SnapshotReader, JobListReader, Protocol):
+    """What the App reads: snapshots for the tabs, pages and job detail for the queue browser."""
 
 
 class OperatorActions(Protocol):

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import threading
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timezone
 from typing import Any
 
+from tui.data.job_meta import JobDetail, JobSummary
+from tui.data.jobs_page import JobsPage, last_page_offset
 from tui.data.models import (
     HistoryRow,
     MetricRow,
@@ -151,8 +154,34 @@ def empty_workers_snapshot() -> Snapshot:
     return sample_snapshot(workers=())
 
 
+PAGE_TOTALS = {"pending": 1_000_000, "active": 2, "completed": 8_311, "failed": 41, "scheduled": 0, "deferred": 0,
+               "canceled": 3}
+"""How many jobs each list of every fake queue holds."""
+
+_PAGE_STATES = {"pending": "pending", "active": "running", "completed": "completed", "failed": "failed",
+                "scheduled": "scheduled", "deferred": "deferred", "canceled": "canceled"}
+
+
+def page_job(queue: str, source: str, index: int) -> JobSummary:
+    """Job ``index`` of a fake list: a uuid-like id, a demo task, times a minute apart; the fourth is unreadable."""
+    job_id = hashlib.md5(f"{queue}:{source}:{index}".encode()).hexdigest()
+    schedule = SCHEDULES[index % len(SCHEDULES)]
+    state = _PAGE_STATES[source]
+    ran = state in ("running", "completed", "failed")
+    unreadable = source == "pending" and index == 3
+    return JobSummary(
+        id=job_id, task="unreadable" if unreadable else schedule.task, queue=queue, state=state,
+        status={"running": "started", "pending": "queued"}.get(state, state), created_at=at(-60 * index - 90),
+        enqueued_at=at(-60 * index - 60), started_at=at(-60 * index - 30) if ran else None,
+        ended_at=at(-60 * index - 10) if ran and state != "running" else None,
+        description=f"{schedule.task.rsplit('.', 1)[-1]}(batch={index}, token='***')",
+        worker="host-a.1201" if ran else None, unreadable=unreadable,
+    )
+
+
 class FakeReader:
-    """Returns canned snapshots (the last one repeats), or raises what ``fail_with`` says; counts concurrency."""
+    """Returns canned snapshots (the last one repeats), or raises what ``fail_with`` says; counts concurrency.
+    Pages and job details are generated from ``page_totals`` and recorded in ``page_calls`` and ``detail_calls``."""
 
     def __init__(self, snapshots: Sequence[Snapshot] | None = None, delay_s: float = 0.0) -> None:
         self.snapshots = list(snapshots or [sample_snapshot()])
@@ -162,6 +191,11 @@ class FakeReader:
         self.active = 0
         self.max_active = 0
         self._lock = threading.Lock()
+        self.page_totals = dict(PAGE_TOTALS)
+        self.page_fail_with: BaseException | None = None
+        self.page_calls: list[tuple[str, str, int, int | None]] = []
+        self.detail_calls: list[str] = []
+        self._listed: dict[str, JobSummary] = {}
 
     def read(self) -> Snapshot:
         """One canned snapshot, after ``delay_s``."""
@@ -178,6 +212,27 @@ class FakeReader:
         finally:
             with self._lock:
                 self.active -= 1
+
+    def jobs_page(self, queue: str, source: str = "pending", offset: int = 0, limit: int | None = None) -> JobsPage:
+        """A generated page of ``page_totals[source]`` jobs, or what ``page_fail_with`` says."""
+        self.page_calls.append((queue, source, offset, limit))
+        if self.page_fail_with is not None:
+            raise self.page_fail_with
+        limit = limit or 50
+        total = self.page_totals.get(source, 0)
+        start = last_page_offset(total, limit) if offset < 0 else offset
+        jobs = tuple(page_job(queue, source, index) for index in range(start, min(start + limit, total)))
+        self._listed.update((job.id, job) for job in jobs)
+        return JobsPage(queue, source, start, limit, total, jobs, round_trips=2)
+
+    def job_detail(self, job_id: str) -> JobDetail:
+        """The detail of a job a page listed: one retry and a sanitized error naming the job."""
+        self.detail_calls.append(job_id)
+        if self.page_fail_with is not None:
+            raise self.page_fail_with
+        job = self._listed[job_id]
+        return JobDetail(**vars(job), retries=1, retries_left=2, error=f"ValueError: bad row in {job_id[:8]} "
+                         "(password=***)", schedule=None)
 
 
 JANITOR_PLAN = JanitorPlan(steps=(

@@ -79,6 +79,12 @@ class KeyedTable(DataTable[Cell]):
         self.sync(rows)
         self._restore_cursor(keep)
 
+    def reset(self) -> None:
+        """Drop every row and re-create the columns, so the next ``sync`` measures them afresh."""
+        self.clear(columns=True)
+        self._last_rows = ()
+        self._add_columns()
+
     @property
     def column_keys(self) -> tuple[str, ...]:
         """The visible columns' keys, in order."""

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
-from textual.widgets import Label, Static
+from textual.message import Message
+from textual.widgets import DataTable, Label, Static
 
 from tui import formatting as fmt
 from tui.data.models import Snapshot
@@ -39,6 +43,12 @@ class CountCard(Static):
 class WorkersPane(Vertical):
     """Shows queue totals, queues and workers from a Snapshot; 1,000 workers update in place."""
 
+    @dataclass
+    class QueueSelected(Message):
+        """The operator chose a queue whose jobs to browse."""
+
+        queue: str
+
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.sort_index = 0
@@ -64,6 +74,15 @@ class WorkersPane(Vertical):
         return self.query_one("#workers-table", KeyedTable)
 
     @property
+    def queues_table(self) -> KeyedTable:
+        """The per-queue table."""
+        return self.query_one("#queues-table", KeyedTable)
+
+    def selected_queue(self) -> str | None:
+        """The queue under the cursor, once the table has been shown."""
+        return self.queues_table.highlighted_key
+
+    @property
     def sort_name(self) -> str:
         """What the Worker Status table is sorted by."""
         return WORKER_SORTS[self.sort_index][0]
@@ -78,7 +97,7 @@ class WorkersPane(Vertical):
         totals = snapshot.totals
         for card in self.query(CountCard):
             card.show(getattr(totals, card.field))
-        self.query_one("#queues-table", KeyedTable).sync([queue_row(row) for row in snapshot.queues])
+        self.queues_table.sync([queue_row(row) for row in snapshot.queues])
         key = WORKER_SORTS[self.sort_index][1]
         workers = sorted(snapshot.workers, key=key)
         self.workers_table.sync([worker_row(row, now) for row in workers])
@@ -106,4 +125,11 @@ class WorkersPane(Vertical):
         if self.workers_table.display:
             self.workers_table.focus()
         else:
-            self.query_one("#queues-table", KeyedTable).focus()
+            self.queues_table.focus()
+
+    @on(DataTable.RowSelected, "#queues-table")
+    def _open_queue(self, event: DataTable.RowSelected) -> None:
+        """Enter on a queue row asks for its job lists."""
+        event.stop()
+        if event.row_key.value:
+            self.post_message(self.QueueSelected(event.row_key.value))

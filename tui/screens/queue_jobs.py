@@ -1,0 +1,232 @@
+"""The queue browser: one page at a time of any job list of one queue, read off the UI thread, and a job's detail."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import DataTable, Label
+
+from tui import formatting as fmt
+from tui.messages import DetailFailed, DetailReady, PageFailed, PageReady
+from tui.protocols import JobListReader
+from tui.settings import Settings
+from tui.widgets.keyed_table import KeyedTable
+from tui.widgets.page_rows import PAGE_COLUMNS, PAGE_SOURCES, detail_fields, page_header, page_row, sources_line
+
+if TYPE_CHECKING:
+    from tui.data.job_meta import JobDetail, JobSummary
+    from tui.data.jobs_page import JobsPage
+
+HINT = "tab list · n/p page · g/G first/last · enter job · r reread · esc close"
+
+
+class QueueJobDetailScreen(ModalScreen[None]):
+    """Read-only detail of one job of a queue's list, as read when Enter was pressed."""
+
+    BINDINGS = [Binding("escape,q,enter", "close", "Close", id="queue.detail.close", tooltip="Back to the job list")]
+
+    def __init__(self, detail: JobDetail, now: float) -> None:
+        super().__init__()
+        self.detail = detail
+        self._now = now
+
+    def compose(self) -> ComposeResult:
+        """A two-column table of fields."""
+        with Vertical(id="detail-dialog") as dialog:
+            dialog.border_title = f"Job {fmt.short_task(self.detail.task)}"
+            yield DataTable(id="detail-table", cursor_type="none", show_header=False)
+            yield Label("Esc to close", id="detail-hint")
+
+    def on_mount(self) -> None:
+        """Fill the fields once."""
+        table = self.query_one("#detail-table", DataTable)
+        table.add_columns("Field", "Value")
+        for label, value in detail_fields(self.detail, self._now):
+            style = "bold red" if label == "Error" and self.detail.error else ""
+            table.add_row(Text(label, style="bold"), Text(value, style=style))
+
+    def action_close(self) -> None:
+        """Back to the job list."""
+        self.dismiss(None)
+
+
+class QueueJobsScreen(ModalScreen[None]):
+    """Pages through the job lists of one queue; every read goes through ``reader`` on a thread and never writes."""
+
+    BINDINGS = [
+        Binding("escape,q", "close", "Close", id="queue.close", tooltip="Back to the dashboard"),
+        Binding("tab,right_square_bracket", "cycle_source(1)", "Next list", id="queue.next_list",
+                tooltip="Show the next list: pending, active, completed, failed, scheduled, deferred, canceled"),
+        Binding("shift+tab,left_square_bracket", "cycle_source(-1)", "Previous list", id="queue.previous_list",
+                tooltip="Show the previous list"),
+        Binding("pagedown,n", "page('next')", "Next page", id="queue.next_page", tooltip="Show the next page",
+                priority=True),
+        Binding("pageup,p", "page('previous')", "Previous page", id="queue.previous_page",
+                tooltip="Show the previous page", priority=True),
+        Binding("home,g", "page('first')", "First page", id="queue.first_page", tooltip="Show the first page",
+                priority=True),
+        Binding("end,G", "page('last')", "Last page", id="queue.last_page", tooltip="Show the last page",
+                priority=True),
+        Binding("enter", "show_detail", "Detail", id="queue.detail", tooltip="Show the highlighted job's detail",
+                priority=True),
+        Binding("r", "reread", "Re-read", id="queue.reread", tooltip="Read the shown page again"),
+    ]
+
+    def __init__(self, reader: JobListReader, queue: str, settings: Settings, source: str = "pending") -> None:
+        super().__init__()
+        self._reader = reader
+        self.queue = queue
+        self._settings = settings
+        self.source = source
+        """The list shown, or being read."""
+        self.page_offset = 0
+        """The offset shown, or being read (-1: the last page, until it arrives)."""
+        self.page: JobsPage | None = None
+        """The last page read; stays on screen while reads fail."""
+        self.error = ""
+        self._request = 0
+        self._jobs: dict[str, JobSummary] = {}
+
+    def compose(self) -> ComposeResult:
+        """Where the page sits, the lists, the page, and a line for errors."""
+        with Vertical(id="queue-jobs-dialog") as dialog:
+            dialog.border_title = f"Queue {self.queue}"
+            yield Label(f"{self.queue} · {self.source} · reading…", id="queue-jobs-header", markup=False)
+            yield Label(sources_line(self.source), id="queue-jobs-sources")
+            yield KeyedTable(PAGE_COLUMNS, id="queue-jobs-table")
+            yield Label("No jobs in this list.", id="queue-jobs-empty", classes="empty-state")
+            yield Label("", id="queue-jobs-error", classes="warning-line", markup=False)
+            yield Label(HINT, id="queue-jobs-hint", markup=False)
+
+    def on_mount(self) -> None:
+        """Read the first page of the first list."""
+        self.query_one("#queue-jobs-empty").display = False
+        self.query_one("#queue-jobs-error").display = False
+        self.table.focus()
+        self._load(self.source, 0)
+
+    @property
+    def table(self) -> KeyedTable:
+        """The page's table."""
+        return self.query_one("#queue-jobs-table", KeyedTable)
+
+    def _load(self, source: str, offset: int) -> None:
+        """Ask for one page; only the newest request's answer is shown."""
+        self.source, self.page_offset = source, offset
+        self._request += 1
+        self.query_one("#queue-jobs-sources", Label).update(sources_line(source))
+        self._read_page(self._request, source, offset)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="queue-page")
+    def _read_page(self, request: int, source: str, offset: int) -> None:
+        """Read one page off the UI thread and post it, or the one-line reason it failed."""
+        try:
+            page = self._reader.jobs_page(self.queue, source, offset, self._settings.page_size)
+        except Exception as exc:  # every failure keeps the screen alive and the last page on it
+            self.post_message(PageFailed(request, fmt.one_line(exc)))
+        else:
+            self.post_message(PageReady(request, page))
+
+    def on_page_ready(self, message: PageReady) -> None:
+        """Show the page (from its top when the page moved); a page past a shrunk list's end reads the last one."""
+        page = message.page
+        if message.request != self._request:
+            return
+        if not page.jobs and page.total > 0 and page.offset > 0:
+            self._load(page.source, -1)
+            return
+        moved = self.page is None or (self.page.source, self.page.offset) != (page.source, page.offset)
+        self.page, self.page_offset = page, page.offset
+        self._show_error("")
+        now = self._settings.clock()
+        rows = [page_row(f"{page.source}:{page.offset + i}", job, now) for i, job in enumerate(page.jobs)]
+        self._jobs = {key: job for (key, _), job in zip(rows, page.jobs, strict=True)}
+        if moved:  # a new page measures its columns afresh; a re-read updates cells in place
+            self.table.reset()
+        self.table.sync(rows)
+        self.query_one("#queue-jobs-header", Label).update(page_header(page))
+        self.query_one("#queue-jobs-empty").display = not page.jobs
+        self.table.display = bool(page.jobs)
+        if page.jobs and self.focused is None:
+            self.table.focus()
+
+    def on_page_failed(self, message: PageFailed) -> None:
+        """Keep the last page on screen and say in one line why the asked one is missing."""
+        if message.request != self._request:
+            return
+        wanted = self.source
+        if self.page is not None:
+            self.source, self.page_offset = self.page.source, self.page.offset
+            self.query_one("#queue-jobs-sources", Label).update(sources_line(self.source))
+        self._show_error(f"⚠ Could not read {self.queue} · {wanted}: {message.error} (r to retry)")
+
+    def _show_error(self, error: str) -> None:
+        """Show one line of error, or hide the line."""
+        self.error = error
+        line = self.query_one("#queue-jobs-error", Label)
+        line.update(error)
+        line.display = bool(error)
+
+    def action_cycle_source(self, step: int) -> None:
+        """The first page of the next (``step`` 1) or previous (-1) list."""
+        index = PAGE_SOURCES.index(self.source) if self.source in PAGE_SOURCES else 0
+        self._load(PAGE_SOURCES[(index + step) % len(PAGE_SOURCES)], 0)
+
+    def action_page(self, where: str) -> None:
+        """Read the first, previous, next or last page; nothing happens past either end."""
+        limit = self.page.limit if self.page is not None else self._settings.page_size
+        total = self.page.total if self.page is not None and self.page.source == self.source else 0
+        if where == "first":
+            self._load(self.source, 0)
+        elif where == "last":
+            self._load(self.source, -1)
+        elif where == "next" and self.page_offset >= 0 and self.page_offset + limit < total:
+            self._load(self.source, self.page_offset + limit)
+        elif where == "previous" and self.page_offset > 0:
+            self._load(self.source, max(0, self.page_offset - limit))
+
+    def action_reread(self) -> None:
+        """Read the shown page again."""
+        self._load(self.source, self.page_offset)
+
+    def action_show_detail(self) -> None:
+        """Read the highlighted job's detail; it opens when the read ends."""
+        key = self.table.highlighted_key
+        job = self._jobs.get(key) if key is not None else None
+        if job is not None:
+            self._read_detail(job.id)
+
+    @on(DataTable.RowSelected, "#queue-jobs-table")
+    def _row_clicked(self, event: DataTable.RowSelected) -> None:
+        """A click on the highlighted row opens its detail, like Enter."""
+        event.stop()
+        self.action_show_detail()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="queue-detail")
+    def _read_detail(self, job_id: str) -> None:
+        """Read one job's detail off the UI thread and post it, or the one-line reason it failed."""
+        try:
+            detail = self._reader.job_detail(job_id)
+        except Exception as exc:  # the list stays usable
+            self.post_message(DetailFailed(job_id, fmt.one_line(exc)))
+        else:
+            self.post_message(DetailReady(detail))
+
+    def on_detail_ready(self, message: DetailReady) -> None:
+        """Open the detail, unless this screen is no longer the one on top."""
+        if self.app.screen is self:
+            self.app.push_screen(QueueJobDetailScreen(message.detail, self._settings.clock()))
+
+    def on_detail_failed(self, message: DetailFailed) -> None:
+        """Say in one line why the detail did not open."""
+        self._show_error(f"⚠ Could not read job {message.job_id}: {message.error}")
+
+    def action_close(self) -> None:
+        """Back to the dashboard."""
+        self.dismiss(None)
