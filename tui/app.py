@@ -59,6 +59,8 @@ class RqtopApp(OperatorFlow):
         Binding("p", "toggle_pause", "Pause/Resume", id="schedule.pause",
                 tooltip="Pause or resume the highlighted schedule"),
         Binding("s", "cycle_sort", "Sort", id="view.sort", tooltip="Change the table's sort order"),
+        Binding("o", "browse_queue", "Open queue", id="workers.open_queue",
+                tooltip="Page through the highlighted queue's jobs (also Enter on a queue row)"),
         Binding("J", "janitor", "Janitor", id="jobs.janitor", tooltip="Run the janitor now (asks first)"),
         Binding("F", "fail_active", "Fail active", id="jobs.fail_active",
                 tooltip="Fail every running job (asks first)"),
@@ -252,6 +254,8 @@ class RqtopApp(OperatorFlow):
             return self.tabs.active == "jobs"
         if action == "cycle_sort":
             return self.tabs.active in ("workers", "metrics")
+        if action == "browse_queue":
+            return self.tabs.active == "workers"
         return True
 
     def action_show_tab(self, tab: str) -> None:

@@ -15,7 +15,7 @@ PALETTE_COMMANDS: tuple[tuple[str, str, str], ...] = (
     ("schedule: Run now", "run_now", "Queue one run of the highlighted schedule now (n)"),
     ("schedule: Pause/Resume", "toggle_pause", "Pause or resume the highlighted schedule (p)"),
     ("queues: Browse queue jobs", "browse_queue",
-     "Page through the highlighted (or first) queue's pending, active, failed… jobs (Enter on a queue)"),
+     "Page through the highlighted (or first) queue's pending, active, failed… jobs (o, or Enter on a queue)"),
     ("jobs: Run Janitor Now", "janitor", "Clean up orphaned jobs, stale workers and tokens; asks first (J)"),
     ("jobs: Fail Active Jobs", "fail_active", "Mark every running job failed; asks first (F)"),
     ("jobs: Cancel All Pending", "cancel_pending", "Cancel every job waiting in a queue; asks first (C)"),

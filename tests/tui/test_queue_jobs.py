@@ -202,6 +202,9 @@ def test_the_palette_opens_the_first_queue_and_every_binding_has_an_id_and_a_too
         async with app.run_test(size=(120, 36)) as pilot:
             await loaded(app, pilot)
             titles = [hit.text for hit in [h async for h in DashboardCommands(app.screen).discover()]]
+            assert "queues: Browse queue jobs" not in titles, "offered where the queues are: the Workers tab"
+            await pilot.press("2")
+            titles = [hit.text for hit in [h async for h in DashboardCommands(app.screen).discover()]]
             assert "queues: Browse queue jobs" in titles, "browsing never writes, so read-only offers it"
             await app.run_action("browse_queue")
             await wait_until(lambda: isinstance(app.screen, QueueJobsScreen) and app.screen.page is not None, pilot)
