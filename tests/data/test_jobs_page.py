@@ -9,6 +9,8 @@ from rq.job import Job
 from tests.data import jobs
 from tests.data.reader_support import CountingClient
 from tui.data.jobs_page import last_page_offset, read_jobs_page
+from tui.data.reader import DashboardReader
+from tui.settings import Settings
 from worker import keys
 
 TOTAL = 1_000_000
@@ -74,3 +76,15 @@ def test_an_unknown_source_is_a_one_line_error(conn: redis.Redis) -> None:
         assert "unknown job list 'everything'" in str(exc) and "\n" not in str(exc)
     else:
         raise AssertionError("expected ValueError")
+
+
+def test_the_dashboard_lists_ended_jobs_newest_first_and_pending_in_queue_order(conn: redis.Redis) -> None:
+    queue = Queue("default", connection=conn)
+    for i in range(3):
+        queue.enqueue(jobs.boom, job_id=f"failed-{i}")
+        SimpleWorker([queue], connection=conn).work(burst=True)  # one at a time: each ends later
+    for i in range(3):
+        queue.enqueue(jobs.say_hello, str(i), job_id=f"pending-{i}")
+    reader = DashboardReader(conn, Settings())
+    assert [j.id for j in reader.jobs_page("default", "failed").jobs] == ["failed-2", "failed-1", "failed-0"]
+    assert [j.id for j in reader.jobs_page("default", "pending").jobs] == ["pending-0", "pending-1", "pending-2"]

@@ -37,6 +37,8 @@ QUEUE_PREFIX = keys.rq_queue("").encode()
 WORKER_PREFIX = keys.rq_worker("").encode()
 REGISTRIES = ("wip", "finished", "failed", "deferred", "scheduled", "canceled")
 PRIORITY_ORDER = ("high", "default", "low")
+NEWEST_FIRST = ("completed", "failed", "canceled")
+"""Job lists an operator reads from the latest end backwards."""
 MAX_TASKS = 500
 """Metrics rows are read for at most this many tasks, the most recently run first."""
 
@@ -226,9 +228,10 @@ class DashboardReader:
                         metrics_taken_at=taken_at if include_metrics else None)
 
     def jobs_page(self, queue: str, source: str = "pending", offset: int = 0, limit: int | None = None) -> JobsPage:
-        """One page of a queue or registry (``offset`` < 0: the last page), in two round trips."""
+        """One page of a queue or registry (``offset`` < 0: the last page), in two round trips; ended jobs
+        (completed, failed, canceled) newest first, the rest in the order they will run or expire."""
         return read_jobs_page(self.conn, queue, source, offset, limit or self.settings.page_size,
-                              self.settings.mask_rules)
+                              self.settings.mask_rules, newest_first=source in NEWEST_FIRST)
 
     def job_detail(self, job_id: str) -> JobDetail:
         """One job's metadata for the detail screen, in one round trip."""
