@@ -77,12 +77,12 @@ class SameReadsFloor:
         p.hgetall(keys.SCHEDULES)
         p.smembers(keys.PAUSED)
         p.zrevrange(keys.HISTORY, 0, HISTORY - 1)
-        p.zrevrange(keys.METRIC_TASKS, 0, MAX_TASKS - 1)
+        hours = records.window_hours(now)
+        p.zrevrangebyscore(keys.METRIC_TASKS, "+inf", hours[0] * keys.METRIC_BUCKET_S, start=0, num=MAX_TASKS)
         p.exists(keys.RQ_SUSPENDED)
         queue_keys, worker_keys, ours, schedules, _, history, tasks, _ = p.execute()
         queues = _names(queue_keys, "rq:queue:")
         names = sorted(set(_names(worker_keys, "rq:worker:")) | {n.decode() for n in ours})
-        hours = records.window_hours(now)
         cut = hours[-1] - SETTLE_HOURS
         p = conn.pipeline(transaction=False)
         for q in queues:

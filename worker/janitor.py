@@ -5,7 +5,9 @@ with 200k jobs in Redis. Execution re-checks each id (still in the planned state
 and never deletes a schedule template (an id in ``rq:scheduler:scheduled_jobs`` or with
 ``keys.SCHEDULE_TEMPLATE_PREFIX``): deleting one silently drops its schedule.
 Step ids: ``<queue>:<job_id>:<execution_id>`` (stuck), ``<queue>:<job_id>`` (job steps; job ids never contain
-a colon), worker names (reap) and ``rqtop:active:<name>`` keys (tokens).
+a colon), worker names (reap), ``rqtop:active:<name>`` keys (tokens) and task names (metric index). The
+metric index step acts on a score range, not on the names: one ZREMRANGEBYSCORE forgets every task not run for
+``keys.METRIC_TTL_S`` (its buckets have expired), and a task that runs again meanwhile is kept by its new score.
 """
 
 from __future__ import annotations
@@ -77,6 +79,8 @@ def plan(conn: redis.Redis, settings: JanitorSettings, now: float | None = None)
                     _plan_workers(conn, now - s.dead_worker_after_s)),
         JanitorStep("expire_tokens", "Release schedule tokens whose run has ended",
                     _plan_tokens(conn, s, now)),
+        JanitorStep("trim_metric_tasks", f"Forget metric tasks not run for over {_age(keys.METRIC_TTL_S)}",
+                    _plan_metric_tasks(conn, s, now - keys.METRIC_TTL_S)),
     ))
 
 
@@ -181,6 +185,12 @@ def _plan_tokens(conn: redis.Redis, s: JanitorSettings, now: float) -> tuple[str
     names = sorted(as_text(raw) for raw in conn.hkeys(keys.SCHEDULES))
     stale = _stale_tokens(conn, names, s, now)
     return tuple(keys.active(name) for name in names if stale.get(name))
+
+
+def _plan_metric_tasks(conn: redis.Redis, s: JanitorSettings, cutoff: float) -> tuple[str, ...]:
+    """Tasks of the metrics index whose last run ended before ``cutoff``, oldest first."""
+    return tuple(as_text(raw) for raw in conn.zrangebyscore(keys.METRIC_TASKS, "-inf", f"({cutoff}",
+                                                            start=0, num=s.scan_limit))
 
 
 def _stale_tokens(conn: redis.Redis, names: list[str], s: JanitorSettings, now: float) -> dict[str, str]:
@@ -357,6 +367,11 @@ def _run_tokens(conn: redis.Redis, token_keys: Iterable[str], s: JanitorSettings
     return sum(release_token(conn, name, job_id) for name, job_id in stale.items())
 
 
+def _run_metric_tasks(conn: redis.Redis, names: Iterable[str], s: JanitorSettings, now: float) -> int:
+    """Forget every task whose last run is still older than the bucket retention (atomic, so a new run wins)."""
+    return int(conn.zremrangebyscore(keys.METRIC_TASKS, "-inf", f"({now - keys.METRIC_TTL_S}"))
+
+
 def _by_queue(ids: Iterable[str]) -> dict[str, list[str]]:
     """``<queue>:<job_id>`` ids grouped by queue, order kept."""
     grouped: dict[str, list[str]] = defaultdict(list)
@@ -382,5 +397,6 @@ _EXECUTORS: dict[str, Callable[[redis.Redis, Iterable[str], JanitorSettings, flo
     "delete_old_canceled": _run_delete("canceled", lambda s: s.canceled_older_than_s),
     "reap_dead_workers": _run_workers,
     "expire_tokens": _run_tokens,
+    "trim_metric_tasks": _run_metric_tasks,
 }
 

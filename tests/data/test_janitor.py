@@ -18,7 +18,7 @@ from worker import janitor, keys
 DAY = 86400.0
 EXPECTED = {
     "fail_stuck_active": 1, "cancel_old_pending": 4, "delete_old_completed": 3, "delete_old_failed": 1,
-    "delete_old_canceled": 1, "reap_dead_workers": 2, "expire_tokens": 2,
+    "delete_old_canceled": 1, "reap_dead_workers": 2, "expire_tokens": 2, "trim_metric_tasks": 0,
 }
 
 
@@ -160,3 +160,24 @@ def test_janitor_job_and_dashboard_run_are_audited(conn: redis.Redis) -> None:
     result = actions.run_janitor(plan)
     assert result.ok and sum(result.counts.values()) == plan.total
     assert audit.read(conn, limit=1)[0].who == "op@host"
+
+
+def test_janitor_trims_the_metric_task_index_to_the_bucket_retention(conn: redis.Redis) -> None:
+    at = time.time()
+    retention = keys.METRIC_TTL_S
+    conn.zadd(keys.METRIC_TASKS, {"app.days_old": at - 3 * DAY, "app.past_retention": at - retention - 5,
+                                  b"app.\xff": at - 2 * DAY, "app.rerun": at - 2 * DAY,
+                                  "app.inside_retention": at - retention + 60, "app.recent": at - 10})
+    settings = janitor.JanitorSettings()
+    before = snapshot(conn)
+    plan = janitor.plan(conn, settings, at)
+    assert snapshot(conn) == before, "planning reads only"
+    (step,) = [step for step in plan.steps if step.name == "trim_metric_tasks"]
+    assert step.ids == ("app.days_old", "app.rerun", "app.\ufffd", "app.past_retention")
+    conn.zadd(keys.METRIC_TASKS, {"app.rerun": at}, gt=True)  # it ran again before the plan was executed
+
+    counts = janitor.execute(conn, plan, settings, at)
+
+    assert counts["trim_metric_tasks"] == 3
+    assert conn.zrange(keys.METRIC_TASKS, 0, -1) == [b"app.inside_retention", b"app.recent", b"app.rerun"]
+    assert [step.total for step in janitor.plan(conn, settings, at).steps if step.name == "trim_metric_tasks"] == [0]

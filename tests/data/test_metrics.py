@@ -7,7 +7,7 @@ import time
 
 import redis
 
-from tests.data.reader_support import put_run, settings
+from tests.data.reader_support import put_run, settings, write_calls
 from tests.redis_commands import command_calls
 from tui.data.metrics import Bucket, metric_row, parse_bucket, sort_rows
 from tui.data.reader import DashboardReader
@@ -78,3 +78,23 @@ def test_settled_hours_are_read_once_and_a_deleted_bucket_is_noticed(conn: redis
     snapshot = reader.read()
     assert snapshot.metrics[0].runs == 23 and snapshot.metrics[0].max_s == 2.7 and snapshot.round_trips == 3
     assert reader.read().metrics[0] == snapshot.metrics[0]
+
+
+def test_only_tasks_run_inside_the_window_are_listed_and_the_read_writes_nothing(conn: redis.Redis) -> None:
+    now = records.window_hours(time.time())[-1] * 3600 + 1800.0
+    start = records.window_hours(now)[0] * keys.METRIC_BUCKET_S
+    put_run(conn, "app.recent", now - 60, 0.5)
+    put_run(conn, "app.edge", start, 0.5)  # the first instant of the oldest bucket in the window
+    put_run(conn, "app.just_out", start - 1, 0.5)
+    put_run(conn, "app.stale", now - 3 * 86400, 0.5)
+    index = conn.zrange(keys.METRIC_TASKS, 0, -1, withscores=True)
+    before = command_calls(conn)
+
+    snapshot = DashboardReader(conn, settings(now=now)).read()
+
+    after = command_calls(conn)
+    assert [(r.task, r.runs) for r in snapshot.metrics] == [("app.edge", 1), ("app.recent", 1)]
+    assert write_calls(before, after) == {}, "the dashboard never cleans the index up itself"
+    assert after["zrevrangebyscore"] - before.get("zrevrangebyscore", 0) == 1 and snapshot.round_trips <= 3
+    assert after["hgetall"] - before.get("hgetall", 0) == 1 + 24 * 2, "no bucket read for a task out of the window"
+    assert conn.zrange(keys.METRIC_TASKS, 0, -1, withscores=True) == index

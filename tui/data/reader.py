@@ -141,8 +141,10 @@ class DashboardReader:
         r1.add("smembers", keys.PAUSED)
         r1.add("zrevrange", keys.HISTORY, 0, max(1, self.settings.history_limit) - 1)
         r1.add("exists", keys.RQ_SUSPENDED)
-        if include_metrics:
-            r1.add("zrevrange", keys.METRIC_TASKS, 0, MAX_TASKS - 1, withscores=True)
+        hours = records.window_hours(now)
+        if include_metrics:  # only tasks whose last run is inside the window: older ones would show 0 runs
+            r1.add("zrevrangebyscore", keys.METRIC_TASKS, "+inf", hours[0] * keys.METRIC_BUCKET_S,
+                   start=0, num=MAX_TASKS, withscores=True)
         queue_set, rq_workers, our_workers, definitions, paused, history_ids, suspended, *tasks = self._run(r1)
         queues = sorted(
             (m[len(QUEUE_PREFIX):] for m in _as(queue_set, set, ()) if m.startswith(QUEUE_PREFIX)),
@@ -155,7 +157,6 @@ class DashboardReader:
         definitions = dict(sorted(_as(definitions, dict, {}).items()))
         history_ids = _as(history_ids, list, []) if self.settings.history_limit > 0 else []
         tasks = _as(tasks[0], list, []) if tasks else []
-        hours = records.window_hours(now)
 
         r2 = _Round(self.conn)
         queue_slots = [[r2.add("llen", bkey(keys.rq_queue, q))]
