@@ -6,8 +6,14 @@ workers' LMOVE, so an id a worker took first is simply not ours) and marks each 
 the hash expires after ``CANCELED_TTL_S`` (nothing in RQ trims canceled jobs), a schedule run releases its
 ``rqtop:active:<name>`` token and marks its schedule state and history record canceled. Ids whose hash is gone
 are dropped (as a worker would), ids no longer ``queued`` are dropped untouched, and a job rq-scheduler owns
-(a template) is canceled without an expiry so its schedule survives. Calls are short (a chunk of 500 costs
-about a millisecond), so Redis keeps answering other clients between chunks.
+(a template) is canceled without an expiry so its schedule survives.
+
+``cancel_through`` never scans the queue for its boundary: a call reads the chunk at the head and, when the
+boundary is not in it, looks where the last call left it: the same distance from the tail (right while
+producers are quiet), else the chunk-wide window just below its last index from the head (workers' pops only
+lower it), one window further toward the head per call until found or the head is reached. A call's work is
+thus bounded by the chunk, not the queue length (a chunk of 500 costs a few milliseconds, also on a queue of a
+million), so Redis keeps answering other clients between chunks.
 """
 
 from __future__ import annotations
@@ -24,7 +30,7 @@ CANCELED_TTL_S = 7 * 24 * 3600
 """How long a canceled job hash lives (the janitor trims the canceled registry on the same horizon)."""
 
 CHUNK = 500
-"""Ids popped per script call."""
+"""Ids popped per script call, and how far one call may search for the boundary beyond them."""
 
 _CANCEL_ONE = f"""
 local now, cancel_ttl, history_ttl = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
@@ -68,16 +74,41 @@ end
 """
 
 _THROUGH_BOUNDARY = _CANCEL_ONE + """
+-- ARGV[7] before: the boundary's index is below this (workers' pops only lower it); ARGV[8] behind: how many ids
+-- were behind it when last seen (producers' pushes only add to it), probed first. The reply's state is 0 = go on,
+-- 1 = boundary canceled, 2 = boundary not queued below ARGV[7] (a worker took it); its last two slots are the
+-- next call's ARGV[7] and ARGV[8]. No read spans more than a chunk.
 local queue, queue_name, boundary = KEYS[1], ARGV[4], ARGV[5]
-local limit, scan = tonumber(ARGV[6]), tonumber(ARGV[7])
-local pos = redis.call('LPOS', queue, boundary, 'MAXLEN', scan)
-if not pos then return {0, 0, 0, 2, rl} end
+local limit, before, behind, window = tonumber(ARGV[6]), tonumber(ARGV[7]), tonumber(ARGV[8]), tonumber(ARGV[9])
+local function find(first, last)
+  if last < first then return nil end
+  for i, id in ipairs(redis.call('LRANGE', queue, first, last)) do
+    if id == boundary then return first + i - 1 end
+  end
+  return nil
+end
+local len = redis.call('LLEN', queue)
+local pos = find(0, limit - 1)
+if not pos then
+  local top = math.min(before - 1, len - 1)
+  if top < limit then return {0, 0, 0, 2, rl, before, behind} end
+  local probe = len - 1 - behind
+  if probe >= limit and probe <= top and redis.call('LINDEX', queue, -(behind + 1)) == boundary then
+    pos = probe
+  else
+    local low = math.max(top - window + 1, limit)
+    pos = find(low, top)
+    if not pos then
+      if low == limit then return {0, 0, 0, 2, rl, before, behind} end
+      return {0, 0, 0, 0, rl, low, behind}
+    end
+  end
+end
 local n = math.min(pos + 1, limit)
-local ids = redis.call('LPOP', queue, n)
-for _, id in ipairs(ids) do cancel_one(id, queue_name) end
+for _, id in ipairs(redis.call('LPOP', queue, n)) do cancel_one(id, queue_name) end
 local state = 0
 if n == pos + 1 then state = 1 end
-return {tally[1], tally[2], tally[3], state, rl}
+return {tally[1], tally[2], tally[3], state, rl, pos + 1 - n, len - 1 - pos}
 """
 
 _LISTED = _CANCEL_ONE + """
@@ -107,16 +138,22 @@ def cancel_through(
     script = conn.register_script(_THROUGH_BOUNDARY)
     chunk = chunk or CHUNK
     counts: Counter[str] = Counter()
-    remaining = max_count
+    remaining, before, behind, may_retry = max_count, max_count, 0, False
     while remaining > 0:
         reply = script(
             keys=[keys.rq_queue(queue)],
-            args=[*_common_args(), queue, boundary_id, min(chunk, remaining), remaining],
+            args=[*_common_args(), queue, boundary_id, min(chunk, remaining), before, behind, chunk],
         )
         popped = _tally(conn, reply, counts)
         remaining -= popped
-        if reply[3] != 0:
+        state, before, behind = reply[3], int(reply[5]), int(reply[6])
+        may_retry = may_retry or popped > 0
+        if state == 1:
             break
+        if state == 2:
+            if not may_retry:
+                break
+            before, behind, may_retry = remaining, 0, False  # in case a push at the head moved it back: look anew
     counts["taken"] += max(remaining, 0)
     return _plain(counts)
 
@@ -145,7 +182,7 @@ def _common_args() -> list[object]:
 
 def _tally(conn: redis.Redis, reply: list, counts: Counter[str]) -> int:
     """Add one script reply to ``counts``, free rate-limit slots of canceled jobs; return ids popped."""
-    canceled, missing, skipped, _state, limited = reply
+    canceled, missing, skipped, _state, limited = reply[:5]
     counts["canceled"] += canceled
     counts["missing"] += missing
     counts["skipped"] += skipped
