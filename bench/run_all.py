@@ -19,6 +19,7 @@ SCRIPTS: tuple[tuple[str, tuple[str, ...], int], ...] = (
     ("metrics.py", (), 120),
     ("tui_startup.py", (), 240),
     ("worker_throughput.py", ("--jobs", "500", "--pairs", "4"), 300),
+    ("cancel_pending.py", (), 240),
 )
 """(script, arguments, time limit in seconds)."""
 
