@@ -33,20 +33,21 @@ def detail_fields(row: HistoryRow, now: float) -> list[tuple[str, str]]:
     ]
 
 
-class JobDetailScreen(ModalScreen[None]):
-    """Read-only detail of one history row, as of the snapshot it came from."""
+class FieldsScreen(ModalScreen[None]):
+    """A read-only modal of (label, value) fields, the Error field in red: the detail of one job or execution."""
 
-    BINDINGS = [Binding("escape,q,enter", "close", "Close", id="detail.close", tooltip="Back to the dashboard")]
+    BINDINGS = [Binding("escape,q,enter", "close", "Close", id="detail.close", tooltip="Back to where you were")]
 
-    def __init__(self, row: HistoryRow, now: float) -> None:
+    def __init__(self, title: str, fields: list[tuple[str, str]], error: bool) -> None:
         super().__init__()
-        self._row = row
-        self._now = now
+        self._title = title
+        self._fields = fields
+        self._error = error
 
     def compose(self) -> ComposeResult:
         """A two-column table of fields."""
         with Vertical(id="detail-dialog") as dialog:
-            dialog.border_title = f"Job {fmt.short_task(self._row.task)}"
+            dialog.border_title = self._title
             yield DataTable(id="detail-table", cursor_type="none", show_header=False)
             yield Label("Esc to close", id="detail-hint")
 
@@ -54,10 +55,18 @@ class JobDetailScreen(ModalScreen[None]):
         """Fill the fields once."""
         table = self.query_one("#detail-table", DataTable)
         table.add_columns("Field", "Value")
-        for label, value in detail_fields(self._row, self._now):
-            style = "bold red" if label == "Error" and self._row.error else ""
+        for label, value in self._fields:
+            style = "bold red" if label == "Error" and self._error else ""
             table.add_row(Text(label, style="bold"), Text(value, style=style))
 
     def action_close(self) -> None:
-        """Back to the dashboard."""
+        """Back to the screen below."""
         self.dismiss(None)
+
+
+class JobDetailScreen(FieldsScreen):
+    """Read-only detail of one history row, as of the snapshot it came from."""
+
+    def __init__(self, row: HistoryRow, now: float) -> None:
+        super().__init__(f"Job {fmt.short_task(row.task)}", detail_fields(row, now), bool(row.error))
+        self._row = row

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -15,6 +14,7 @@ from textual.widgets import DataTable, Label
 from tui import formatting as fmt
 from tui.messages import DetailFailed, DetailReady, PageFailed, PageReady
 from tui.protocols import JobListReader
+from tui.screens.job_detail import FieldsScreen
 from tui.settings import Settings
 from tui.widgets.keyed_table import KeyedTable
 from tui.widgets.page_rows import PAGE_COLUMNS, PAGE_SOURCES, detail_fields, page_header, page_row, sources_line
@@ -26,34 +26,12 @@ if TYPE_CHECKING:
 HINT = "tab list · n/p page · g/G first/last · enter job · r reread · esc close"
 
 
-class QueueJobDetailScreen(ModalScreen[None]):
+class QueueJobDetailScreen(FieldsScreen):
     """Read-only detail of one job of a queue's list, as read when Enter was pressed."""
 
-    BINDINGS = [Binding("escape,q,enter", "close", "Close", id="queue.detail.close", tooltip="Back to the job list")]
-
     def __init__(self, detail: JobDetail, now: float) -> None:
-        super().__init__()
+        super().__init__(f"Job {fmt.short_task(detail.task)}", detail_fields(detail, now), bool(detail.error))
         self.detail = detail
-        self._now = now
-
-    def compose(self) -> ComposeResult:
-        """A two-column table of fields."""
-        with Vertical(id="detail-dialog") as dialog:
-            dialog.border_title = f"Job {fmt.short_task(self.detail.task)}"
-            yield DataTable(id="detail-table", cursor_type="none", show_header=False)
-            yield Label("Esc to close", id="detail-hint")
-
-    def on_mount(self) -> None:
-        """Fill the fields once."""
-        table = self.query_one("#detail-table", DataTable)
-        table.add_columns("Field", "Value")
-        for label, value in detail_fields(self.detail, self._now):
-            style = "bold red" if label == "Error" and self.detail.error else ""
-            table.add_row(Text(label, style="bold"), Text(value, style=style))
-
-    def action_close(self) -> None:
-        """Back to the job list."""
-        self.dismiss(None)
 
 
 class QueueJobsScreen(ModalScreen[None]):
