@@ -114,7 +114,7 @@ def run_dashboard(conn: redis.Redis, url: str, settings: Settings) -> None:
 @click.option("--no-dashboard", is_flag=True, help="Run Redis, worker and traffic without the dashboard.")
 @click.option("--duration", type=float, default=None, help="With --no-dashboard: stop after this many seconds.")
 def demo(url: str | None, schedules_path: str, no_dashboard: bool, duration: float | None) -> None:
-    """Embedded Redis (unless --url), a worker in mode all, demo traffic and the dashboard."""
+    """Private embedded Redis (unless a URL is given), a worker in mode all, demo traffic and the dashboard."""
     from tui.demo import run_demo
 
     target = resolve_url(_root_option("url", url))
