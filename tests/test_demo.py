@@ -25,7 +25,7 @@ def demo(*args: str) -> subprocess.Popen[str]:
 
 
 def test_demo_on_an_empty_database_runs_the_platform_and_stops_its_worker(redis_url: str, conn: redis.Redis) -> None:
-    process = demo("--url", redis_url, "--duration", "6")
+    process = demo("--url", redis_url, "--duration", "10")
     try:
         out, err = process.communicate(timeout=60)
     finally:
