@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -209,7 +210,7 @@ def _actions(url: str | None, read_only: bool, verb: str) -> Any:
     if settings.read_only:
         fail(f"{verb}: refused in read-only mode (--read-only or RQTOP_READ_ONLY); nothing was changed")
     conn, target = open_redis(url)
-    return DashboardActions(conn, _settings(read_only, url=target))
+    return DashboardActions(conn, replace(settings, url=target))
 
 
 def _finish(result: Any) -> None:

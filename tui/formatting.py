@@ -114,6 +114,12 @@ def duration(seconds: float | None) -> str:
     return f"{hours}h {rest // 60:02d}m"
 
 
+def ran_for(started: datetime | float | None, ended: datetime | float | None) -> str:
+    """How long a run took, from its start and end, or a dash when either is unknown."""
+    start, end = to_epoch(started), to_epoch(ended)
+    return duration(end - start) if start is not None and end is not None else NO_VALUE
+
+
 def count(value: int | None) -> str:
     """A count with thousands separators, abbreviated from a million: "12,345", "1.2M"."""
     if value is None:

@@ -91,30 +91,24 @@ def test_every_column_has_one_sort_order_with_the_default_first_and_a_short_labe
     assert all(len(name) <= LONGEST_LABEL for name, _ in WORKER_SORTS + METRIC_SORTS)
 
 
-def test_cycling_the_workers_sort_orders_rows_by_every_column_in_turn() -> None:
-    pane = WorkersPane()
+@pytest.mark.parametrize(("pane_type", "sorts", "rows", "expected", "label"), [
+    (WorkersPane, WORKER_SORTS, SORT_WORKERS, WORKER_EXPECTED, lambda w: w.name),
+    (MetricsPane, METRIC_SORTS, SORT_METRICS, METRIC_EXPECTED, lambda m: m.task.rsplit(".", 1)[-1]),
+], ids=["workers", "metrics"])
+def test_cycling_the_sort_orders_rows_by_every_column_in_turn(
+    pane_type: type, sorts: tuple[tuple[str, Any], ...], rows: tuple[Any, ...], expected: dict[str, list[str]],
+    label: Any,
+) -> None:
+    pane = pane_type()
     seen = []
-    for _ in WORKER_SORTS:
-        name, key = WORKER_SORTS[pane.sort_index]
+    for _ in sorts:
+        name, key = sorts[pane.sort_index]
         assert name == pane.sort_name
-        for rows in _inputs(SORT_WORKERS):
-            assert [w.name for w in sorted(rows, key=key)] == WORKER_EXPECTED[name], name
+        for ordering in _inputs(rows):
+            assert [label(row) for row in sorted(ordering, key=key)] == expected[name], name
         seen.append(name)
         pane.cycle_sort()
-    assert seen == list(WORKER_EXPECTED) and pane.sort_index == 0, "s wraps back to the default"
-
-
-def test_cycling_the_metrics_sort_orders_rows_by_every_column_in_turn() -> None:
-    pane = MetricsPane()
-    seen = []
-    for _ in METRIC_SORTS:
-        name, key = METRIC_SORTS[pane.sort_index]
-        assert name == pane.sort_name
-        for rows in _inputs(SORT_METRICS):
-            assert [m.task.rsplit(".", 1)[-1] for m in sorted(rows, key=key)] == METRIC_EXPECTED[name], name
-        seen.append(name)
-        pane.cycle_sort()
-    assert seen == list(METRIC_EXPECTED) and pane.sort_index == 0, "s wraps back to the default"
+    assert seen == list(expected) and pane.sort_index == 0, "s wraps back to the default"
 
 
 @pytest.mark.parametrize("tab", ["workers", "metrics"])

@@ -15,8 +15,6 @@ from tui.data.models import HistoryRow
 
 def detail_fields(row: HistoryRow, now: float) -> list[tuple[str, str]]:
     """(label, value) pairs describing one execution."""
-    started, ended = fmt.to_epoch(row.started_at), fmt.to_epoch(row.ended_at)
-    ran = fmt.duration(ended - started) if started is not None and ended is not None else fmt.NO_VALUE
     return [
         ("Job id", row.id),
         ("Job type", row.task),
@@ -25,7 +23,7 @@ def detail_fields(row: HistoryRow, now: float) -> list[tuple[str, str]]:
         ("Created", f"{fmt.timestamp(row.created_at)}  ({fmt.relative(row.created_at, now)})"),
         ("Started", fmt.timestamp(row.started_at)),
         ("Ended", fmt.timestamp(row.ended_at)),
-        ("Ran for", ran),
+        ("Ran for", fmt.ran_for(row.started_at, row.ended_at)),
         ("Retries", str(row.retries)),
         ("Schedule", row.schedule or fmt.NO_VALUE),
         ("Worker", row.worker or fmt.NO_VALUE),

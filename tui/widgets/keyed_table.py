@@ -35,6 +35,11 @@ def _width(cell: Cell) -> int:
     return max((cell_len(line) for line in text.split("\n")), default=0)
 
 
+
+def largest_first(value: float | None) -> tuple[bool, float]:
+    """Sort key part for the largest value first, with None after every number."""
+    return value is None, -(value or 0.0)
+
 class KeyedTable(DataTable[Cell]):
     """Row-cursor table with fixed columns; ``sync`` updates changed cells, adds new keys, drops stale ones."""
 

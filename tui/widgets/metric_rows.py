@@ -9,7 +9,7 @@ from rich.text import Text
 
 from tui import formatting as fmt
 from tui.data.models import MetricRow
-from tui.widgets.keyed_table import Row
+from tui.widgets.keyed_table import Row, largest_first
 
 METRIC_COLUMNS = (
     ("job", "Job"),
@@ -30,25 +30,14 @@ def _rate_key(row: MetricRow) -> float:
     return row.success_rate if row.success_rate is not None else 101.0
 
 
-def _slowest_first(value: float | None) -> tuple[bool, float]:
-    """Sort key part for the largest duration first, with None after every number."""
-    return value is None, -(value or 0.0)
-
-
-def _latest_first(row: MetricRow) -> tuple[bool, float]:
-    """Sort key part for the most recent last run first, with never-run job types last."""
-    when = fmt.to_epoch(row.last_run)
-    return when is None, -(when or 0.0)
-
-
 METRIC_SORTS: tuple[tuple[str, Callable[[MetricRow], Any]], ...] = (
     ("success rate (worst first)", lambda m: (_rate_key(m), -m.runs, m.task)),
-    ("p95 (slowest first)", lambda m: (_slowest_first(m.p95_s), m.task)),
-    ("p50 (slowest first)", lambda m: (_slowest_first(m.p50_s), m.task)),
-    ("max (slowest first)", lambda m: (_slowest_first(m.max_s), m.task)),
+    ("p95 (slowest first)", lambda m: (largest_first(m.p95_s), m.task)),
+    ("p50 (slowest first)", lambda m: (largest_first(m.p50_s), m.task)),
+    ("max (slowest first)", lambda m: (largest_first(m.max_s), m.task)),
     ("runs (most first)", lambda m: (-m.runs, m.task)),
     ("failures (most first)", lambda m: (-m.failures, m.task)),
-    ("last run (latest first)", lambda m: (_latest_first(m), m.task)),
+    ("last run (latest first)", lambda m: (largest_first(fmt.to_epoch(m.last_run)), m.task)),
     ("job name", lambda m: (fmt.short_task(m.task), m.task)),
 )
 """Every Metrics column as a sort order, in the order `s` cycles them: the default first, then p95 as the tip says."""

@@ -96,8 +96,6 @@ def sources_line(current: str) -> Text:
 
 def detail_fields(job: JobDetail, now: float) -> list[tuple[str, str]]:
     """(label, value) pairs describing one job of a queue's list."""
-    started, ended = fmt.to_epoch(job.started_at), fmt.to_epoch(job.ended_at)
-    ran = fmt.duration(ended - started) if started is not None and ended is not None else fmt.NO_VALUE
     retries = str(job.retries) if job.retries_left is None else f"{job.retries} ({job.retries_left} left)"
     state = fmt.state_label(job.state) + (" · some fields could not be read" if job.unreadable else "")
     return [
@@ -111,7 +109,7 @@ def detail_fields(job: JobDetail, now: float) -> list[tuple[str, str]]:
         ("Enqueued", fmt.timestamp(job.enqueued_at)),
         ("Started", fmt.timestamp(job.started_at)),
         ("Ended", fmt.timestamp(job.ended_at)),
-        ("Ran for", ran),
+        ("Ran for", fmt.ran_for(job.started_at, job.ended_at)),
         ("Retries", retries),
         ("Schedule", job.schedule or fmt.NO_VALUE),
         ("Worker", job.worker or fmt.NO_VALUE),

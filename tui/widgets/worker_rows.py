@@ -10,7 +10,7 @@ from rich.text import Text
 
 from tui import formatting as fmt
 from tui.data.models import QueueRow, WorkerRow
-from tui.widgets.keyed_table import Row
+from tui.widgets.keyed_table import Row, largest_first
 
 QUEUE_COLUMNS = (
     ("queue", "Queue"),
@@ -38,11 +38,6 @@ WORKER_COLUMNS = (
 STATUS_RANK = {"offline": 0, "suspended": 1, "online": 2}
 
 
-def _most_first(value: float | None) -> tuple[bool, float]:
-    """Sort key part for largest first, with None after every number."""
-    return value is None, -(value or 0.0)
-
-
 def _seen(row: WorkerRow) -> tuple[bool, float]:
     """Sort key part for the oldest last-seen first, with never-seen workers last."""
     seen = fmt.to_epoch(row.last_seen)
@@ -57,7 +52,7 @@ def _version(row: WorkerRow) -> tuple[bool, tuple[int, ...], str]:
 
 def _running_key(row: WorkerRow) -> tuple[bool, bool, float]:
     """Sort key part for the longest-running job first, then running for an unknown time, then idle."""
-    return row.current_job is None, *_most_first(row.current_elapsed_s)
+    return row.current_job is None, *largest_first(row.current_elapsed_s)
 
 
 WORKER_SORTS: tuple[tuple[str, Callable[[WorkerRow], Any]], ...] = (
@@ -65,9 +60,9 @@ WORKER_SORTS: tuple[tuple[str, Callable[[WorkerRow], Any]], ...] = (
     ("status (offline first)", lambda w: (STATUS_RANK.get(w.status, 0), w.name)),
     ("mode", lambda w: (w.mode, w.name)),
     ("version (oldest first)", lambda w: (_version(w), w.name)),
-    ("uptime (longest first)", lambda w: (_most_first(w.uptime_s), w.name)),
-    ("processed (most first)", lambda w: (_most_first(w.processed), w.name)),
-    ("failed (most first)", lambda w: (_most_first(w.failed), w.name)),
+    ("uptime (longest first)", lambda w: (largest_first(w.uptime_s), w.name)),
+    ("processed (most first)", lambda w: (largest_first(w.processed), w.name)),
+    ("failed (most first)", lambda w: (largest_first(w.failed), w.name)),
     ("running (longest first)", lambda w: (_running_key(w), w.name)),
     ("last seen (oldest first)", lambda w: (_seen(w), w.name)),
 )
