@@ -14,6 +14,7 @@ import redis
 
 from tui.data.connection import BadRedisUrl, connect, mask_url, resolve_url, validate_url
 from tui.settings import Settings
+from worker.records import one_line
 
 DEFAULT_URL = "redis://localhost:6379/0"
 EXIT_USAGE = 2
@@ -48,14 +49,8 @@ def open_redis(url: str | None) -> tuple[redis.Redis, str]:
     except BadRedisUrl as exc:
         fail(str(exc))
     except redis.RedisError as exc:
-        fail(f"cannot reach Redis at {mask_url(target)}: {_one_line(exc)}")
+        fail(f"cannot reach Redis at {mask_url(target)}: {one_line(exc)}")
     return conn, target
-
-
-def _one_line(exc: BaseException) -> str:
-    """First line of an exception's text, or its type when it has none."""
-    text = str(exc).strip().splitlines()
-    return text[0] if text else type(exc).__name__
 
 
 def _settings(read_only: bool | None = None, refresh: float | None = None, url: str = "") -> Settings:
@@ -159,7 +154,7 @@ def status(url: str | None, as_json: bool) -> None:
     try:
         snapshot = DashboardReader(conn, _settings(url=target)).read()
     except redis.RedisError as exc:
-        fail(f"cannot read from Redis at {mask_url(target)}: {_one_line(exc)}")
+        fail(f"cannot read from Redis at {mask_url(target)}: {one_line(exc)}")
     if as_json:
         click.echo(json.dumps(snapshot.to_json(), indent=2))
         return
@@ -269,7 +264,7 @@ _plan_command("cancel-pending", "Cancel every pending job", "plan_cancel_pending
 @click.option("--limit", type=click.IntRange(min=1), default=50, show_default=True)
 def audit(url: str | None, limit: int) -> None:
     """Print the audit log of operator actions, newest first."""
-    from tui.data import audit as audit_log
+    from worker import audit as audit_log
 
     conn, _ = open_redis(url)
     for entry in audit_log.read(conn, limit=limit):

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from textual.message import Message
 
 from tui.data.models import Snapshot
-from tui.data.results import (
+from worker.plans import (
     ActionResult,
     CancelPendingPlan,
     FailActivePlan,

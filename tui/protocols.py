@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Protocol
 
 from tui.data.models import Snapshot
-from tui.data.results import (
+from worker.plans import (
     ActionResult,
     CancelPendingPlan,
     FailActivePlan,

@@ -22,14 +22,12 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from worker import __version__, keys
-from worker.dispatch import epoch_text
+from worker.records import epoch_text, one_line
 
 log = logging.getLogger("rqtop.worker")
 
 OUTAGE_ERRORS = (RedisConnectionError, RedisTimeoutError)
 MAX_BACKOFF_S = 10.0
-ERROR_MAX = 200
-MODES = ("all", "worker", "scheduler")
 
 BEAT_EVERY_S = 1.0
 """A heartbeat re-sends the presence record only when this process last sent it at least this long ago."""
@@ -75,31 +73,6 @@ class _DropRqConnectionNoise(logging.Filter):
 
 
 logging.getLogger("rq.worker").addFilter(_DropRqConnectionNoise())
-
-
-def one_line(exc: BaseException) -> str:
-    """First line of an exception's text, or its type name."""
-    lines = str(exc).strip().splitlines()
-    return lines[0] if lines else type(exc).__name__
-
-
-def sanitize_exc(exc_type: type[BaseException] | None, exc: BaseException | None) -> str:
-    """'ExcType: first line of the message', at most 200 chars; never locals or a traceback."""
-    name = exc_type.__name__ if exc_type is not None else "Error"
-    text = one_line(exc) if exc is not None and str(exc).strip() else ""
-    return (f"{name}: {text}" if text else name)[:ERROR_MAX]
-
-
-def sanitize_text(text: str) -> str:
-    """One line from an RQ exc_string: the final 'Type: message' of a traceback, or its first line."""
-    lines = [line.strip() for line in (text or "").strip().splitlines() if line.strip()]
-    if not lines:
-        return ""
-    line = lines[-1] if lines[0].startswith("Traceback") else lines[0]
-    name, sep, rest = line.partition(": ")
-    if sep and "." in name and " " not in name:
-        line = f"{name.rsplit('.', 1)[1]}: {rest}"
-    return line.rstrip("; ")[:ERROR_MAX]
 
 
 @dataclass

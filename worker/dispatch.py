@@ -9,8 +9,9 @@ from uuid import uuid4
 import redis
 from rq import Queue
 
-from tui.data.results import RunNowResult
 from worker import keys
+from worker.plans import RunNowResult
+from worker.records import as_text, epoch_text
 from worker.schedules import ScheduleEntry
 
 log = logging.getLogger("rqtop.dispatch")
@@ -20,16 +21,6 @@ ACTIVE_STATUSES = frozenset({b"queued", b"started", b"scheduled", b"deferred"})
 
 MAX_ATTEMPTS = 50
 """WATCH retries before giving up; contention on one schedule's token is short-lived."""
-
-
-def epoch_text(epoch: float) -> str:
-    """An epoch as the decimal string every rqtop record stores."""
-    return f"{epoch:.6f}"
-
-
-def _text(value: bytes | str | None) -> str | None:
-    """Decode a Redis reply that may be bytes."""
-    return value.decode() if isinstance(value, bytes) else value
 
 
 def enqueue_run(
@@ -47,7 +38,7 @@ def enqueue_run(
         with conn.pipeline() as pipe:
             try:
                 pipe.watch(active_key)
-                current = _text(pipe.get(active_key))
+                current = as_text(pipe.get(active_key))
                 if current and pipe.hget(keys.rq_job(current), "status") in _active_statuses():
                     pipe.unwatch()
                     if trigger == "tick":

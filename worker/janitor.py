@@ -25,14 +25,11 @@ from rq.job import Job
 from rq.rate_limit import RateLimitRegistry
 from rq.results import Result
 
-from tui.data import audit
-from tui.data.results import JanitorPlan, JanitorStep
-from worker import keys
+from worker import audit, keys
 from worker.cancel import cancel_listed
-from worker.records import to_epoch
+from worker.plans import ExecutionRef, JanitorPlan, JanitorStep
+from worker.records import as_text, to_epoch
 from worker.recovery import (
-    ExecutionRef,
-    as_text,
     fail_dead_executions,
     queue_names,
     release_token,

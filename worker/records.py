@@ -12,13 +12,78 @@ from __future__ import annotations
 
 import math
 from datetime import datetime, timezone
+from typing import Any, Literal
 
 BIN_RATIO = 1.02
 BIN_FLOOR_S = 0.001
 _LOG_RATIO = math.log(BIN_RATIO)
 
-HISTORY_STATES = ("pending", "running", "completed", "failed", "retry", "canceled", "skipped", "unreadable")
+ERROR_MAX = 200
+"""Longest error line rqtop stores and the dashboard shows, in characters."""
+
+HistoryState = Literal["pending", "running", "completed", "failed", "retry", "canceled", "skipped", "unreadable"]
+HISTORY_STATES: tuple[HistoryState, ...] = (
+    "pending", "running", "completed", "failed", "retry", "canceled", "skipped", "unreadable",
+)
 """States a history record can be in."""
+
+WorkerMode = Literal["all", "worker", "scheduler"]
+WORKER_MODES: tuple[WorkerMode, ...] = ("all", "worker", "scheduler")
+"""What an ``rqtop worker`` process runs: both halves, the RQ worker only, or the scheduler only."""
+
+Priority = Literal["high", "normal", "low"]
+PRIORITIES: tuple[Priority, ...] = ("high", "normal", "low")
+"""A schedule's priority, highest first (each maps to one of ``DEFAULT_QUEUES``)."""
+
+DEFAULT_QUEUES = ("high", "default", "low")
+"""The queues an rqtop worker listens on by default, in priority order."""
+
+
+def as_text(value: Any) -> str:
+    """Redis bytes (or None) as text; undecodable bytes become U+FFFD, never an error."""
+    if value is None:
+        return ""
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    return str(value)
+
+
+def as_int(value: Any) -> int | None:
+    """An integer from Redis bytes, or None."""
+    try:
+        return int(as_text(value))
+    except ValueError:
+        return None
+
+
+def epoch_text(epoch: float) -> str:
+    """An epoch as the decimal string every rqtop record stores."""
+    return f"{epoch:.6f}"
+
+
+def one_line(exc: BaseException) -> str:
+    """First line of an exception's text, or its type name."""
+    lines = str(exc).strip().splitlines()
+    return lines[0] if lines else type(exc).__name__
+
+
+def sanitize_exc(exc_type: type[BaseException] | None, exc: BaseException | None) -> str:
+    """'ExcType: first line of the message', at most 200 chars; never locals or a traceback."""
+    name = exc_type.__name__ if exc_type is not None else "Error"
+    text = one_line(exc) if exc is not None and str(exc).strip() else ""
+    return (f"{name}: {text}" if text else name)[:ERROR_MAX]
+
+
+def sanitize_text(text: str) -> str:
+    """One line from an RQ exc_string: the final 'Type: message' of a traceback, or its first line."""
+    lines = [line.strip() for line in (text or "").strip().splitlines() if line.strip()]
+    if not lines:
+        return ""
+    line = lines[-1] if lines[0].startswith("Traceback") else lines[0]
+    name, sep, rest = line.partition(": ")
+    if sep and "." in name and " " not in name:
+        line = f"{name.rsplit('.', 1)[1]}: {rest}"
+    return line.rstrip("; ")[:ERROR_MAX]
 
 
 def bin_index(duration_s: float) -> int:

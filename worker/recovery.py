@@ -29,10 +29,9 @@ import zlib
 from base64 import b64decode
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import datetime, timezone
 from functools import partial
-from typing import Any, Protocol
+from typing import Any
 
 import redis
 from rq import Queue
@@ -41,7 +40,8 @@ from rq.registry import StartedJobRegistry
 from rq.results import Result
 
 from worker import keys
-from worker.records import to_epoch
+from worker.plans import ExecutionRef
+from worker.records import as_int, as_text, to_epoch
 
 log = logging.getLogger(__name__)
 
@@ -80,25 +80,6 @@ class SafeSerializer:
     def loads(data: bytes) -> Any:
         """Rebuild plain data; raise UnpicklingError for anything else."""
         return _PlainUnpickler(io.BytesIO(data)).load()
-
-
-class ExecutionLike(Protocol):
-    """Anything naming one execution in a started registry (e.g. tui.data.results.ActiveJobRef)."""
-
-    job_id: str
-    execution_id: str
-    queue: str
-    worker: str | None
-
-
-@dataclass(frozen=True)
-class ExecutionRef:
-    """One ``<job_id>:<execution_id>`` member of ``rq:wip:<queue>`` and the worker that ran it."""
-
-    job_id: str
-    execution_id: str
-    queue: str
-    worker: str | None = None
 
 
 def rq_execution(job_id: str, execution_id: str) -> str:
@@ -162,9 +143,9 @@ def workers_alive(conn: redis.Redis, names: Iterable[str], now: float | None = N
     return alive
 
 
-def fail_dead_executions(conn: redis.Redis, refs: Iterable[ExecutionLike], reason: str) -> int:
+def fail_dead_executions(conn: redis.Redis, refs: Iterable[ExecutionRef], reason: str) -> int:
     """Fail (or retry) the given executions whose worker is not alive; return how many RQ moved."""
-    by_queue: dict[str, list[ExecutionLike]] = defaultdict(list)
+    by_queue: dict[str, list[ExecutionRef]] = defaultdict(list)
     for ref in refs:
         by_queue[ref.queue].append(ref)
     return sum(_fail_in_queue(conn, queue, group, reason) for queue, group in sorted(by_queue.items()))
@@ -218,7 +199,7 @@ def _orphaned_workers(conn: redis.Redis, hostname: str) -> set[str]:
     return orphans
 
 
-def _fail_in_queue(conn: redis.Redis, queue_name: str, refs: list[ExecutionLike], reason: str) -> int:
+def _fail_in_queue(conn: redis.Redis, queue_name: str, refs: list[ExecutionRef], reason: str) -> int:
     """Zero the eligible entries' scores and run the started-registry cleanup under the maintenance lock."""
     queue = Queue(queue_name, connection=conn, serializer=SafeSerializer)
     deadline = time.monotonic() + LOCK_WAIT_S
@@ -243,8 +224,8 @@ def _fail_in_queue(conn: redis.Redis, queue_name: str, refs: list[ExecutionLike]
 
 
 def _eligible(
-    conn: redis.Redis, queue_name: str, refs: list[ExecutionLike]
-) -> list[tuple[ExecutionLike, datetime | None]]:
+    conn: redis.Redis, queue_name: str, refs: list[ExecutionRef]
+) -> list[tuple[ExecutionRef, datetime | None]]:
     """Targets still in the registry, still ``started`` by the same worker, whose worker is not alive."""
     wip = keys.rq_registry("wip", queue_name)
     pipe = conn.pipeline(transaction=False)
@@ -270,7 +251,7 @@ def _eligible(
 
 
 def _record_outcomes(
-    conn: redis.Redis, eligible: list[tuple[ExecutionLike, datetime | None]], reason: str
+    conn: redis.Redis, eligible: list[tuple[ExecutionRef, datetime | None]], reason: str
 ) -> int:
     """Count what the cleanup moved; give failures the reason and update rqtop's history and schedule state."""
     pipe = conn.pipeline(transaction=False)
@@ -312,7 +293,7 @@ def _forget_current(conn: redis.Redis, worker: str, job_id: str, execution_id: s
 
 
 def _replace_reason(
-    conn: redis.Redis, ref: ExecutionLike, latest: list, error: str, ttl: int, started: datetime | None
+    conn: redis.Redis, ref: ExecutionRef, latest: list, error: str, ttl: int, started: datetime | None
 ) -> None:
     """Swap the cleanup's anonymous failure result for one that names the reason, worker and execution."""
     tx = conn.pipeline(transaction=True)
@@ -367,20 +348,3 @@ def _decode_exc(value: bytes | None) -> bytes:
         return zlib.decompress(b64decode(value))
     except (ValueError, zlib.error):
         return b""
-
-
-def as_text(value: Any) -> str:
-    """Redis bytes (or None) as text."""
-    if value is None:
-        return ""
-    if isinstance(value, bytes):
-        return value.decode("utf-8", "replace")
-    return str(value)
-
-
-def as_int(value: Any) -> int | None:
-    """An integer from Redis bytes, or None."""
-    try:
-        return int(as_text(value))
-    except ValueError:
-        return None

@@ -28,17 +28,13 @@ from worker.bookkeeping import (
     FINISH_LUA,
     HEALTH,
     MAX_BACKOFF_S,
-    MODES,
     OUTAGE_ERRORS,
     PresenceRecord,
     log,
-    one_line,
     run_schedule,
-    sanitize_exc,
-    sanitize_text,
     task_name,
 )
-from worker.dispatch import epoch_text
+from worker.records import WORKER_MODES, epoch_text, one_line, sanitize_exc, sanitize_text
 from worker.tasks import NO_ACTIVE_WORK, is_no_active_work
 
 WORKER_TTL_S = 25
@@ -52,8 +48,8 @@ class BookkeepingMixin:
     """Adds rqtop's records to an RQ worker class; put it first in the bases."""
 
     def __init__(self, queues: Any, *args: Any, mode: str = "all", **kwargs: Any) -> None:
-        if mode not in MODES:
-            raise ValueError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
+        if mode not in WORKER_MODES:
+            raise ValueError(f"mode must be one of {', '.join(WORKER_MODES)}, got {mode!r}")
         kwargs.setdefault("worker_ttl", WORKER_TTL_S)
         kwargs.setdefault("job_monitoring_interval", JOB_MONITORING_INTERVAL_S)
         super().__init__(queues, *args, **kwargs)  # type: ignore[call-arg]

@@ -18,14 +18,14 @@ from redis.backoff import NoBackoff
 from redis.retry import Retry
 
 from worker import keys
-from worker.bookkeeping import HEALTH, MAX_BACKOFF_S, MODES, OUTAGE_ERRORS, PresenceRecord
+from worker.bookkeeping import HEALTH, MAX_BACKOFF_S, OUTAGE_ERRORS, PresenceRecord
+from worker.records import DEFAULT_QUEUES, WORKER_MODES
 from worker.rqtop_worker import JOB_MONITORING_INTERVAL_S, WORKER_TTL_S, RqtopWorker
 from worker.scheduler import TICK_INTERVAL_S, RqtopScheduler, ScheduledJobPromoter, register_schedules
 from worker.schedules import ScheduleEntry, load_schedules
 
 log = logging.getLogger("rqtop.runner")
 
-DEFAULT_QUEUES = ("high", "default", "low")
 RESTART_REASON = "Worker restarted during execution"
 
 
@@ -110,8 +110,8 @@ def run(
 
     Raises ScheduleError (one line) when the schedules file is bad, before anything touches Redis.
     """
-    if mode not in MODES:
-        raise ValueError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
+    if mode not in WORKER_MODES:
+        raise ValueError(f"mode must be one of {', '.join(WORKER_MODES)}, got {mode!r}")
     entries = load_schedules(schedules_path) if mode in ("all", "scheduler") else ()
     name = name or default_name(mode)
     _setup_logging()

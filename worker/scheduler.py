@@ -18,6 +18,7 @@ from rq_scheduler import Scheduler
 from worker import keys
 from worker.bookkeeping import HEALTH, MAX_BACKOFF_S, OUTAGE_ERRORS, PresenceRecord
 from worker.dispatch import enqueue_run, is_paused, load_entry
+from worker.records import as_text
 from worker.schedules import ScheduleEntry
 
 log = logging.getLogger("rqtop.scheduler")
@@ -45,11 +46,6 @@ class RegisterResult:
             f"schedules: {len(self.added)} added, {len(self.updated)} updated, "
             f"{len(self.unchanged)} unchanged, {len(self.removed)} removed"
         )
-
-
-def _text(value: bytes | str) -> str:
-    """Decode a Redis reply that may be bytes."""
-    return value.decode() if isinstance(value, bytes) else value
 
 
 class ScheduledJobPromoter:
@@ -200,10 +196,10 @@ def register_schedules(conn: redis.Redis, entries: Iterable[ScheduleEntry], now:
     entries = tuple(entries)
     now = time.time() if now is None else now
     scheduler = RqtopScheduler(conn, entries)
-    stored = {_text(name): _text(doc) for name, doc in conn.hgetall(keys.SCHEDULES).items()}
+    stored = {as_text(name): as_text(doc) for name, doc in conn.hgetall(keys.SCHEDULES).items()}
     templates = {
-        _text(member) for member in conn.zrange(keys.RQ_SCHEDULED_JOBS, 0, -1)
-        if _text(member).startswith(keys.SCHEDULE_TEMPLATE_PREFIX)
+        as_text(member) for member in conn.zrange(keys.RQ_SCHEDULED_JOBS, 0, -1)
+        if as_text(member).startswith(keys.SCHEDULE_TEMPLATE_PREFIX)
     }
     with conn.pipeline(transaction=False) as pipe:
         for entry in entries:

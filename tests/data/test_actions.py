@@ -12,12 +12,11 @@ from rq.utils import now, utcformat
 
 from tests.data.action_jobs import plant_running, started
 from tests.waiting import wait_for
-from tui.data import audit
 from tui.data.actions import DashboardActions, default_who
-from tui.data.results import ActiveJobRef, FailActivePlan, JanitorPlan, JanitorStep
 from tui.settings import Settings
-from worker import keys
+from worker import audit, keys
 from worker.cancel import CANCELED_TTL_S
+from worker.plans import ExecutionRef, FailActivePlan, JanitorPlan, JanitorStep
 from worker.schedules import ScheduleEntry
 
 PINGER = """
@@ -51,7 +50,7 @@ def test_read_only_refuses_everything_and_writes_nothing(conn: redis.Redis) -> N
     results = [
         actions.run_now("nightly"), actions.run_now("missing"), actions.pause("nightly"), actions.resume("nightly"),
         actions.run_janitor(JanitorPlan(steps=(JanitorStep("cancel_old_pending", "x", ("default:" + job_id,)),))),
-        actions.fail_active(FailActivePlan((ActiveJobRef(job_id, execution_id, "default", "ghost", False),))),
+        actions.fail_active(FailActivePlan((ExecutionRef(job_id, execution_id, "default", "ghost", False),))),
         actions.cancel_pending(actions.plan_cancel_pending()),
     ]
     actions.plan_janitor()

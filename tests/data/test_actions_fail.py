@@ -14,10 +14,9 @@ from rq import Queue
 
 from tests.data.action_jobs import kill_pid, spawn_worker, started, stop_worker
 from tests.waiting import wait_for
-from tui.data import audit
 from tui.data.actions import DashboardActions
 from tui.settings import Settings
-from worker import keys
+from worker import audit, keys
 
 
 @pytest.fixture

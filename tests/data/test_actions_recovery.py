@@ -16,7 +16,8 @@ from rq.utils import now, utcformat
 
 from tests.data.action_jobs import plant_running
 from worker import keys
-from worker.recovery import ExecutionRef, SafeSerializer, fail_dead_executions, fail_orphaned_for_host
+from worker.plans import ExecutionRef
+from worker.recovery import SafeSerializer, fail_dead_executions, fail_orphaned_for_host
 
 
 class _Hostile:

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import redis
 
-from tui.data import audit
 from tui.data.actions import DashboardActions
 from tui.settings import Settings
-from worker import keys
+from worker import audit, keys
 from worker.schedules import ScheduleEntry
 
 

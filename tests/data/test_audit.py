@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import redis
 
-from tui.data import audit
-from worker import keys
+from worker import audit, keys
 
 
 def test_append_then_read_newest_first(conn: redis.Redis) -> None:

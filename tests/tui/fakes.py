@@ -21,10 +21,11 @@ from tui.data.models import (
     Snapshot,
     WorkerRow,
 )
-from tui.data.results import (
+from tui.settings import Settings
+from worker.plans import (
     ActionResult,
-    ActiveJobRef,
     CancelPendingPlan,
+    ExecutionRef,
     FailActivePlan,
     JanitorPlan,
     JanitorStep,
@@ -32,7 +33,6 @@ from tui.data.results import (
     QueueCut,
     RunNowResult,
 )
-from tui.settings import Settings
 
 NOW = 1_795_000_000.0
 """The frozen clock every TUI test runs at (2026-11-18 11:06:40 UTC)."""
@@ -241,9 +241,9 @@ JANITOR_PLAN = JanitorPlan(steps=(
     JanitorStep("tokens", "Stale dedupe tokens to clear", ()),
 ))
 FAIL_PLAN = FailActivePlan(targets=(
-    ActiveJobRef("job-1", "e1", "high", "alpha", True),
-    ActiveJobRef("job-2", "e2", "default", "alpha", True),
-    ActiveJobRef("job-3", "e3", "default", None, False),
+    ExecutionRef("job-1", "e1", "high", "alpha", True),
+    ExecutionRef("job-2", "e2", "default", "alpha", True),
+    ExecutionRef("job-3", "e3", "default", None, False),
 ))
 CANCEL_PLAN = CancelPendingPlan(cuts=(QueueCut("high", 2, "h2"), QueueCut("default", 5, "d5"),
                                       QueueCut("low", 14, "l14")))

@@ -22,9 +22,9 @@ from tests.tui.fakes import (
 )
 from tui.commands import PALETTE_COMMANDS, DashboardCommands
 from tui.data.models import HistoryRow
-from tui.data.results import CancelPendingPlan, QueueCut
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.keys import KeysScreen
+from worker.plans import CancelPendingPlan, QueueCut
 
 DESTRUCTIVE = [
     ("J", "plan_janitor", "run_janitor", JANITOR_PLAN, "3 items", "orphans: 2, workers: 1"),

@@ -12,8 +12,8 @@ from rq import Queue, Retry, SimpleWorker
 
 from tests.worker import jobs
 from worker import keys, records
-from worker.bookkeeping import sanitize_exc, sanitize_text
 from worker.dispatch import enqueue_run
+from worker.records import sanitize_exc, sanitize_text
 from worker.rqtop_worker import RqtopSimpleWorker
 from worker.schedules import ScheduleEntry
 

@@ -18,22 +18,22 @@ import time
 import redis
 from rq.command import PUBSUB_CHANNEL_TEMPLATE
 
-from tui.data import audit
-from tui.data.results import (
+from tui.settings import Settings
+from worker import audit, janitor, keys
+from worker.cancel import cancel_through
+from worker.dispatch import enqueue_run, read_entry, set_paused
+from worker.plans import (
     ActionResult,
-    ActiveJobRef,
     CancelPendingPlan,
+    ExecutionRef,
     FailActivePlan,
     JanitorPlan,
     PauseResult,
     QueueCut,
     RunNowResult,
 )
-from tui.settings import Settings
-from worker import janitor, keys
-from worker.cancel import cancel_through
-from worker.dispatch import enqueue_run, read_entry, set_paused
-from worker.recovery import as_text, fail_dead_executions, queue_names, rq_execution, workers_alive
+from worker.records import as_text
+from worker.recovery import fail_dead_executions, queue_names, rq_execution, workers_alive
 
 logging.getLogger("rq").addHandler(logging.NullHandler())  # RQ's cleanup warnings must not print over the TUI
 
@@ -121,7 +121,7 @@ class DashboardActions:
         workers = [as_text(replies[2 * i]) or as_text(replies[2 * i + 1]) or None for i in range(len(parsed))]
         alive = workers_alive(self.conn, [w for w in workers if w], self.settings.clock())
         return FailActivePlan(targets=tuple(
-            ActiveJobRef(job_id, execution_id, queue, worker, bool(worker and alive.get(worker)))
+            ExecutionRef(job_id, execution_id, queue, worker, bool(worker and alive.get(worker)))
             for (queue, job_id, execution_id), worker in zip(parsed, workers, strict=True)
         ))
 
@@ -206,7 +206,7 @@ class DashboardActions:
         self._audit(verb, name, {"changed": int(result.changed)}, result.changed)
         return result
 
-    def _still_running(self, targets: tuple[ActiveJobRef, ...]) -> list[ActiveJobRef]:
+    def _still_running(self, targets: tuple[ExecutionRef, ...]) -> list[ExecutionRef]:
         """The planned executions whose started-registry entry is still there."""
         if not targets:
             return []
@@ -215,7 +215,7 @@ class DashboardActions:
             pipe.zscore(keys.rq_registry("wip", t.queue), f"{t.job_id}:{t.execution_id}")
         return [t for t, score in zip(targets, pipe.execute(), strict=True) if score is not None]
 
-    def _wait_gone(self, targets: list[ActiveJobRef], timeout_s: float) -> list[ActiveJobRef]:
+    def _wait_gone(self, targets: list[ExecutionRef], timeout_s: float) -> list[ExecutionRef]:
         """Poll until the targets' started entries disappear or ``timeout_s`` passes; the ones left."""
         deadline = time.monotonic() + timeout_s
         remaining = list(targets)

@@ -15,9 +15,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
+from worker.records import ERROR_MAX
+
 MASK = "***"
-ERROR_MAX = 200
-"""Longest error summary shown, in characters (the worker writes at most this much too)."""
 
 _URL_CREDENTIALS = re.compile(r"(?P<pre>\b[a-z][a-z0-9+.\-]*://[^\s:/@]*:)(?P<secret>[^\s@/]+)(?P<at>@)", re.I)
 _VALUE = (

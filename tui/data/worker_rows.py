@@ -16,7 +16,6 @@ from tui.data.masking import decode
 from tui.data.models import WorkerRow
 from worker import records
 
-MODES = ("all", "worker", "scheduler")
 CURRENT_FIELDS = ("data", "started_at")
 """What round 3 reads of the job a plain ``rq worker`` runs (HMGET)."""
 CURRENT_READ = (*CURRENT_FIELDS, "execution_created_at")
@@ -72,7 +71,7 @@ def job_of(execution: bytes | None) -> bytes | None:
 def worker_facts(rq: Fields, ours: Fields, executions: Any, job_id: bytes | None, job: Any) -> WorkerFacts:
     """One worker's facts from rqtop's record (preferred) and RQ's hash, each field read once."""
     mode = ours.text("mode", 20) if ours else "rq"
-    unreadable = (mode not in MODES and mode != "rq") or (not isinstance(executions, set))
+    unreadable = (mode not in records.WORKER_MODES and mode != "rq") or (not isinstance(executions, set))
     job_fields = Fields.from_hmget(CURRENT_READ, job) if job is not None else Fields({})
     beats = [b for b in (ours.epoch("last_seen"), rq.epoch("last_heartbeat")) if b is not None]
     beat = max(beats) if beats else None

@@ -10,7 +10,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Label, Static
 
 from tui import formatting as fmt
-from tui.data.results import CancelPendingPlan, FailActivePlan, JanitorPlan
+from worker.plans import CancelPendingPlan, FailActivePlan, JanitorPlan
 
 Plan = JanitorPlan | FailActivePlan | CancelPendingPlan
 

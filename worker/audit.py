@@ -10,6 +10,7 @@ from typing import Any
 import redis
 
 from worker import keys
+from worker.records import as_text, epoch_text
 
 
 @dataclass(frozen=True)
@@ -35,11 +36,11 @@ def append(
         "action": action,
         "target": target,
         "counts": json.dumps(counts, sort_keys=True),
-        "at": f"{time.time() if now is None else now:.6f}",
+        "at": epoch_text(time.time() if now is None else now),
         "ok": "1" if ok else "0",
     }
     entry_id = conn.xadd(keys.AUDIT, fields, maxlen=keys.AUDIT_MAXLEN, approximate=True)
-    return _text(entry_id)
+    return as_text(entry_id)
 
 
 def read(conn: redis.Redis, limit: int = 50) -> tuple[AuditEntry, ...]:
@@ -50,7 +51,7 @@ def read(conn: redis.Redis, limit: int = 50) -> tuple[AuditEntry, ...]:
 
 def _entry(entry_id: Any, fields: dict[Any, Any]) -> AuditEntry:
     """Decode one stream entry."""
-    text = {_text(key): _text(value) for key, value in fields.items()}
+    text = {as_text(key): as_text(value) for key, value in fields.items()}
     try:
         raw_counts = json.loads(text.get("counts", "") or "{}")
         counts = {str(k): int(v) for k, v in raw_counts.items()} if isinstance(raw_counts, dict) else {}
@@ -61,13 +62,6 @@ def _entry(entry_id: Any, fields: dict[Any, Any]) -> AuditEntry:
     except (KeyError, ValueError):
         at = None
     return AuditEntry(
-        id=_text(entry_id), who=text.get("who", ""), action=text.get("action", ""),
+        id=as_text(entry_id), who=text.get("who", ""), action=text.get("action", ""),
         target=text.get("target", ""), counts=counts, at=at, ok=text.get("ok") == "1",
     )
-
-
-def _text(value: Any) -> str:
-    """Redis bytes as text."""
-    if isinstance(value, bytes):
-        return value.decode("utf-8", "replace")
-    return "" if value is None else str(value)

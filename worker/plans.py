@@ -1,8 +1,17 @@
-"""Frozen results and plans of operator actions; a plan is what the operator confirms, exactly."""
+"""Frozen results and plans of operator actions; a plan is what the operator confirms, exactly.
+
+They live on the ground floor because both halves speak them: the worker's dispatcher and janitor return
+them, the dashboard shows and confirms them.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Literal
+
+RunNowStatus = Literal["queued", "already_queued", "not_allowed", "unknown"]
+RUN_NOW_STATUSES: tuple[RunNowStatus, ...] = ("queued", "already_queued", "not_allowed", "unknown")
+"""Outcomes of Run now: queued, a run already pending or running, not runnable on demand, no such schedule."""
 
 
 @dataclass(frozen=True)
@@ -10,7 +19,7 @@ class RunNowResult:
     """Outcome of Run now: queued, already_queued, not_allowed or unknown (no such schedule)."""
 
     schedule: str
-    status: str
+    status: RunNowStatus
     job_id: str | None
     message: str
 
@@ -27,21 +36,22 @@ class PauseResult:
 
 
 @dataclass(frozen=True)
-class ActiveJobRef:
-    """One running execution, as seen when the Fail Active plan was made."""
+class ExecutionRef:
+    """One ``<job_id>:<execution_id>`` member of ``rq:wip:<queue>``, the worker running it and, when a plan
+    was made, whether that worker was alive then."""
 
     job_id: str
     execution_id: str
     queue: str
-    worker: str | None
-    worker_alive: bool
+    worker: str | None = None
+    worker_alive: bool = False
 
 
 @dataclass(frozen=True)
 class FailActivePlan:
     """The running executions Fail Active Jobs will fail."""
 
-    targets: tuple[ActiveJobRef, ...]
+    targets: tuple[ExecutionRef, ...]
 
     @property
     def total(self) -> int:
