@@ -12,7 +12,7 @@ import redis
 from rq import Queue, Retry
 
 from worker import demo_tasks, keys
-from worker.bookkeeping import HEALTH, OUTAGE_ERRORS
+from worker.outage import HEALTH, OUTAGE_ERRORS
 
 log = logging.getLogger("rqtop.demo")
 

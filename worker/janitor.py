@@ -27,15 +27,12 @@ from rq.results import Result
 
 from worker import audit, keys
 from worker.cancel import cancel_listed
+from worker.liveness import workers_alive
 from worker.plans import ExecutionRef, JanitorPlan, JanitorStep
+from worker.queues import queue_names
 from worker.records import as_text, to_epoch
-from worker.recovery import (
-    fail_dead_executions,
-    queue_names,
-    release_token,
-    running_executions,
-    workers_alive,
-)
+from worker.recovery import fail_dead_executions, running_executions
+from worker.tokens import release_token
 
 TERMINAL = {"finished", "failed", "stopped", "canceled"}
 STUCK_REASON = "Janitor: running too long on a worker that is gone"

@@ -46,6 +46,11 @@ class ExecutionRef:
     worker: str | None = None
     worker_alive: bool = False
 
+    @property
+    def member(self) -> str:
+        """The ``<job_id>:<execution_id>`` member naming this execution in RQ's registries and sets."""
+        return f"{self.job_id}:{self.execution_id}"
+
 
 @dataclass(frozen=True)
 class FailActivePlan:

@@ -12,135 +12,40 @@ with an empty worker name. After it, the failure result it wrote (the newest ent
 is replaced by one saved through RQ's own ``Result`` writer with ``AbandonedJobError: <reason>``, the dead
 worker's name and the execution id, so the dashboard and ``job.latest_result()`` show why.
 
-The cleanup loads jobs with ``SafeSerializer``: its ``loads`` only rebuilds plain data (dicts, lists,
-numbers, strings, datetimes) and refuses anything else, so a hostile ``meta`` pickle cannot run code in the
-dashboard's process; RQ keeps an unreadable ``meta`` byte-for-byte when it saves the job back.
+The cleanup loads jobs with ``worker.safe_decoding.SafeSerializer``: its ``loads`` only rebuilds plain data
+(dicts, lists, numbers, strings, datetimes) and refuses anything else, so a hostile ``meta`` pickle cannot run
+code in the dashboard's process; RQ keeps an unreadable ``meta`` byte-for-byte when it saves the job back.
 """
 
 from __future__ import annotations
 
-import io
 import logging
 import os
-import pickle
-import socket
 import time
-import zlib
-from base64 import b64decode
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import datetime, timezone
-from functools import partial
-from typing import Any
 
 import redis
 from rq import Queue
-from rq.defaults import DEFAULT_FAILURE_TTL, DEFAULT_WORKER_TTL
+from rq.defaults import DEFAULT_FAILURE_TTL
 from rq.registry import StartedJobRegistry
 from rq.results import Result
 
 from worker import keys
+from worker.liveness import pid_alive, workers_alive
 from worker.plans import ExecutionRef
+from worker.queues import queue_names
 from worker.records import as_int, as_text, to_epoch
+from worker.safe_decoding import SafeSerializer, error_text
+from worker.tokens import release_token
 
 log = logging.getLogger(__name__)
-
-WORKER_STALE_S = float(DEFAULT_WORKER_TTL + 60)
-"""A worker whose last heartbeat is older than this is not alive (RQ's longest heartbeat TTL)."""
 
 LOCK_WAIT_S = 5.0
 """How long to wait for a queue's maintenance lock (a worker holds it while it cleans registries)."""
 
 STARTUP_REASON = "Worker restarted during execution"
-
-_SAFE_GLOBALS = {
-    ("builtins", name)
-    for name in ("dict", "list", "tuple", "set", "frozenset", "str", "bytes", "bytearray", "int", "float",
-                 "bool", "complex", "slice", "range")
-} | {
-    ("datetime", name) for name in ("datetime", "date", "time", "timedelta", "timezone")
-} | {("collections", "OrderedDict"), ("decimal", "Decimal")}
-
-
-class _PlainUnpickler(pickle.Unpickler):
-    """An unpickler that rebuilds plain data only and refuses every other global."""
-
-    def find_class(self, module: str, name: str) -> Any:
-        if (module, name) in _SAFE_GLOBALS:
-            return super().find_class(module, name)
-        raise pickle.UnpicklingError(f"refused global {module}.{name}")
-
-
-class SafeSerializer:
-    """RQ serializer that writes like RQ's pickle default but never executes code when reading."""
-
-    dumps = partial(pickle.dumps, protocol=pickle.HIGHEST_PROTOCOL)
-
-    @staticmethod
-    def loads(data: bytes) -> Any:
-        """Rebuild plain data; raise UnpicklingError for anything else."""
-        return _PlainUnpickler(io.BytesIO(data)).load()
-
-
-def rq_execution(job_id: str, execution_id: str) -> str:
-    """RQ's execution hash key."""
-    return f"rq:execution:{job_id}:{execution_id}"
-
-
-def queue_names(conn: redis.Redis) -> list[str]:
-    """Names of every queue RQ knows (members of ``rq:queues``), sorted."""
-    prefix = keys.rq_queue("")
-    names = []
-    for raw in conn.smembers(keys.RQ_QUEUES):
-        text = as_text(raw)
-        if text.startswith(prefix):
-            names.append(text[len(prefix) :])
-    return sorted(names)
-
-
-def pid_alive(pid: int) -> bool:
-    """True when a process with this pid exists on this host and is not a zombie."""
-    if pid <= 0:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:
-        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as handle:
-            return handle.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except (OSError, IndexError):
-        return True
-
-
-def workers_alive(conn: redis.Redis, names: Iterable[str], now: float | None = None) -> dict[str, bool]:
-    """Per worker: its RQ hash exists, its heartbeat is fresh and, on this host, its pid still runs."""
-    unique = sorted({name for name in names if name})
-    if not unique:
-        return {}
-    now = time.time() if now is None else now
-    local = socket.gethostname()
-    pipe = conn.pipeline(transaction=False)
-    for name in unique:
-        pipe.exists(keys.rq_worker(name))
-        pipe.hmget(keys.rq_worker(name), "last_heartbeat", "hostname", "pid")
-    replies = pipe.execute()
-    alive: dict[str, bool] = {}
-    for index, name in enumerate(unique):
-        exists, (beat, host, pid) = replies[2 * index], replies[2 * index + 1]
-        if not exists:
-            alive[name] = False
-            continue
-        beat_at = to_epoch(beat)
-        if beat_at is not None and now - beat_at > WORKER_STALE_S:
-            alive[name] = False
-        elif as_text(host) == local and as_int(pid) is not None:
-            alive[name] = pid_alive(as_int(pid) or 0)
-        else:
-            alive[name] = True  # exists with a fresh (or unreadable) heartbeat on another host: assume alive
-    return alive
 
 
 def fail_dead_executions(conn: redis.Redis, refs: Iterable[ExecutionRef], reason: str) -> int:
@@ -169,7 +74,7 @@ def running_executions(conn: redis.Redis, limit: int = 10_000) -> list[Execution
     members = [(queue, as_text(raw)) for queue, found in zip(queues, pipe.execute(), strict=True) for raw in found]
     parsed = [(queue, *member.split(":", 1)) for queue, member in members if ":" in member]
     for _queue, job_id, execution_id in parsed:
-        pipe.hget(rq_execution(job_id, execution_id), "worker_name")
+        pipe.hget(keys.rq_execution(f"{job_id}:{execution_id}"), "worker_name")
         pipe.hget(keys.rq_job(job_id), "worker_name")
     replies = pipe.execute()
     refs = []
@@ -215,7 +120,7 @@ def _fail_in_queue(conn: redis.Redis, queue_name: str, refs: list[ExecutionRef],
         wip = keys.rq_registry("wip", queue_name)
         pipe = conn.pipeline(transaction=False)
         for ref, _started in eligible:
-            pipe.zadd(wip, {f"{ref.job_id}:{ref.execution_id}": 0}, xx=True)
+            pipe.zadd(wip, {ref.member: 0}, xx=True)
         pipe.execute()
         StartedJobRegistry(queue_name, conn, serializer=SafeSerializer).cleanup(timestamp=0)
     finally:
@@ -230,9 +135,9 @@ def _eligible(
     wip = keys.rq_registry("wip", queue_name)
     pipe = conn.pipeline(transaction=False)
     for ref in refs:
-        pipe.zscore(wip, f"{ref.job_id}:{ref.execution_id}")
+        pipe.zscore(wip, ref.member)
         pipe.hmget(keys.rq_job(ref.job_id), "status", "worker_name")
-        pipe.hget(rq_execution(ref.job_id, ref.execution_id), "created_at")
+        pipe.hget(keys.rq_execution(ref.member), "created_at")
     replies = pipe.execute()
     candidates = []
     for index, ref in enumerate(refs):
@@ -258,7 +163,7 @@ def _record_outcomes(
     for ref, _started in eligible:
         pipe.hmget(keys.rq_job(ref.job_id), "status", "failure_ttl")
         pipe.xrevrange(Result.get_key(ref.job_id), "+", "-", count=1)
-        pipe.zscore(keys.rq_registry("wip", ref.queue), f"{ref.job_id}:{ref.execution_id}")
+        pipe.zscore(keys.rq_registry("wip", ref.queue), ref.member)
     replies = pipe.execute()
     moved = 0
     now = time.time()
@@ -299,8 +204,8 @@ def _replace_reason(
     tx = conn.pipeline(transaction=True)
     if latest:
         entry_id, fields = latest[0]
-        if as_text(fields.get(b"type")) == "2" and not fields.get(b"worker_name") and b"AbandonedJobError" in (
-            _decode_exc(fields.get(b"exc_string"))
+        if as_text(fields.get(b"type")) == "2" and not fields.get(b"worker_name") and "AbandonedJobError" in (
+            error_text(fields.get(b"exc_string"), base64_wrapped=True) or ""
         ):
             tx.xdel(Result.get_key(ref.job_id), entry_id)
     Result(
@@ -327,24 +232,3 @@ def _mark_failed(conn: redis.Redis, job_id: str, error: str, now: float) -> None
     state = keys.sched_state(name)
     if as_text(conn.hget(state, "last_job_id")) in ("", job_id):
         conn.hset(state, mapping={"last_status": "failed", "last_ended": stamp})
-
-
-_RELEASE = """
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
-return 0
-"""
-
-
-def release_token(conn: redis.Redis, name: str, job_id: str) -> bool:
-    """Delete ``rqtop:active:<name>`` only while it still holds ``job_id`` (atomic compare-and-delete)."""
-    return bool(conn.eval(_RELEASE, 1, keys.active(name), job_id))
-
-
-def _decode_exc(value: bytes | None) -> bytes:
-    """The text of a results-stream ``exc_string`` (base64 of zlib), or b"" when unreadable."""
-    if not value:
-        return b""
-    try:
-        return zlib.decompress(b64decode(value))
-    except (ValueError, zlib.error):
-        return b""

@@ -1,14 +1,17 @@
 """The rqtop worker classes: RQ's forking Worker and SimpleWorker with rqtop's bookkeeping mixed in.
 
-Cost per job over plain RQ: at most 2 extra round trips (see ``worker.bookkeeping``): one pipelined
-round trip marks the job running before it starts, one EVALSHA records the outcome after it ends.
-Heartbeats carry our last-seen record in the same round trip as RQ's own (RQ's three commands are
-pipelined into one), so an idle worker costs no more than plain RQ.
+Cost per job over plain RQ: at most 2 extra round trips: one pipelined round trip marks the job running
+before it starts (worker current_*, history), one EVALSHA (``worker.finish_script``) reads the outcome from
+RQ's job hash after it ends and updates history, metrics, worker counters, schedule state and the dedupe
+token atomically. The error line and the "no active work" note ride along in RQ's own terminal pipeline
+(no extra round trip). Heartbeats carry our last-seen record (``worker.presence``) in the same round trip
+as RQ's own (RQ's three commands are pipelined into one), so an idle worker costs no more than plain RQ.
 """
 
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import signal
 import socket
@@ -24,24 +27,49 @@ from rq.timeouts import TimerDeathPenalty
 from rq.worker import SimpleWorker, Worker, WorkerStatus
 
 from worker import __version__, keys, records
-from worker.bookkeeping import (
-    FINISH_LUA,
-    HEALTH,
-    MAX_BACKOFF_S,
-    OUTAGE_ERRORS,
-    PresenceRecord,
-    log,
-    run_schedule,
-    task_name,
-)
+from worker.finish_script import FINISH_LUA
+from worker.outage import HEALTH, MAX_BACKOFF_S, OUTAGE_ERRORS, wait_for_redis
+from worker.presence import PresenceRecord
 from worker.records import WORKER_MODES, epoch_text, one_line, sanitize_exc, sanitize_text
 from worker.tasks import NO_ACTIVE_WORK, is_no_active_work
+
+log = logging.getLogger("rqtop.worker")
 
 WORKER_TTL_S = 25
 """RQ worker_ttl: an idle worker blocks for ttl - 15 = 10 s per dequeue, so it beats every ~10 s."""
 
 JOB_MONITORING_INTERVAL_S = 10
 """A busy forking worker beats every 10 s while it waits for the horse."""
+
+
+def task_name(job: Any) -> str:
+    """The job's function name as RQ stores it, or "unknown" when it cannot be read."""
+    try:
+        name = job.func_name
+    except Exception:  # noqa: BLE001 - a payload we cannot read is recorded as unknown
+        return "unknown"
+    return name if isinstance(name, str) and name else "unknown"
+
+
+def run_schedule(job_id: str) -> str:
+    """The schedule a job id is a run of, or "" for an ad-hoc job."""
+    if job_id.startswith(keys.SCHEDULE_RUN_PREFIX):
+        return keys.schedule_of(job_id) or ""
+    return ""
+
+
+class _StopRequestedFlag:
+    """A worker's stop request shaped like a ``threading.Event`` for ``wait_for_redis`` (a plain sleep)."""
+
+    def __init__(self, worker: Any) -> None:
+        self._worker = worker
+
+    def is_set(self) -> bool:
+        return bool(self._worker._stop_requested)
+
+    def wait(self, timeout: float | None = None) -> bool:
+        time.sleep(timeout or 0)
+        return self.is_set()
 
 
 class BookkeepingMixin:
@@ -111,18 +139,8 @@ class BookkeepingMixin:
 
     def wait_for_redis(self) -> None:
         """Block with bounded backoff until Redis answers PING; a stop request ends the wait."""
-        delay = 0.5
-        while not self._stop_requested:
-            time.sleep(delay)
-            try:
-                self.connection.ping()
-            except OUTAGE_ERRORS as exc:
-                HEALTH.lost(exc)
-                delay = min(delay * 2, MAX_BACKOFF_S)
-                continue
-            HEALTH.back()
-            return
-        raise StopRequested()
+        if not wait_for_redis(self.connection, _StopRequestedFlag(self), pause_first=True):
+            raise StopRequested()
 
     def check_for_suspension(self, burst: bool) -> None:
         """RQ's suspension check, waiting out a Redis outage instead of quitting with a traceback."""

@@ -18,7 +18,8 @@ from redis.backoff import NoBackoff
 from redis.retry import Retry
 
 from worker import keys
-from worker.bookkeeping import HEALTH, MAX_BACKOFF_S, OUTAGE_ERRORS, PresenceRecord
+from worker.outage import HEALTH, OUTAGE_ERRORS, wait_for_redis
+from worker.presence import PresenceRecord
 from worker.records import DEFAULT_QUEUES, WORKER_MODES
 from worker.rqtop_worker import JOB_MONITORING_INTERVAL_S, WORKER_TTL_S, RqtopWorker
 from worker.scheduler import TICK_INTERVAL_S, RqtopScheduler, ScheduledJobPromoter, register_schedules
@@ -34,22 +35,6 @@ def connect_worker(url: str) -> redis.Redis:
     return redis.Redis.from_url(
         url, socket_connect_timeout=2, retry=Retry(NoBackoff(), 0), health_check_interval=0
     )
-
-
-def wait_for_redis(conn: redis.Redis, stop: threading.Event) -> bool:
-    """PING with bounded backoff until Redis answers (True) or ``stop`` is set (False)."""
-    delay = 0.5
-    while not stop.is_set():
-        try:
-            conn.ping()
-        except OUTAGE_ERRORS as exc:
-            HEALTH.lost(exc)
-            stop.wait(delay)
-            delay = min(delay * 2, MAX_BACKOFF_S)
-            continue
-        HEALTH.back()
-        return True
-    return False
 
 
 def recover_orphans(conn: redis.Redis) -> int:

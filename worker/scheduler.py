@@ -16,8 +16,9 @@ from rq.scheduler import RQScheduler
 from rq_scheduler import Scheduler
 
 from worker import keys
-from worker.bookkeeping import HEALTH, MAX_BACKOFF_S, OUTAGE_ERRORS, PresenceRecord
 from worker.dispatch import enqueue_run, is_paused, load_entry
+from worker.outage import HEALTH, OUTAGE_ERRORS, Backoff
+from worker.presence import PresenceRecord
 from worker.records import as_text
 from worker.schedules import ScheduleEntry
 
@@ -148,6 +149,7 @@ class RqtopScheduler(Scheduler):
     def run_until(self, stop: threading.Event, presence: PresenceRecord | None = None) -> None:
         """Tick every interval until ``stop`` is set; Redis outages back off and log once per change."""
         delay = float(self._interval)
+        backoff = Backoff(first=max(delay, 0.5) * 2)
         was_down = False
         while not stop.is_set():
             try:
@@ -161,10 +163,11 @@ class RqtopScheduler(Scheduler):
                         pipe.execute()
                 HEALTH.back()
                 delay = float(self._interval)
+                backoff.reset()
             except OUTAGE_ERRORS as exc:
                 HEALTH.lost(exc)
                 was_down = True  # Redis may come back empty: re-register (idempotent) before the next tick
-                delay = min(max(delay, 0.5) * 2, MAX_BACKOFF_S)
+                delay = backoff.next()
             except redis.RedisError as exc:
                 log.warning("scheduler tick failed: %s", exc)
             stop.wait(delay)

@@ -17,7 +17,8 @@ from rq.utils import now, utcformat
 from tests.data.action_jobs import plant_running
 from worker import keys
 from worker.plans import ExecutionRef
-from worker.recovery import SafeSerializer, fail_dead_executions, fail_orphaned_for_host
+from worker.recovery import fail_dead_executions, fail_orphaned_for_host
+from worker.safe_decoding import SafeSerializer
 
 
 class _Hostile:

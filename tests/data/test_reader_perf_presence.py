@@ -12,8 +12,8 @@ from rq import Queue
 from tests.data import jobs
 from tests.data.reader_support import settings
 from tui.data.reader import DashboardReader
-from worker import bookkeeping, keys
-from worker.bookkeeping import BEAT_EVERY_S, PresenceRecord
+from worker import keys, presence
+from worker.presence import BEAT_EVERY_S, PresenceRecord
 from worker.rqtop_worker import RqtopSimpleWorker
 
 
@@ -61,7 +61,7 @@ def test_a_burst_of_jobs_sends_the_record_about_once_a_second(conn: redis.Redis,
         calls.append(sent)
         return sent
 
-    monkeypatch.setattr(bookkeeping.PresenceRecord, "beat_commands", counted)
+    monkeypatch.setattr(presence.PresenceRecord, "beat_commands", counted)
     queue = Queue("default", connection=conn)
     for i in range(40):
         queue.enqueue(jobs.say_hello, str(i))

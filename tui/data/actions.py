@@ -22,6 +22,7 @@ from tui.settings import Settings
 from worker import audit, janitor, keys
 from worker.cancel import cancel_through
 from worker.dispatch import enqueue_run, read_entry, set_paused
+from worker.liveness import workers_alive
 from worker.plans import (
     ActionResult,
     CancelPendingPlan,
@@ -32,8 +33,9 @@ from worker.plans import (
     QueueCut,
     RunNowResult,
 )
+from worker.queues import queue_names
 from worker.records import as_text
-from worker.recovery import fail_dead_executions, queue_names, rq_execution, workers_alive
+from worker.recovery import fail_dead_executions
 
 logging.getLogger("rq").addHandler(logging.NullHandler())  # RQ's cleanup warnings must not print over the TUI
 
@@ -115,7 +117,7 @@ class DashboardActions:
                    for raw in found]
         parsed = [(queue, *member.split(":", 1)) for queue, member in members if ":" in member]
         for _queue, job_id, execution_id in parsed:
-            pipe.hget(rq_execution(job_id, execution_id), "worker_name")
+            pipe.hget(keys.rq_execution(f"{job_id}:{execution_id}"), "worker_name")
             pipe.hget(keys.rq_job(job_id), "worker_name")
         replies = pipe.execute() if parsed else []
         workers = [as_text(replies[2 * i]) or as_text(replies[2 * i + 1]) or None for i in range(len(parsed))]
@@ -212,7 +214,7 @@ class DashboardActions:
             return []
         pipe = self.conn.pipeline(transaction=False)
         for t in targets:
-            pipe.zscore(keys.rq_registry("wip", t.queue), f"{t.job_id}:{t.execution_id}")
+            pipe.zscore(keys.rq_registry("wip", t.queue), t.member)
         return [t for t, score in zip(targets, pipe.execute(), strict=True) if score is not None]
 
     def _wait_gone(self, targets: list[ExecutionRef], timeout_s: float) -> list[ExecutionRef]:

@@ -9,13 +9,10 @@ base64(zlib(text))) are decompressed with a size cap and shown as a masked one-l
 
 from __future__ import annotations
 
-import base64
-import binascii
 import io
 import json
 import pickletools
 import re
-import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -26,6 +23,7 @@ import redis
 from tui.data.masking import MaskRules, decode, mask_description, mask_error, printable, resolve
 from tui.settings import DEFAULT_MASK_PATTERNS
 from worker import keys, records
+from worker.safe_decoding import error_text, inflate
 
 UNREADABLE = "unreadable"
 """Shown for a field (or a whole job) that cannot be decoded safely."""
@@ -33,8 +31,6 @@ UNREADABLE = "unreadable"
 EPOCH_MIN, EPOCH_MAX = -62_000_000_000.0, 253_000_000_000.0
 """Epochs a datetime can show (years 5-9987); anything else in a hash is garbage, not a crash."""
 
-HEAD_BYTES = 64 * 1024
-"""Most bytes decompressed from a job's data or error text: the name sits in the first few dozen."""
 
 _STRING_OPS = {"SHORT_BINUNICODE", "BINUNICODE", "BINUNICODE8", "UNICODE", "SHORT_BINSTRING", "BINSTRING", "STRING"}
 _NAME = re.compile(r"[\w.<>:\-]{1,200}")
@@ -45,16 +41,6 @@ JOB_STATES = {
     "ready_to_enqueue": "scheduled", "deferred": "deferred", "canceled": "canceled",
 }
 """RQ job status -> the state rqtop shows; a scheduled job that already failed once shows as "retry"."""
-
-
-def inflate(raw: bytes | None, limit: int = HEAD_BYTES) -> bytes | None:
-    """At most ``limit`` bytes of zlib-decompressed ``raw``; None when it is not zlib."""
-    if not raw:
-        return None
-    try:
-        return zlib.decompressobj().decompress(bytes(raw), limit)
-    except (zlib.error, TypeError, ValueError):
-        return None
 
 
 def function_name(data: bytes | None) -> str:
@@ -89,19 +75,6 @@ def state_of(status: str | None, has_run: bool = False) -> str:
     anything RQ does not write."""
     state = JOB_STATES.get(status or "", UNREADABLE)
     return "retry" if state == "scheduled" and has_run else state
-
-
-def error_text(raw: bytes | None, base64_wrapped: bool = False) -> str | None:
-    """Decompressed error text from ``exc_info`` (zlib) or ``exc_string`` (base64 of zlib); None if bad."""
-    if not raw:
-        return None
-    if base64_wrapped:
-        try:
-            raw = base64.b64decode(raw, validate=True)
-        except (binascii.Error, ValueError):
-            return None
-    text = inflate(raw)
-    return text.decode("utf-8", errors="replace") if text else None
 
 
 class Fields:

@@ -1,0 +1,94 @@
+"""The end-of-job script: one EVALSHA records a run's outcome in history, metrics, worker counters and schedule state.
+
+It reads the outcome and timestamps from RQ's job hash itself, so the worker pays one round trip per job for
+all of rqtop's bookkeeping after it ends.
+"""
+
+FINISH_LUA = """
+-- KEYS: 1 rq job hash, 2 history item, 3 rqtop worker record, 4 metrics task index, 5 schedule state, 6 active token
+-- ARGV: 1 job id, 2 task, 3 metrics key prefix, 4 now, 5 started (fallback), 6 history ttl, 7 metric ttl,
+--       8 bin floor, 9 bin ratio, 10 schedule name ("" for ad-hoc jobs), 11 bucket seconds
+local function epoch_us(v)
+  if not v or v == '' then return nil end
+  local n = tonumber(v)
+  if n then return math.floor(n * 1000000 + 0.5) end
+  local y, mo, d, h, mi, s, frac = string.match(v, '^(%d+)-(%d+)-(%d+)T(%d+):(%d+):(%d+)%.?(%d*)')
+  if not y then return nil end
+  y, mo, d = tonumber(y), tonumber(mo), tonumber(d)
+  if mo <= 2 then y = y - 1 end
+  local era = math.floor(y / 400)
+  local yoe = y - era * 400
+  local doy = math.floor((153 * ((mo + 9) % 12) + 2) / 5) + d - 1
+  local days = era * 146097 + yoe * 365 + math.floor(yoe / 4) - math.floor(yoe / 100) + doy - 719468
+  local us = 0
+  if frac ~= '' then us = tonumber(string.sub(frac .. '000000', 1, 6)) end
+  return (days * 86400 + tonumber(h) * 3600 + tonumber(mi) * 60 + tonumber(s)) * 1000000 + us
+end
+local function txt(us) return string.format('%.6f', us / 1000000) end
+
+local status = redis.call('HGET', KEYS[1], 'status')
+local times = redis.call('HMGET', KEYS[1], 'started_at', 'ended_at')
+local state = nil
+if status == 'finished' then state = 'completed'
+elseif status == 'failed' or status == 'stopped' then state = 'failed'
+elseif status == 'queued' or status == 'scheduled' or status == 'deferred' then state = 'retry'
+elseif status == 'canceled' then state = 'canceled'
+elseif not status then
+  local err = redis.call('HGET', KEYS[2], 'error')
+  if err and err ~= '' then state = 'failed' else state = 'completed' end
+end
+
+local now_us = epoch_us(ARGV[4])
+local start_us = epoch_us(times[1]) or epoch_us(ARGV[5])
+local end_us = epoch_us(times[2]) or now_us
+if not status then start_us, end_us = epoch_us(ARGV[5]), now_us end
+if end_us < start_us then end_us = start_us end
+
+if state then
+  redis.call('HSET', KEYS[2], 'state', state, 'started_at', txt(start_us), 'ended_at', txt(end_us))
+  if state == 'completed' then redis.call('HSET', KEYS[2], 'error', '') end
+  if state == 'retry' then redis.call('HINCRBY', KEYS[2], 'retries', 1) end
+  redis.call('EXPIRE', KEYS[2], ARGV[6])
+end
+
+if state == 'completed' or state == 'failed' then
+  local d = (end_us - start_us) / 1000000
+  local bucket = tonumber(ARGV[11])
+  local hour = math.floor(end_us / 1000000 / bucket)
+  local mkey = ARGV[3] .. ARGV[2] .. ':' .. string.format('%d', hour)
+  local floor, ratio = tonumber(ARGV[8]), tonumber(ARGV[9])
+  local idx = 0
+  if d >= floor then idx = math.floor(math.log(d / floor) / math.log(ratio)) + 1 end
+  redis.call('HINCRBY', mkey, 'n', 1)
+  if state == 'failed' then redis.call('HINCRBY', mkey, 'f', 1) end
+  redis.call('HINCRBY', mkey, 'b' .. string.format('%d', idx), 1)
+  local raw = redis.call('HGET', mkey, 'max')
+  local cur = raw and tonumber(raw)
+  if not cur or d > cur then redis.call('HSET', mkey, 'max', string.format('%.6f', d)) end
+  redis.call('HSET', mkey, 'last', txt(end_us))
+  redis.call('EXPIREAT', mkey, (hour + 1) * bucket + tonumber(ARGV[7]))
+  redis.call('ZADD', KEYS[4], end_us / 1000000, ARGV[2])
+end
+
+if redis.call('EXISTS', KEYS[3]) == 1 then
+  redis.call('HINCRBY', KEYS[3], 'processed', 1)
+  if state == 'failed' or state == 'retry' then redis.call('HINCRBY', KEYS[3], 'failed', 1) end
+  if redis.call('HGET', KEYS[3], 'current_job_id') == ARGV[1] then
+    redis.call('HSET', KEYS[3], 'current_job_id', '', 'current_task', '', 'current_started', '')
+  end
+end
+
+if ARGV[10] ~= '' and state then
+  local last = redis.call('HGET', KEYS[5], 'last_job_id')
+  if not last or last == ARGV[1] then
+    if state == 'retry' then
+      redis.call('HSET', KEYS[5], 'last_status', 'pending')
+    else
+      redis.call('HSET', KEYS[5], 'last_status', state, 'last_ended', txt(end_us))
+    end
+  end
+  if state ~= 'retry' and redis.call('GET', KEYS[6]) == ARGV[1] then redis.call('DEL', KEYS[6]) end
+end
+return state or ''
+"""
+"""Atomic end-of-job bookkeeping; reads the outcome and timestamps from RQ's job hash itself."""

@@ -1,0 +1,71 @@
+"""Reading job data and error texts from Redis without ever running code: plain-data unpickling, capped inflation.
+
+``SafeSerializer`` is an RQ serializer whose ``loads`` rebuilds plain data only (dicts, lists, numbers,
+strings, datetimes) and refuses every other global, so a hostile ``meta`` pickle cannot run code in the
+process that reads it. Error texts (``exc_info`` = zlib text, results-stream ``exc_string`` =
+base64(zlib(text))) are decompressed with a size cap.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import io
+import pickle
+import zlib
+from functools import partial
+from typing import Any
+
+HEAD_BYTES = 64 * 1024
+"""Most bytes decompressed from a job's data or error text: the function name sits in the first few dozen."""
+
+_SAFE_GLOBALS = {
+    ("builtins", name)
+    for name in ("dict", "list", "tuple", "set", "frozenset", "str", "bytes", "bytearray", "int", "float",
+                 "bool", "complex", "slice", "range")
+} | {
+    ("datetime", name) for name in ("datetime", "date", "time", "timedelta", "timezone")
+} | {("collections", "OrderedDict"), ("decimal", "Decimal")}
+
+
+class _PlainUnpickler(pickle.Unpickler):
+    """An unpickler that rebuilds plain data only and refuses every other global."""
+
+    def find_class(self, module: str, name: str) -> Any:
+        if (module, name) in _SAFE_GLOBALS:
+            return super().find_class(module, name)
+        raise pickle.UnpicklingError(f"refused global {module}.{name}")
+
+
+class SafeSerializer:
+    """RQ serializer that writes like RQ's pickle default but never executes code when reading."""
+
+    dumps = partial(pickle.dumps, protocol=pickle.HIGHEST_PROTOCOL)
+
+    @staticmethod
+    def loads(data: bytes) -> Any:
+        """Rebuild plain data; raise UnpicklingError for anything else."""
+        return _PlainUnpickler(io.BytesIO(data)).load()
+
+
+def inflate(raw: bytes | None, limit: int = HEAD_BYTES) -> bytes | None:
+    """At most ``limit`` bytes of zlib-decompressed ``raw``; None when it is not zlib."""
+    if not raw:
+        return None
+    try:
+        return zlib.decompressobj().decompress(bytes(raw), limit)
+    except (zlib.error, TypeError, ValueError):
+        return None
+
+
+def error_text(raw: bytes | None, base64_wrapped: bool = False) -> str | None:
+    """Decompressed error text from ``exc_info`` (zlib) or ``exc_string`` (base64 of zlib); None if bad."""
+    if not raw:
+        return None
+    if base64_wrapped:
+        try:
+            raw = base64.b64decode(raw, validate=True)
+        except (binascii.Error, ValueError):
+            return None
+    text = inflate(raw)
+    return text.decode("utf-8", errors="replace") if text else None
