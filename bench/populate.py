@@ -164,7 +164,7 @@ def add_workers(conn: redis.Redis, rng: random.Random, start: int, count: int, n
             started = now - rng.uniform(1, 300)
             w.job(task, job_id, "started", queue, started - 1, started_at=iso(started), worker_name=name)
             pipe.zadd(keys.rq_registry("wip", queue), {f"{job_id}:{exec_id}": now + 60})
-            pipe.hset(f"rq:execution:{job_id}:{exec_id}", mapping={
+            pipe.hset(keys.rq_execution(f"{job_id}:{exec_id}"), mapping={
                 "id": exec_id, "job_id": job_id, "worker_name": name, "created_at": iso(started),
                 "last_heartbeat": iso(now)})
             pipe.sadd(keys.rq_worker_executions(name), f"{job_id}:{exec_id}")

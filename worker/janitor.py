@@ -20,10 +20,6 @@ from dataclasses import dataclass
 import redis
 from redis.exceptions import WatchError
 from rq import get_current_job
-from rq.group import Group
-from rq.job import Job
-from rq.rate_limit import RateLimitRegistry
-from rq.results import Result
 
 from worker import audit, keys
 from worker.cancel import cancel_listed
@@ -314,12 +310,12 @@ def _delete_batch(conn: redis.Redis, kind: str, queue: str, job_ids: list[str], 
 def _delete_job(tx: redis.client.Pipeline, job_id: str, registry: str, group: str, limit: str) -> None:
     """The keys ``Job.delete`` removes for a terminal job, written without unpickling anything."""
     tx.zrem(registry, job_id)
-    tx.delete(keys.rq_job(job_id), Job.dependents_key_for(job_id), f"{Job.redis_job_namespace_prefix}:{job_id}"
-              ":dependencies", Result.get_key(job_id), f"rq:executions:{job_id}")
+    tx.delete(keys.rq_job(job_id), keys.rq_dependents(job_id), keys.rq_dependencies(job_id), keys.rq_results(job_id),
+              keys.rq_executions(job_id))
     if group:
-        tx.srem(f"{Group.REDIS_GROUP_NAME_PREFIX}{group}", job_id)
+        tx.srem(keys.rq_group(group), job_id)
     if limit:
-        tx.zrem(RateLimitRegistry(key=limit, connection=tx).rate_limited_key, job_id)
+        tx.zrem(keys.rq_rate_limited(limit), job_id)
 
 
 def _run_workers(conn: redis.Redis, names: Iterable[str], s: JanitorSettings, now: float) -> int:
@@ -346,7 +342,7 @@ def _run_workers(conn: redis.Redis, names: Iterable[str], s: JanitorSettings, no
         if registered:
             pipe.srem(keys.RQ_WORKERS, keys.rq_worker(name))
             for queue in queues:
-                pipe.srem(f"rq:workers:{queue}", keys.rq_worker(name))
+                pipe.srem(keys.rq_queue_workers(queue), keys.rq_worker(name))
             acted = True
         count += acted
     if count:

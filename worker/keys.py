@@ -20,9 +20,14 @@ Layout (all under the ``rqtop:`` prefix; RQ's own keys keep RQ's ``rq:`` prefix)
 | ``rqtop:janitor:last`` | hash | when the janitor last ran and its per-step counts |
 
 Epochs are float seconds since 1970 UTC, written as decimal strings.
+
+RQ's and rq-scheduler's keys that rqtop reads or writes are built here too, every one from ``RQ_PREFIX``
+(RQ's default ``rq:``), so a key-prefix option is one change; each equals what RQ's own helper returns.
 """
 
 from __future__ import annotations
+
+from typing import Literal
 
 PREFIX = "rqtop:"
 
@@ -54,11 +59,18 @@ METRIC_BUCKET_S = 3600
 METRIC_TTL_S = 25 * 3600
 """A metrics bucket expires this long after its hour ends."""
 
-# RQ's and rq-scheduler's keys that rqtop reads.
-RQ_QUEUES = "rq:queues"
-RQ_WORKERS = "rq:workers"
-RQ_SUSPENDED = "rq:suspended"
-RQ_SCHEDULED_JOBS = "rq:scheduler:scheduled_jobs"
+RQ_PREFIX = "rq:"
+"""Prefix of every RQ and rq-scheduler key (RQ's ``RQ_KEY_PREFIX`` plus the colon)."""
+
+# RQ's and rq-scheduler's keys that rqtop reads or writes.
+RQ_QUEUES = RQ_PREFIX + "queues"
+RQ_WORKERS = RQ_PREFIX + "workers"
+RQ_SUSPENDED = RQ_PREFIX + "suspended"
+RQ_SCHEDULED_JOBS = RQ_PREFIX + "scheduler:scheduled_jobs"
+
+RqRegistry = Literal["wip", "finished", "failed", "deferred", "scheduled", "canceled"]
+RQ_REGISTRIES: tuple[RqRegistry, ...] = ("wip", "finished", "failed", "deferred", "scheduled", "canceled")
+"""RQ 3's per-queue job registries (``rq:<kind>:<queue>``); ``wip`` is the started registry."""
 
 SCHEDULE_TEMPLATE_PREFIX = "rqtop-schedule--"
 """Job id prefix of the rq-scheduler template job that carries one schedule."""
@@ -111,32 +123,77 @@ def schedule_of(job_id: str) -> str | None:
     return None
 
 
-# RQ key helpers (rq's default prefixes).
+# RQ key helpers, all under RQ_PREFIX.
 def rq_queue(name: str) -> str:
     """RQ's list of pending job ids of a queue."""
-    return f"rq:queue:{name}"
+    return f"{RQ_PREFIX}queue:{name}"
+
+
+def rq_intermediate(name: str) -> str:
+    """RQ's list of ids a single-queue worker has taken off ``rq_queue(name)`` but not yet started."""
+    return f"{rq_queue(name)}:intermediate"
 
 
 def rq_job(job_id: str) -> str:
     """RQ's job hash."""
-    return f"rq:job:{job_id}"
+    return f"{RQ_PREFIX}job:{job_id}"
 
 
-def rq_registry(kind: str, queue: str) -> str:
-    """RQ 3 registry key; ``kind`` is one of wip, finished, failed, deferred, scheduled, canceled."""
-    return f"rq:{kind}:{queue}"
+def rq_dependents(job_id: str) -> str:
+    """RQ's set of jobs waiting on this one (``Job.dependents_key_for``)."""
+    return f"{rq_job(job_id)}:dependents"
 
 
-def rq_worker(name: str) -> str:
-    """RQ's worker hash."""
-    return f"rq:worker:{name}"
+def rq_dependencies(job_id: str) -> str:
+    """RQ's set of jobs this one waits on (``Job.dependencies_key``: RQ writes a doubled colon there)."""
+    return f"{RQ_PREFIX}job::{job_id}:dependencies"
 
 
-def rq_worker_executions(name: str) -> str:
-    """RQ's set of ``<job_id>:<execution_id>`` a worker is running."""
-    return f"rq:worker:{name}:executions"
+def rq_results(job_id: str) -> str:
+    """RQ's results stream of a job (``Result.get_key``)."""
+    return f"{RQ_PREFIX}results:{job_id}"
+
+
+def rq_executions(job_id: str) -> str:
+    """RQ's registry of a job's executions (``ExecutionRegistry.key``)."""
+    return f"{RQ_PREFIX}executions:{job_id}"
 
 
 def rq_execution(member: str) -> str:
     """RQ's hash of one execution (``created_at``, ``last_heartbeat``), from a ``<job_id>:<execution_id>`` member."""
-    return f"rq:execution:{member}"
+    return f"{RQ_PREFIX}execution:{member}"
+
+
+def rq_registry(kind: str, queue: str) -> str:
+    """RQ 3 registry key; ``kind`` is one of ``RQ_REGISTRIES``."""
+    return f"{RQ_PREFIX}{kind}:{queue}"
+
+
+def rq_group(group_id: str) -> str:
+    """RQ's set of the jobs in a group (``Group.get_key``)."""
+    return f"{RQ_PREFIX}group:{group_id}"
+
+
+def rq_rate_limited(limit_key: str) -> str:
+    """RQ's sorted set of the jobs held back by one rate limit (``RateLimitRegistry.rate_limited_key``)."""
+    return f"{RQ_PREFIX}rl:{limit_key}:rate_limited"
+
+
+def rq_worker(name: str) -> str:
+    """RQ's worker hash."""
+    return f"{RQ_PREFIX}worker:{name}"
+
+
+def rq_queue_workers(queue: str) -> str:
+    """RQ's set of the worker keys listening on a queue."""
+    return f"{RQ_PREFIX}workers:{queue}"
+
+
+def rq_worker_executions(name: str) -> str:
+    """RQ's set of ``<job_id>:<execution_id>`` a worker is running."""
+    return f"{rq_worker(name)}:executions"
+
+
+def rq_pubsub(worker_name: str) -> str:
+    """The pub/sub channel a worker listens on for commands (``rq.command.PUBSUB_CHANNEL_TEMPLATE``)."""
+    return f"{RQ_PREFIX}pubsub:{worker_name}"

@@ -162,7 +162,7 @@ def _record_outcomes(
     pipe = conn.pipeline(transaction=False)
     for ref, _started in eligible:
         pipe.hmget(keys.rq_job(ref.job_id), "status", "failure_ttl")
-        pipe.xrevrange(Result.get_key(ref.job_id), "+", "-", count=1)
+        pipe.xrevrange(keys.rq_results(ref.job_id), "+", "-", count=1)
         pipe.zscore(keys.rq_registry("wip", ref.queue), ref.member)
     replies = pipe.execute()
     moved = 0
@@ -207,7 +207,7 @@ def _replace_reason(
         if as_text(fields.get(b"type")) == "2" and not fields.get(b"worker_name") and "AbandonedJobError" in (
             error_text(fields.get(b"exc_string"), base64_wrapped=True) or ""
         ):
-            tx.xdel(Result.get_key(ref.job_id), entry_id)
+            tx.xdel(keys.rq_results(ref.job_id), entry_id)
     Result(
         job_id=ref.job_id, type=Result.Type.FAILED, connection=conn, exc_string=error,
         worker_name=ref.worker or "", execution_id=ref.execution_id, execution_started_at=started,

@@ -202,7 +202,7 @@ class BookkeepingMixin:
         if job.get_status(refresh=True) in (JobStatus.FINISHED, JobStatus.FAILED):
             return
         super()._handle_stopped_job(job, queue, execution)  # type: ignore[misc]
-        self.connection.lrem(queue.intermediate_queue_key, 1, job.id)
+        self.connection.lrem(keys.rq_intermediate(queue.name), 1, job.id)
 
     # --- per job --------------------------------------------------------------------------------
     def execute_job(self, job: Any, queue: Any) -> None:

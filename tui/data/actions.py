@@ -16,7 +16,6 @@ import socket
 import time
 
 import redis
-from rq.command import PUBSUB_CHANNEL_TEMPLATE
 
 from tui.settings import Settings
 from worker import audit, janitor, keys
@@ -140,7 +139,7 @@ class DashboardActions:
         sent = []
         for target in live:
             payload = {"command": "stop-execution", "job_id": target.job_id, "execution_id": target.execution_id}
-            receivers = self.conn.publish(PUBSUB_CHANNEL_TEMPLATE % target.worker, json.dumps(payload))
+            receivers = self.conn.publish(keys.rq_pubsub(target.worker), json.dumps(payload))
             if receivers:
                 sent.append(target)
             else:

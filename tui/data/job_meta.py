@@ -202,7 +202,7 @@ def read_job_detail(conn: redis.Redis, job_id: str,
     """One job's metadata in one pipelined round trip: its hash, its last 10 results and rqtop's history."""
     pipe = conn.pipeline(transaction=False)
     pipe.hmget(keys.rq_job(job_id), list(DETAIL_FIELDS))
-    pipe.xrevrange(f"rq:results:{job_id}", "+", "-", count=10)
+    pipe.xrevrange(keys.rq_results(job_id), "+", "-", count=10)
     pipe.hgetall(keys.history_item(job_id))
     values, results, history = pipe.execute(raise_on_error=False)
     hash_ = Fields.from_hmget(DETAIL_FIELDS, values)
