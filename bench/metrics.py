@@ -29,7 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from populate import TASKS, iso, metric_sample, write_metrics  # noqa: E402
 
 from tui.data.reader import DashboardReader  # noqa: E402
-from tui.settings import Settings  # noqa: E402
+from tui.data.settings import Settings  # noqa: E402
 from worker import keys, records  # noqa: E402
 from worker.embedded_redis import EmbeddedRedis  # noqa: E402
 from worker.rqtop_worker import RqtopSimpleWorker  # noqa: E402

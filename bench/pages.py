@@ -22,7 +22,7 @@ from populate import populate  # noqa: E402
 
 from tui.data.jobs_page import last_page_offset  # noqa: E402
 from tui.data.reader import DashboardReader  # noqa: E402
-from tui.settings import Settings  # noqa: E402
+from tui.data.settings import Settings  # noqa: E402
 from worker.embedded_redis import EmbeddedRedis  # noqa: E402
 
 TARGET_MS = 20.0

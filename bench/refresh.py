@@ -28,7 +28,7 @@ from floors import SameReadsFloor, spec_floor  # noqa: E402
 from populate import add_workers, populate  # noqa: E402
 
 from tui.data.reader import DashboardReader  # noqa: E402
-from tui.settings import Settings  # noqa: E402
+from tui.data.settings import Settings  # noqa: E402
 from worker.embedded_redis import EmbeddedRedis  # noqa: E402
 
 TARGET_RATIO = 1.3

@@ -14,7 +14,7 @@ import importlib, json, pkgutil, sys
 import tui.data
 names = ["tui.data." + m.name for m in pkgutil.iter_modules(tui.data.__path__)]
 names += ["worker.keys", "worker.records", "worker.schedules", "worker.plans", "worker.audit",
-          "worker.safe_decoding", "worker.liveness", "worker.queues", "worker.tokens", "tui.settings"]
+          "worker.safe_decoding", "worker.liveness", "worker.queues", "worker.tokens", "tui.data.settings"]
 for name in names:
     importlib.import_module(name)
 print(json.dumps({"modules": names, "ui": sorted(m for m in ("textual", "rich") if m in sys.modules)}))

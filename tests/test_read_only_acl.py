@@ -20,7 +20,7 @@ from tui.app import RqtopApp
 from tui.data.actions import DashboardActions
 from tui.data.connection import connect, mask_url
 from tui.data.reader import DashboardReader
-from tui.settings import Settings
+from tui.data.settings import Settings
 from tui.widgets.status_bar import CONNECTED
 from worker.rqtop_worker import RqtopSimpleWorker
 from worker.scheduler import register_schedules
@@ -102,7 +102,7 @@ def test_a_read_only_user_sees_exactly_what_an_admin_sees(reader_url: str, conn:
 def test_the_dashboard_runs_as_a_read_only_user(reader_url: str, conn: redis.Redis) -> None:
     _busy_database(conn)
     client = connect(reader_url)
-    settings = Settings(url=reader_url, refresh_s=0.5)
+    settings = Settings(refresh_s=0.5)
     app = RqtopApp(reader=DashboardReader(client, settings), actions=DashboardActions(client, settings),
                    settings=settings, url_label=mask_url(reader_url))
 

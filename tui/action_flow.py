@@ -11,6 +11,7 @@ from textual.screen import Screen
 
 from tui import formatting as fmt
 from tui.data.models import ScheduleRow
+from tui.data.settings import Settings
 from tui.messages import (
     ActionFinished,
     PlanFailed,
@@ -22,7 +23,6 @@ from tui.messages import (
 from tui.protocols import OperatorActions
 from tui.run_followups import RunFollowups
 from tui.screens.confirm import ConfirmScreen, describe_plan
-from tui.settings import Settings
 from tui.widgets.jobs_pane import JobsPane
 from tui.widgets.status_bar import FAILING
 

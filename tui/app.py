@@ -18,13 +18,13 @@ from tui import formatting as fmt
 from tui.action_flow import OPERATOR_ACTIONS, OperatorFlow
 from tui.commands import DashboardCommands
 from tui.data.models import Snapshot
+from tui.data.settings import Settings
 from tui.messages import ReadFailed, SnapshotReady
 from tui.protocols import DashboardData, OperatorActions
 from tui.run_followups import RunFollowups
 from tui.screens.job_detail import JobDetailScreen
 from tui.screens.keys import KeysScreen
 from tui.screens.queue_jobs import QueueJobsScreen
-from tui.settings import Settings
 from tui.widgets.jobs_pane import JobsPane
 from tui.widgets.metrics_pane import MetricsPane
 from tui.widgets.status_bar import CONNECTED, CONNECTING, FAILING, StaleBanner, StatusBar

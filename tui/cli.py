@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Callable
-from dataclasses import replace
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -13,7 +12,7 @@ import click
 import redis
 
 from tui.data.connection import BadRedisUrl, connect, mask_url, resolve_url, validate_url
-from tui.settings import Settings
+from tui.data.settings import Settings
 from worker.records import one_line
 
 DEFAULT_URL = "redis://localhost:6379/0"
@@ -53,10 +52,10 @@ def open_redis(url: str | None) -> tuple[redis.Redis, str]:
     return conn, target
 
 
-def _settings(read_only: bool | None = None, refresh: float | None = None, url: str = "") -> Settings:
+def _settings(read_only: bool | None = None, refresh: float | None = None) -> Settings:
     """Settings from the environment with CLI overrides (given before or after the subcommand)."""
     return Settings.from_env(read_only=_root_option("read_only", read_only) or None,
-                             refresh_s=_root_option("refresh", refresh), url=url)
+                             refresh_s=_root_option("refresh", refresh))
 
 
 class RqtopGroup(click.Group):
@@ -86,7 +85,7 @@ def cli(ctx: click.Context, url: str | None, refresh: float | None, read_only: b
     if ctx.invoked_subcommand is not None:
         return
     conn, target = open_redis(url)
-    run_dashboard(conn, target, _settings(read_only, refresh, target))
+    run_dashboard(conn, target, _settings(read_only, refresh))
 
 
 def run_dashboard(conn: redis.Redis, url: str, settings: Settings) -> None:
@@ -111,12 +110,17 @@ def run_dashboard(conn: redis.Redis, url: str, settings: Settings) -> None:
 @click.option("--duration", type=float, default=None, help="With --no-dashboard: stop after this many seconds.")
 def demo(url: str | None, schedules_path: str, no_dashboard: bool, duration: float | None) -> None:
     """Private embedded Redis (unless a URL is given), a worker in mode all, demo traffic and the dashboard."""
-    from tui.demo import run_demo
+    from tui.demo import demo_platform
 
     target = resolve_url(_root_option("url", url))
     if target:
         open_redis(target)  # a bad or unreachable URL: one line, exit 2, before anything starts
-    run_demo(target, Path(schedules_path), dashboard=not no_dashboard, duration=duration, settings=_settings())
+    settings = _settings()
+    with demo_platform(target, Path(schedules_path)) as platform:
+        if no_dashboard:
+            platform.wait(duration)
+        else:
+            run_dashboard(platform.conn, platform.url, settings)
 
 
 @cli.command()
@@ -152,7 +156,7 @@ def status(url: str | None, as_json: bool) -> None:
 
     conn, target = open_redis(url)
     try:
-        snapshot = DashboardReader(conn, _settings(url=target)).read()
+        snapshot = DashboardReader(conn, _settings()).read()
     except redis.RedisError as exc:
         fail(f"cannot read from Redis at {mask_url(target)}: {one_line(exc)}")
     if as_json:
@@ -205,7 +209,7 @@ def _actions(url: str | None, read_only: bool, verb: str) -> Any:
     if settings.read_only:
         fail(f"{verb}: refused in read-only mode (--read-only or RQTOP_READ_ONLY); nothing was changed")
     conn, target = open_redis(url)
-    return DashboardActions(conn, replace(settings, url=target))
+    return DashboardActions(conn, settings)
 
 
 def _finish(result: Any) -> None:

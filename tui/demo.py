@@ -1,4 +1,8 @@
-"""`rqtop demo`: embedded Redis, a worker in mode all, demo traffic and the dashboard, all torn down on exit."""
+"""`rqtop demo`'s platform: embedded Redis (or a claimed URL), a worker in mode all, demo traffic and a warm-up.
+
+``demo_platform`` sets it all up and tears it down on exit; what runs inside it (the dashboard, or a plain
+wait) is the caller's business, so this module knows nothing of the dashboard.
+"""
 
 from __future__ import annotations
 
@@ -10,14 +14,14 @@ import sys
 import tempfile
 import threading
 import time
-from dataclasses import replace
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import click
 import redis
 
 from tui.data.connection import connect, mask_url
-from tui.settings import Settings
 from worker import keys
 from worker.embedded_redis import EmbeddedRedis, die_with_parent
 
@@ -92,9 +96,30 @@ def claim_database(conn: redis.Redis, url: str) -> None:
     conn.set(keys.DEMO_MARKER, "1")
 
 
-def run_demo(url: str | None, schedules_path: Path, dashboard: bool = True, duration: float | None = None,
-             settings: Settings | None = None) -> None:
-    """Run the whole demo until the dashboard quits (or ``duration`` passes), then tear everything down."""
+@dataclass(frozen=True)
+class DemoPlatform:
+    """The running demo: its Redis connection and URL (``conn, url = platform`` unpacks them) and its worker."""
+
+    conn: redis.Redis
+    url: str
+    worker: subprocess.Popen[bytes]
+    log_path: Path
+
+    def __iter__(self) -> Iterator[object]:
+        return iter((self.conn, self.url))
+
+    def wait(self, duration: float | None = None) -> None:
+        """Block until ``duration`` passes (forever without one); a worker that exits is an error naming its log."""
+        deadline = time.monotonic() + duration if duration else None
+        while deadline is None or time.monotonic() < deadline:
+            if self.worker.poll() is not None:
+                raise click.ClickException(f"the demo worker exited; see {self.log_path}")
+            time.sleep(0.5)
+
+
+@contextlib.contextmanager
+def demo_platform(url: str | None, schedules_path: Path) -> Iterator[DemoPlatform]:
+    """Start Redis (private unless ``url``), the worker, traffic and the warm-up; tear all of it down on exit."""
     from worker import demo_traffic
     from worker.dispatch import set_paused
 
@@ -124,16 +149,8 @@ def run_demo(url: str | None, schedules_path: Path, dashboard: bool = True, dura
         traffic.start()
         set_paused(conn, DEMO_PAUSED_SCHEDULE, True)
         threading.Thread(target=_warm_up, args=(connect(url),), name="demo-warm-up", daemon=True).start()
-        if dashboard:
-            from tui.cli import run_dashboard
-
-            run_dashboard(conn, url, replace(settings or Settings.from_env(), url=url))
-        else:
-            deadline = time.monotonic() + duration if duration else None
-            while deadline is None or time.monotonic() < deadline:
-                if worker_process.poll() is not None:
-                    raise click.ClickException(f"the demo worker exited; see {log_dir / 'worker.log'}")
-                time.sleep(0.5)
+        with contextlib.suppress(KeyboardInterrupt):
+            yield DemoPlatform(conn, url, worker_process, log_dir / "worker.log")
     except KeyboardInterrupt:
         pass
     finally:

@@ -15,7 +15,7 @@ import redis
 
 from tests.redis_commands import WRITE_COMMANDS
 from tests.waiting import wait_for
-from tui.settings import Settings
+from tui.data.settings import Settings
 from worker import keys, records
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -13,7 +13,7 @@ from rq.utils import now, utcformat
 from tests.data.action_jobs import plant_running, started
 from tests.waiting import wait_for
 from tui.data.actions import DashboardActions, default_who
-from tui.settings import Settings
+from tui.data.settings import Settings
 from worker import audit, keys
 from worker.cancel import CANCELED_TTL_S
 from worker.plans import ExecutionRef, FailActivePlan, JanitorPlan, JanitorStep

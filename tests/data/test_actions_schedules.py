@@ -5,7 +5,7 @@ from __future__ import annotations
 import redis
 
 from tui.data.actions import DashboardActions
-from tui.settings import Settings
+from tui.data.settings import Settings
 from worker import audit, keys
 from worker.schedules import ScheduleEntry
 

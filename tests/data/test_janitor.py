@@ -11,7 +11,7 @@ from rq.utils import now, utcformat
 from tests.data.action_jobs import iso_ago, plant_running
 from tests.data.test_actions import snapshot
 from tui.data.actions import DashboardActions
-from tui.settings import Settings
+from tui.data.settings import Settings
 from worker import audit, janitor, keys
 
 DAY = 86400.0

@@ -13,7 +13,7 @@ from tests.data import jobs
 from tests.data.reader_support import CountingClient, put_history
 from tui.data.job_meta import read_job_detail
 from tui.data.reader import DashboardReader
-from tui.settings import Settings
+from tui.data.settings import Settings
 from worker import keys
 
 

@@ -10,7 +10,7 @@ from tests.data import jobs
 from tests.data.reader_support import CountingClient
 from tui.data.jobs_page import last_page_offset, read_jobs_page
 from tui.data.reader import DashboardReader
-from tui.settings import Settings
+from tui.data.settings import Settings
 from worker import keys
 
 TOTAL = 1_000_000

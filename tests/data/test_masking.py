@@ -12,7 +12,7 @@ from tui.data.job_meta import read_job_detail
 from tui.data.jobs_page import read_jobs_page
 from tui.data.masking import decode, error_line, mask, mask_description, mask_error, printable
 from tui.data.reader import DashboardReader
-from tui.settings import DEFAULT_MASK_PATTERNS
+from tui.data.settings import DEFAULT_MASK_PATTERNS
 
 P = DEFAULT_MASK_PATTERNS
 

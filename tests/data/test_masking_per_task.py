@@ -8,7 +8,7 @@ from rq import Queue
 
 from tests.data import jobs
 from tui.data.reader import DashboardReader
-from tui.settings import Settings, parse_task_patterns
+from tui.data.settings import Settings, parse_task_patterns
 
 TASK = "tests.data.jobs.say_hello"
 

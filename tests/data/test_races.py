@@ -12,7 +12,7 @@ from rq import Queue
 from tests.data.action_jobs import spawn_worker, started, stop_worker
 from tests.waiting import wait_for
 from tui.data.actions import DashboardActions
-from tui.settings import Settings
+from tui.data.settings import Settings
 from worker import cancel, keys
 
 

@@ -15,7 +15,7 @@ from rq.suspension import suspend
 from tests.data import jobs
 from tests.data.reader_support import put_history, put_run, put_worker_record, settings, start_worker, wait_until
 from tui.data.reader import DashboardReader
-from tui.settings import Settings
+from tui.data.settings import Settings
 from worker import keys, records
 from worker.schedules import ScheduleEntry
 

@@ -10,7 +10,7 @@ from tests.redis_commands import command_calls
 from tui.data.metrics import Bucket, metric_row, parse_bucket
 from tui.data.models import MetricRow
 from tui.data.reader import DashboardReader
-from tui.settings import Settings
+from tui.data.settings import Settings
 from worker import keys, records
 
 TASKS = ("app.tasks.alpha", "app.tasks.beta")

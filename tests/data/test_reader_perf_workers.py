@@ -13,7 +13,7 @@ from tui.data import reader as reader_module
 from tui.data.job_meta import Fields
 from tui.data.masking import decode
 from tui.data.reader import DashboardReader, bkey
-from tui.settings import Settings
+from tui.data.settings import Settings
 from worker import keys
 from worker.schedules import ScheduleEntry
 

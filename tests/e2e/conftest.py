@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.procs import WorkerPool
-from tui.settings import Settings
+from tui.data.settings import Settings
 
 OFFLINE_AFTER_S = 3.0
 """The dashboard's offline threshold in these tests (workers beat every ~1 s)."""

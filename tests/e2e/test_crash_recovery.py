@@ -15,7 +15,7 @@ from tests.e2e.procs import WorkerPool, WorkerProcess
 from tests.waiting import wait_for
 from tui.data.actions import DEAD_WORKER_REASON, DashboardActions
 from tui.data.reader import DashboardReader
-from tui.settings import Settings
+from tui.data.settings import Settings
 from worker import janitor, keys
 from worker.runner import RESTART_REASON
 

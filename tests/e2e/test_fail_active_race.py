@@ -12,7 +12,7 @@ from tests.e2e.procs import WorkerPool
 from tests.e2e.states import placements
 from tests.waiting import wait_for
 from tui.data.actions import DashboardActions
-from tui.settings import Settings
+from tui.data.settings import Settings
 from worker import keys
 
 HAMMER_S = 5.0

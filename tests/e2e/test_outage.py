@@ -15,7 +15,7 @@ from tests.e2e.procs import WorkerPool
 from tests.waiting import wait_for
 from tui.data.connection import connect
 from tui.data.reader import DashboardReader
-from tui.settings import Settings
+from tui.data.settings import Settings
 from worker import keys
 from worker.embedded_redis import EmbeddedRedis
 

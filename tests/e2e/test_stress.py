@@ -17,7 +17,7 @@ from tests.e2e.states import placements
 from tests.waiting import wait_for
 from tui.data.actions import DashboardActions
 from tui.data.reader import DashboardReader
-from tui.settings import Settings
+from tui.data.settings import Settings
 from worker import keys
 from worker.janitor import JanitorSettings
 

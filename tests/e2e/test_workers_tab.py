@@ -23,7 +23,7 @@ from tests.e2e.procs import ROOT, WorkerPool
 from tests.waiting import wait_for
 from tui.data.models import Snapshot, WorkerRow
 from tui.data.reader import DashboardReader
-from tui.settings import Settings
+from tui.data.settings import Settings
 from worker import keys
 
 TERMINAL = (b"finished", b"failed", b"stopped", b"canceled")

@@ -21,7 +21,7 @@ from tui.data.models import (
     Snapshot,
     WorkerRow,
 )
-from tui.settings import Settings
+from tui.data.settings import Settings
 from worker.plans import (
     ActionResult,
     CancelPendingPlan,

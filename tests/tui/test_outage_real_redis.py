@@ -11,7 +11,7 @@ from tui.app import RqtopApp
 from tui.data.actions import DashboardActions
 from tui.data.connection import connect, mask_url
 from tui.data.reader import DashboardReader
-from tui.settings import Settings
+from tui.data.settings import Settings
 from tui.widgets.status_bar import CONNECTED, FAILING
 from worker.embedded_redis import EmbeddedRedis
 
@@ -21,7 +21,7 @@ def test_dashboard_survives_redis_restart_and_reconnects_within_2s() -> None:
     try:
         conn = connect(server.url, timeout=1.0)
         Queue("default", connection=conn).enqueue("worker.demo_tasks.cache_warm")
-        settings = Settings(url=server.url, refresh_s=0.5)
+        settings = Settings(refresh_s=0.5)
         app = RqtopApp(
             reader=DashboardReader(conn, settings),
             actions=DashboardActions(conn, settings),

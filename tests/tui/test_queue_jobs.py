@@ -17,8 +17,8 @@ from tui.commands import PALETTE_COMMANDS, DashboardCommands
 from tui.data.actions import DashboardActions
 from tui.data.jobs_page import JobsPage
 from tui.data.reader import DashboardReader
+from tui.data.settings import Settings
 from tui.screens.queue_jobs import QueueJobDetailScreen, QueueJobsScreen
-from tui.settings import Settings
 from tui.widgets.page_rows import page_header, page_row
 
 

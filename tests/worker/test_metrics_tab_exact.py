@@ -10,7 +10,7 @@ from rq import Queue
 
 from tests.worker import jobs
 from tui.data.reader import DashboardReader
-from tui.settings import Settings
+from tui.data.settings import Settings
 from worker import keys, records
 from worker.rqtop_worker import RqtopSimpleWorker
 

@@ -17,7 +17,7 @@ import time
 
 import redis
 
-from tui.settings import Settings
+from tui.data.settings import Settings
 from worker import audit, janitor, keys
 from worker.cancel import cancel_through
 from worker.dispatch import enqueue_run, read_entry, set_paused

@@ -21,7 +21,7 @@ from typing import Any
 import redis
 
 from tui.data.masking import MaskRules, decode, mask_description, mask_error, printable, resolve
-from tui.settings import DEFAULT_MASK_PATTERNS
+from tui.data.settings import DEFAULT_MASK_PATTERNS
 from worker import keys, records
 from worker.safe_decoding import error_text, inflate
 

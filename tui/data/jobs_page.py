@@ -15,7 +15,7 @@ import redis
 
 from tui.data.job_meta import SUMMARY_FIELDS, JobSummary, summarize
 from tui.data.masking import MaskRules
-from tui.settings import DEFAULT_MASK_PATTERNS
+from tui.data.settings import DEFAULT_MASK_PATTERNS
 from worker import keys
 
 SOURCES = {

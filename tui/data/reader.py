@@ -28,8 +28,8 @@ from tui.data.job_meta import EPOCH_MAX, EPOCH_MIN, UNREADABLE, Fields, JobDetai
 from tui.data.jobs_page import JobsPage, read_jobs_page
 from tui.data.masking import decode, mask_description, mask_error
 from tui.data.models import HistoryRow, QueueRow, QueueTotals, ScheduleRow, Snapshot
+from tui.data.settings import Settings
 from tui.data.worker_rows import CURRENT_FIELDS, WorkerRows, current_execution, job_of
-from tui.settings import Settings
 from worker import keys, records
 from worker.schedules import ScheduleEntry
 

@@ -12,10 +12,10 @@ from textual.screen import ModalScreen
 from textual.widgets import DataTable, Label
 
 from tui import formatting as fmt
+from tui.data.settings import Settings
 from tui.messages import DetailFailed, DetailReady, PageFailed, PageReady
 from tui.protocols import JobListReader
 from tui.screens.job_detail import FieldsScreen
-from tui.settings import Settings
 from tui.widgets.keyed_table import KeyedTable
 from tui.widgets.page_rows import PAGE_COLUMNS, PAGE_SOURCES, detail_fields, page_header, page_row, sources_line
 

@@ -11,7 +11,7 @@ from textual.message import Message
 from textual.widgets import Button, DataTable, Label
 
 from tui.data.models import HistoryRow, ScheduleRow, Snapshot
-from tui.settings import Settings
+from tui.data.settings import Settings
 from tui.widgets.job_rows import HISTORY_COLUMNS, SCHEDULE_COLUMNS, history_row, schedule_row
 from tui.widgets.keyed_table import KeyedTable
 

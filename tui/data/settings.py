@@ -31,7 +31,6 @@ def parse_task_patterns(text: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
 class Settings:
     """What the dashboard needs to know besides its reader and actions."""
 
-    url: str = ""
     refresh_s: float = 2.0
     read_only: bool = False
     pending_threshold: int = 10
