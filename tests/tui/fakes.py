@@ -55,7 +55,7 @@ class FrozenClock:
 
 def frozen_settings(**overrides: Any) -> Settings:
     """Settings with the frozen clock and a long refresh so snapshots do not race a second read."""
-    values: dict[str, Any] = {"refresh_s": 60.0, "clock": FrozenClock(), "url": "redis://localhost:6379/0"}
+    values: dict[str, Any] = {"refresh_s": 60.0, "clock": FrozenClock()}
     values.update(overrides)
     return Settings(**values)
 

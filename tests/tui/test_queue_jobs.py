@@ -244,7 +244,7 @@ def test_paging_a_real_queue_of_120_rq_jobs_to_its_last_page(conn: Any, redis_ur
     queue = Queue("default", connection=conn)
     for batch in range(120):
         queue.enqueue("worker.demo_tasks.cache_warm", batch, description=f"cache_warm(batch={batch})")
-    settings = Settings(url=redis_url, refresh_s=60.0)
+    settings = Settings(refresh_s=60.0)
     app = RqtopApp(reader=DashboardReader(conn, settings), actions=DashboardActions(conn, settings),
                    settings=settings, url_label=redis_url)
 
