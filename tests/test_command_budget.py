@@ -24,7 +24,7 @@ from __future__ import annotations
 import redis
 from rq import Queue, Worker
 
-from tests.data import jobs
+from tests import jobs
 from tests.data.reader_support import NOW, CountingClient, put_history, put_run, put_worker_record
 from tests.data.reader_support import settings as frozen_settings
 from tests.redis_commands import command_calls
@@ -46,7 +46,7 @@ def base_state(conn: redis.Redis, queued: int) -> str:
     default.enqueue_many([Queue.prepare_data(jobs.say_hello, args=(str(i),)) for i in range(queued)])
     Queue("low", connection=conn).enqueue(jobs.say_hello)
     head = conn.lindex(keys.rq_queue("default"), 0).decode()
-    entry = ScheduleEntry(name="nightly", task="tests.data.jobs.say_hello", cron="0 6 * * *")
+    entry = ScheduleEntry(name="nightly", task="tests.jobs.say_hello", cron="0 6 * * *")
     conn.hset(keys.SCHEDULES, "nightly", entry.to_json())
     conn.set(keys.active("nightly"), head)
     conn.zadd(keys.RQ_SCHEDULED_JOBS, {keys.template_id("nightly"): NOW + 60})
@@ -71,7 +71,7 @@ def add_workers(conn: redis.Redis, start: int, stop: int, job_id: str) -> int:
                 conn.sadd(keys.rq_worker_executions(f"plain-{i}"), f"{job_id}:exec{i}")
                 plain_busy += 1
         else:
-            current = {"current_job_id": job_id, "current_task": "tests.data.jobs.say_hello",
+            current = {"current_job_id": job_id, "current_task": "tests.jobs.say_hello",
                        "current_started": f"{NOW - 5:.6f}"} if kind == 2 else {}
             put_worker_record(conn, f"rqtop-{i}", NOW, **current)
     return plain_busy
@@ -126,7 +126,7 @@ def test_commands_grow_by_a_constant_per_worker(conn: redis.Redis, redis_url: st
     many = refresh_cost(conn, counting, reader)
     snapshot = reader.read()
     assert len(snapshot.workers) == 50
-    assert sum(1 for w in snapshot.workers if w.current_job == "tests.data.jobs.say_hello") == 25
+    assert sum(1 for w in snapshot.workers if w.current_job == "tests.jobs.say_hello") == 25
     shape = dict(queues=2, schedules=1, history=3, tasks=len(TASKS), heads=2, tokens=1, warm=True)
     assert few == (budget(workers=2, plain_busy=few_busy, **shape), ROUND_TRIPS, 0)
     assert many == (budget(workers=50, plain_busy=many_busy, **shape), ROUND_TRIPS, 0)

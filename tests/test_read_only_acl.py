@@ -83,10 +83,10 @@ def _busy_database(conn: redis.Redis) -> None:
     register_schedules(conn, load_schedules(ROOT / "schedules.toml"))
     queue = Queue("default", connection=conn)
     for _ in range(3):
-        queue.enqueue("tests.worker.jobs.ok")
-    queue.enqueue("tests.worker.jobs.boom")
+        queue.enqueue("tests.jobs.ok")
+    queue.enqueue("tests.jobs.boom")
     RqtopSimpleWorker([queue], connection=conn, name="acl-worker").work(burst=True)
-    queue.enqueue("tests.worker.jobs.ok")
+    queue.enqueue("tests.jobs.ok")
 
 
 def test_a_read_only_user_sees_exactly_what_an_admin_sees(reader_url: str, conn: redis.Redis) -> None:

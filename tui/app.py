@@ -143,8 +143,7 @@ class RqtopApp(OperatorFlow):
     def _read_snapshot(self, include_metrics: bool = True) -> None:
         """Read one snapshot off the UI thread (without the metrics when they are not wanted) and post it."""
         try:
-            # the full read keeps the plain call, so any reader with a bare read() still works
-            snapshot = self.reader.read() if include_metrics else self.reader.read(include_metrics=False)
+            snapshot = self.reader.read(include_metrics=include_metrics)
         except Exception as exc:  # every failure keeps the UI alive and is retried
             self.post_message(ReadFailed(fmt.one_line(exc)))
         else:

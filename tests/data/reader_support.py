@@ -72,7 +72,7 @@ def put_worker_record(conn: redis.Redis, name: str, last_seen: float, **fields: 
 
 def put_history(conn: redis.Redis, job_id: str, created: float, **fields: Any) -> None:
     """One rqtop:history entry and its hash."""
-    item = {"task": "tests.data.jobs.say_hello", "queue": "default", "state": "completed",
+    item = {"task": "tests.jobs.say_hello", "queue": "default", "state": "completed",
             "created_at": f"{created:.6f}", "started_at": f"{created + 1:.6f}", "ended_at": f"{created + 3:.6f}",
             "retries": 0, "schedule": "", "worker": "w1", "error": "", "note": ""}
     item.update(fields)
@@ -106,7 +106,7 @@ class _Trap:
 
 def hostile_pickle(path: Path, shaped_like_rq: bool = False) -> bytes:
     """zlib(pickle) that creates ``path`` when unpickled; optionally inside an rq-shaped 4-tuple."""
-    payload: Any = ("tests.data.jobs.say_hello", None, (_Trap(path),), {}) if shaped_like_rq else _Trap(path)
+    payload: Any = ("tests.jobs.say_hello", None, (_Trap(path),), {}) if shaped_like_rq else _Trap(path)
     return zlib.compress(pickle.dumps(payload, protocol=pickle.HIGHEST_PROTOCOL))
 
 

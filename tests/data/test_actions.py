@@ -10,7 +10,8 @@ import redis
 from rq import Queue, SimpleWorker
 from rq.utils import now, utcformat
 
-from tests.data.action_jobs import plant_running, started
+from tests.jobs import started
+from tests.rq_support import plant_running, snapshot
 from tests.waiting import wait_for
 from tui.data.actions import DashboardActions, default_who
 from tui.data.settings import Settings
@@ -33,16 +34,11 @@ print(worst)
 """A separate process (no GIL shared with the canceller) that records the slowest PING."""
 
 
-def snapshot(conn: redis.Redis) -> dict[bytes, bytes | None]:
-    """Every key and its serialized value: any write shows up as a difference."""
-    return {key: conn.dump(key) for key in conn.scan_iter(count=1000)}
-
-
 def test_read_only_refuses_everything_and_writes_nothing(conn: redis.Redis) -> None:
     conn.hset(keys.SCHEDULES, "nightly", ScheduleEntry(name="nightly", task="x.y", interval=60).to_json())
     queue = Queue("default", connection=conn)
     for _ in range(3):
-        queue.enqueue("tests.data.action_jobs.quick")
+        queue.enqueue("tests.jobs.recorded_ok")
     job_id, execution_id = plant_running(conn, "ghost")
     before = snapshot(conn)
     actions = DashboardActions(conn, Settings(read_only=True), who="ro@host")
@@ -65,19 +61,19 @@ def test_read_only_refuses_everything_and_writes_nothing(conn: redis.Redis) -> N
 
 def test_cancel_pending_respects_boundary_and_nothing_canceled_runs(conn: redis.Redis) -> None:
     queue = Queue("default", connection=conn)
-    planned = [queue.enqueue("tests.data.action_jobs.quick").id for _ in range(20)]
+    planned = [queue.enqueue("tests.jobs.recorded_ok").id for _ in range(20)]
     run_id = keys.run_id("nightly", "0123456789ab")
-    queue.enqueue("tests.data.action_jobs.quick", job_id=run_id)
+    queue.enqueue("tests.jobs.recorded_ok", job_id=run_id)
     planned.append(run_id)
     conn.set(keys.active("nightly"), run_id)
     conn.hset(keys.sched_state("nightly"), mapping={"last_job_id": run_id, "last_status": "pending"})
-    conn.hset(keys.history_item(run_id), mapping={"state": "pending", "task": "tests.data.action_jobs.quick"})
-    other = Queue("low", connection=conn).enqueue("tests.data.action_jobs.quick").id
+    conn.hset(keys.history_item(run_id), mapping={"state": "pending", "task": "tests.jobs.recorded_ok"})
+    other = Queue("low", connection=conn).enqueue("tests.jobs.recorded_ok").id
 
     actions = DashboardActions(conn, Settings(), who="op@host")
     plan = actions.plan_cancel_pending()
     assert {(c.queue, c.size, c.last_id) for c in plan.cuts} == {("default", 21, run_id), ("low", 1, other)}
-    after = [queue.enqueue("tests.data.action_jobs.quick").id for _ in range(5)]
+    after = [queue.enqueue("tests.jobs.recorded_ok").id for _ in range(5)]
     result = actions.cancel_pending(plan)
 
     assert result.ok and result.counts == {"canceled": 22, "missing": 0, "skipped": 0, "taken": 0}
@@ -100,10 +96,10 @@ def test_cancel_pending_respects_boundary_and_nothing_canceled_runs(conn: redis.
 def test_cancel_pending_drops_orphan_ids_and_keeps_templates(conn: redis.Redis) -> None:
     queue = Queue("default", connection=conn)
     template = keys.template_id("nightly")
-    queue.enqueue("tests.data.action_jobs.quick", job_id=template)
+    queue.enqueue("tests.jobs.recorded_ok", job_id=template)
     conn.zadd(keys.RQ_SCHEDULED_JOBS, {template: time.time() + 60})
     conn.rpush("rq:queue:default", "no-such-job")
-    finished = queue.enqueue("tests.data.action_jobs.quick", job_id="already-done")
+    finished = queue.enqueue("tests.jobs.recorded_ok", job_id="already-done")
     conn.hset(keys.rq_job(finished.id), "status", "finished")
     actions = DashboardActions(conn, Settings())
     result = actions.cancel_pending(actions.plan_cancel_pending())

@@ -12,7 +12,8 @@ import pytest
 import redis
 from rq import Queue
 
-from tests.data.action_jobs import kill_pid, spawn_worker, started, stop_worker
+from tests.jobs import started
+from tests.rq_support import kill_pid, spawn_worker, stop_worker
 from tests.waiting import wait_for
 from tui.data.actions import DashboardActions
 from tui.data.settings import Settings
@@ -44,13 +45,13 @@ def test_fail_active_stops_live_job_and_spares_job_started_after_plan(
 ) -> None:
     workers.append(spawn_worker(redis_url, "live-a", "default"))
     workers.append(spawn_worker(redis_url, "live-b", "later"))
-    first = Queue("default", connection=conn).enqueue("tests.data.action_jobs.sleeper", 30)
+    first = Queue("default", connection=conn).enqueue("tests.jobs.nap", 30)
     wait_for(lambda: first.id in started(conn), 10, "first job to start")
     actions = DashboardActions(conn, Settings(), who="tester@host")
     plan = actions.plan_fail_active()
     assert [(t.job_id, t.worker, t.worker_alive) for t in plan.targets] == [(first.id, "live-a", True)]
 
-    later = Queue("later", connection=conn).enqueue("tests.data.action_jobs.sleeper", 1.0)
+    later = Queue("later", connection=conn).enqueue("tests.jobs.nap", 1.0)
     wait_for(lambda: later.id in started(conn), 10, "later job to start")
     result = actions.fail_active(plan)
 
@@ -72,8 +73,8 @@ def test_fail_active_fails_dead_workers_job_and_releases_schedule(
     job_id = keys.run_id("nightly", "abc123def456")
     conn.set(keys.active("nightly"), job_id)
     conn.hset(keys.sched_state("nightly"), mapping={"last_job_id": job_id, "last_status": "running"})
-    conn.hset(keys.history_item(job_id), mapping={"state": "running", "task": "tests.data.action_jobs.sleeper"})
-    Queue("default", connection=conn).enqueue("tests.data.action_jobs.sleeper", 30, job_id=job_id)
+    conn.hset(keys.history_item(job_id), mapping={"state": "running", "task": "tests.jobs.nap"})
+    Queue("default", connection=conn).enqueue("tests.jobs.nap", 30, job_id=job_id)
     wait_for(lambda: job_id in started(conn), 10, "job to start")
     os.kill(proc.pid, signal.SIGKILL)  # the machine dies: worker and horse
     proc.wait(5)
@@ -99,7 +100,7 @@ def test_fail_active_leaves_jobs_that_ended_since_the_plan(
     redis_url: str, conn: redis.Redis, workers: list
 ) -> None:
     workers.append(spawn_worker(redis_url, "brief", "default"))
-    job = Queue("default", connection=conn).enqueue("tests.data.action_jobs.sleeper", 1.5)
+    job = Queue("default", connection=conn).enqueue("tests.jobs.nap", 1.5)
     wait_for(lambda: job.id in started(conn), 10, "job to start")
     actions = DashboardActions(conn, Settings())
     plan = actions.plan_fail_active()

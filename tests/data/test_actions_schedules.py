@@ -12,7 +12,7 @@ from worker.schedules import ScheduleEntry
 
 def _register(conn: redis.Redis, **fields: object) -> ScheduleEntry:
     """Store a schedule definition the way the worker registers it."""
-    entry = ScheduleEntry(**{"task": "tests.data.action_jobs.quick", "interval": 60, **fields})  # type: ignore[arg-type]
+    entry = ScheduleEntry(**{"task": "tests.jobs.recorded_ok", "interval": 60, **fields})  # type: ignore[arg-type]
     conn.hset(keys.SCHEDULES, entry.name, entry.to_json())
     return entry
 

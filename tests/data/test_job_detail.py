@@ -9,7 +9,7 @@ from datetime import timedelta
 import redis
 from rq import Queue, Retry, SimpleWorker
 
-from tests.data import jobs
+from tests import jobs
 from tests.data.reader_support import CountingClient, put_history
 from tui.data.job_meta import read_job_detail
 from tui.data.reader import DashboardReader
@@ -19,8 +19,8 @@ from worker import keys
 
 def test_failed_retried_and_completed_jobs(conn: redis.Redis, redis_url: str) -> None:
     queue = Queue("default", connection=conn)
-    failed = queue.enqueue(jobs.boom, secret="hunter2")
-    retried = queue.enqueue(jobs.boom, retry=Retry(max=2, interval=600))
+    failed = queue.enqueue(jobs.boom_with_secret, secret="hunter2")
+    retried = queue.enqueue(jobs.boom_with_secret, retry=Retry(max=2, interval=600))
     done = queue.enqueue(jobs.say_hello)
     later = queue.enqueue_in(timedelta(hours=1), jobs.say_hello)
     worker = SimpleWorker([queue], connection=conn, name="simple-1")
@@ -31,7 +31,7 @@ def test_failed_retried_and_completed_jobs(conn: redis.Redis, redis_url: str) ->
 
     assert sends == 1
     assert (detail.id, detail.task, detail.queue, detail.state, detail.status) == (
-        failed.id, "tests.data.jobs.boom", "default", "failed", "failed")
+        failed.id, "tests.jobs.boom_with_secret", "default", "failed", "failed")
     assert detail.error == "ValueError: upstream refused password=***"
     assert detail.worker == "simple-1" and detail.retries == 0 and not detail.unreadable
     assert detail.created_at and detail.enqueued_at and detail.started_at and detail.ended_at
@@ -40,7 +40,7 @@ def test_failed_retried_and_completed_jobs(conn: redis.Redis, redis_url: str) ->
     put_history(conn, retried.id, 1.0, state="retry", retries=1, error="ValueError: upstream refused password=x")
     assert read_job_detail(conn, retried.id).error == "ValueError: upstream refused password=***"
     ok = read_job_detail(conn, done.id)
-    assert (ok.state, ok.error, ok.task) == ("completed", None, "tests.data.jobs.say_hello")
+    assert (ok.state, ok.error, ok.task) == ("completed", None, "tests.jobs.say_hello")
     assert read_job_detail(conn, later.id).state == "scheduled"
 
 

@@ -6,7 +6,7 @@ import redis
 from rq import Queue, SimpleWorker
 from rq.job import Job
 
-from tests.data import jobs
+from tests import jobs
 from tests.data.reader_support import CountingClient
 from tui.data.jobs_page import last_page_offset, read_jobs_page
 from tui.data.reader import DashboardReader
@@ -43,14 +43,14 @@ def test_first_middle_and_last_page_of_a_million_jobs(conn: redis.Redis, redis_u
     assert (first.total, mid.total, last.total) == (TOTAL,) * 3
     assert [j.id for j in first.jobs] == ids[:50] and [j.id for j in mid.jobs] == ids[50:100]
     assert [j.id for j in last.jobs] == ids[100:] and last.offset == TOTAL - 50
-    assert {j.task for j in first.jobs + mid.jobs + last.jobs} == {"tests.data.jobs.say_hello"}
+    assert {j.task for j in first.jobs + mid.jobs + last.jobs} == {"tests.jobs.say_hello"}
     assert first_trips == mid_trips == last_trips == 2
     assert not first.has_previous and first.has_next and last.has_previous and not last.has_next
 
 
 def test_pages_of_registries_and_the_aligned_last_page(conn: redis.Redis, redis_url: str) -> None:
     queue = Queue("default", connection=conn)
-    failed = [queue.enqueue(jobs.boom) for _ in range(7)]
+    failed = [queue.enqueue(jobs.boom_with_secret) for _ in range(7)]
     SimpleWorker([queue], connection=conn).work(burst=True)
     pending = [queue.enqueue(jobs.say_hello, str(i)) for i in range(7)]
     conn.zadd(keys.rq_registry("wip", "default"), {f"{pending[0].id}:exec-1": 1.0})
@@ -81,7 +81,7 @@ def test_an_unknown_source_is_a_one_line_error(conn: redis.Redis) -> None:
 def test_the_dashboard_lists_ended_jobs_newest_first_and_pending_in_queue_order(conn: redis.Redis) -> None:
     queue = Queue("default", connection=conn)
     for i in range(3):
-        queue.enqueue(jobs.boom, job_id=f"failed-{i}")
+        queue.enqueue(jobs.boom_with_secret, job_id=f"failed-{i}")
         SimpleWorker([queue], connection=conn).work(burst=True)  # one at a time: each ends later
     for i in range(3):
         queue.enqueue(jobs.say_hello, str(i), job_id=f"pending-{i}")

@@ -6,7 +6,7 @@ import pytest
 import redis
 from rq import Queue, SimpleWorker
 
-from tests.data import jobs
+from tests import jobs
 from tests.data.reader_support import put_history, settings
 from tui.data.job_meta import read_job_detail
 from tui.data.jobs_page import read_jobs_page
@@ -63,7 +63,7 @@ def test_text_is_decoded_defensively_and_made_printable() -> None:
 
 def test_reader_masks_descriptions_args_and_errors_everywhere(conn: redis.Redis) -> None:
     queue = Queue("default", connection=conn)
-    failed = queue.enqueue(jobs.boom, secret="hunter2")
+    failed = queue.enqueue(jobs.boom_with_secret, secret="hunter2")
     SimpleWorker([queue], connection=conn).work(burst=True)
     pending = queue.enqueue(jobs.say_hello, "tok", description="say_hello(api_token='tok-999')")
     put_history(conn, failed.id, 1.0, state="failed", error="ValueError: upstream refused password=hunter2")
@@ -73,10 +73,10 @@ def test_reader_masks_descriptions_args_and_errors_everywhere(conn: redis.Redis)
     failed_page = read_jobs_page(conn, "default", "failed")
     snapshot = DashboardReader(conn, settings()).read()
 
-    assert detail.description == "tests.data.jobs.boom(secret='***')"
+    assert detail.description == "tests.jobs.boom_with_secret(secret='***')"
     assert detail.error == "ValueError: upstream refused password=***"
     assert page.jobs[0].id == pending.id and page.jobs[0].description == "say_hello(api_token='***')"
-    assert failed_page.jobs[0].description == "tests.data.jobs.boom(secret='***')"
+    assert failed_page.jobs[0].description == "tests.jobs.boom_with_secret(secret='***')"
     assert snapshot.history[0].error == "ValueError: upstream refused password=***"
     shown = repr((detail, page, failed_page, snapshot))
     assert "hunter2" not in shown and "tok-999" not in shown

@@ -6,11 +6,11 @@ import pytest
 import redis
 from rq import Queue
 
-from tests.data import jobs
+from tests import jobs
 from tui.data.reader import DashboardReader
 from tui.data.settings import Settings, parse_task_patterns
 
-TASK = "tests.data.jobs.say_hello"
+TASK = "tests.jobs.say_hello"
 
 
 def test_parse_task_patterns_reads_the_env_format() -> None:
@@ -27,7 +27,7 @@ def test_from_env_picks_up_task_patterns(monkeypatch: pytest.MonkeyPatch) -> Non
 def test_a_task_rule_masks_that_task_and_leaves_others_alone(conn: redis.Redis) -> None:
     queue = Queue("default", connection=conn)
     ours = queue.enqueue(jobs.say_hello, description="say_hello(pin='4321')")
-    other = queue.enqueue(jobs.wait_for_key, "k", description="wait_for_key(pin='4321')")
+    other = queue.enqueue(jobs.hold, "k", description="hold(pin='4321')")
     reader = DashboardReader(conn, Settings(task_mask_patterns=((TASK, ("pin",)),)))
     page = {job.id: job for job in reader.jobs_page("default").jobs}
     assert "4321" not in (page[ours.id].description or "") and "***" in (page[ours.id].description or "")

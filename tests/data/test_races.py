@@ -9,7 +9,8 @@ from collections import Counter
 import redis
 from rq import Queue
 
-from tests.data.action_jobs import spawn_worker, started, stop_worker
+from tests.jobs import STARTS, started
+from tests.rq_support import spawn_worker, stop_worker
 from tests.waiting import wait_for
 from tui.data.actions import DashboardActions
 from tui.data.settings import Settings
@@ -20,14 +21,14 @@ def test_cancel_pending_races_workers_and_producer(redis_url: str, conn: redis.R
     monkeypatch.setattr(cancel, "CHUNK", 4)  # many short script calls: workers pop in between
     queue = Queue("default", connection=conn)
     ids = [job.id for job in queue.enqueue_many(
-        [Queue.prepare_data("tests.data.action_jobs.quick") for _ in range(1500)])]
+        [Queue.prepare_data("tests.jobs.recorded_ok") for _ in range(1500)])]
     stop = threading.Event()
 
     def produce() -> None:
         client = redis.Redis.from_url(redis_url)
         producer_queue = Queue("default", connection=client)
         while not stop.is_set() and len(ids) < 4000:
-            ids.append(producer_queue.enqueue("tests.data.action_jobs.quick").id)
+            ids.append(producer_queue.enqueue("tests.jobs.recorded_ok").id)
             time.sleep(0.002)
         client.close()
 
@@ -51,7 +52,7 @@ def test_cancel_pending_races_workers_and_producer(redis_url: str, conn: redis.R
             stop_worker(worker)
 
     boundary = ids.index(cut.last_id)
-    runs = Counter(line.decode().split()[0] for line in conn.lrange("test:starts", 0, -1))
+    runs = Counter(line.decode().split()[0] for line in conn.lrange(STARTS, 0, -1))
     pipe = conn.pipeline(transaction=False)
     for job_id in ids:
         pipe.hget(keys.rq_job(job_id), "status")

@@ -12,7 +12,7 @@ from rq import Queue, Retry, SimpleWorker, Worker
 from rq.executions import prepare_execution
 from rq.suspension import suspend
 
-from tests.data import jobs
+from tests import jobs
 from tests.data.reader_support import put_history, put_run, put_worker_record, settings, start_worker, wait_until
 from tui.data.reader import DashboardReader
 from tui.data.settings import Settings
@@ -23,8 +23,8 @@ from worker.schedules import ScheduleEntry
 def test_queue_rows_and_totals_cover_every_rq_state(conn: redis.Redis) -> None:
     default, high = Queue("default", connection=conn), Queue("high", connection=conn)
     default.enqueue(jobs.say_hello)
-    default.enqueue(jobs.boom)
-    default.enqueue(jobs.boom, retry=Retry(max=2, interval=300))
+    default.enqueue(jobs.boom_with_secret)
+    default.enqueue(jobs.boom_with_secret, retry=Retry(max=2, interval=300))
     SimpleWorker([default], connection=conn).work(burst=True)
     enqueued_at = time.time()
     first = default.enqueue(jobs.say_hello)
@@ -50,19 +50,19 @@ def test_queue_rows_and_totals_cover_every_rq_state(conn: redis.Redis) -> None:
 def test_running_job_and_plain_rq_worker_row(conn: redis.Redis, redis_url: str) -> None:
     queue = Queue("default", connection=conn)
     queue.enqueue(jobs.say_hello)
-    running = queue.enqueue(jobs.wait_for_key, "test:release")
+    running = queue.enqueue(jobs.hold, "test:release")
     process = start_worker(redis_url, name="forked-1")
     reader = DashboardReader(conn, Settings())
     try:
         snapshot = wait_until(
             lambda: (s := reader.read()).totals.active == 1 and any(w.current_job_id == running.id for w in s.workers)
             and s,
-            what="the forked worker to run wait_for_key",
+            what="the forked worker to run hold",
         )
         worker = next(w for w in snapshot.workers if w.name == "forked-1")
         assert (worker.mode, worker.status, worker.version) == ("rq", "online", rq.__version__)
         assert (worker.processed, worker.failed) == (1, 0)
-        assert worker.current_job == "tests.data.jobs.wait_for_key" and worker.current_job_id == running.id
+        assert worker.current_job == "tests.jobs.hold" and worker.current_job_id == running.id
         assert worker.current_elapsed_s is not None and 0 <= worker.current_elapsed_s < 30
         assert (worker.pid, worker.hostname, worker.queues) == (process.pid, socket.gethostname(), ("default",))
         assert worker.uptime_s is not None and worker.last_seen is not None and not worker.unreadable
@@ -86,7 +86,7 @@ def test_a_plain_workers_elapsed_counts_from_its_execution_not_an_earlier_runs_s
     execution = prepare_execution(plain, job)  # what RQ's worker writes before it forks the horse
     reader = DashboardReader(conn, settings(now=execution.created_at.timestamp() + 7))
     row = next(w for w in reader.read().workers if w.name == "plain-run")
-    assert (row.current_job_id, row.current_job) == (job.id, "tests.data.jobs.say_hello")
+    assert (row.current_job_id, row.current_job) == (job.id, "tests.jobs.say_hello")
     assert row.current_elapsed_s is not None and abs(row.current_elapsed_s - 7) < 0.01
 
 
@@ -121,9 +121,9 @@ def test_workers_online_offline_suspended_from_both_records(conn: redis.Redis) -
 
 def test_schedules_with_live_state_and_an_unreadable_definition(conn: redis.Redis) -> None:
     now = time.time()
-    nightly = ScheduleEntry(name="nightly", task="tests.data.jobs.say_hello", cron="0 6 * * *",
+    nightly = ScheduleEntry(name="nightly", task="tests.jobs.say_hello", cron="0 6 * * *",
                             description="Rotate the api_key=abc123 daily", priority="high", expires_after_min=30)
-    sync = ScheduleEntry(name="sync", task="tests.data.jobs.say_hello", interval=900, run_now=False,
+    sync = ScheduleEntry(name="sync", task="tests.jobs.say_hello", interval=900, run_now=False,
                          run_now_reason="runs every 15 min anyway")
     conn.hset(keys.SCHEDULES, mapping={"nightly": nightly.to_json(), "sync": sync.to_json(), "broken": "{not json"})
     conn.sadd(keys.PAUSED, "sync")
@@ -139,7 +139,7 @@ def test_schedules_with_live_state_and_an_unreadable_definition(conn: redis.Redi
     assert list(rows) == ["broken", "nightly", "sync"]
     row = rows["nightly"]
     assert (row.task, row.cron, row.priority, row.queue, row.timezone) == (
-        "tests.data.jobs.say_hello", "0 6 * * *", "high", "high", "UTC")
+        "tests.jobs.say_hello", "0 6 * * *", "high", "high", "UTC")
     assert row.schedule_text == "Daily at 06:00 UTC" and row.description == "Rotate the api_key=*** daily"
     assert (row.pending, row.active_job_id, row.last_status, row.skipped, row.paused) == (1, run_id, "pending", 2,
                                                                                            False)

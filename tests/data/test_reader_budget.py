@@ -8,7 +8,7 @@ import redis
 from rq import Queue, Retry, SimpleWorker, Worker
 from rq.suspension import suspend
 
-from tests.data import jobs
+from tests import jobs
 from tests.data.reader_support import (
     CountingClient,
     put_history,
@@ -29,8 +29,8 @@ def populate(conn: redis.Redis, queued: int = 10, workers: int = 1) -> None:
     """Every kind of state the reader looks at: jobs in each registry, workers, schedules, history, metrics."""
     queue = Queue("default", connection=conn)
     queue.enqueue(jobs.say_hello)
-    queue.enqueue(jobs.boom)
-    queue.enqueue(jobs.boom, retry=Retry(max=1, interval=600))
+    queue.enqueue(jobs.boom_with_secret)
+    queue.enqueue(jobs.boom_with_secret, retry=Retry(max=1, interval=600))
     SimpleWorker([queue], connection=conn).work(burst=True)
     queue.enqueue_many([Queue.prepare_data(jobs.say_hello, args=(str(i),)) for i in range(queued)])
     Queue("low", connection=conn).enqueue(jobs.say_hello)
@@ -42,7 +42,7 @@ def populate(conn: redis.Redis, queued: int = 10, workers: int = 1) -> None:
         else:
             Worker([queue], connection=conn, name=f"plain-{i}").register_birth()
             conn.sadd(keys.rq_worker_executions(f"plain-{i}"), f"{queue.get_job_ids()[0]}:exec{i}")
-    entry = ScheduleEntry(name="nightly", task="tests.data.jobs.say_hello", cron="0 6 * * *")
+    entry = ScheduleEntry(name="nightly", task="tests.jobs.say_hello", cron="0 6 * * *")
     conn.hset(keys.SCHEDULES, "nightly", entry.to_json())
     conn.set(keys.active("nightly"), queue.get_job_ids()[0])
     conn.zadd(keys.RQ_SCHEDULED_JOBS, {keys.template_id("nightly"): now + 60})
@@ -112,7 +112,7 @@ def test_a_thousand_workers_fit_the_budget(conn: redis.Redis, redis_url: str) ->
     counting = CountingClient(redis_url)
     snapshot, sends = counting.count(DashboardReader(counting.client, settings(now=now)).read)
     assert len(snapshot.workers) == 1000
-    assert all(w.current_job == "tests.data.jobs.say_hello" for w in snapshot.workers)
+    assert all(w.current_job == "tests.jobs.say_hello" for w in snapshot.workers)
     assert sends == snapshot.round_trips <= BUDGET
 
 

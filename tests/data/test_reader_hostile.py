@@ -11,20 +11,20 @@ import pytest
 import redis
 from rq import Queue
 
-from tests.data import jobs
+from tests import jobs
 from tests.data.reader_support import hostile_pickle, put_history, put_run, put_worker_record, settings
 from tui.data.job_meta import UNREADABLE, function_name, read_job_detail
 from tui.data.jobs_page import read_jobs_page
 from tui.data.reader import DashboardReader
 from worker import keys
 
-GOOD = zlib.compress(pickle.dumps(("tests.data.jobs.say_hello", None, (), {}), protocol=pickle.HIGHEST_PROTOCOL))
+GOOD = zlib.compress(pickle.dumps(("tests.jobs.say_hello", None, (), {}), protocol=pickle.HIGHEST_PROTOCOL))
 MALFORMED = {
     "not zlib": b"\x80\x05definitely not zlib",
     "zlib, not a pickle": zlib.compress(b"hello world"),
     "truncated zlib": GOOD[: len(GOOD) // 2],
     "truncated pickle": zlib.compress(zlib.decompress(GOOD)[:12]),
-    "a bare string pickle": zlib.compress(pickle.dumps("tests.data.jobs.say_hello")),
+    "a bare string pickle": zlib.compress(pickle.dumps("tests.jobs.say_hello")),
     "empty": b"",
     "json, wrong shape": zlib.compress(b'[{"a": 1}]'),
 }
@@ -33,7 +33,7 @@ MALFORMED = {
 def plant(conn: redis.Redis, job_id: str, data: bytes, queue: str = "default", **fields: bytes | str) -> None:
     """A job hash that looks like RQ's, carrying ``data``, pushed to the queue and the started registry."""
     conn.hset(keys.rq_job(job_id), mapping={"data": data, "status": "started", "origin": queue,
-                                             "description": "tests.data.jobs.say_hello()",
+                                             "description": "tests.jobs.say_hello()",
                                              "created_at": "2026-01-01T00:00:00.000000Z", **fields})
     conn.rpush(keys.rq_queue(queue), job_id)
     conn.sadd(keys.RQ_QUEUES, keys.rq_queue(queue))
@@ -57,7 +57,7 @@ def test_a_pickle_that_would_run_code_is_never_executed(conn: redis.Redis, tmp_p
 
     assert not marker.exists() and not shaped.exists(), "the payload ran"
     assert snapshot.workers[0].current_job == UNREADABLE and snapshot.workers[0].current_job_id == "evil"
-    assert [j.task for j in page.jobs] == [UNREADABLE, "tests.data.jobs.say_hello"]
+    assert [j.task for j in page.jobs] == [UNREADABLE, "tests.jobs.say_hello"]
     assert page.jobs[0].unreadable and not page.jobs[1].unreadable
     assert [j.id for j in active.jobs] == ["evil", "evil2"]
     assert detail.task == UNREADABLE and detail.unreadable and detail.queue == "default"
@@ -74,9 +74,9 @@ def test_malformed_job_data_reads_as_unreadable(conn: redis.Redis, kind: str) ->
 
 
 def test_real_rq_data_reads_its_function_name(conn: redis.Redis) -> None:
-    job = Queue("default", connection=conn).enqueue(jobs.boom, secret="x" * 100_000)
-    assert function_name(conn.hget(keys.rq_job(job.id), "data")) == "tests.data.jobs.boom"
-    assert function_name(GOOD) == "tests.data.jobs.say_hello"
+    job = Queue("default", connection=conn).enqueue(jobs.boom_with_secret, secret="x" * 100_000)
+    assert function_name(conn.hget(keys.rq_job(job.id), "data")) == "tests.jobs.boom_with_secret"
+    assert function_name(GOOD) == "tests.jobs.say_hello"
 
 
 def test_garbage_worker_hashes_become_unreadable_rows(conn: redis.Redis) -> None:

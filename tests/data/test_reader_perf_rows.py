@@ -12,7 +12,7 @@ from worker.schedules import ScheduleEntry
 
 def test_kept_rows_follow_every_change_a_fresh_reader_sees(conn: redis.Redis) -> None:
     for name in ("nightly", "hourly"):
-        entry = ScheduleEntry(name=name, task="tests.data.jobs.say_hello", cron="0 6 * * *")
+        entry = ScheduleEntry(name=name, task="tests.jobs.say_hello", cron="0 6 * * *")
         conn.hset(keys.SCHEDULES, name, entry.to_json())
         conn.zadd(keys.RQ_SCHEDULED_JOBS, {keys.template_id(name): NOW + 60})
     for i in range(4):

@@ -7,7 +7,7 @@ import random
 import redis
 from rq import Queue, Worker
 
-from tests.data import jobs
+from tests import jobs
 from tests.data.reader_support import put_history, put_worker_record
 from tui.data import reader as reader_module
 from tui.data.job_meta import Fields
@@ -81,7 +81,7 @@ def test_reused_worker_facts_give_the_rows_a_fresh_reader_gives(conn: redis.Redi
 
     first = rows(kept)
     assert first == rows(DashboardReader(conn, settings))
-    assert first["plain-busy"].current_job == "tests.data.jobs.say_hello"
+    assert first["plain-busy"].current_job == "tests.jobs.say_hello"
     assert first["ours-1"].status == "online" and first["ours-1"].processed == 12
 
     put_worker_record(conn, "ours-1", NOW + 5, processed=99, current_job_id="j9", current_task="app.tasks.x",

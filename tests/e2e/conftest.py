@@ -7,11 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.procs import WorkerPool
+from tests.e2e.procs import OFFLINE_AFTER_S, WorkerPool
 from tui.data.settings import Settings
-
-OFFLINE_AFTER_S = 3.0
-"""The dashboard's offline threshold in these tests (workers beat every ~1 s)."""
 
 
 @pytest.fixture

@@ -22,6 +22,9 @@ _RUNNER = (
 )
 """An rqtop worker (worker.runner.run) that beats every ~1 s idle and busy (worker_ttl=16, monitoring 1 s)."""
 
+OFFLINE_AFTER_S = 3.0
+"""The dashboard's offline threshold in these tests (workers beat every ~1 s)."""
+
 
 def unique(tag: str) -> str:
     """A worker name no other test uses."""

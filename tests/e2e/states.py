@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import redis
 
-from tests.e2e import jobs
+from tests import jobs
 from worker import keys
 
 HOMES = {"finished": {"finished"}, "failed": {"failed", "stopped"}, "canceled": {"canceled"}, "queue": {"queued"}}

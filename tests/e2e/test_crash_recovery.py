@@ -10,7 +10,7 @@ from base64 import b64decode
 import redis
 from rq import Queue
 
-from tests.e2e import jobs
+from tests import jobs
 from tests.e2e.procs import WorkerPool, WorkerProcess
 from tests.waiting import wait_for
 from tui.data.actions import DEAD_WORKER_REASON, DashboardActions
@@ -118,7 +118,7 @@ def test_new_worker_on_the_same_host_fails_the_orphaned_job_at_startup(conn: red
     assert_failed_once(conn, job_id, worker, RESTART_REASON)
     assert conn.hget(keys.rq_job(live_job), "status") == b"started" and homes(conn, live_job) == ["wip"]
     assert alive.alive()
-    after = Queue("default", connection=conn).enqueue(jobs.ok, "after")
+    after = Queue("default", connection=conn).enqueue(jobs.recorded_ok, "after")
     wait_for(lambda: conn.hget(keys.rq_job(after.id), "status") == b"finished", 10, "the heir to run a new job")
     assert jobs.starts(conn)[after.id][0][0] != alive.pid
     assert conn.hget(keys.rq_job(after.id), "worker_name") == heir.name.encode()

@@ -7,7 +7,7 @@ import time
 import redis
 from rq import Queue
 
-from tests.e2e import jobs
+from tests import jobs
 from tests.e2e.procs import WorkerPool
 from tests.e2e.states import placements
 from tests.waiting import wait_for
@@ -23,7 +23,7 @@ def test_fail_active_on_a_fast_worker_never_kills_the_worker(conn: redis.Redis, 
     worker = pool.rqtop("fast")
     wait_for(lambda: conn.exists(keys.worker(worker.name)), 15, "the worker to register")
     queue = Queue("default", connection=conn)
-    ids = [job.id for job in queue.enqueue_many([Queue.prepare_data(jobs.ok) for _ in range(2000)])]
+    ids = [job.id for job in queue.enqueue_many([Queue.prepare_data(jobs.recorded_ok) for _ in range(2000)])]
     actions = DashboardActions(conn, Settings(), who="e2e@race")
     rounds = stopped = 0
     deadline = time.monotonic() + HAMMER_S

@@ -10,7 +10,7 @@ import pytest
 import redis
 from rq import Queue
 
-from tests.e2e import jobs
+from tests import jobs
 from tests.e2e.procs import WorkerPool
 from tests.waiting import wait_for
 from tui.data.connection import connect
@@ -21,7 +21,7 @@ from worker.embedded_redis import EmbeddedRedis
 
 OUTAGE_ERRORS = (redis.ConnectionError, redis.TimeoutError)
 LOST, BACK = "Redis unreachable", "Redis reachable again"
-"""The two lines worker.bookkeeping.RedisHealth logs, once per change."""
+"""The two lines worker.outage.RedisHealth logs, once per change."""
 
 
 @pytest.fixture
@@ -37,7 +37,7 @@ def private_redis() -> Iterator[EmbeddedRedis]:
 def test_reader_fails_fast_while_down_and_the_same_reader_recovers(private_redis: EmbeddedRedis) -> None:
     """Each read raises a redis outage error in < 2.5 s while down; the same reader reads again < 2 s after."""
     seed = redis.Redis.from_url(private_redis.url)
-    Queue("default", connection=seed).enqueue(jobs.ok)
+    Queue("default", connection=seed).enqueue(jobs.recorded_ok)
     reader = DashboardReader(connect(private_redis.url), Settings())
     assert reader.read().totals.pending == 1
 
@@ -61,7 +61,7 @@ def test_reader_fails_fast_while_down_and_the_same_reader_recovers(private_redis
     assert snapshot is not None, f"the reader did not recover within 2 s ({failures} failed reads)"
     assert snapshot.totals.pending == 0, "a fresh server (no persistence) is read as it is now"
     seed = redis.Redis.from_url(private_redis.url)
-    Queue("default", connection=seed).enqueue(jobs.ok)
+    Queue("default", connection=seed).enqueue(jobs.recorded_ok)
     assert reader.read().totals.pending == 1
     seed.close()
 
@@ -73,7 +73,7 @@ def test_cli_worker_rides_out_a_restart_logs_once_each_way_and_keeps_working(
     worker = pool.cli("survivor", url=private_redis.url)
     conn = redis.Redis.from_url(private_redis.url)
     wait_for(lambda: conn.exists(keys.worker(worker.name)), 15, "the worker record")
-    before = Queue("default", connection=conn).enqueue(jobs.ok)
+    before = Queue("default", connection=conn).enqueue(jobs.recorded_ok)
     wait_for(lambda: conn.hget(keys.rq_job(before.id), "status") == b"finished", 10, "a job before the outage")
 
     private_redis.kill()
@@ -84,7 +84,7 @@ def test_cli_worker_rides_out_a_restart_logs_once_each_way_and_keeps_working(
         time.sleep(0.1)
     private_redis.start()
     conn = redis.Redis.from_url(private_redis.url)
-    after = Queue("default", connection=conn).enqueue(jobs.ok, "after")
+    after = Queue("default", connection=conn).enqueue(jobs.recorded_ok, "after")
     wait_for(lambda: conn.hget(keys.rq_job(after.id), "status") == b"finished", 20, "a job after the outage")
     wait_for(lambda: BACK in worker.log(), 5, "the worker to log that Redis is back")
     assert conn.hget(keys.rq_job(after.id), "worker_name") == worker.name.encode()

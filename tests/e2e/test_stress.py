@@ -11,7 +11,7 @@ import pytest
 import redis
 from rq import Queue
 
-from tests.e2e import jobs
+from tests import jobs
 from tests.e2e.procs import WorkerPool
 from tests.e2e.states import placements
 from tests.waiting import wait_for
@@ -60,7 +60,7 @@ def test_every_job_ends_in_exactly_one_state_under_operator_chaos(
         while not stop_producer.is_set():
             queue = queues[n % len(queues)]
             kind = n % 10
-            job = (queue.enqueue(jobs.nap, 0.02) if kind < 6 else queue.enqueue(jobs.boom) if kind < 8
+            job = (queue.enqueue(jobs.nap, 0.02) if kind < 6 else queue.enqueue(jobs.recorded_boom) if kind < 8
                    else queue.enqueue(jobs.nap, 0.5))
             enqueued.append((job.id, queue.name))
             n += 1

@@ -17,9 +17,8 @@ import rq
 from rq import Queue
 
 import worker as worker_package
-from tests.e2e import jobs
-from tests.e2e.conftest import OFFLINE_AFTER_S
-from tests.e2e.procs import ROOT, WorkerPool
+from tests import jobs
+from tests.e2e.procs import OFFLINE_AFTER_S, ROOT, WorkerPool
 from tests.waiting import wait_for
 from tui.data.models import Snapshot, WorkerRow
 from tui.data.reader import DashboardReader
@@ -62,7 +61,7 @@ def test_live_worker_row_tracks_beats_counts_and_the_running_job(
     assert second is not None and second.status == "online" and second.uptime_s > first.uptime_s
 
     queue = Queue("default", connection=conn)
-    ran = [queue.enqueue(jobs.ok).id, queue.enqueue(jobs.ok).id, queue.enqueue(jobs.boom).id]
+    ran = [queue.enqueue(jobs.recorded_ok).id, queue.enqueue(jobs.recorded_ok).id, queue.enqueue(jobs.recorded_boom).id]
     wait_for(lambda: all_ended(conn, ran) and (read_row(reader, worker.name)[1].processed or 0) >= 3, 15,
              "three jobs to run and be counted")
     _, beat = wait_for(lambda: (found := read_row(reader, worker.name))[1].last_seen > second.last_seen and found,
@@ -75,14 +74,14 @@ def test_live_worker_row_tracks_beats_counts_and_the_running_job(
     held = queue.enqueue(jobs.hold, release)
     busy_snap, busy = wait_for(lambda: held.id in jobs.starts(conn) and (found := read_row(reader, worker.name))[1]
                                .current_job_id == held.id and found, 10, "the held job to show as current")
-    assert busy is not None and busy.current_job == "tests.e2e.jobs.hold" and busy.status == "online"
+    assert busy is not None and busy.current_job == "tests.jobs.hold" and busy.status == "online"
     assert busy.current_elapsed_s is not None and 0 <= busy.current_elapsed_s < 5
     assert busy_snap.totals.active == 1
     later_snap, later = wait_for(
         lambda: (found := read_row(reader, worker.name))[1].current_elapsed_s > busy.current_elapsed_s + 1.0 and found,
         5, "the elapsed time to grow",
     )
-    assert later is not None and later.current_job == "tests.e2e.jobs.hold" and later.current_job_id == held.id
+    assert later is not None and later.current_job == "tests.jobs.hold" and later.current_job_id == held.id
     waited = later_snap.taken_at.timestamp() - busy_snap.taken_at.timestamp()
     assert abs((later.current_elapsed_s - busy.current_elapsed_s) - waited) < 0.01, "elapsed moves with the clock"
     assert later.status == "online" and later.last_seen > busy.last_seen, "a busy worker keeps beating"
@@ -202,9 +201,10 @@ def test_plain_rq_worker_row_and_status_json_agree_with_the_reader(
     wait_for(lambda: conn.exists(keys.rq_worker(plain.name)) and conn.exists(keys.worker(ours.name)), 15,
              "both workers to register")
     default, high = Queue("default", connection=conn), Queue("high", connection=conn)
-    ran = [default.enqueue(jobs.ok).id, default.enqueue(jobs.ok).id, default.enqueue(jobs.boom).id,
-           high.enqueue(jobs.ok).id, high.enqueue(jobs.boom).id]
-    waiting = default.enqueue_in(timedelta(hours=1), jobs.ok)
+    ran = [default.enqueue(jobs.recorded_ok).id, default.enqueue(jobs.recorded_ok).id,
+           default.enqueue(jobs.recorded_boom).id, high.enqueue(jobs.recorded_ok).id,
+           high.enqueue(jobs.recorded_boom).id]
+    waiting = default.enqueue_in(timedelta(hours=1), jobs.recorded_ok)
     reader = DashboardReader(conn, Settings())
     wait_for(lambda: all_ended(conn, ran) and ((worker_row(reader.read(), ours.name) or None)
                                                and worker_row(reader.read(), ours.name).processed == 2), 15,

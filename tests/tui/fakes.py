@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import hashlib
 import threading
 import time
@@ -22,6 +23,7 @@ from tui.data.models import (
     WorkerRow,
 )
 from tui.data.settings import Settings
+from tui.protocols import DashboardData, OperatorActions
 from worker.plans import (
     ActionResult,
     CancelPendingPlan,
@@ -181,11 +183,16 @@ def page_job(queue: str, source: str, index: int) -> JobSummary:
 
 class FakeReader:
     """Returns canned snapshots (the last one repeats), or raises what ``fail_with`` says; counts concurrency.
+    Like DashboardReader, a read without metrics has none (``metrics_asked`` records what each read asked for);
+    with a ``clock`` every snapshot is stamped as taken at its time (the metrics too when read).
     Pages and job details are generated from ``page_totals`` and recorded in ``page_calls`` and ``detail_calls``."""
 
-    def __init__(self, snapshots: Sequence[Snapshot] | None = None, delay_s: float = 0.0) -> None:
+    def __init__(self, snapshots: Sequence[Snapshot] | None = None, delay_s: float = 0.0,
+                 clock: Callable[[], float] | None = None) -> None:
         self.snapshots = list(snapshots or [sample_snapshot()])
         self.delay_s = delay_s
+        self.clock = clock
+        self.metrics_asked: list[bool] = []
         self.fail_with: BaseException | None = None
         self.calls = 0
         self.active = 0
@@ -197,10 +204,11 @@ class FakeReader:
         self.detail_calls: list[str] = []
         self._listed: dict[str, JobSummary] = {}
 
-    def read(self) -> Snapshot:
-        """One canned snapshot, after ``delay_s``."""
+    def read(self, include_metrics: bool = True) -> Snapshot:
+        """One canned snapshot, after ``delay_s`` (without its metrics unless ``include_metrics``)."""
         with self._lock:
             self.calls += 1
+            self.metrics_asked.append(include_metrics)
             self.active += 1
             self.max_active = max(self.max_active, self.active)
         try:
@@ -208,7 +216,13 @@ class FakeReader:
                 time.sleep(self.delay_s)
             if self.fail_with is not None:
                 raise self.fail_with
-            return self.snapshots.pop(0) if len(self.snapshots) > 1 else self.snapshots[0]
+            snapshot = self.snapshots.pop(0) if len(self.snapshots) > 1 else self.snapshots[0]
+            if self.clock is not None:
+                taken_at = datetime.fromtimestamp(self.clock(), tz=timezone.utc)
+                snapshot = dataclasses.replace(snapshot, taken_at=taken_at, metrics_taken_at=taken_at)
+            if not include_metrics:
+                snapshot = dataclasses.replace(snapshot, metrics=(), metrics_taken_at=None)
+            return snapshot
         finally:
             with self._lock:
                 self.active -= 1
@@ -302,7 +316,7 @@ class FakeActions:
         return ActionResult("cancel_pending", True, f"Canceled {plan.total} jobs", {"canceled": plan.total})
 
 
-def make_app(reader: FakeReader | None = None, actions: FakeActions | None = None,
+def make_app(reader: DashboardData | None = None, actions: OperatorActions | None = None,
              **settings: Any) -> Any:
     """An RqtopApp built the way the CLI builds it, with fakes and the frozen clock."""
     from tui.app import RqtopApp
@@ -333,3 +347,4 @@ async def wait_until(condition: Callable[[], bool], pilot: Any, timeout_s: float
         if time.monotonic() > deadline:
             raise AssertionError("condition not met in time")
         await pilot.pause(0.02)
+

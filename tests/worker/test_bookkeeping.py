@@ -10,7 +10,7 @@ import redis
 from redis.connection import AbstractConnection
 from rq import Queue, Retry, SimpleWorker
 
-from tests.worker import jobs
+from tests import jobs
 from worker import keys, records
 from worker.dispatch import enqueue_run
 from worker.records import sanitize_exc, sanitize_text
@@ -40,7 +40,7 @@ def test_history_states_errors_and_notes(conn: redis.Redis) -> None:
 
     h = _history(conn, done.id)
     assert (h["state"], h["task"], h["queue"], h["worker"], h["error"], h["retries"]) == (
-        "completed", "tests.worker.jobs.sleep_for", "default", "w1", "", "0"
+        "completed", "tests.jobs.sleep_for", "default", "w1", "", "0"
     )
     started, ended = float(h["started_at"]), float(h["ended_at"])
     assert 0.02 <= ended - started < 1.0
@@ -66,7 +66,7 @@ def test_retry_state_while_waiting(conn: redis.Redis) -> None:
     RqtopSimpleWorker([queue], connection=conn).work(burst=True)
     h = _history(conn, job.id)
     assert (h["state"], h["retries"], h["error"]) == ("retry", "1", "ConnectionError: upstream timed out after 30s")
-    assert _bucket(conn, "tests.worker.jobs.boom") == {}, "a retry is not a terminal run and is not counted"
+    assert _bucket(conn, "tests.jobs.boom") == {}, "a retry is not a terminal run and is not counted"
 
 
 def test_returned_retry_is_recorded(conn: redis.Redis) -> None:
@@ -89,7 +89,7 @@ def test_worker_record_counts_and_current_job(conn: redis.Redis) -> None:
     RqtopSimpleWorker([queue], connection=conn, name="w2", mode="worker").work(burst=True)
     seen = probe.latest_result().return_value
     assert (seen["processed"], seen["failed"]) == ("3", "1")
-    assert (seen["current_job_id"], seen["current_task"]) == (probe.id, "tests.worker.jobs.probe_worker_record")
+    assert (seen["current_job_id"], seen["current_task"]) == (probe.id, "tests.jobs.probe_worker_record")
     assert (seen["mode"], seen["queues"], seen["name"]) == ("worker", "default", "w2")
     assert seen["version"] and seen["rq_version"] and float(seen["last_seen"]) >= float(seen["birth"])
     assert not conn.exists(keys.worker("w2")) and conn.zscore(keys.WORKERS, "w2") is None
@@ -102,14 +102,14 @@ def test_metrics_buckets(conn: redis.Redis) -> None:
         queue.enqueue(jobs.sleep_for, seconds)
     queue.enqueue(jobs.boom)
     RqtopSimpleWorker([queue], connection=conn).work(burst=True)
-    sleeps = _bucket(conn, "tests.worker.jobs.sleep_for")
+    sleeps = _bucket(conn, "tests.jobs.sleep_for")
     assert sleeps["n"] == "3" and "f" not in sleeps
     assert sum(int(v) for k, v in sleeps.items() if k.startswith("b")) == 3
     assert 0.05 <= float(sleeps["max"]) < 0.5
-    assert _bucket(conn, "tests.worker.jobs.boom")["f"] == "1"
-    assert conn.zscore(keys.METRIC_TASKS, "tests.worker.jobs.sleep_for") == pytest.approx(time.time(), abs=30)
+    assert _bucket(conn, "tests.jobs.boom")["f"] == "1"
+    assert conn.zscore(keys.METRIC_TASKS, "tests.jobs.sleep_for") == pytest.approx(time.time(), abs=30)
     hour = records.hour_of(float(sleeps["last"]))
-    ttl = conn.ttl(keys.metric_bucket("tests.worker.jobs.sleep_for", hour))
+    ttl = conn.ttl(keys.metric_bucket("tests.jobs.sleep_for", hour))
     assert abs((time.time() + ttl) - ((hour + 1) * 3600 + keys.METRIC_TTL_S)) < 5
 
 
@@ -117,7 +117,7 @@ def test_schedule_run_updates_state_and_releases_token(
     conn: redis.Redis, entry: Callable[..., ScheduleEntry]
 ) -> None:
     """A schedule run ends with last_status/last_ended set and the dedupe token deleted."""
-    run = enqueue_run(conn, entry(task="tests.worker.jobs.boom"))
+    run = enqueue_run(conn, entry(task="tests.jobs.boom"))
     RqtopSimpleWorker(["default"], connection=conn).work(burst=True)
     state = conn.hgetall(keys.sched_state("nightly"))
     assert state[b"last_status"] == b"failed" and float(state[b"last_ended"]) > 0

@@ -9,7 +9,7 @@ import redis
 from rq import Queue
 from rq.job import Job
 
-from tests.worker.conftest import text
+from tests.worker.support import text
 from worker import keys
 from worker.dispatch import enqueue_run, is_paused, run_now, set_paused
 from worker.schedules import ScheduleEntry
@@ -17,14 +17,14 @@ from worker.schedules import ScheduleEntry
 
 def test_run_now_enqueues_one_fresh_tagged_job(conn: redis.Redis, entry: Callable[..., ScheduleEntry]) -> None:
     """The job carries the run id, task, kwargs, ttl, timeout, description and meta; records say pending."""
-    sched = entry(task="tests.worker.jobs.sleep_for", kwargs={"seconds": 0.01}, expires_after_min=2, timeout=30,
+    sched = entry(task="tests.jobs.sleep_for", kwargs={"seconds": 0.01}, expires_after_min=2, timeout=30,
                   priority="high")
     result = enqueue_run(conn, sched, now=1000.0)
     assert result.status == "queued" and result.job_id is not None
     assert result.job_id.startswith("sched--nightly--") and len(result.job_id) == len("sched--nightly--") + 12
     job = Job.fetch(result.job_id, connection=conn)
     assert (job.func_name, job.kwargs, job.ttl, job.timeout, job.origin) == (
-        "tests.worker.jobs.sleep_for", {"seconds": 0.01}, 120, 30, "high"
+        "tests.jobs.sleep_for", {"seconds": 0.01}, 120, 30, "high"
     )
     assert job.description == "nightly (manual)"
     assert job.meta == {"schedule": "nightly", "trigger": "manual"}

@@ -9,11 +9,11 @@ import pytest
 import redis
 from rq import Queue
 
-from tests.worker import jobs
+from tests import jobs
 from worker import keys, records
 from worker.rqtop_worker import RqtopSimpleWorker
 
-TASK = "tests.worker.jobs.sleep_for"
+TASK = "tests.jobs.sleep_for"
 
 
 def test_histogram_percentiles_within_one_percent(conn: redis.Redis) -> None:

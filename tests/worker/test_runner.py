@@ -16,9 +16,9 @@ import redis
 from rq import Queue, Retry
 from rq.command import send_stop_job_command
 
+from tests import jobs
 from tests.waiting import wait_for
-from tests.worker import jobs
-from tests.worker.conftest import make_due, text
+from tests.worker.support import make_due, text
 from worker import keys
 from worker.embedded_redis import EmbeddedRedis
 from worker.rqtop_worker import RqtopSimpleWorker
@@ -30,7 +30,7 @@ REPO = Path(__file__).resolve().parents[2]
 SCHEDULES = """
 [[schedule]]
 name = "nightly"
-task = "tests.worker.jobs.ok"
+task = "tests.jobs.ok"
 interval = 3600
 """
 
@@ -51,7 +51,7 @@ def _in_thread(**kwargs: object) -> threading.Thread:
 def test_bad_schedules_file_fails_before_redis(tmp_path: Path) -> None:
     """A bad file raises ScheduleError; the URL is never contacted."""
     bad = tmp_path / "schedules.toml"
-    bad.write_text('[[schedule]]\nname = "x"\ntask = "tests.worker.jobs.ok"\ncron = "nope"\n')
+    bad.write_text('[[schedule]]\nname = "x"\ntask = "tests.jobs.ok"\ncron = "nope"\n')
     with pytest.raises(ScheduleError, match="field 'cron'"):
         run("redis://127.0.0.1:1/0", mode="all", schedules_path=bad)
 

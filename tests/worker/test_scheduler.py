@@ -8,7 +8,7 @@ from collections.abc import Callable
 import redis
 from rq.job import Job
 
-from tests.worker.conftest import make_due, text
+from tests.worker.support import make_due, text
 from worker import keys
 from worker.dispatch import set_paused
 from worker.rqtop_worker import RqtopSimpleWorker
@@ -32,7 +32,7 @@ def test_register_is_idempotent_and_removes_dropped_schedules(
     assert _score(conn, "daily") == cron.next_run(1_000_000.0)
     assert text(conn.hget(keys.SCHEDULES, "daily")) == cron.to_json()
     template = Job.fetch(keys.template_id("daily"), connection=conn)
-    assert template.func_name == "tests.worker.jobs.ok" and template.origin == "default"
+    assert template.func_name == "tests.jobs.ok" and template.origin == "default"
 
     again = register_schedules(conn, [cron, every], now=2_000_000.0)
     assert (again.added, again.updated, again.unchanged, again.removed) == ((), (), ("daily", "often"), ())

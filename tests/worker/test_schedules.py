@@ -15,14 +15,14 @@ timezone = "UTC"
 
 [[schedule]]
 name = "nightly"
-task = "tests.worker.jobs.ok"
+task = "tests.jobs.ok"
 cron = "17 0 * * *"
 priority = "low"
 expires_after_min = 30
 
 [[schedule]]
 name = "often"
-task = "tests.worker.jobs.sleep_for"
+task = "tests.jobs.sleep_for"
 interval = 90
 kwargs = { seconds = 0.01 }
 """
@@ -36,7 +36,7 @@ def _write(tmp_path: Path, body: str) -> Path:
 
 def _entry(**fields: object) -> str:
     """One [[schedule]] table; a value of None leaves the field out."""
-    base: dict[str, object] = {"name": "nightly", "task": "tests.worker.jobs.ok", "cron": "0 3 * * *"}
+    base: dict[str, object] = {"name": "nightly", "task": "tests.jobs.ok", "cron": "0 3 * * *"}
     base.update(fields)
     lines = ["[[schedule]]"]
     for key, value in base.items():
@@ -79,7 +79,7 @@ def test_checked_in_schedules_file_is_valid() -> None:
         (_entry(colour="blue"), "schedule 'nightly': field 'colour': unknown key"),
         (_entry(task=None), "schedule 'nightly': field 'task': missing"),
         (_entry(task="tests.worker.no_such_module.job"), "schedule 'nightly': field 'task': cannot import"),
-        (_entry(task="tests.worker.jobs.no_such_function"), "schedule 'nightly': field 'task':"),
+        (_entry(task="tests.jobs.no_such_function"), "schedule 'nightly': field 'task':"),
         (_entry(cron="61 * * * *"), "schedule 'nightly': field 'cron': invalid cron expression"),
         (_entry(cron=None, interval=0), "schedule 'nightly': field 'interval': must be a whole number"),
         (_entry(cron=None, interval=-5), "schedule 'nightly': field 'interval'"),

@@ -14,7 +14,7 @@ from pathlib import Path
 import redis
 from rq.utils import now, utcformat
 
-from tests.data.action_jobs import plant_running
+from tests.rq_support import plant_running
 from worker import keys
 from worker.plans import ExecutionRef
 from worker.recovery import fail_dead_executions, fail_orphaned_for_host

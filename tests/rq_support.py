@@ -1,4 +1,4 @@
-"""Job functions and worker-process helpers for the action, janitor and race tests."""
+"""Worker processes and planted RQ state for the action, janitor, recovery and race tests."""
 
 from __future__ import annotations
 
@@ -13,51 +13,13 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import redis
-from rq import Queue, get_current_job
+from rq import Queue
 from rq.utils import utcformat
 
+from tests.jobs import nap
 from tests.waiting import wait_for
 
-ROOT = Path(__file__).resolve().parents[2]
-STARTS = "test:starts"
-"""Redis list: ``<job_id> <pid>`` pushed by every job function as it starts."""
-
-
-def _record_start() -> None:
-    """Push this job's id and pid to ``STARTS``."""
-    job = get_current_job()
-    assert job is not None
-    job.connection.rpush(STARTS, f"{job.id} {os.getpid()}")
-
-
-def quick() -> str:
-    """Record the start and return at once."""
-    _record_start()
-    return "ok"
-
-
-def boom() -> None:
-    """Record the start, then fail."""
-    _record_start()
-    raise ValueError("upstream timed out after 30s")
-
-
-def sleeper(seconds: float = 30.0) -> str:
-    """Record the start, then sleep (a job the tests stop or kill mid-run)."""
-    _record_start()
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        time.sleep(0.05)
-    return "slept"
-
-
-def started(conn: redis.Redis) -> dict[str, int]:
-    """Job id -> pid of every recorded start."""
-    out = {}
-    for raw in conn.lrange(STARTS, 0, -1):
-        job_id, pid = raw.decode().split()
-        out[job_id] = int(pid)
-    return out
+ROOT = Path(__file__).resolve().parents[1]
 
 
 _WORKER_SOURCE = """
@@ -112,6 +74,11 @@ def kill_pid(pid: int) -> None:
         os.kill(pid, signal.SIGKILL)
 
 
+def snapshot(conn: redis.Redis) -> dict[bytes, bytes | None]:
+    """Every key and its serialized value: any write shows up as a difference."""
+    return {key: conn.dump(key) for key in conn.scan_iter(count=1000)}
+
+
 def iso_ago(seconds: float) -> str:
     """RQ's timestamp format for a moment ``seconds`` ago."""
     return utcformat(datetime.fromtimestamp(time.time() - seconds, timezone.utc))
@@ -122,7 +89,7 @@ def plant_running(
     job_id: str | None = None,
 ) -> tuple[str, str]:
     """A job that looks mid-run on ``worker`` (status, execution hash, started entry); returns (job, exec)."""
-    job = Queue(queue, connection=conn).enqueue(sleeper, 30, job_id=job_id)
+    job = Queue(queue, connection=conn).enqueue(nap, 30, job_id=job_id)
     conn.lrem(f"rq:queue:{queue}", 0, job.id)
     begun = time.time() if started_at is None else started_at
     execution_id = uuid.uuid4().hex

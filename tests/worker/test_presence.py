@@ -9,7 +9,7 @@ import pytest
 import redis
 from rq import Queue
 
-from tests.data import jobs
+from tests import jobs
 from tests.data.reader_support import settings
 from tui.data.reader import DashboardReader
 from worker import keys, presence

@@ -8,8 +8,7 @@ import redis
 from rq import Queue, SimpleWorker
 from rq.utils import now, utcformat
 
-from tests.data.action_jobs import iso_ago, plant_running
-from tests.data.test_actions import snapshot
+from tests.rq_support import iso_ago, plant_running, snapshot
 from tui.data.actions import DashboardActions
 from tui.data.settings import Settings
 from worker import audit, janitor, keys
@@ -23,7 +22,7 @@ EXPECTED = {
 
 def _finished(conn: redis.Redis, queue: Queue, ago: float, job_id: str | None = None) -> str:
     """A job run to completion whose ended_at is ``ago`` seconds in the past."""
-    job = queue.enqueue("tests.data.action_jobs.quick", job_id=job_id, result_ttl=-1)
+    job = queue.enqueue("tests.jobs.recorded_ok", job_id=job_id, result_ttl=-1)
     SimpleWorker([queue], connection=conn).work(burst=True)
     conn.hset(keys.rq_job(job.id), "ended_at", iso_ago(ago))
     return job.id
@@ -46,20 +45,20 @@ def plant(conn: redis.Redis) -> dict[str, object]:
     conn.zadd(keys.RQ_SCHEDULED_JOBS, {ids["template"]: time.time() + 60, ids["rqs_template"]: time.time() + 60})
     conn.zadd("rq:finished:default", {"vanished": time.time() + 100})
     # Failed: one 8 days old, one recent.
-    failed = [queue.enqueue("tests.data.action_jobs.boom", failure_ttl=30 * 86400) for _ in range(2)]
+    failed = [queue.enqueue("tests.jobs.recorded_boom", failure_ttl=30 * 86400) for _ in range(2)]
     SimpleWorker([queue], connection=conn).work(burst=True)
     conn.hset(keys.rq_job(failed[0].id), "ended_at", iso_ago(8 * DAY))
     ids["old_failed"], ids["young_failed"] = failed[0].id, failed[1].id
     # Canceled: one 8 days ago, one now.
-    canceled = [queue.enqueue("tests.data.action_jobs.quick") for _ in range(2)]
+    canceled = [queue.enqueue("tests.jobs.recorded_ok") for _ in range(2)]
     for job in canceled:
         job.cancel()
     conn.zadd("rq:canceled:default", {canceled[0].id: time.time() - 8 * DAY})
     ids["old_canceled"], ids["young_canceled"] = canceled[0].id, canceled[1].id
     # Pending: the old head run (with an orphan id) is canceled; the old job behind a young one is not reached.
-    pending = [queue.enqueue("tests.data.action_jobs.quick") for _ in range(2)]
+    pending = [queue.enqueue("tests.jobs.recorded_ok") for _ in range(2)]
     conn.rpush("rq:queue:default", "ghost-id")
-    pending += [queue.enqueue("tests.data.action_jobs.quick") for _ in range(4)]
+    pending += [queue.enqueue("tests.jobs.recorded_ok") for _ in range(4)]
     for index in (0, 1, 2, 4):
         conn.hset(keys.rq_job(pending[index].id), "enqueued_at", iso_ago(2 * 3600))
     ids["old_pending"] = [pending[0].id, pending[1].id, pending[2].id]
@@ -129,7 +128,7 @@ def test_execute_rechecks_every_id(conn: redis.Redis) -> None:
     queue = Queue("default", connection=conn)
     conn.hset(keys.rq_job(ids["old_done"][0]), "ended_at", utcformat(now()))  # no longer old
     conn.hset(keys.rq_worker("dead-w"), mapping={"last_heartbeat": utcformat(now()), "hostname": "elsewhere"})
-    conn.lpush("rq:queue:default", queue.enqueue("tests.data.action_jobs.quick").id)  # pushed in front
+    conn.lpush("rq:queue:default", queue.enqueue("tests.jobs.recorded_ok").id)  # pushed in front
     conn.set(keys.active("s_gone"), keys.run_id("s_gone", "newer"))  # a new run took the token
     conn.hset(keys.rq_job(keys.run_id("s_gone", "newer")), mapping={"status": "queued"})
     conn.hset(keys.rq_worker("gone-old"), "last_heartbeat", utcformat(now()))  # came back

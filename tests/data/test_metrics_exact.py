@@ -8,13 +8,13 @@ import pytest
 import redis
 from rq import Queue
 
-from tests.worker import jobs
+from tests import jobs
 from tui.data.reader import DashboardReader
 from tui.data.settings import Settings
 from worker import keys, records
 from worker.rqtop_worker import RqtopSimpleWorker
 
-MIXED, STEADY = "tests.worker.jobs.sleep_then", "tests.worker.jobs.sleep_for"
+MIXED, STEADY = "tests.jobs.sleep_then", "tests.jobs.sleep_for"
 
 
 def _durations(conn: redis.Redis, ids: list[str]) -> list[float]:
