@@ -53,7 +53,7 @@ class HistoryPlanner:
             return None
         state = item.text("state", 20)
         task = item.text("task")
-        row = dict(
+        row: dict[str, Any] = dict(
             id=decode(job_id) or "", task=task or UNREADABLE, queue=item.text("queue") or "",
             created_at=item.when("created_at"), ended_at=item.when("ended_at"), started_at=item.when("started_at"),
             retries=item.number("retries") or 0, schedule=item.text("schedule") or None,

@@ -62,7 +62,7 @@ class SchedulesPlanner:
         """One schedule with its live state; a definition that does not parse gives a row saying "unreadable"."""
         state = Fields(state_reply)
         active_id = decode(token) if isinstance(token, bytes) and token else None
-        live = dict(
+        live: dict[str, Any] = dict(
             name=decode(name) or "", next_run=records.from_epoch(next_score if isinstance(next_score, float)
                                                                  and EPOCH_MIN <= next_score <= EPOCH_MAX else None),
             pending=1 if token_status == b"queued" else 0, last_run=state.when("last_run"),

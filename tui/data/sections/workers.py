@@ -53,9 +53,9 @@ class WorkersPlanner:
     def third(self, two: Replies, r3: Round) -> None:
         runs = [current_execution(two[b], two[c]) for _, b, c in self._slots]
         self._current = [job_of(run) for run in runs]
-        self._current_slots = [(r3.add("hmget", bkey(keys.rq_job, job_of(run)), list(CURRENT_FIELDS)),
-                                r3.add("hget", bkey(keys.rq_execution, run), "created_at")) if run else None
-                               for run in runs]
+        self._current_slots = [(r3.add("hmget", bkey(keys.rq_job, job), list(CURRENT_FIELDS)),
+                                r3.add("hget", bkey(keys.rq_execution, run), "created_at")) if run and job else None
+                               for run, job in zip(runs, self._current, strict=True)]
 
     def rows(self, two: Replies, three: Replies) -> tuple[WorkerRow, ...]:
         def current(slots: tuple[int, int] | None) -> Any:
