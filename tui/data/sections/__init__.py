@@ -1,0 +1,1 @@
+"""The sections of a Snapshot, each read by one planner over the reader's three pipelined rounds."""

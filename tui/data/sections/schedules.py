@@ -1,0 +1,84 @@
+"""The schedules section: one row per rqtop schedule definition, with its live state.
+
+Rule: round 1 reads the definitions hash and the set of paused schedules; round 2, per schedule, HGETALL
+of its state, GET of its active-run token and ZSCORE of its template in RQ's scheduled jobs (the next
+run); round 3 one HGET of the token's job ``status`` when a run is active (queued counts as pending).
+Rows are reused while their replies equal the last refresh's.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tui.data.job_meta import EPOCH_MAX, EPOCH_MIN, UNREADABLE, Fields
+from tui.data.masking import MaskRules, decode, mask_description
+from tui.data.models import ScheduleRow
+from tui.data.sections.raw_keys import bkey
+from tui.data.sections.reuse import Reuse
+from tui.data.sections.rounds import Replies, Round, reply_as
+from worker import keys, records
+from worker.schedules import ScheduleEntry
+
+
+class SchedulesPlanner:
+    """Reads every schedule's definition, state, token and next run, and the status of an active run."""
+
+    def __init__(self, reuse: Reuse, mask_rules: MaskRules) -> None:
+        self._reuse = reuse
+        self.mask_rules = mask_rules
+        self.definitions: dict[bytes, bytes] = {}
+        self._paused: Any = ()
+        self._index = (0, 0)
+        self._slots: list[tuple[int, int, int]] = []
+        """Round-2 slots per schedule: its state, its token, its next run."""
+        self._token_slots: list[int | None] = []
+
+    def first(self, r1: Round) -> None:
+        self._index = (r1.add("hgetall", keys.SCHEDULES), r1.add("smembers", keys.PAUSED))
+
+    def second(self, one: Replies, r2: Round) -> None:
+        definitions, paused = (one[slot] for slot in self._index)
+        self.definitions = dict(sorted(reply_as(definitions, dict, {}).items()))
+        self._paused = reply_as(paused, set, ())
+        self._slots = [(r2.add("hgetall", bkey(keys.sched_state, n)), r2.add("get", bkey(keys.active, n)),
+                        r2.add("zscore", keys.RQ_SCHEDULED_JOBS, bkey(keys.template_id, n)))
+                       for n in self.definitions]
+
+    def third(self, two: Replies, r3: Round) -> None:
+        self._token_slots = [r3.add("hget", bkey(keys.rq_job, t), "status") if isinstance(t, bytes) and t else None
+                             for t in (two[slots[1]] for slots in self._slots)]
+
+    def rows(self, two: Replies, three: Replies) -> tuple[ScheduleRow, ...]:
+        paused, row = self._paused, self._reuse.row
+        schedules = tuple(
+            row(n, (n, raw, n in paused, two[a], two[b], two[c], None if t is None else three[t]), self._row)
+            for (n, raw), (a, b, c), t in zip(self.definitions.items(), self._slots, self._token_slots, strict=True)
+        )
+        self._reuse.turn()
+        return schedules
+
+    def _row(self, name: bytes, definition: bytes, paused: bool, state_reply: Any, token: Any,
+             next_score: Any, token_status: Any) -> ScheduleRow:
+        """One schedule with its live state; a definition that does not parse gives a row saying "unreadable"."""
+        state = Fields(state_reply)
+        active_id = decode(token) if isinstance(token, bytes) and token else None
+        live: dict[str, Any] = dict(
+            name=decode(name) or "", next_run=records.from_epoch(next_score if isinstance(next_score, float)
+                                                                 and EPOCH_MIN <= next_score <= EPOCH_MAX else None),
+            pending=1 if token_status == b"queued" else 0, last_run=state.when("last_run"),
+            last_status=state.text("last_status", 20), paused=paused, active_job_id=active_id,
+            skipped=state.number("skipped") or 0,
+        )
+        try:
+            entry = ScheduleEntry.from_json(definition)
+            patterns = self.mask_rules.for_task(entry.task)
+            return ScheduleRow(
+                task=decode(entry.task) or UNREADABLE, description=mask_description(entry.description, patterns) or "",
+                cron=entry.cron, interval_s=entry.interval, schedule_text=entry.schedule_text,
+                timezone=entry.timezone, priority=entry.priority, queue=entry.queue,
+                expires_after_s=entry.ttl_s, run_now_allowed=bool(entry.run_now),
+                run_now_reason=mask_description(entry.run_now_reason, patterns), **live,
+            )
+        except Exception:  # noqa: BLE001 - any malformed definition becomes an "unreadable" row
+            return ScheduleRow(task=UNREADABLE, description=UNREADABLE, cron=None, interval_s=None,
+                               schedule_text="—", timezone="", priority=UNREADABLE, queue="", **live)
