@@ -255,10 +255,3 @@ def _unregister_commands(pipe: redis.client.Pipeline, name: str) -> None:
     pipe.delete(keys.sched_state(name))
     pipe.srem(keys.PAUSED, name)
 
-
-def unregister_schedule(conn: redis.Redis, name: str) -> None:
-    """Remove one schedule: its template (rqtop's prefix only), definition, run state and pause flag."""
-    with conn.pipeline() as pipe:
-        _unregister_commands(pipe, name)
-        pipe.execute()
-    log.info("schedule %s: unregistered", name)
