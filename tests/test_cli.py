@@ -15,10 +15,14 @@ from rq import Queue
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def rqtop(*args: str, url: str | None = None, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    """Run `python -m tui ARGS` with no terminal on stdin."""
+def rqtop(
+    *args: str, url: str | None = None, stdin: str | None = None, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run `python -m tui ARGS` with no terminal on stdin (``env``: extra environment variables)."""
+    extra = env or {}
     env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "RQ_REDIS_URL")}
     env["PYTHONPATH"] = str(ROOT)
+    env.update(extra)
     if url:
         env["RQ_REDIS_URL"] = url
     return subprocess.run(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -11,8 +12,8 @@ from typing import Any, NoReturn
 import click
 import redis
 
-from tui.data.connection import BadRedisUrl, connect, mask_url, resolve_url, validate_url
-from tui.data.settings import Settings
+from tui.data.connection import BadRedisUrl, connect, mask_url, resolve_url, tls_hint, validate_url
+from tui.data.settings import BadSetting, Settings
 from worker.records import one_line
 
 DEFAULT_URL = "redis://localhost:6379/0"
@@ -48,14 +49,28 @@ def open_redis(url: str | None) -> tuple[redis.Redis, str]:
     except BadRedisUrl as exc:
         fail(str(exc))
     except redis.RedisError as exc:
-        fail(f"cannot reach Redis at {mask_url(target)}: {one_line(exc)}")
+        fail(f"cannot reach Redis at {mask_url(target)}: {one_line(exc)}{tls_hint(target, exc)}")
     return conn, target
 
 
 def _settings(read_only: bool | None = None, refresh: float | None = None) -> Settings:
-    """Settings from the environment with CLI overrides (given before or after the subcommand)."""
-    return Settings.from_env(read_only=_root_option("read_only", read_only) or None,
-                             refresh_s=_root_option("refresh", refresh))
+    """Settings from the environment with CLI overrides (given before or after the subcommand); a bad
+    environment value is one line and exit 2."""
+    try:
+        return Settings.from_env(read_only=_root_option("read_only", read_only) or None,
+                                 refresh_s=_root_option("refresh", refresh))
+    except BadSetting as exc:
+        fail(str(exc))
+
+
+MIN_REFRESH_S, MAX_REFRESH_S = 0.2, 3600.0
+
+
+def _refresh_seconds(ctx: click.Context, param: click.Parameter, value: float | None) -> float | None:
+    """``--refresh`` as a finite number of seconds in range (nan would busy-loop, inf never refresh)."""
+    if value is not None and not (math.isfinite(value) and MIN_REFRESH_S <= value <= MAX_REFRESH_S):
+        raise click.BadParameter(f"{value!r} is not a number of seconds from {MIN_REFRESH_S} to {MAX_REFRESH_S:g}")
+    return value
 
 
 class RqtopGroup(click.Group):
@@ -76,7 +91,8 @@ class RqtopGroup(click.Group):
 
 @click.group(cls=RqtopGroup, invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
 @url_option
-@click.option("--refresh", type=click.FloatRange(min=0.2), default=None, help="Seconds between refreshes (2).")
+@click.option("--refresh", type=float, default=None, callback=_refresh_seconds,
+              help="Seconds between refreshes, 0.2 to 3600 (2).")
 @click.option("--read-only", is_flag=True, default=False, help="Hide and refuse every action ($RQTOP_READ_ONLY=1).")
 @click.version_option(package_name="rqtop")
 @click.pass_context
@@ -130,11 +146,16 @@ def demo(url: str | None, schedules_path: str, no_dashboard: bool, duration: flo
 @click.option("--schedules", "schedules_path", default="schedules.toml", type=click.Path(dir_okay=False))
 @click.option("--burst", is_flag=True, help="Exit when the queues are empty.")
 @click.option("--name", default=None, help="Worker name (default: RQ's).")
-def worker(url: str | None, mode: str, queues: str, schedules_path: str, burst: bool, name: str | None) -> None:
+@click.option("--read-only", is_flag=True, hidden=True)
+def worker(url: str | None, mode: str, queues: str, schedules_path: str, burst: bool, name: str | None,
+           read_only: bool) -> None:
     """Run an rqtop worker: RQ worker with heartbeats and bookkeeping, and/or the scheduler."""
     from worker.runner import run
     from worker.schedules import ScheduleError, load_schedules
 
+    if _root_option("read_only", read_only):
+        fail("worker: refused with --read-only: a worker writes by nature (runs jobs, records them, registers "
+             "schedules); nothing was started")
     queue_names = tuple(q.strip() for q in queues.split(",") if q.strip())
     if not queue_names:
         fail("--queues: give at least one queue name")

@@ -12,6 +12,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 import redis
+from rq.job import Job
 from rq.scheduler import RQScheduler
 from rq_scheduler import Scheduler
 
@@ -127,9 +128,7 @@ class RqtopScheduler(Scheduler):
             super().cancel(job)
             return
         log.warning("schedule %s: template hash was missing; rebuilt it", entry.name)
-        next_run = entry.next_run(time.time())
-        _create_template(self, entry, next_run)
-        self.connection.zadd(self.scheduled_jobs_key, {job_id: next_run})
+        _create_template(self, entry, entry.next_run(time.time()))
 
     def tick(self) -> int:
         """Promote due RQ scheduled jobs, then handle every due template under rq-scheduler's lock."""
@@ -175,27 +174,33 @@ class RqtopScheduler(Scheduler):
             self.promoter.release()
 
 
+def _template_job(scheduler: RqtopScheduler, entry: ScheduleEntry) -> Job:
+    """The template job for ``entry``, built in memory as rq-scheduler's cron()/schedule() would store it."""
+    job = scheduler._create_job(  # noqa: SLF001 - rq-scheduler's own builder, without its immediate save
+        entry.task, kwargs=dict(entry.kwargs), commit=False, result_ttl=-1, id=keys.template_id(entry.name),
+        description=f"{entry.name} (schedule)", queue_name=entry.queue, timeout=entry.timeout,
+        meta={"schedule": entry.name},
+    )
+    if entry.cron:
+        job.meta.update(cron_string=entry.cron, use_local_timezone=False)
+    else:
+        job.meta["interval"] = int(entry.interval or 0)
+    return job
+
+
 def _create_template(scheduler: RqtopScheduler, entry: ScheduleEntry, next_run: float) -> None:
-    """Write the template job hash for ``entry`` through rq-scheduler (its id carries the schedule name)."""
-    common: dict[str, Any] = {
-        "kwargs": dict(entry.kwargs), "queue_name": entry.queue, "id": keys.template_id(entry.name),
-        "timeout": entry.timeout, "description": f"{entry.name} (schedule)", "meta": {"schedule": entry.name},
-    }
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", FutureWarning)
-        warnings.simplefilter("ignore", DeprecationWarning)
-        if entry.cron:
-            try:
-                scheduler.cron(entry.cron, entry.task, **common)
-                return
-            except Exception:  # noqa: BLE001 - crontab rejects some croniter syntax; keep the cron in meta
-                common["meta"]["cron_string"] = entry.cron
-        when = datetime.fromtimestamp(next_run, tz=timezone.utc)
-        scheduler.schedule(when, entry.task, interval=entry.interval, result_ttl=-1, **common)
+    """Write the template job hash for ``entry`` (its id carries the schedule name), due at ``next_run``."""
+    job = _template_job(scheduler, entry)
+    with scheduler.connection.pipeline() as pipe:
+        job.save(pipeline=pipe)
+        pipe.zadd(keys.RQ_SCHEDULED_JOBS, {job.id: next_run})
+        pipe.execute()
 
 
 def register_schedules(conn: redis.Redis, entries: Iterable[ScheduleEntry], now: float | None = None) -> RegisterResult:
-    """Make Redis match the given (validated) entries; idempotent, keeps next runs of unchanged schedules."""
+    """Make Redis match the given entries, all or nothing: every entry is built first (a bad one raises
+    ValueError with nothing written), then every change goes in one MULTI/EXEC; idempotent, and unchanged
+    schedules keep their next runs."""
     entries = tuple(entries)
     now = time.time() if now is None else now
     scheduler = RqtopScheduler(conn, entries)
@@ -211,34 +216,41 @@ def register_schedules(conn: redis.Redis, entries: Iterable[ScheduleEntry], now:
     added: list[str] = []
     updated: list[str] = []
     unchanged: list[str] = []
+    writes: list[tuple[str, Job, float, str]] = []
     for entry, has_hash in zip(entries, present, strict=True):
-        template = keys.template_id(entry.name)
-        if stored.get(entry.name) == entry.to_json() and has_hash and template in templates:
-            unchanged.append(entry.name)
-            continue
-        next_run = entry.next_run(now)
-        _create_template(scheduler, entry, next_run)
-        with conn.pipeline() as pipe:
-            pipe.zadd(keys.RQ_SCHEDULED_JOBS, {template: next_run})
-            pipe.hset(keys.SCHEDULES, entry.name, entry.to_json())
-            pipe.execute()
+        try:
+            document = entry.to_json()
+            if stored.get(entry.name) == document and has_hash and keys.template_id(entry.name) in templates:
+                unchanged.append(entry.name)
+                continue
+            next_run = entry.next_run(now)
+            datetime.fromtimestamp(next_run, tz=timezone.utc)  # a next run Python cannot represent is refused here
+            writes.append((entry.name, _template_job(scheduler, entry), next_run, document))
+        except (TypeError, ValueError, OverflowError, OSError) as exc:
+            raise ValueError(f"schedule {entry.name!r}: cannot be registered ({exc}); nothing was changed") from None
         (updated if entry.name in stored else added).append(entry.name)
     wanted = {entry.name for entry in entries}
     leftover = set(stored) | {keys.schedule_of(template) or "" for template in templates}
     removed = sorted(name for name in leftover - wanted if name)
+    with conn.pipeline() as pipe:
+        for name, job, next_run, document in writes:
+            job.save(pipeline=pipe)
+            pipe.zadd(keys.RQ_SCHEDULED_JOBS, {job.id: next_run})
+            pipe.hset(keys.SCHEDULES, name, document)
+        for name in removed:
+            _unregister_commands(pipe, name)
+        pipe.execute()
     for name in removed:
-        unregister_schedule(conn, name)
+        log.info("schedule %s: unregistered", name)
     return RegisterResult(tuple(added), tuple(updated), tuple(unchanged), tuple(removed))
 
 
-def unregister_schedule(conn: redis.Redis, name: str) -> None:
-    """Remove one schedule: its template (rqtop's prefix only), definition, run state and pause flag."""
+def _unregister_commands(pipe: redis.client.Pipeline, name: str) -> None:
+    """Queue the commands removing one schedule: template (rqtop's prefix only), definition, run state, pause."""
     template = keys.template_id(name)
-    with conn.pipeline() as pipe:
-        pipe.zrem(keys.RQ_SCHEDULED_JOBS, template)
-        pipe.delete(keys.rq_job(template))
-        pipe.hdel(keys.SCHEDULES, name)
-        pipe.delete(keys.sched_state(name))
-        pipe.srem(keys.PAUSED, name)
-        pipe.execute()
-    log.info("schedule %s: unregistered", name)
+    pipe.zrem(keys.RQ_SCHEDULED_JOBS, template)
+    pipe.delete(keys.rq_job(template))
+    pipe.hdel(keys.SCHEDULES, name)
+    pipe.delete(keys.sched_state(name))
+    pipe.srem(keys.PAUSED, name)
+

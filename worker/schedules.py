@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 import inspect
 import json
+import math
 import re
 import sys
 from collections.abc import Callable
@@ -33,6 +34,17 @@ ENTRY_KEYS = {
     "expires_after_min", "timeout", "kwargs", "run_now", "run_now_reason",
 }
 DEFAULT_PATH = "schedules.toml"
+
+MAX_INTERVAL_S = 366 * 86400
+"""Longest ``interval``: a year (a rarer run is a cron's job); beyond it next-run times overflow."""
+MAX_TIMEOUT_S = 7 * 86400
+"""Longest ``timeout``: a week, far inside what RQ (a C ``alarm``) and Redis expiries accept."""
+MAX_EXPIRES_AFTER_MIN = 7 * 24 * 60
+"""Longest ``expires_after_min``: a week of waiting in the queue."""
+INT_LIMITS = {"interval": MAX_INTERVAL_S, "timeout": MAX_TIMEOUT_S, "expires_after_min": MAX_EXPIRES_AFTER_MIN}
+
+CRON_FIELDS = (("minute", 0, 59), ("hour", 0, 23), ("day-of-month", 1, 31), ("month", 1, 12), ("day-of-week", 0, 7))
+"""The five cron fields rqtop accepts, with the range of their numbers (croniter alone lets */61 through)."""
 
 
 class ScheduleError(ValueError):
@@ -108,12 +120,13 @@ def _cron_fires(cron: str) -> bool:
 
 def load_schedules(path: str | Path, check_imports: bool = True) -> tuple[ScheduleEntry, ...]:
     """Read and validate a schedules file; raise ScheduleError listing every problem found."""
-    path = Path(path)
-    label = path.name
+    label = str(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = Path(path).read_text(encoding="utf-8")
     except OSError as exc:
         raise ScheduleError([f"{label}: cannot read file ({exc.strerror or exc})"]) from None
+    except UnicodeDecodeError as exc:
+        raise ScheduleError([f"{label}: not UTF-8 text (byte {exc.start} cannot be decoded)"]) from None
     try:
         document = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -130,6 +143,8 @@ def parse_document(document: dict[str, Any], label: str, check_imports: bool = T
     if not isinstance(default_tz, str) or not _valid_timezone(default_tz):
         errors.append(f"{label}: field 'timezone': unknown timezone {default_tz!r}")
         default_tz = "UTC"
+    if "schedule" not in document:
+        errors.append(f"{label}: no [[schedule]] entries; write 'schedule = []' to mean no schedules on purpose")
     raw_entries = document.get("schedule", [])
     if not isinstance(raw_entries, list):
         errors.append(f"{label}: 'schedule' must be an array of tables ([[schedule]])")
@@ -182,27 +197,31 @@ def _parse_entry(
         bad("cron", "one of 'cron' or 'interval' is required")
     elif cron is not None and interval is not None:
         bad("cron", "give either 'cron' or 'interval', not both")
-    elif cron is not None and (not isinstance(cron, str) or not croniter.is_valid(cron)):
+    elif cron is not None and not isinstance(cron, str):
+        bad("cron", f"must be a string, got {cron!r}")
+    elif cron is not None and (problem := _cron_problem(cron)):
+        bad("cron", problem)
+    elif cron is not None and not croniter.is_valid(cron):
         bad("cron", f"invalid cron expression {cron!r}")
     elif cron is not None and not _cron_fires(cron):
         bad("cron", f"cron expression {cron!r} never fires (no such date, e.g. 30 February)")
-    elif interval is not None and (isinstance(interval, bool) or not isinstance(interval, int) or interval <= 0):
-        bad("interval", f"must be a whole number of seconds > 0, got {interval!r}")
 
     priority = raw.get("priority", "normal")
-    if priority not in PRIORITY_QUEUES:
+    if not isinstance(priority, str) or priority not in PRIORITY_QUEUES:
         bad("priority", f"unknown priority {priority!r} (expected high, normal or low)")
     tz = raw.get("timezone", default_tz)
     if not isinstance(tz, str) or not _valid_timezone(tz):
         bad("timezone", f"unknown timezone {tz!r}")
-    for int_field in ("expires_after_min", "timeout"):
+    for int_field, limit in INT_LIMITS.items():
         value = raw.get(int_field)
-        if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value <= 0):
-            bad(int_field, f"must be a whole number > 0, got {value!r}")
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= limit):
+            bad(int_field, f"must be a whole number from 1 to {limit}, got {value!r}")
     kwargs = raw.get("kwargs", {})
     if not isinstance(kwargs, dict):
         bad("kwargs", "must be a table")
         kwargs = {}
+    elif (found := _not_plain_data(kwargs, "kwargs")) is not None:
+        bad(found[0], f"{found[1]}; kwargs must be plain JSON data (strings, numbers, booleans, arrays, tables)")
     description = raw.get("description", "")
     if not isinstance(description, str):
         bad("description", "must be a string")
@@ -224,6 +243,44 @@ def _parse_entry(
         timezone=tz, expires_after_min=raw.get("expires_after_min"), timeout=raw.get("timeout"),
         kwargs=dict(kwargs), run_now=run_now, run_now_reason=reason,
     )
+
+
+def _cron_problem(cron: str) -> str | None:
+    """Why a cron string is not five in-range fields (croniter reads a sixth as seconds, lets */61 through)."""
+    parts = cron.split()
+    if len(parts) != len(CRON_FIELDS):
+        return (f"invalid cron expression {cron!r}: {len(parts)} field(s); give exactly 5 "
+                "(minute hour day-of-month month day-of-week), no seconds or year")
+    for text, (field_name, low, high) in zip(parts, CRON_FIELDS, strict=True):
+        for item in text.split(","):
+            base, _, step = item.partition("/")
+            if step and not (step.isdigit() and 1 <= int(step) <= high):
+                return f"invalid cron expression {cron!r}: {field_name} step {step!r} is out of range 1-{high}"
+            for number in re.findall(r"\d+", base.partition("#")[0]):
+                if not low <= int(number) <= high:
+                    return f"invalid cron expression {cron!r}: {field_name} value {number} is out of range {low}-{high}"
+    return None
+
+
+def _not_plain_data(value: Any, where: str) -> tuple[str, str] | None:
+    """The first (dotted path, problem) in ``value`` that JSON cannot carry as-is (TOML dates, nan/inf)."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            found = _not_plain_data(item, f"{where}.{key}")
+            if found is not None:
+                return found
+        return None
+    if isinstance(value, list):
+        for index, item in enumerate(value):
+            found = _not_plain_data(item, f"{where}[{index}]")
+            if found is not None:
+                return found
+        return None
+    if isinstance(value, float) and not math.isfinite(value):
+        return where, f"{value!r} is not a finite number"
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return None
+    return where, f"a TOML {type(value).__name__} (quote it as a string)"
 
 
 def _import_task(path: str, report: Callable[[str], None]) -> Callable[..., Any] | None:

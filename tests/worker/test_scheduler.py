@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from datetime import datetime, timezone
 
+import pytest
 import redis
 from rq.job import Job
 
+from tests.redis_commands import WRITE_COMMANDS, command_calls
 from tests.worker.support import make_due, text
 from worker import keys
 from worker.dispatch import set_paused
@@ -130,3 +133,39 @@ def test_missing_template_hash_is_rebuilt_not_dropped(conn: redis.Redis, entry: 
     RqtopScheduler(conn, [sched]).tick()
     assert conn.exists(keys.rq_job(keys.template_id("nightly")))
     assert _score(conn, "nightly") > time.time()
+
+
+def _redis_bytes(conn: redis.Redis) -> dict[bytes, bytes | None]:
+    """Every key and its DUMP serialization: equal snapshots mean a byte-identical database."""
+    return {key: conn.dump(key) for key in conn.scan_iter(count=1000)}
+
+
+@pytest.mark.parametrize("bad", [
+    {"kwargs": {"when": datetime(1979, 5, 27, 7, 32, tzinfo=timezone.utc)}},
+    {"interval": 9_000_000_000_000_000_000},
+], ids=["toml-date-in-kwargs", "huge-interval"])
+def test_registration_is_all_or_nothing(
+    conn: redis.Redis, entry: Callable[..., ScheduleEntry], bad: dict[str, object]
+) -> None:
+    """One entry that cannot be registered (bypassing the file check) leaves the registered set byte-identical:
+    the valid new entry before it is not added, the dropped old one is not removed."""
+    register_schedules(conn, [entry("old_a"), entry("old_b", cron="0 3 * * *", interval=None)], now=1_000_000.0)
+    conn.hset(keys.sched_state("old_b"), "last_status", "completed")
+    before = _redis_bytes(conn)
+    with pytest.raises(ValueError, match="schedule 'broken': cannot be registered .*nothing was changed"):
+        register_schedules(conn, [entry("old_a", interval=120), entry("brand_new"), entry("broken", **bad)],
+                           now=2_000_000.0)
+    assert _redis_bytes(conn) == before
+
+
+def test_registration_writes_in_one_transaction(conn: redis.Redis, entry: Callable[..., ScheduleEntry]) -> None:
+    """Adds, updates and removals of one registration go out as a single MULTI/EXEC."""
+    register_schedules(conn, [entry("a"), entry("b")], now=1_000_000.0)
+    admin = redis.Redis(connection_pool=conn.connection_pool)
+    admin.config_resetstat()
+    result = register_schedules(conn, [entry("a", interval=120), entry("c")], now=2_000_000.0)
+    assert (result.added, result.updated, result.removed) == (("c",), ("a",), ("b",))
+    calls = command_calls(admin)
+    writes = {name: count for name, count in calls.items() if name in WRITE_COMMANDS}
+    assert writes.pop("multi") == 1 and writes.pop("exec") == 1
+    assert set(writes) <= {"hset", "zadd", "zrem", "del", "hdel", "srem"}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from urllib.parse import urlsplit, urlunsplit
 
 import redis
@@ -25,18 +26,42 @@ def resolve_url(explicit: str | None = None) -> str | None:
 
 
 def validate_url(url: str) -> str:
-    """Return ``url`` unchanged when redis-py can use it, else raise BadRedisUrl with one line."""
+    """Return ``url`` unchanged when redis-py can use it as written, else raise BadRedisUrl with one line."""
     parts = urlsplit(url)
     if parts.scheme not in URL_SCHEMES:
-        raise BadRedisUrl(f"bad Redis URL {mask_url(url)!r}: scheme must be redis://, rediss:// or unix://")
+        raise BadRedisUrl(f"bad Redis URL {_shown(url)!r}: scheme must be redis://, rediss:// or unix://")
     if parts.scheme != "unix" and not parts.hostname:
-        raise BadRedisUrl(f"bad Redis URL {mask_url(url)!r}: no host")
+        raise BadRedisUrl(f"bad Redis URL {_shown(url)!r}: no host")
     try:
-        parts.port  # noqa: B018 - raises ValueError on a bad port
+        port = parts.port
         redis.connection.parse_url(url)
     except ValueError as exc:
-        raise BadRedisUrl(f"bad Redis URL {mask_url(url)!r}: {exc}") from None
+        raise BadRedisUrl(f"bad Redis URL {_shown(url)!r}: {exc}") from None
+    if port == 0:
+        raise BadRedisUrl(f"bad Redis URL {_shown(url)!r}: port 0 (redis-py would silently use 6379)")
+    if parts.scheme != "unix" and parts.path not in ("", "/") and not re.fullmatch(r"/\d+", parts.path):
+        raise BadRedisUrl(f"bad Redis URL {_shown(url)!r}: database {parts.path.lstrip('/')!r} is not a number "
+                          "(redis-py would silently use database 0)")
     return url
+
+
+def _shown(url: str) -> str:
+    """The URL as masked for an error; one mask_url cannot parse (a bad port) loses its credentials and query."""
+    try:
+        return mask_url(url)
+    except ValueError:
+        parts = urlsplit(url)
+        _, at, hostport = parts.netloc.rpartition("@")
+        return f"{parts.scheme}://{'***@' if at else ''}{hostport}{parts.path}"
+
+
+def tls_hint(url: str, exc: BaseException) -> str:
+    """Why a rediss:// connection may have failed (a plaintext server lets the TLS handshake time out), or ""."""
+    if urlsplit(url).scheme != "rediss" or not isinstance(exc, (redis.ConnectionError, redis.TimeoutError)):
+        return ""
+    if isinstance(exc, redis.TimeoutError) or "ssl" in str(exc).lower():
+        return " (TLS handshake failed: the server may not speak TLS; use redis:// for a plaintext server)"
+    return ""
 
 
 def mask_url(url: str) -> str:

@@ -12,9 +12,24 @@ from tui.data.masking import MaskRules
 DEFAULT_MASK_PATTERNS = ("password", "secret", "token", "key", "authorization", "cookie", "credential")
 
 
+TRUE_WORDS = ("1", "true", "yes", "on", "y", "enabled")
+FALSE_WORDS = ("", "0", "false", "no", "off", "n", "disabled")
+
+
+class BadSetting(ValueError):
+    """An environment variable rqtop cannot read; the message is one line naming it."""
+
+
 def _env_flag(name: str) -> bool:
-    """True when an environment variable is set to 1/true/yes/on."""
-    return os.environ.get(name, "").strip().lower() in {"1", "true", "yes", "on"}
+    """An on/off environment variable read strictly, so a typo never silently means "off"."""
+    raw = os.environ.get(name, "")
+    word = raw.strip().lower()
+    if word in TRUE_WORDS:
+        return True
+    if word in FALSE_WORDS:
+        return False
+    raise BadSetting(f"{name}={raw!r}: expected one of {', '.join(TRUE_WORDS)} (on) "
+                     f"or {', '.join(w for w in FALSE_WORDS if w)} or empty (off)")
 
 
 def parse_task_patterns(text: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
@@ -49,7 +64,7 @@ class Settings:
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
-        """Defaults, then RQTOP_* environment variables, then explicit overrides (CLI flags)."""
+        """Defaults, then RQTOP_* environment variables, then explicit overrides (CLI flags); raises BadSetting."""
         values: dict[str, object] = {}
         if _env_flag("RQTOP_READ_ONLY"):
             values["read_only"] = True
