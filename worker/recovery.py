@@ -30,12 +30,13 @@ from rq.defaults import DEFAULT_FAILURE_TTL
 from rq.job import Job
 from rq.rate_limit import release_slot
 
-from worker import keys
+from worker import keys, records
 from worker.abandon_script import ABANDON_LUA
+from worker.finish_script import FINISH_LUA
 from worker.liveness import pid_alive, workers_alive
 from worker.plans import ExecutionRef
 from worker.queues import queue_names
-from worker.records import ERROR_MAX, as_int, as_text, epoch_text
+from worker.records import ERROR_MAX, as_int, as_text, epoch_text, to_epoch
 from worker.safe_decoding import SafeSerializer
 from worker.tokens import release_token
 
@@ -43,6 +44,9 @@ log = logging.getLogger(__name__)
 
 LOCK_WAIT_S = 5.0
 """How long to wait for a queue's maintenance lock (a worker holds it while it cleans registries)."""
+
+RECONCILE_AFTER_S = 60.0
+"""A job RQ ended this long ago whose history row still says running will not be recorded by its worker."""
 
 INTERMEDIATE_GRACE_S = 1.0
 """An intermediate-list id not started after this long (seen twice) was taken by a worker that died."""
@@ -69,7 +73,61 @@ def fail_orphaned_for_host(conn: redis.Redis, hostname: str, reason: str = START
     refs = [ref for ref in running_executions(conn) if ref.worker in orphans]
     ended = fail_dead_executions(conn, refs, reason)
     _forget_executions(conn, orphans)
+    reconcile_history(conn, stale_history(conn))
     return ended + requeue_untaken(conn)
+
+
+def stale_history(conn: redis.Redis, limit: int = keys.HISTORY_KEEP, now: float | None = None) -> list[str]:
+    """Ids of history rows still "running" that RQ says are not: the worker is gone, or the job ended long ago.
+
+    A live worker marks its row running a moment before RQ's status says ``started`` and records the outcome a
+    moment after RQ's says ``finished``: those rows are left to it (``RECONCILE_AFTER_S``)."""
+    now = time.time() if now is None else now
+    ids = [as_text(raw) for raw in conn.zrevrange(keys.HISTORY, 0, limit - 1)]
+    pipe = conn.pipeline(transaction=False)
+    for job_id in ids:
+        pipe.hmget(keys.history_item(job_id), "state", "worker")
+        pipe.hmget(keys.rq_job(job_id), "status", "ended_at")
+    replies = pipe.execute() if ids else []
+    candidates = []
+    for index, job_id in enumerate(ids):
+        (state, worker), (status, ended) = replies[2 * index], replies[2 * index + 1]
+        if as_text(state) == "running" and as_text(status) != "started":
+            candidates.append((job_id, as_text(worker), as_text(status), to_epoch(ended)))
+    alive = workers_alive(conn, [worker for _id, worker, _status, _ended in candidates], now)
+    return [job_id for job_id, worker, status, ended in candidates
+            if not alive.get(worker) or (status in _TERMINAL and ended is not None and now - ended > RECONCILE_AFTER_S)]
+
+
+def reconcile_history(conn: redis.Redis, job_ids: Iterable[str]) -> int:
+    """Record RQ's outcome for history rows left "running" (the worker died, or RQ ended the job elsewhere), with
+    the worker's own end-of-job script, only while the row is still running and the job not; how many changed."""
+    script = conn.register_script(_RECONCILE_LUA)
+    done = 0
+    for job_id in job_ids:
+        task, worker, schedule, started = (as_text(v) for v in conn.hmget(
+            keys.history_item(job_id), "task", "worker", "schedule", "started_at"))
+        name = schedule or "-"
+        state = script(keys=[
+            keys.rq_job(job_id), keys.history_item(job_id), keys.worker(worker), keys.METRIC_TASKS,
+            keys.sched_state(name), keys.active(name),
+        ], args=[
+            job_id, task or "unknown", keys.PREFIX + "m:", repr(time.time()), started or repr(time.time()),
+            keys.HISTORY_TTL_S, keys.METRIC_TTL_S, repr(records.BIN_FLOOR_S), repr(records.BIN_RATIO), schedule,
+            keys.METRIC_BUCKET_S,
+        ])
+        done += bool(as_text(state))
+    if done:
+        log.warning("history: recorded the outcome of %d run(s) whose worker never did", done)
+    return done
+
+
+_TERMINAL = ("finished", "failed", "stopped", "canceled")
+
+_RECONCILE_LUA = """
+if redis.call('HGET', KEYS[2], 'state') ~= 'running' then return '' end
+if redis.call('HGET', KEYS[1], 'status') == 'started' then return '' end
+""" + FINISH_LUA
 
 
 def running_executions(conn: redis.Redis, limit: int = 10_000) -> list[ExecutionRef]:

@@ -11,6 +11,7 @@ as RQ's own (RQ's three commands are pipelined into one), so an idle worker cost
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import logging
 import os
 import signal
@@ -56,6 +57,20 @@ def run_schedule(job_id: str) -> str:
     if job_id.startswith(keys.SCHEDULE_RUN_PREFIX):
         return keys.schedule_of(job_id) or ""
     return ""
+
+
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent(parent_pid: int) -> None:
+    """Ask Linux to SIGKILL this process when its parent dies; exit now if the parent is already gone."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    except (OSError, AttributeError):
+        return  # not Linux: the horse outlives a killed worker, as plain RQ's does
+    if parent_pid and os.getppid() != parent_pid:
+        os._exit(1)
 
 
 class _StopRequestedFlag:
@@ -193,9 +208,17 @@ class BookkeepingMixin:
 
     def fork_work_horse(self, job: Any, queue: Any) -> None:
         """RQ's fork; a stop that arrived between prepare_execution and the fork is carried out now."""
+        self._rqtop_parent_pid = os.getpid()
         super().fork_work_horse(job, queue)  # type: ignore[misc]
         if self._stopped_job_id == job.id:
             self.kill_horse()
+
+    def setup_work_horse_signals(self) -> None:
+        """RQ's horse signals, and the horse dies with its worker: RQ's horse leaves the worker's process group, so
+        a ``kill -9`` of the worker (or its group) would leave it running unsupervised, its outcome recorded by
+        nobody; killed with it, its job is failed (or put back, if it never started) by recovery instead."""
+        super().setup_work_horse_signals()  # type: ignore[misc]
+        _die_with_parent(getattr(self, "_rqtop_parent_pid", 0))
 
     def _handle_stopped_job(self, job: Any, queue: Any, execution: Any) -> None:
         """Fail a stopped job once: not when its horse had already ended it, and never left in the intermediate list."""
