@@ -134,6 +134,7 @@ class BookkeepingMixin:
         """RQ's heartbeat plus our last-seen record, in one pipelined round trip."""
         if pipeline is not None:
             super().heartbeat(timeout, pipeline=pipeline)  # type: ignore[misc]
+            self._repair_commands(pipeline)
             self.presence.beat_commands(pipeline, time.time())
             return
         if self._stop_requested and not self.is_horse and self.get_state() != WorkerStatus.BUSY:
@@ -142,6 +143,7 @@ class BookkeepingMixin:
             try:
                 with self.connection.pipeline(transaction=False) as pipe:
                     super().heartbeat(timeout, pipeline=pipe)  # type: ignore[misc]
+                    self._repair_commands(pipe)
                     self.presence.beat_commands(pipe, time.time())
                     pipe.execute()
                 HEALTH.back()
@@ -151,6 +153,20 @@ class BookkeepingMixin:
                 if self.get_state() == WorkerStatus.BUSY:
                     return  # never block while a horse runs; the monitor loop beats again soon
                 self.wait_for_redis()
+
+    def _repair_commands(self, pipe: Any) -> None:
+        """Queue HSETNX of RQ's identity fields and the registration sets: a record that a stall or data loss cut
+        down to ``last_heartbeat`` heals at the next beat (same round trip), so RQ never refuses our own name."""
+        if getattr(self, "birth_date", None) is None or getattr(self, "last_heartbeat", None) is None:
+            return  # not registered yet: register_birth writes the whole record
+        key = keys.rq_worker(self.name)
+        fields = self.serialize()
+        for name in ("birth", "hostname", "pid", "queues", "ip_address", "version", "python_version"):
+            if fields.get(name) not in (None, ""):
+                pipe.hsetnx(key, name, fields[name])
+        pipe.sadd(keys.RQ_WORKERS, key)
+        for queue in self.queue_names():
+            pipe.sadd(keys.rq_queue_workers(queue), key)
 
     def wait_for_redis(self) -> None:
         """Block with bounded backoff until Redis answers PING; a stop request ends the wait."""
