@@ -125,3 +125,12 @@ def starts(conn: redis.Redis) -> dict[str, list[tuple[int, float]]]:
 def started(conn: redis.Redis) -> dict[str, int]:
     """Job id -> horse pid of its last recorded start."""
     return {job_id: runs[-1][0] for job_id, runs in starts(conn).items()}
+
+
+CALLBACK_MARK = "test:failure-callback-ran"
+"""Set by ``leave_mark``: proof that a failure callback ran (and in which process)."""
+
+
+def leave_mark(job: Any, connection: redis.Redis, *exc_info: Any) -> None:
+    """A failure callback that sets ``CALLBACK_MARK`` to its pid: the proof a process imported and called it."""
+    connection.set(CALLBACK_MARK, str(os.getpid()))

@@ -27,11 +27,11 @@ from worker.liveness import workers_alive
 from worker.plans import ExecutionRef, JanitorPlan, JanitorStep
 from worker.queues import queue_names
 from worker.records import as_text, to_epoch
-from worker.recovery import fail_dead_executions, running_executions
+from worker.recovery import fail_dead_executions, reconcile_history, running_executions, stale_history
 from worker.tokens import release_token
 
 TERMINAL = {"finished", "failed", "stopped", "canceled"}
-STUCK_REASON = "Janitor: running too long on a worker that is gone"
+STUCK_REASON = "Janitor: the worker running it is gone"
 
 
 @dataclass(frozen=True)
@@ -57,6 +57,8 @@ def plan(conn: redis.Redis, settings: JanitorSettings, now: float | None = None)
     return JanitorPlan(steps=(
         JanitorStep("fail_stuck_active", f"Fail jobs running over {_age(s.stuck_active_after_s)} on workers "
                     "that are gone", _plan_stuck(conn, s, now - s.stuck_active_after_s, now)),
+        JanitorStep("reconcile_history", "Show RQ's outcome for runs whose worker never recorded it",
+                    _plan_history(conn, s, now)),
         JanitorStep("cancel_old_pending", f"Cancel jobs pending over {_age(s.pending_older_than_s)}",
                     _plan_pending(conn, queues, s, now - s.pending_older_than_s)),
         JanitorStep("delete_old_completed", f"Delete completed jobs older than {_age(s.completed_older_than_s)}",
@@ -103,17 +105,25 @@ def run_janitor_job() -> dict[str, int]:
 # Planning (reads only).
 
 def _plan_stuck(conn: redis.Redis, s: JanitorSettings, cutoff: float, now: float) -> tuple[str, ...]:
-    """Executions started before ``cutoff`` whose worker is not alive."""
+    """Executions whose worker is not alive that started before ``cutoff`` or whose heartbeat deadline (the wip
+    score) has passed: a dead worker's job on any host is failed at the next pass, not after RQ's 10 minutes."""
     refs = running_executions(conn, limit=s.scan_limit)
     pipe = conn.pipeline(transaction=False)
     for ref in refs:
         pipe.hmget(keys.rq_job(ref.job_id), "status", "started_at")
+        pipe.zscore(keys.rq_registry("wip", ref.queue), ref.member)
     replies = pipe.execute() if refs else []
-    old = [ref for ref, (status, started) in zip(refs, replies, strict=True)
-           if as_text(status) == "started" and (to_epoch(started) or now) < cutoff]
+    old = [ref for index, ref in enumerate(refs)
+           if as_text(replies[2 * index][0]) == "started"
+           and ((to_epoch(replies[2 * index][1]) or now) < cutoff or (replies[2 * index + 1] or now) < now)]
     alive = workers_alive(conn, [ref.worker for ref in old if ref.worker], now)
     return tuple(f"{ref.queue}:{ref.job_id}:{ref.execution_id}" for ref in old
                  if not (ref.worker and alive.get(ref.worker)))
+
+
+def _plan_history(conn: redis.Redis, s: JanitorSettings, now: float) -> tuple[str, ...]:
+    """History rows still "running" whose job RQ has ended (or that a dead worker never recorded)."""
+    return tuple(stale_history(conn, now=now))
 
 
 def _plan_pending(conn: redis.Redis, queues: list[str], s: JanitorSettings, cutoff: float) -> tuple[str, ...]:
@@ -256,6 +266,11 @@ def _run_stuck(conn: redis.Redis, ids: Iterable[str], s: JanitorSettings, now: f
     return fail_dead_executions(conn, refs, STUCK_REASON)
 
 
+def _run_history(conn: redis.Redis, ids: Iterable[str], s: JanitorSettings, now: float) -> int:
+    """Record RQ's outcome in each planned history row still running (re-checked atomically)."""
+    return reconcile_history(conn, ids)
+
+
 def _run_pending(conn: redis.Redis, ids: Iterable[str], s: JanitorSettings, now: float) -> int:
     """Cancel the planned ids, each only while still at its queue's head and still queued."""
     done = 0
@@ -381,6 +396,7 @@ def _age(seconds: float) -> str:
 
 _EXECUTORS: dict[str, Callable[[redis.Redis, Iterable[str], JanitorSettings, float], int]] = {
     "fail_stuck_active": _run_stuck,
+    "reconcile_history": _run_history,
     "cancel_old_pending": _run_pending,
     "delete_old_completed": _run_delete("finished", lambda s: s.completed_older_than_s),
     "delete_old_failed": _run_delete("failed", lambda s: s.failed_older_than_s),

@@ -11,6 +11,7 @@ as RQ's own (RQ's three commands are pipelined into one), so an idle worker cost
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import logging
 import os
 import signal
@@ -56,6 +57,20 @@ def run_schedule(job_id: str) -> str:
     if job_id.startswith(keys.SCHEDULE_RUN_PREFIX):
         return keys.schedule_of(job_id) or ""
     return ""
+
+
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent(parent_pid: int) -> None:
+    """Ask Linux to SIGKILL this process when its parent dies; exit now if the parent is already gone."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    except (OSError, AttributeError):
+        return  # not Linux: the horse outlives a killed worker, as plain RQ's does
+    if parent_pid and os.getppid() != parent_pid:
+        os._exit(1)
 
 
 class _StopRequestedFlag:
@@ -119,6 +134,7 @@ class BookkeepingMixin:
         """RQ's heartbeat plus our last-seen record, in one pipelined round trip."""
         if pipeline is not None:
             super().heartbeat(timeout, pipeline=pipeline)  # type: ignore[misc]
+            self._repair_commands(pipeline)
             self.presence.beat_commands(pipeline, time.time())
             return
         if self._stop_requested and not self.is_horse and self.get_state() != WorkerStatus.BUSY:
@@ -127,6 +143,7 @@ class BookkeepingMixin:
             try:
                 with self.connection.pipeline(transaction=False) as pipe:
                     super().heartbeat(timeout, pipeline=pipe)  # type: ignore[misc]
+                    self._repair_commands(pipe)
                     self.presence.beat_commands(pipe, time.time())
                     pipe.execute()
                 HEALTH.back()
@@ -136,6 +153,20 @@ class BookkeepingMixin:
                 if self.get_state() == WorkerStatus.BUSY:
                     return  # never block while a horse runs; the monitor loop beats again soon
                 self.wait_for_redis()
+
+    def _repair_commands(self, pipe: Any) -> None:
+        """Queue HSETNX of RQ's identity fields and the registration sets: a record that a stall or data loss cut
+        down to ``last_heartbeat`` heals at the next beat (same round trip), so RQ never refuses our own name."""
+        if getattr(self, "birth_date", None) is None or getattr(self, "last_heartbeat", None) is None:
+            return  # not registered yet: register_birth writes the whole record
+        key = keys.rq_worker(self.name)
+        fields = self.serialize()
+        for name in ("birth", "hostname", "pid", "queues", "ip_address", "version", "python_version"):
+            if fields.get(name) not in (None, ""):
+                pipe.hsetnx(key, name, fields[name])
+        pipe.sadd(keys.RQ_WORKERS, key)
+        for queue in self.queue_names():
+            pipe.sadd(keys.rq_queue_workers(queue), key)
 
     def wait_for_redis(self) -> None:
         """Block with bounded backoff until Redis answers PING; a stop request ends the wait."""
@@ -193,9 +224,17 @@ class BookkeepingMixin:
 
     def fork_work_horse(self, job: Any, queue: Any) -> None:
         """RQ's fork; a stop that arrived between prepare_execution and the fork is carried out now."""
+        self._rqtop_parent_pid = os.getpid()
         super().fork_work_horse(job, queue)  # type: ignore[misc]
         if self._stopped_job_id == job.id:
             self.kill_horse()
+
+    def setup_work_horse_signals(self) -> None:
+        """RQ's horse signals, and the horse dies with its worker: RQ's horse leaves the worker's process group, so
+        a ``kill -9`` of the worker (or its group) would leave it running unsupervised, its outcome recorded by
+        nobody; killed with it, its job is failed (or put back, if it never started) by recovery instead."""
+        super().setup_work_horse_signals()  # type: ignore[misc]
+        _die_with_parent(getattr(self, "_rqtop_parent_pid", 0))
 
     def _handle_stopped_job(self, job: Any, queue: Any, execution: Any) -> None:
         """Fail a stopped job once: not when its horse had already ended it, and never left in the intermediate list."""

@@ -217,10 +217,16 @@ def _relay_stop(stop: threading.Event, finished: threading.Event, worker: Any) -
 
 
 def _clear_own_stale_record(conn: redis.Redis, worker: Any) -> None:
-    """Drop RQ's record of this very process left alive by an outage, so re-registering the name works."""
+    """Drop RQ's record of this very process left alive by an outage, or a partial one (a stall or data loss left
+    only ``last_heartbeat``, no identity), so re-registering the name works instead of RQ refusing it."""
     key = keys.rq_worker(worker.name)
     host, pid, death = conn.hmget(key, ["hostname", "pid", "death"])
-    if host is None or death is not None:
+    if death is not None:
+        return
+    if host is None:
+        if conn.exists(key):
+            log.warning("worker %s: its RQ record was partial (no hostname); registering afresh", worker.name)
+            conn.delete(key)
         return
     if host.decode() == (worker.hostname or "") and pid is not None and int(pid) == worker.pid:
         conn.delete(key)

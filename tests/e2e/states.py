@@ -28,7 +28,7 @@ class Placement:
     @property
     def settled(self) -> bool:
         """In exactly one place that agrees with its status, and not running."""
-        return len(self.homes) == 1 and self.status in HOMES[self.homes[0]]
+        return len(self.homes) == 1 and self.status in HOMES.get(self.homes[0], set())
 
 
 def placements(conn: redis.Redis, enqueued: Iterable[tuple[str, str]]) -> list[Placement]:

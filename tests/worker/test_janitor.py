@@ -17,6 +17,7 @@ DAY = 86400.0
 EXPECTED = {
     "fail_stuck_active": 1, "cancel_old_pending": 4, "delete_old_completed": 3, "delete_old_failed": 1,
     "delete_old_canceled": 1, "reap_dead_workers": 2, "expire_tokens": 2, "trim_metric_tasks": 0,
+    "reconcile_history": 0,
 }
 
 

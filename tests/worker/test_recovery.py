@@ -12,6 +12,7 @@ from base64 import b64decode
 from pathlib import Path
 
 import redis
+from rq import Queue
 from rq.utils import now, utcformat
 
 from tests.rq_support import plant_running
@@ -125,3 +126,24 @@ def test_busy_maintenance_lock_fails_nothing(conn: redis.Redis, monkeypatch) -> 
     assert fail_dead_executions(conn, [ExecutionRef(job_id, execution_id, "default", "ghost")], "x") == 0
     assert conn.hget(keys.rq_job(job_id), "status") == b"started"
     assert conn.exists("rq:clean_registries:default"), "someone else's lock is never released by us"
+
+
+def test_startup_puts_back_every_state_a_dead_worker_leaves(conn: redis.Redis, monkeypatch) -> None:
+    """Issue 14.2: an id taken into the intermediate list, a wip entry still ``queued``, a stale executions member."""
+    from worker import recovery
+
+    monkeypatch.setattr(recovery, "INTERMEDIATE_GRACE_S", 0.05)
+    host = socket.gethostname()
+    conn.zadd(keys.WORKERS, {"crashed": time.time()})
+    conn.hset(keys.worker("crashed"), mapping={"hostname": host, "pid": str(_dead_pid())})
+    taken = Queue("default", connection=conn).enqueue("tests.jobs.ok").id
+    conn.lmove("rq:queue:default", "rq:queue:default:intermediate")
+    unstarted, execution_id = plant_running(conn, "crashed")
+    conn.hset(keys.rq_job(unstarted), "status", "queued")
+    conn.sadd(keys.rq_worker_executions("crashed"), f"{unstarted}:{execution_id}", "gone-job:0")
+
+    assert fail_orphaned_for_host(conn, host) == 2
+    assert conn.lrange("rq:queue:default", 0, -1) == [taken.encode(), unstarted.encode()]
+    assert conn.llen("rq:queue:default:intermediate") == 0 and conn.zcard("rq:wip:default") == 0
+    assert not conn.exists(keys.rq_worker_executions("crashed"))
+    assert conn.hget(keys.rq_job(unstarted), "status") == b"queued"

@@ -235,3 +235,28 @@ def test_rqs_own_traceback_for_a_lost_redis_is_dropped_but_other_errors_stay() -
 
     assert not rq_log.filter(record_for(redis_lib.exceptions.ConnectionError("Connection reset by peer")))
     assert rq_log.filter(record_for(ValueError("a real bug")))
+
+
+def test_a_record_cut_down_to_last_heartbeat_heals_and_never_blocks_re_registering(conn: redis.Redis) -> None:
+    """Issue 14.10: a stall or data loss leaves RQ's hash holding only last_heartbeat; the worker repairs it at its
+    next beat, and a restart after an outage registers afresh instead of RQ refusing its own name."""
+    from worker.rqtop_worker import RqtopSimpleWorker
+    from worker.runner import _clear_own_stale_record
+
+    worker = RqtopSimpleWorker(["default"], connection=conn, name="cut-down")
+    worker.register_birth()
+    key = keys.rq_worker("cut-down")
+    conn.delete(key)
+    conn.srem(keys.RQ_WORKERS, key)
+    conn.hset(key, "last_heartbeat", "2026-01-01T00:00:00.000000Z")
+    worker.heartbeat()
+    healed = conn.hgetall(key)
+    assert healed[b"hostname"] and healed[b"pid"] == str(worker.pid).encode() and healed[b"birth"], healed
+    assert conn.sismember(keys.RQ_WORKERS, key) and conn.sismember(keys.rq_queue_workers("default"), key)
+
+    conn.delete(key)
+    conn.hset(key, "last_heartbeat", "2026-01-01T00:00:00.000000Z")
+    heir = RqtopSimpleWorker(["default"], connection=conn, name="cut-down")
+    _clear_own_stale_record(conn, heir)
+    heir.register_birth()  # RQ raised "There exists an active worker named 'cut-down' already"
+    assert conn.hget(key, "hostname")
