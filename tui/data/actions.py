@@ -18,8 +18,7 @@ import time
 import redis
 
 from tui.data.settings import Settings
-from worker import audit, janitor, keys
-from worker.cancel import cancel_through
+from worker import audit, cancel, janitor, keys
 from worker.dispatch import enqueue_run, read_entry, set_paused
 from worker.liveness import workers_alive
 from worker.plans import (
@@ -29,7 +28,6 @@ from worker.plans import (
     FailActivePlan,
     JanitorPlan,
     PauseResult,
-    QueueCut,
     RunNowResult,
 )
 from worker.queues import queue_names
@@ -162,30 +160,19 @@ class DashboardActions:
     # Cancel All Pending.
 
     def plan_cancel_pending(self) -> CancelPendingPlan:
-        """Per queue: how many jobs are pending and the id at the tail, the boundary (reads only)."""
-        queues = queue_names(self.conn)
-        pipe = self.conn.pipeline(transaction=False)
-        for queue in queues:
-            pipe.llen(keys.rq_queue(queue))
-            pipe.lindex(keys.rq_queue(queue), -1)
-        replies = pipe.execute() if queues else []
-        cuts = [QueueCut(queue, int(replies[2 * i]), as_text(replies[2 * i + 1]) or None)
-                for i, queue in enumerate(queues)]
-        return CancelPendingPlan(cuts=tuple(cut for cut in cuts if cut.size and cut.last_id))
+        """Per queue: how many jobs are pending, the boundary at the tail and the planned head (reads only)."""
+        return cancel.plan(self.conn)
 
     def cancel_pending(self, plan: CancelPendingPlan) -> ActionResult:
-        """Cancel each queue's pending jobs up to its planned boundary; later jobs stay."""
+        """Cancel each queue's pending jobs up to its planned boundary; later jobs (tail or head) stay."""
         if self.settings.read_only:
             return ActionResult("cancel_pending", False, READ_ONLY_MESSAGE)
-        counts = {"canceled": 0, "missing": 0, "skipped": 0, "taken": 0}
-        for cut in plan.cuts:
-            if not cut.last_id or cut.size <= 0:
-                continue
-            for name, value in cancel_through(self.conn, cut.queue, cut.last_id, cut.size).items():
-                counts[name] += value
+        counts = cancel.execute(self.conn, plan)
         message = f"cancel pending: {counts['canceled']} of {plan.total} canceled"
         if counts["taken"]:
             message += f", {counts['taken']} started by workers first"
+        if counts["skipped"]:
+            message += f", {counts['skipped']} skipped (no longer queued, or unreadable and left at the tail)"
         self._audit("cancel_pending", ", ".join(cut.queue for cut in plan.cuts) or "no queues", counts, True)
         return ActionResult("cancel_pending", True, message, counts)
 
