@@ -16,6 +16,7 @@ from rq import Queue
 from tests.jobs import started
 from tests.rq_support import kill_pid, spawn_worker, stop_worker
 from tests.waiting import wait_for
+from tui.data import actions as actions_module
 from tui.data.actions import DashboardActions
 from tui.data.settings import Settings
 from worker import audit, keys
@@ -116,6 +117,7 @@ def test_fail_active_does_not_count_a_job_that_finished_normally_as_stopped(
     redis_url: str, conn: redis.Redis, workers: list, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Issue 14.15: the stop reaches a frozen worker whose horse finishes the job; that job was counted stopped."""
+    monkeypatch.setattr(actions_module, "STOP_CONFIRM_S", 15.0)  # room for the horse on a loaded machine
     proc = spawn_worker(redis_url, "sleepy", "default")
     workers.append(proc)
     job = Queue("default", connection=conn).enqueue("tests.jobs.nap", 1.0)
