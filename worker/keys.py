@@ -197,3 +197,8 @@ def rq_worker_executions(name: str) -> str:
 def rq_pubsub(worker_name: str) -> str:
     """The pub/sub channel a worker listens on for commands (``rq.command.PUBSUB_CHANNEL_TEMPLATE``)."""
     return f"{RQ_PREFIX}pubsub:{worker_name}"
+
+
+def fail_claim(member: str) -> str:
+    """Key of Fail Active's short claim on one ``<job_id>:<execution_id>`` (concurrent runs act and count once)."""
+    return f"{PREFIX}claim:fail:{member}"

@@ -1,4 +1,9 @@
-"""Whether a worker is alive: its RQ hash exists, its heartbeat is fresh and, on this host, its pid still runs."""
+"""Whether a worker is alive: on this host its pid decides; elsewhere its RQ hash exists with a fresh heartbeat.
+
+A frozen (SIGSTOPped) or stalled worker on this host is alive even once its RQ hash expired: its horse may still
+finish the job, so failing that job from outside would leave it in two states. The host and pid come from RQ's
+hash, else from rqtop's own record of the worker (which outlives RQ's hash).
+"""
 
 from __future__ import annotations
 
@@ -35,7 +40,8 @@ def pid_alive(pid: int) -> bool:
 
 
 def workers_alive(conn: redis.Redis, names: Iterable[str], now: float | None = None) -> dict[str, bool]:
-    """Per worker: its RQ hash exists, its heartbeat is fresh and, on this host, its pid still runs."""
+    """Per worker: on this host, whether its pid still runs; elsewhere, whether its RQ hash exists with a fresh
+    heartbeat (an unreadable heartbeat counts as fresh)."""
     unique = sorted({name for name in names if name})
     if not unique:
         return {}
@@ -45,18 +51,16 @@ def workers_alive(conn: redis.Redis, names: Iterable[str], now: float | None = N
     for name in unique:
         pipe.exists(keys.rq_worker(name))
         pipe.hmget(keys.rq_worker(name), "last_heartbeat", "hostname", "pid")
+        pipe.hmget(keys.worker(name), "hostname", "pid")
     replies = pipe.execute()
     alive: dict[str, bool] = {}
     for index, name in enumerate(unique):
-        exists, (beat, host, pid) = replies[2 * index], replies[2 * index + 1]
-        if not exists:
-            alive[name] = False
+        exists, (beat, host, pid), (own_host, own_pid) = replies[3 * index : 3 * index + 3]
+        if not (as_text(host) and as_int(pid)):
+            host, pid = own_host, own_pid
+        if as_text(host) == local and as_int(pid):
+            alive[name] = pid_alive(as_int(pid) or 0)
             continue
         beat_at = to_epoch(beat)
-        if beat_at is not None and now - beat_at > WORKER_STALE_S:
-            alive[name] = False
-        elif as_text(host) == local and as_int(pid) is not None:
-            alive[name] = pid_alive(as_int(pid) or 0)
-        else:
-            alive[name] = True  # exists with a fresh (or unreadable) heartbeat on another host: assume alive
+        alive[name] = bool(exists) and not (beat_at is not None and now - beat_at > WORKER_STALE_S)
     return alive

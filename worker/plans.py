@@ -66,11 +66,13 @@ class FailActivePlan:
 
 @dataclass(frozen=True)
 class QueueCut:
-    """One queue's pending jobs at plan time: how many, and the id at the tail (the boundary)."""
+    """One queue's pending jobs at plan time: how many, the id at the tail (the boundary) and the first ids at the
+    head (so jobs pushed at the head after the plan are told apart)."""
 
     queue: str
     size: int
     last_id: str | None
+    head: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -93,6 +93,23 @@ def test_cancel_pending_respects_boundary_and_nothing_canceled_runs(conn: redis.
     assert (entry.action, entry.who, entry.counts["canceled"], entry.ok) == ("cancel_pending", "op@host", 22, True)
 
 
+def test_cancel_pending_keeps_an_at_front_enqueue_made_between_plan_and_confirm(conn: redis.Redis) -> None:
+    """Issue 14.12: one at_front enqueue after the plan used to cancel nothing ("30 started by workers first")."""
+    queue = Queue("default", connection=conn)
+    ids = [job.id for job in queue.enqueue_many([Queue.prepare_data("tests.jobs.nap", (0,)) for _ in range(30)])]
+    actions = DashboardActions(conn, Settings(), who="tester@host")
+    plan = actions.plan_cancel_pending()
+    urgent = queue.enqueue("tests.jobs.nap", 0, at_front=True)
+    later = queue.enqueue("tests.jobs.nap", 0)
+
+    result = actions.cancel_pending(plan)
+
+    assert result.counts == {"canceled": 30, "missing": 0, "skipped": 0, "taken": 0}, result.message
+    assert conn.lrange(keys.rq_queue("default"), 0, -1) == [urgent.id.encode(), later.id.encode()]
+    assert {raw.decode() for raw in conn.zrange("rq:canceled:default", 0, -1)} == set(ids)
+    assert urgent.get_status(refresh=True) == "queued" and later.get_status(refresh=True) == "queued"
+
+
 def test_cancel_pending_drops_orphan_ids_and_keeps_templates(conn: redis.Redis) -> None:
     queue = Queue("default", connection=conn)
     template = keys.template_id("nightly")

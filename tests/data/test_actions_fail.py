@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import threading
 import zlib
 from base64 import b64decode
 from collections.abc import Iterator
@@ -15,6 +16,7 @@ from rq import Queue
 from tests.jobs import started
 from tests.rq_support import kill_pid, spawn_worker, stop_worker
 from tests.waiting import wait_for
+from tui.data import actions as actions_module
 from tui.data.actions import DashboardActions
 from tui.data.settings import Settings
 from worker import audit, keys
@@ -109,3 +111,53 @@ def test_fail_active_leaves_jobs_that_ended_since_the_plan(
     result = actions.fail_active(plan)
     assert result.counts["already_ended"] == 1 and result.counts["stopped"] == 0
     assert _states(conn, job.id) == ("finished", False, True, False)
+
+
+def test_fail_active_does_not_count_a_job_that_finished_normally_as_stopped(
+    redis_url: str, conn: redis.Redis, workers: list, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 14.15: the stop reaches a frozen worker whose horse finishes the job; that job was counted stopped."""
+    monkeypatch.setattr(actions_module, "STOP_CONFIRM_S", 15.0)  # room for the horse on a loaded machine
+    proc = spawn_worker(redis_url, "sleepy", "default")
+    workers.append(proc)
+    job = Queue("default", connection=conn).enqueue("tests.jobs.nap", 1.0)
+    wait_for(lambda: job.id in started(conn), 10, "job to start")
+    os.kill(proc.pid, signal.SIGSTOP)  # the stop waits in its pub/sub buffer while the horse finishes
+    try:
+        actions = DashboardActions(conn, Settings())
+        result = actions.fail_active(actions.plan_fail_active())
+    finally:
+        os.kill(proc.pid, signal.SIGCONT)
+    assert _states(conn, job.id) == ("finished", False, True, False)
+    assert result.counts["stopped"] == 0 and result.counts["ended_otherwise"] == 1, result.counts
+    assert "1 ended on their own" in result.message
+
+
+def test_two_concurrent_fail_active_runs_count_each_stop_once(
+    redis_url: str, conn: redis.Redis, workers: list
+) -> None:
+    """Issue 14.15: two operators confirming the same plan at once each counted the one stop."""
+    workers.append(spawn_worker(redis_url, "shared", "default"))
+    job = Queue("default", connection=conn).enqueue("tests.jobs.nap", 30)
+    wait_for(lambda: job.id in started(conn), 10, "job to start")
+    plan = DashboardActions(conn, Settings()).plan_fail_active()
+    gate = threading.Barrier(2)
+    results: list = []
+
+    def operator(who: str) -> None:
+        client = redis.Redis.from_url(redis_url)
+        try:
+            gate.wait(5)
+            results.append(DashboardActions(client, Settings(), who=who).fail_active(plan))
+        finally:
+            client.close()
+
+    threads = [threading.Thread(target=operator, args=(f"op{index}@host",)) for index in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(15)
+    assert len(results) == 2
+    assert sum(result.counts["stopped"] for result in results) == 1, [result.counts for result in results]
+    assert sorted(result.counts.get("claimed_elsewhere", 0) for result in results) == [0, 1]
+    assert _states(conn, job.id)[:3] == ("stopped", True, False)

@@ -13,10 +13,11 @@ from rq import Queue
 from tests import jobs
 from tests.e2e.procs import WorkerPool, WorkerProcess
 from tests.waiting import wait_for
-from tui.data.actions import DEAD_WORKER_REASON, DashboardActions
+from tui.data.actions import DashboardActions
 from tui.data.reader import DashboardReader
 from tui.data.settings import Settings
 from worker import janitor, keys
+from worker.fail_active import DEAD_WORKER_REASON
 from worker.runner import RESTART_REASON
 
 

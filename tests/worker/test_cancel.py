@@ -10,7 +10,7 @@ import redis
 
 from tests.redis_commands import command_calls
 from worker import keys
-from worker.cancel import cancel_through
+from worker.cancel import cancel_listed, cancel_through
 
 QUEUE = keys.rq_queue("default")
 T = TypeVar("T")
@@ -159,3 +159,61 @@ def test_boundary_taken_midway_stops_there(conn: redis.Redis, redis_url: str) ->
     assert counts == {"canceled": 8, "missing": 0, "skipped": 0, "taken": 22}
     assert conn.lrange(QUEUE, 0, -1) == [job_id.encode() for job_id in late]
     assert conn.zcard("rq:canceled:default") == 8
+
+
+def test_a_wrong_type_job_mid_chunk_is_skipped_and_set_aside_never_losing_the_rest(conn: redis.Redis) -> None:
+    """Issue 14.1: a string at rq:job:<id> in the middle of 1,200 pending jobs used to abort the script mid-chunk."""
+    ids = queued_jobs(conn, "job", 1200)
+    bad = ids[700]
+    conn.delete(keys.rq_job(bad))
+    conn.set(keys.rq_job(bad), "not a hash")
+    late = queued_jobs(conn, "late", 3)  # enqueued after the plan
+
+    counts = cancel_through(conn, "default", ids[-1], len(ids))
+
+    others = [job_id for job_id in ids if job_id != bad]
+    assert counts == {"canceled": 1199, "missing": 0, "skipped": 1, "taken": 0}
+    pipe = conn.pipeline(transaction=False)
+    for job_id in others:
+        pipe.hget(keys.rq_job(job_id), "status")
+    assert set(pipe.execute()) == {b"canceled"}
+    assert {raw.decode() for raw in conn.zrange("rq:canceled:default", 0, -1)} == set(others)
+    assert conn.lrange(QUEUE, 0, -1) == [job_id.encode() for job_id in [*late, bad]], "set aside at the tail"
+    assert conn.get(keys.rq_job(bad)) == b"not a hash", "the bad job is left untouched"
+
+
+def test_listed_cancel_sets_a_wrong_type_job_aside_too(conn: redis.Redis) -> None:
+    ids = queued_jobs(conn, "job", 5)
+    conn.delete(keys.rq_job(ids[2]))
+    conn.set(keys.rq_job(ids[2]), "x")
+    assert cancel_listed(conn, "default", ids) == {"canceled": 4, "missing": 0, "skipped": 1, "taken": 0}
+    assert conn.lrange(QUEUE, 0, -1) == [ids[2].encode()]
+
+
+def test_many_at_front_pushes_in_chunks_keep_order_and_exactly_the_plan(conn: redis.Redis, redis_url: str) -> None:
+    """Head pushes before every call, more than a chunk in all, with a worker taking planned jobs in between."""
+    chunk = 5
+    planned = queued_jobs(conn, "plan", 40)
+    head = tuple(planned[:chunk])
+    pushed: list[str] = []
+    took: list[str] = []
+
+    def between(call: int) -> None:
+        """Three jobs pushed at the head before each call; before call 2 a worker takes the head (one pushed)."""
+        if call == 2:
+            took.append(conn.lpop(QUEUE).decode())
+        for index in range(3):
+            job_id = f"front{call:02d}-{index}"
+            conn.hset(keys.rq_job(job_id), mapping={"status": "queued", "origin": "default"})
+            conn.lpush(QUEUE, job_id)
+            pushed.append(job_id)
+
+    client = BetweenCalls.from_url(redis_url)
+    client.hook = between
+    counts = cancel_through(client, "default", planned[-1], 40, chunk, head)
+    client.close()
+
+    assert counts == {"canceled": 40, "missing": 0, "skipped": 0, "taken": 0}
+    left = [raw.decode() for raw in conn.lrange(QUEUE, 0, -1)]
+    assert sorted(left) == sorted(job_id for job_id in pushed if job_id not in took)
+    assert {raw.decode() for raw in conn.zrange("rq:canceled:default", 0, -1)} == set(planned)

@@ -9,39 +9,29 @@ names the planned execution), and dead workers' jobs go through ``worker.recover
 from __future__ import annotations
 
 import getpass
-import json
 import logging
 import os
 import socket
-import time
 
 import redis
 
 from tui.data.settings import Settings
-from worker import audit, janitor, keys
-from worker.cancel import cancel_through
+from worker import audit, cancel, fail_active, janitor, keys
 from worker.dispatch import enqueue_run, read_entry, set_paused
-from worker.liveness import workers_alive
 from worker.plans import (
     ActionResult,
     CancelPendingPlan,
-    ExecutionRef,
     FailActivePlan,
     JanitorPlan,
     PauseResult,
-    QueueCut,
     RunNowResult,
 )
-from worker.queues import queue_names
-from worker.records import as_text
-from worker.recovery import fail_dead_executions
 
 logging.getLogger("rq").addHandler(logging.NullHandler())  # RQ's cleanup warnings must not print over the TUI
 
 READ_ONLY_MESSAGE = "read-only mode: actions are disabled (started with --read-only or RQTOP_READ_ONLY)"
-DEAD_WORKER_REASON = "Failed by operator: its worker is gone"
-STOP_CONFIRM_S = 3.0
-"""How long Fail Active waits for workers to confirm the stops (their started entries disappear)."""
+STOP_CONFIRM_S = fail_active.STOP_CONFIRM_S
+"""How long Fail Active waits for workers to confirm the stops (tests may shorten it)."""
 
 
 def default_who() -> str:
@@ -108,53 +98,24 @@ class DashboardActions:
 
     def plan_fail_active(self) -> FailActivePlan:
         """Every running execution, with its worker and whether that worker is alive (reads only)."""
-        pipe = self.conn.pipeline(transaction=False)
-        queues = queue_names(self.conn)
-        for queue in queues:
-            pipe.zrange(keys.rq_registry("wip", queue), 0, -1)
-        members = [(queue, as_text(raw)) for queue, found in zip(queues, pipe.execute(), strict=True)
-                   for raw in found]
-        parsed = [(queue, *member.split(":", 1)) for queue, member in members if ":" in member]
-        for _queue, job_id, execution_id in parsed:
-            pipe.hget(keys.rq_execution(f"{job_id}:{execution_id}"), "worker_name")
-            pipe.hget(keys.rq_job(job_id), "worker_name")
-        replies = pipe.execute() if parsed else []
-        workers = [as_text(replies[2 * i]) or as_text(replies[2 * i + 1]) or None for i in range(len(parsed))]
-        alive = workers_alive(self.conn, [w for w in workers if w], self.settings.clock())
-        return FailActivePlan(targets=tuple(
-            ExecutionRef(job_id, execution_id, queue, worker, bool(worker and alive.get(worker)))
-            for (queue, job_id, execution_id), worker in zip(parsed, workers, strict=True)
-        ))
+        return fail_active.plan(self.conn, self.settings.clock())
 
     def fail_active(self, plan: FailActivePlan) -> ActionResult:
-        """Stop planned executions on live workers (they fail the job) and fail dead workers' via RQ's cleanup."""
+        """Stop planned executions on live workers (they fail the job) and fail gone workers' executions."""
         if self.settings.read_only:
             return ActionResult("fail_active", False, READ_ONLY_MESSAGE)
-        counts = {"stopped": 0, "stop_unconfirmed": 0, "not_delivered": 0, "failed_dead": 0, "already_ended": 0}
-        current = self._still_running(plan.targets)
-        alive = workers_alive(self.conn, [t.worker for t in current if t.worker], self.settings.clock())
-        live = [t for t in current if t.worker and alive.get(t.worker)]
-        dead = [t for t in current if not (t.worker and alive.get(t.worker))]
-        counts["already_ended"] = len(plan.targets) - len(current)
-        sent = []
-        for target in live:
-            payload = {"command": "stop-execution", "job_id": target.job_id, "execution_id": target.execution_id}
-            receivers = self.conn.publish(keys.rq_pubsub(target.worker), json.dumps(payload))
-            if receivers:
-                sent.append(target)
-            else:
-                counts["not_delivered"] += 1
-        if dead:
-            counts["failed_dead"] = fail_dead_executions(self.conn, dead, DEAD_WORKER_REASON)
-        remaining = self._wait_gone(sent, STOP_CONFIRM_S)
-        counts["stop_unconfirmed"] = len(remaining)
-        counts["stopped"] = len(sent) - len(remaining)
-        ok = counts["not_delivered"] == 0 and counts["failed_dead"] == len(dead)
-        message = (f"fail active: {counts['stopped']} stopped, {counts['failed_dead']} of {len(dead)} on dead "
-                   f"workers failed, {counts['already_ended']} had already ended")
+        counts = fail_active.execute(self.conn, plan, self.settings.clock(), STOP_CONFIRM_S)
+        ok = counts["not_delivered"] == 0 and counts["dead_left"] == 0
+        message = (f"fail active: {counts['stopped']} stopped, {counts['failed_dead']} of "
+                   f"{counts['failed_dead'] + counts['dead_left']} on dead workers failed, "
+                   f"{counts['already_ended']} had already ended")
+        if counts["ended_otherwise"]:
+            message += f", {counts['ended_otherwise']} ended on their own before the stop"
+        if counts["claimed_elsewhere"]:
+            message += f", {counts['claimed_elsewhere']} being failed by another operator"
         if counts["stop_unconfirmed"] or counts["not_delivered"]:
-            message += (f", {counts['stop_unconfirmed']} stop(s) not yet confirmed, "
-                        f"{counts['not_delivered']} worker(s) not listening (if gone, retry once their "
+            message += (f", {counts['stop_unconfirmed']} stop(s) not yet confirmed (a frozen worker acts when it "
+                        f"resumes), {counts['not_delivered']} worker(s) not listening (if gone, retry once their "
                         "heartbeat expires)")
         self._audit("fail_active", f"{plan.total} execution(s)", counts, ok)
         return ActionResult("fail_active", ok, message, counts)
@@ -162,30 +123,19 @@ class DashboardActions:
     # Cancel All Pending.
 
     def plan_cancel_pending(self) -> CancelPendingPlan:
-        """Per queue: how many jobs are pending and the id at the tail, the boundary (reads only)."""
-        queues = queue_names(self.conn)
-        pipe = self.conn.pipeline(transaction=False)
-        for queue in queues:
-            pipe.llen(keys.rq_queue(queue))
-            pipe.lindex(keys.rq_queue(queue), -1)
-        replies = pipe.execute() if queues else []
-        cuts = [QueueCut(queue, int(replies[2 * i]), as_text(replies[2 * i + 1]) or None)
-                for i, queue in enumerate(queues)]
-        return CancelPendingPlan(cuts=tuple(cut for cut in cuts if cut.size and cut.last_id))
+        """Per queue: how many jobs are pending, the boundary at the tail and the planned head (reads only)."""
+        return cancel.plan(self.conn)
 
     def cancel_pending(self, plan: CancelPendingPlan) -> ActionResult:
-        """Cancel each queue's pending jobs up to its planned boundary; later jobs stay."""
+        """Cancel each queue's pending jobs up to its planned boundary; later jobs (tail or head) stay."""
         if self.settings.read_only:
             return ActionResult("cancel_pending", False, READ_ONLY_MESSAGE)
-        counts = {"canceled": 0, "missing": 0, "skipped": 0, "taken": 0}
-        for cut in plan.cuts:
-            if not cut.last_id or cut.size <= 0:
-                continue
-            for name, value in cancel_through(self.conn, cut.queue, cut.last_id, cut.size).items():
-                counts[name] += value
+        counts = cancel.execute(self.conn, plan)
         message = f"cancel pending: {counts['canceled']} of {plan.total} canceled"
         if counts["taken"]:
             message += f", {counts['taken']} started by workers first"
+        if counts["skipped"]:
+            message += f", {counts['skipped']} skipped (no longer queued, or unreadable and left at the tail)"
         self._audit("cancel_pending", ", ".join(cut.queue for cut in plan.cuts) or "no queues", counts, True)
         return ActionResult("cancel_pending", True, message, counts)
 
@@ -206,24 +156,6 @@ class DashboardActions:
             result = PauseResult(name, paused, changed, message)
         self._audit(verb, name, {"changed": int(result.changed)}, result.changed)
         return result
-
-    def _still_running(self, targets: tuple[ExecutionRef, ...]) -> list[ExecutionRef]:
-        """The planned executions whose started-registry entry is still there."""
-        if not targets:
-            return []
-        pipe = self.conn.pipeline(transaction=False)
-        for t in targets:
-            pipe.zscore(keys.rq_registry("wip", t.queue), t.member)
-        return [t for t, score in zip(targets, pipe.execute(), strict=True) if score is not None]
-
-    def _wait_gone(self, targets: list[ExecutionRef], timeout_s: float) -> list[ExecutionRef]:
-        """Poll until the targets' started entries disappear or ``timeout_s`` passes; the ones left."""
-        deadline = time.monotonic() + timeout_s
-        remaining = list(targets)
-        while remaining and time.monotonic() < deadline:
-            time.sleep(0.05)
-            remaining = self._still_running(tuple(remaining))
-        return remaining
 
     def _audit(self, action: str, target: str, counts: dict[str, int], ok: bool) -> None:
         """Append to the audit stream."""
