@@ -15,15 +15,20 @@ from rq import Queue
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def rqtop(*args: str, url: str | None = None, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    """Run `python -m tui ARGS` with no terminal on stdin."""
+def rqtop_env(url: str | None = None) -> dict[str, str]:
+    """The environment `python -m tui` runs in: this checkout, and ``url`` as the only Redis URL."""
     env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "RQ_REDIS_URL")}
     env["PYTHONPATH"] = str(ROOT)
     if url:
         env["RQ_REDIS_URL"] = url
+    return env
+
+
+def rqtop(*args: str, url: str | None = None, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    """Run `python -m tui ARGS` with no terminal on stdin."""
     return subprocess.run(
         [sys.executable, "-m", "tui", *args],
-        capture_output=True, text=True, cwd=ROOT, env=env, timeout=60,
+        capture_output=True, text=True, cwd=ROOT, env=rqtop_env(url), timeout=60,
         input=stdin if stdin is not None else "",
     )
 
