@@ -47,6 +47,9 @@ logging.getLogger("rq").addHandler(logging.NullHandler())  # RQ's cleanup warnin
 READ_ONLY_MESSAGE = "read-only mode: actions are disabled (started with --read-only or RQTOP_READ_ONLY)"
 DEAD_WORKER_REASON = "Failed by operator: its worker is gone"
 _Result = TypeVar("_Result")
+FAIL_ACTIVE_COUNTS = ("stopped", "stop_unconfirmed", "not_delivered", "failed_dead", "already_ended")
+CANCEL_PENDING_COUNTS = ("canceled", "missing", "skipped", "taken")
+"""The per-step counts each action reports, zero when there was nothing to do."""
 STOP_CONFIRM_S = 3.0
 """How long Fail Active waits for workers to confirm the stops (their started entries disappear)."""
 
@@ -150,12 +153,12 @@ class DashboardActions:
             return ActionResult("fail_active", False, READ_ONLY_MESSAGE)
         if not plan.total:
             return self._refuse("fail_active", "nothing_planned", ActionResult(
-                "fail_active", True, "fail active: nothing was running"))
+                "fail_active", True, "fail active: nothing was running", dict.fromkeys(FAIL_ACTIVE_COUNTS, 0)))
         return self._audited("fail_active", f"{plan.total} execution(s)", lambda: self._fail_active(plan))
 
     def _fail_active(self, plan: FailActivePlan) -> ActionResult:
         """Fail Active itself."""
-        counts = {"stopped": 0, "stop_unconfirmed": 0, "not_delivered": 0, "failed_dead": 0, "already_ended": 0}
+        counts = dict.fromkeys(FAIL_ACTIVE_COUNTS, 0)
         current = self._still_running(plan.targets)
         alive = workers_alive(self.conn, [t.worker for t in current if t.worker], self.settings.clock())
         live = [t for t in current if t.worker and alive.get(t.worker)]
@@ -203,13 +206,14 @@ class DashboardActions:
             return ActionResult("cancel_pending", False, READ_ONLY_MESSAGE)
         if not plan.total:
             return self._refuse("cancel_pending", "nothing_planned", ActionResult(
-                "cancel_pending", True, "cancel pending: nothing was pending"))
+                "cancel_pending", True, "cancel pending: nothing was pending",
+                dict.fromkeys(CANCEL_PENDING_COUNTS, 0)))
         target = ", ".join(cut.queue for cut in plan.cuts)
         return self._audited("cancel_pending", target, lambda: self._cancel_pending(plan))
 
     def _cancel_pending(self, plan: CancelPendingPlan) -> ActionResult:
         """Cancel All Pending itself."""
-        counts = {"canceled": 0, "missing": 0, "skipped": 0, "taken": 0}
+        counts = dict.fromkeys(CANCEL_PENDING_COUNTS, 0)
         for cut in plan.cuts:
             if not cut.last_id or cut.size <= 0:
                 continue
