@@ -15,19 +15,23 @@ from rq import Queue
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def rqtop_env(url: str | None = None, extra: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment `python -m tui` runs in: this checkout, ``url`` as the only Redis URL, plus ``extra``."""
+    env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "RQ_REDIS_URL")}
+    env["PYTHONPATH"] = str(ROOT)
+    env.update(extra or {})
+    if url:
+        env["RQ_REDIS_URL"] = url
+    return env
+
+
 def rqtop(
     *args: str, url: str | None = None, stdin: str | None = None, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
     """Run `python -m tui ARGS` with no terminal on stdin (``env``: extra environment variables)."""
-    extra = env or {}
-    env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "RQ_REDIS_URL")}
-    env["PYTHONPATH"] = str(ROOT)
-    env.update(extra)
-    if url:
-        env["RQ_REDIS_URL"] = url
     return subprocess.run(
         [sys.executable, "-m", "tui", *args],
-        capture_output=True, text=True, cwd=ROOT, env=env, timeout=60,
+        capture_output=True, text=True, cwd=ROOT, env=rqtop_env(url, env), timeout=60,
         input=stdin if stdin is not None else "",
     )
 

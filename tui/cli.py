@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 import math
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any, NoReturn, TypeVar
 
 import click
 import redis
@@ -18,6 +18,7 @@ from worker.records import one_line
 
 DEFAULT_URL = "redis://localhost:6379/0"
 EXIT_USAGE = 2
+T = TypeVar("T")
 
 url_option = click.option(
     "--url", "-u", default=None, metavar="URL",
@@ -29,6 +30,25 @@ def fail(message: str) -> NoReturn:
     """Print one line to stderr and exit 2."""
     click.echo(f"rqtop: error: {message}", err=True)
     sys.exit(EXIT_USAGE)
+
+
+def redis_said(exc: redis.RedisError) -> str:
+    """What Redis said, as one line: refused (ACL, OOM, wrong type), no answer in time, or connection lost."""
+    if isinstance(exc, redis.TimeoutError):
+        how = "Redis did not answer in time"
+    elif isinstance(exc, redis.ConnectionError):
+        how = "lost the connection to Redis"
+    else:
+        how = "Redis refused"
+    return f"{how} ({type(exc).__name__}): {one_line(exc)}"
+
+
+def guarded(verb: str, call: Callable[[], T]) -> T:
+    """``call()``, or one line naming ``verb`` and what Redis said and exit 2 (the audit log holds the rest)."""
+    try:
+        return call()
+    except redis.RedisError as exc:
+        fail(f"{verb}: {redis_said(exc)}")
 
 
 def _root_option(name: str, value: Any) -> Any:
@@ -255,7 +275,7 @@ def _schedule_command(name: str, verb: str, method: Callable[[Any, str], Any]) -
     def command(url: str | None, schedule: str, yes: bool, read_only: bool) -> None:
         actions = _actions(url, read_only, verb)
         _confirm_or_exit(f"{verb} {schedule}?", yes)
-        _finish(method(actions, schedule))
+        _finish(guarded(verb, lambda: method(actions, schedule)))
 
     command.__name__ = name
 
@@ -274,9 +294,9 @@ def _plan_command(verb: str, what: str, plan_name: str, run_name: str) -> None:
     @click.option("--read-only", is_flag=True, help="Refuse (as rqtop --read-only does).")
     def command(url: str | None, yes: bool, read_only: bool) -> None:
         actions = _actions(url, read_only, verb)
-        plan = getattr(actions, plan_name)()
+        plan = guarded(verb, getattr(actions, plan_name))
         _confirm_or_exit(f"{what}: {plan.total} item(s) will be touched. Proceed?", yes)
-        _finish(getattr(actions, run_name)(plan))
+        _finish(guarded(verb, lambda: getattr(actions, run_name)(plan)))
 
 
 _plan_command("janitor", "Run the janitor now", "plan_janitor", "run_janitor")
@@ -292,19 +312,34 @@ def audit(url: str | None, limit: int) -> None:
     from worker import audit as audit_log
 
     conn, _ = open_redis(url)
-    for entry in audit_log.read(conn, limit=limit):
-        click.echo(_format_audit(entry))
+    entries = guarded("audit", lambda: audit_log.read(conn, limit=limit))
+    refused = guarded("audit", lambda: audit_log.refused_counts(conn))
+    concluded = {entry.intent for entry in entries if entry.phase == "outcome"}
+    for entry in entries:
+        click.echo(_format_audit(entry, concluded))
+    if refused:
+        click.echo("refused no-ops (counted, not logged): " + ", ".join(f"{k}={v}" for k, v in refused.items()))
 
 
-def _format_audit(entry: Any) -> str:
-    """One audit entry as one line."""
+def _audit_status(entry: Any, concluded: Collection[str]) -> str:
+    """How an entry's action went: intent (with or without an outcome), ok, failed, or not ok."""
+    if entry.phase == "intent":
+        return "started" if entry.id in concluded else "started, NO OUTCOME (interrupted or still running)"
+    if entry.error:
+        return f"FAILED: {entry.error}"
+    return "ok" if entry.ok else "NOT OK"
+
+
+def _format_audit(entry: Any, concluded: Collection[str] = ()) -> str:
+    """One audit entry as one line; fields that could not be read are named, never fatal."""
     from worker.records import from_epoch
 
-    at = from_epoch(getattr(entry, "at", None))
+    at = from_epoch(entry.at)
     when = at.strftime("%Y-%m-%d %H:%M:%S UTC") if at else "?"
-    counts = getattr(entry, "counts", {}) or {}
-    detail = " ".join(f"{k}={v}" for k, v in counts.items())
-    status = "ok" if getattr(entry, "ok", True) else "REFUSED"
+    detail = " ".join(f"{k}={v}" for k, v in entry.counts.items())
+    if entry.unreadable:
+        detail += " (unreadable: " + ", ".join(entry.unreadable) + ")"
+    status = _audit_status(entry, concluded)
     return f"{when}  {entry.who:<24} {entry.action:<16} {entry.target or '-':<20} {status} {detail}".rstrip()
 
 

@@ -208,6 +208,10 @@ def plan(conn: redis.Redis) -> CancelPendingPlan:
     return CancelPendingPlan(cuts=tuple(cuts))
 
 
+COUNT_NAMES = ("canceled", "missing", "skipped", "taken")
+"""Every count ``execute`` returns."""
+
+
 def execute(conn: redis.Redis, cancel_plan: CancelPendingPlan, chunk: int | None = None) -> dict[str, int]:
     """Cancel each planned queue's pending jobs up to its boundary; counts summed over the queues."""
     counts: Counter[str] = Counter()
@@ -290,4 +294,4 @@ def _tally(conn: redis.Redis, reply: list, counts: Counter[str]) -> int:
 
 def _plain(counts: Counter[str]) -> dict[str, int]:
     """A plain dict with every count present."""
-    return {name: int(counts.get(name, 0)) for name in ("canceled", "missing", "skipped", "taken")}
+    return {name: int(counts.get(name, 0)) for name in COUNT_NAMES}

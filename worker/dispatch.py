@@ -38,14 +38,12 @@ def enqueue_run(
         with conn.pipeline() as pipe:
             try:
                 pipe.watch(active_key)
-                current = as_text(pipe.get(active_key))
-                if current and pipe.hget(keys.rq_job(current), "status") in _active_statuses():
+                current = pending_run(pipe, entry.name)
+                if current:
                     pipe.unwatch()
                     if trigger == "tick":
                         record_skip(conn, entry.name, stamp)
-                    return RunNowResult(
-                        entry.name, "already_queued", current, f"{entry.name}: a run is already pending or running"
-                    )
+                    return already_queued(entry.name, current)
                 job = queue.create_job(
                     entry.task,
                     kwargs=dict(entry.kwargs),
@@ -65,6 +63,19 @@ def enqueue_run(
         log.info("schedule %s: queued %s (%s)", entry.name, job_id, trigger)
         return RunNowResult(entry.name, "queued", job_id, f"{entry.name}: queued ({trigger})")
     raise RuntimeError(f"{entry.name}: could not enqueue a run after {MAX_ATTEMPTS} attempts (contention)")
+
+
+def pending_run(client: redis.Redis | redis.client.Pipeline, name: str) -> str | None:
+    """The id of the schedule's previous run while it is still pending or running, else None (reads only)."""
+    current = as_text(client.get(keys.active(name)))
+    if current and client.hget(keys.rq_job(current), "status") in _active_statuses():
+        return current
+    return None
+
+
+def already_queued(name: str, job_id: str) -> RunNowResult:
+    """The result of a run refused because ``job_id`` is still pending or running."""
+    return RunNowResult(name, "already_queued", job_id, f"{name}: a run is already pending or running")
 
 
 def _active_statuses() -> frozenset[bytes | str]:

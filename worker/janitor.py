@@ -97,9 +97,13 @@ def run_janitor_job() -> dict[str, int]:
     conn = job.connection
     settings = JanitorSettings()
     now = time.time()
-    counts = execute(conn, plan(conn, settings, now), settings, now)
-    audit.append(conn, "janitor", "janitor", "all queues", counts, ok=True)
-    return counts
+    todo = plan(conn, settings, now)
+    if not todo.total:  # a pass with nothing to do is counted, not logged: a 5-minute schedule must not flood
+        audit.refused(conn, "janitor", "nothing_planned")
+        return execute(conn, todo, settings, now)
+    with audit.recorded(conn, "janitor", "janitor", "all queues") as outcome:
+        outcome.counts = execute(conn, todo, settings, now)
+    return outcome.counts
 
 
 # Planning (reads only).

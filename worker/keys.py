@@ -16,7 +16,9 @@ Layout (all under the ``rqtop:`` prefix; RQ's own keys keep RQ's ``rq:`` prefix)
 |  |  | processed, failed, current_job_id, current_task, current_started |
 | ``rqtop:metrics:tasks`` | zset | task (function name) -> last run epoch |
 | ``rqtop:m:<task>:<hour>`` | hash | n (runs), f (failures), max (seconds), last (epoch), b<idx> (duration bin counts) |
-| ``rqtop:audit`` | stream | operator actions: who, action, target, counts, at |
+| ``rqtop:audit`` | stream | operator actions, intent then outcome: who, action, target, at, phase, |
+|  |  | intent (the outcome's link), counts, ok, error; trimmed by age (``AUDIT_KEEP_S``) |
+| ``rqtop:audit:refused`` | hash | ``<action>:<reason>`` -> how many refused no-ops were asked for |
 | ``rqtop:janitor:last`` | hash | when the janitor last ran and its per-step counts |
 
 Epochs are float seconds since 1970 UTC, written as decimal strings.
@@ -37,6 +39,7 @@ HISTORY = PREFIX + "history"
 WORKERS = PREFIX + "workers"
 METRIC_TASKS = PREFIX + "metrics:tasks"
 AUDIT = PREFIX + "audit"
+AUDIT_REFUSED = PREFIX + "audit:refused"
 JANITOR_LAST = PREFIX + "janitor:last"
 DEMO_MARKER = PREFIX + "demo"
 """Set by ``rqtop demo`` in a database it was pointed at, so a second run there is allowed."""
@@ -47,8 +50,8 @@ HISTORY_KEEP = 500
 HISTORY_TTL_S = 7 * 24 * 3600
 """How long one history hash lives after its last update."""
 
-AUDIT_MAXLEN = 10_000
-"""Approximate length cap of the audit stream."""
+AUDIT_KEEP_S = 90 * 24 * 3600
+"""How long audit entries are kept (XADD MINID ~): trimmed by age, never by count."""
 
 WORKER_RECORD_TTL_S = 24 * 3600
 """Our worker record outlives a crash by this much at most; the janitor reaps it sooner."""

@@ -63,8 +63,9 @@ def test_fail_active_stops_live_job_and_spares_job_started_after_plan(
     wait_for(lambda: _states(conn, later.id, "later")[0] == "finished", 10, "later job to finish")
     assert _states(conn, later.id, "later") == ("finished", False, True, False)
     assert workers[0].poll() is None, "the worker itself must survive the stop"
-    (entry,) = audit.read(conn)
+    entry, intent = audit.read(conn)
     assert (entry.who, entry.action, entry.counts["stopped"]) == ("tester@host", "fail_active", 1)
+    assert (entry.phase, entry.intent, intent.phase) == ("outcome", intent.id, "intent")
 
 
 def test_fail_active_fails_dead_workers_job_and_releases_schedule(

@@ -30,8 +30,9 @@ def test_run_now_queues_once_then_dedupes_until_canceled(conn: redis.Redis) -> N
     assert conn.get(keys.active("nightly")) is None
     third = actions.run_now("nightly")
     assert third.status == "queued" and third.job_id != first.job_id
-    assert [(e.action, e.ok) for e in audit.read(conn)][::-1] == [
-        ("run_now", True), ("run_now", False), ("cancel_pending", True), ("run_now", True)]
+    outcomes = [(e.action, e.ok) for e in audit.read(conn) if e.phase == "outcome"][::-1]
+    assert outcomes == [("run_now", True), ("cancel_pending", True), ("run_now", True)]
+    assert audit.refused_counts(conn) == {"run_now:already_queued": 1}
 
 
 def test_run_now_not_allowed(conn: redis.Redis) -> None:
@@ -53,4 +54,5 @@ def test_pause_and_resume_persist_in_redis(conn: redis.Redis) -> None:
     assert not conn.sismember(keys.PAUSED, "catalog_sync")
     unknown = actions.pause("nope")
     assert unknown.changed is False and "nope" in unknown.message and not conn.sismember(keys.PAUSED, "nope")
-    assert [e.action for e in audit.read(conn)][::-1] == ["pause", "pause", "resume", "pause"]
+    assert [e.action for e in audit.read(conn) if e.phase == "outcome"][::-1] == ["pause", "resume"]
+    assert audit.refused_counts(conn) == {"pause:unchanged": 1, "pause:unknown": 1}

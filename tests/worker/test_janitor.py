@@ -151,14 +151,18 @@ def test_janitor_job_and_dashboard_run_are_audited(conn: redis.Redis) -> None:
     SimpleWorker([queue], connection=conn).work(burst=True)
     assert job.get_status() == "finished"
     assert job.return_value() == EXPECTED
-    (entry,) = audit.read(conn)
-    assert (entry.who, entry.action, entry.counts) == ("janitor", "janitor", EXPECTED)
+    outcome, intent = audit.read(conn)
+    assert (intent.who, intent.action, intent.phase) == ("janitor", "janitor", "intent")
+    assert (outcome.who, outcome.counts, outcome.intent, outcome.ok) == ("janitor", EXPECTED, intent.id, True)
 
     actions = DashboardActions(conn, Settings(), who="op@host")
+    assert actions.run_janitor(actions.plan_janitor()).ok  # nothing left to do: counted, not logged
+    assert len(audit.read(conn)) == 2 and audit.refused_counts(conn) == {"janitor:nothing_planned": 1}
+    conn.zadd(keys.METRIC_TASKS, {"app.stale": time.time() - 3 * DAY})
     plan = actions.plan_janitor()
     result = actions.run_janitor(plan)
-    assert result.ok and sum(result.counts.values()) == plan.total
-    assert audit.read(conn, limit=1)[0].who == "op@host"
+    assert result.ok and sum(result.counts.values()) == plan.total == 1
+    assert [(e.who, e.phase) for e in audit.read(conn, limit=2)] == [("op@host", "outcome"), ("op@host", "intent")]
 
 
 def test_janitor_trims_the_metric_task_index_to_the_bucket_retention(conn: redis.Redis) -> None:

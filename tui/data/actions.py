@@ -1,5 +1,8 @@
 """The dashboard's only writes: operator actions, each confirmed first, refused when read-only, and audited.
 
+Every action that acts records its intent in the audit stream before its first write and its outcome after
+(a failure included, then re-raised); a refused no-op only bumps a counter (``worker.audit.refused``).
+
 Destructive actions come in two calls: ``plan_*`` reads what would be touched (no writes) and the action
 itself acts on exactly that plan, so a job that appeared after the operator confirmed is left alone.
 Nothing here unpickles job data: stop commands go out as RQ's pub/sub payload (``stop-execution``, which
@@ -12,12 +15,15 @@ import getpass
 import logging
 import os
 import socket
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from typing import TypeVar
 
 import redis
 
 from tui.data.settings import Settings
 from worker import audit, cancel, fail_active, janitor, keys
-from worker.dispatch import enqueue_run, read_entry, set_paused
+from worker.dispatch import already_queued, enqueue_run, pending_run, read_entry, set_paused
 from worker.plans import (
     ActionResult,
     CancelPendingPlan,
@@ -32,6 +38,7 @@ logging.getLogger("rq").addHandler(logging.NullHandler())  # RQ's cleanup warnin
 READ_ONLY_MESSAGE = "read-only mode: actions are disabled (started with --read-only or RQTOP_READ_ONLY)"
 STOP_CONFIRM_S = fail_active.STOP_CONFIRM_S
 """How long Fail Active waits for workers to confirm the stops (tests may shorten it)."""
+_Result = TypeVar("_Result")
 
 
 def default_who() -> str:
@@ -63,10 +70,15 @@ class DashboardActions:
             return RunNowResult(name, "not_allowed", None, READ_ONLY_MESSAGE)
         entry, problem = read_entry(self.conn, name)
         if entry is None:
-            result = RunNowResult(name, "unknown", None, problem)
-        else:
+            return self._refuse("run_now", "unknown", RunNowResult(name, "unknown", None, problem))
+        if not entry.run_now:
+            return self._refuse("run_now", "not_allowed", enqueue_run(self.conn, entry, trigger="manual"))
+        pending = pending_run(self.conn, name)
+        if pending:
+            return self._refuse("run_now", "already_queued", already_queued(name, pending))
+        with self._recorded("run_now", name) as outcome:
             result = enqueue_run(self.conn, entry, trigger="manual")
-        self._audit("run_now", name, {result.status: 1}, result.status == "queued")
+            outcome.counts, outcome.ok = {result.status: 1}, result.status == "queued"
         return result
 
     def pause(self, name: str) -> PauseResult:
@@ -87,11 +99,17 @@ class DashboardActions:
         """Run the confirmed janitor plan; counts per step."""
         if self.settings.read_only:
             return ActionResult("janitor", False, READ_ONLY_MESSAGE)
+        if not plan.total:
+            return self._refuse("janitor", "nothing_planned", ActionResult(
+                "janitor", True, "janitor: nothing to clean up", {step.name: 0 for step in plan.steps}))
+        return self._audited("janitor", "all queues", lambda: self._run_janitor(plan))
+
+    def _run_janitor(self, plan: JanitorPlan) -> ActionResult:
+        """The janitor pass itself."""
         counts = janitor.execute(self.conn, plan, self.janitor_settings, self.settings.clock())
         done, planned = sum(counts.values()), plan.total
         message = f"janitor: {done} of {planned} planned item(s) handled" + (
             f" ({planned - done} had changed meanwhile)" if done < planned else "")
-        self._audit("janitor", "all queues", counts, True)
         return ActionResult("janitor", True, message, counts)
 
     # Fail Active Jobs.
@@ -104,6 +122,13 @@ class DashboardActions:
         """Stop planned executions on live workers (they fail the job) and fail gone workers' executions."""
         if self.settings.read_only:
             return ActionResult("fail_active", False, READ_ONLY_MESSAGE)
+        if not plan.total:
+            return self._refuse("fail_active", "nothing_planned", ActionResult(
+                "fail_active", True, "fail active: nothing was running", dict.fromkeys(fail_active.COUNT_NAMES, 0)))
+        return self._audited("fail_active", f"{plan.total} execution(s)", lambda: self._fail_active(plan))
+
+    def _fail_active(self, plan: FailActivePlan) -> ActionResult:
+        """Fail Active itself."""
         counts = fail_active.execute(self.conn, plan, self.settings.clock(), STOP_CONFIRM_S)
         ok = counts["not_delivered"] == 0 and counts["dead_left"] == 0
         message = (f"fail active: {counts['stopped']} stopped, {counts['failed_dead']} of "
@@ -117,7 +142,6 @@ class DashboardActions:
             message += (f", {counts['stop_unconfirmed']} stop(s) not yet confirmed (a frozen worker acts when it "
                         f"resumes), {counts['not_delivered']} worker(s) not listening (if gone, retry once their "
                         "heartbeat expires)")
-        self._audit("fail_active", f"{plan.total} execution(s)", counts, ok)
         return ActionResult("fail_active", ok, message, counts)
 
     # Cancel All Pending.
@@ -130,13 +154,20 @@ class DashboardActions:
         """Cancel each queue's pending jobs up to its planned boundary; later jobs (tail or head) stay."""
         if self.settings.read_only:
             return ActionResult("cancel_pending", False, READ_ONLY_MESSAGE)
+        if not plan.total:
+            return self._refuse("cancel_pending", "nothing_planned", ActionResult(
+                "cancel_pending", True, "cancel pending: nothing was pending", dict.fromkeys(cancel.COUNT_NAMES, 0)))
+        target = ", ".join(cut.queue for cut in plan.cuts)
+        return self._audited("cancel_pending", target, lambda: self._cancel_pending(plan))
+
+    def _cancel_pending(self, plan: CancelPendingPlan) -> ActionResult:
+        """Cancel All Pending itself."""
         counts = cancel.execute(self.conn, plan)
         message = f"cancel pending: {counts['canceled']} of {plan.total} canceled"
         if counts["taken"]:
             message += f", {counts['taken']} started by workers first"
         if counts["skipped"]:
             message += f", {counts['skipped']} skipped (no longer queued, or unreadable and left at the tail)"
-        self._audit("cancel_pending", ", ".join(cut.queue for cut in plan.cuts) or "no queues", counts, True)
         return ActionResult("cancel_pending", True, message, counts)
 
     # Helpers.
@@ -146,17 +177,36 @@ class DashboardActions:
         verb = "pause" if paused else "resume"
         if self.settings.read_only:
             return PauseResult(name, bool(self.conn.sismember(keys.PAUSED, name)), False, READ_ONLY_MESSAGE, ok=False)
-        if not self.conn.hexists(keys.SCHEDULES, name):
-            result = PauseResult(name, bool(self.conn.sismember(keys.PAUSED, name)), False,
-                                 f"no schedule named {name!r}", ok=False)
-        else:
+        known = self.conn.hexists(keys.SCHEDULES, name)
+        was_paused = bool(self.conn.sismember(keys.PAUSED, name))
+        if not known:
+            return self._refuse(verb, "unknown", PauseResult(name, was_paused, False, f"no schedule named {name!r}",
+                                                             ok=False))
+        if was_paused == paused:
+            return self._refuse(verb, "unchanged", PauseResult(name, paused, False, _unchanged(name, paused)))
+        with self._recorded(verb, name) as outcome:
             changed = bool(set_paused(self.conn, name, paused))
-            state = "paused" if paused else "resumed"
-            message = f"{name} {state}" if changed else f"{name} was already {'paused' if paused else 'active'}"
-            result = PauseResult(name, paused, changed, message)
-        self._audit(verb, name, {"changed": int(result.changed)}, result.changed)
+            outcome.counts, outcome.ok = {"changed": int(changed)}, changed
+        message = f"{name} {'paused' if paused else 'resumed'}" if changed else _unchanged(name, paused)
+        return PauseResult(name, paused, changed, message)
+
+    def _recorded(self, action: str, target: str) -> AbstractContextManager[audit.Outcome]:
+        """Intent now, outcome when the block ends (failed, with the error, when it raises)."""
+        return audit.recorded(self.conn, self.who, action, target, clock=self.settings.clock)
+
+    def _audited(self, action: str, target: str, act: Callable[[], ActionResult]) -> ActionResult:
+        """Run ``act`` between its intent and its outcome entries."""
+        with self._recorded(action, target) as outcome:
+            result = act()
+            outcome.counts, outcome.ok = dict(result.counts), result.ok
         return result
 
-    def _audit(self, action: str, target: str, counts: dict[str, int], ok: bool) -> None:
-        """Append to the audit stream."""
-        audit.append(self.conn, self.who, action, target, counts, ok, now=self.settings.clock())
+    def _refuse(self, action: str, reason: audit.Refusal, result: _Result) -> _Result:
+        """A refused no-op: counted, not logged as an entry; ``result`` is passed through."""
+        audit.refused(self.conn, action, reason)
+        return result
+
+
+def _unchanged(name: str, paused: bool) -> str:
+    """The message when a schedule already is in the asked state."""
+    return f"{name} was already {'paused' if paused else 'active'}"
