@@ -27,6 +27,23 @@ def parse_task_patterns(text: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
     return tuple(rules)
 
 
+class SettingsError(ValueError):
+    """A setting's value cannot be used; the message names the variable and the entry."""
+
+
+def parse_keymap(text: str, source: str = "RQTOP_KEYMAP") -> tuple[tuple[str, str], ...]:
+    """``binding.id=key,other.id=key`` into ((binding.id, key), ...); SettingsError naming a malformed entry."""
+    pairs = []
+    for item in text.split(","):
+        if not item.strip():
+            continue
+        binding_id, sep, key = (part.strip() for part in item.partition("="))
+        if not sep or not binding_id or not key:
+            raise SettingsError(f"{source}: entry {item.strip()!r}: expected binding.id=key")
+        pairs.append((binding_id, key))
+    return tuple(pairs)
+
+
 @dataclass(frozen=True)
 class Settings:
     """What the dashboard needs to know besides its reader and actions."""
@@ -40,6 +57,8 @@ class Settings:
     mask_patterns: tuple[str, ...] = DEFAULT_MASK_PATTERNS
     task_mask_patterns: tuple[tuple[str, tuple[str, ...]], ...] = ()
     """Extra patterns per task, e.g. RQTOP_MASK_TASK_PATTERNS="app.tasks.login=pin,ssn;app.tasks.pay=iban"."""
+    keymap: tuple[tuple[str, str], ...] = ()
+    """Keys moved by binding id, e.g. RQTOP_KEYMAP="jobs.janitor=ctrl+j,view.refresh=f5" (applied by the App)."""
     clock: Callable[[], float] = field(default=time.time, compare=False)
 
     @property
@@ -49,7 +68,8 @@ class Settings:
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
-        """Defaults, then RQTOP_* environment variables, then explicit overrides (CLI flags)."""
+        """Defaults, then RQTOP_* environment variables, then explicit overrides (CLI flags); SettingsError
+        for a malformed variable."""
         values: dict[str, object] = {}
         if _env_flag("RQTOP_READ_ONLY"):
             values["read_only"] = True
@@ -59,5 +79,8 @@ class Settings:
         per_task = os.environ.get("RQTOP_MASK_TASK_PATTERNS")
         if per_task:
             values["task_mask_patterns"] = parse_task_patterns(per_task)
+        keymap = os.environ.get("RQTOP_KEYMAP")
+        if keymap:
+            values["keymap"] = parse_keymap(keymap)
         values.update({key: value for key, value in overrides.items() if value is not None})
         return cls(**values)  # type: ignore[arg-type]
