@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 
 from textual import on, work
 from textual.app import App, ComposeResult
@@ -39,7 +40,8 @@ METRICS_MAX_AGE_S = 30.0
 class RqtopApp(OperatorFlow):
     """Polls a reader into frozen Snapshots and shows the visible tab; operator actions go through actions."""
 
-    CSS_PATH = "app.tcss"
+    CSS_PATH = Path(__file__).with_name("app.tcss")
+    """Absolute, so a subclass defined elsewhere (a test's extra row) finds it too."""
     TITLE = "rqtop"
     COMMANDS = App.COMMANDS | {DashboardCommands}
     HORIZONTAL_BREAKPOINTS = [(0, "-too-narrow"), (80, "-wide-enough")]
