@@ -11,7 +11,7 @@ from textual.app import App
 from textual.binding import Binding
 
 from tui import formatting as fmt
-from tui.action_table import ACTIONS, OperatorAction
+from tui.action_table import ACTIONS, OperatorAction, find
 from tui.bindings import key_specs
 from tui.data.settings import Settings
 from tui.keyspec import KeySpec
@@ -77,10 +77,7 @@ class OperatorFlow(App[None]):
 
     def action_row(self, name: str) -> OperatorAction[Any]:
         """The table row called ``name``; KeyError for a name the table does not have."""
-        for row in self.ACTION_TABLE:
-            if row.name == name:
-                return row
-        raise KeyError(f"no operator action {name!r}")
+        return find(self.ACTION_TABLE, name)
 
     # Operator actions: refused with a toast when read-only, unreachable or mid-confirmation.
 
