@@ -1,44 +1,58 @@
-"""Operator actions for the App: row actions at once, destructive ones planned, confirmed, then run on that plan."""
+"""Operator actions for the App, one flow for every row of the action table: row actions at once, planned
+ones read, confirmed, then run on exactly that plan."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, ClassVar
 
 from textual import work
 from textual.app import App
-from textual.screen import Screen
+from textual.binding import Binding
 
 from tui import formatting as fmt
-from tui.data.models import ScheduleRow
+from tui.action_table import ACTIONS, OperatorAction, find
+from tui.bindings import key_specs
 from tui.data.settings import Settings
-from tui.messages import (
-    ActionFinished,
-    PlanFailed,
-    PlanReady,
-    action_finished,
-    pause_finished,
-    run_now_finished,
-)
+from tui.keyspec import KeySpec
+from tui.messages import ActionFinished, PlanFailed, PlanReady, finished
 from tui.protocols import OperatorActions
 from tui.run_followups import RunFollowups
-from tui.screens.confirm import ConfirmScreen, describe_plan
+from tui.screens.confirm import ConfirmScreen
 from tui.widgets.jobs_pane import JobsPane
 from tui.widgets.status_bar import FAILING
 
-OPERATOR_ACTIONS = frozenset({"run_now", "toggle_pause", "janitor", "fail_active", "cancel_pending"})
+OPERATOR_ACTIONS = frozenset(row.name for row in ACTIONS if row.writes)
 """Actions that write to Redis: hidden and refused in read-only mode."""
 
-PLANS = {
-    "janitor": ("plan_janitor", "run_janitor", "The janitor has nothing to clean up."),
-    "fail_active": ("plan_fail_active", "fail_active", "No job is running: nothing to fail."),
-    "cancel_pending": ("plan_cancel_pending", "cancel_pending", "No job is pending: nothing to cancel."),
-}
-"""Destructive action -> (plan method, run method, toast when the plan is empty)."""
+
+def to_binding(spec: KeySpec) -> Binding:
+    """The Textual Binding of one key of the spec."""
+    return Binding(spec.key, spec.action, spec.description, show=spec.show, key_display=spec.key_display,
+                   id=spec.id, tooltip=spec.tooltip)
+
+
+def _app_action(row: OperatorAction[Any]) -> Callable[[OperatorFlow], None]:
+    """The ``action_<name>`` method of one row: start its flow."""
+
+    def action(self: OperatorFlow) -> None:
+        self.start_action(row)
+
+    action.__name__ = f"action_{row.name}"
+    action.__doc__ = f"{row.title}: the action table's row {row.name!r}."
+    return action
 
 
 class OperatorFlow(App[None]):
-    """The App's write side; every write runs in a thread worker and ends in one ActionFinished toast."""
+    """The App's write side; every write runs in a thread worker and ends in one ActionFinished toast.
+
+    A subclass's ``ACTION_TABLE`` is all it takes: its keys (``KEY_SPECS``, ``BINDINGS``), the palette, the
+    buttons, read-only gating and one ``action_<name>`` per row are derived from it when the class is made.
+    """
+
+    ACTION_TABLE: ClassVar[tuple[OperatorAction[Any], ...]] = ACTIONS
+    KEY_SPECS: ClassVar[tuple[KeySpec, ...]] = ()
+    WRITE_ACTIONS: ClassVar[frozenset[str]] = frozenset()
 
     settings: Settings
     actions: OperatorActions
@@ -48,13 +62,22 @@ class OperatorFlow(App[None]):
     _flow_busy: bool = False
     """True from a destructive key until its confirmation closes: one confirmation at a time."""
 
-    def _push_modal(self, screen: Screen[Any], callback: Callable[[Any], None] | None = None) -> None:
-        """Open a modal (the App brings the visible tab up to date when it closes)."""
-        raise NotImplementedError
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        table = cls.ACTION_TABLE
+        cls.KEY_SPECS = key_specs(table)
+        cls.BINDINGS = [to_binding(spec) for spec in cls.KEY_SPECS]  # before Textual merges the bindings
+        cls.WRITE_ACTIONS = frozenset(row.name for row in table if row.writes)
+        for row in table:
+            setattr(cls, f"action_{row.name}", _app_action(row))
+        super().__init_subclass__(**kwargs)
 
     def _start_poll(self) -> None:
         """Read Redis again (the App's poll loop)."""
         raise NotImplementedError
+
+    def action_row(self, name: str) -> OperatorAction[Any]:
+        """The table row called ``name``; KeyError for a name the table does not have."""
+        return find(self.ACTION_TABLE, name)
 
     # Operator actions: refused with a toast when read-only, unreachable or mid-confirmation.
 
@@ -70,62 +93,36 @@ class OperatorFlow(App[None]):
             return False
         return True
 
-    def _target_schedule(self) -> ScheduleRow | None:
-        """The highlighted schedule when a row action may start now; otherwise a toast says why and None."""
-        row = self.jobs_pane.selected_schedule()
-        if self._refused():
-            return None
-        if row is None:
-            self.notify("No schedule is highlighted.", severity="warning")
-        return row
-
-    def action_run_now(self) -> None:
-        """Queue one run of the highlighted schedule."""
-        row = self._target_schedule()
-        if row is None:
+    def start_action(self, row: OperatorAction[Any]) -> None:
+        """A row action runs on the highlighted schedule at once; a planned one reads its plan, then confirms."""
+        if row.plan is None:
+            self._run_on_schedule(row)
             return
-        name = row.name
-        self._act(lambda: run_now_finished(self.actions.run_now(name)), "Run now")
-
-    def action_toggle_pause(self) -> None:
-        """Pause the highlighted schedule, or resume it when it is paused."""
-        row = self._target_schedule()
-        if row is None:
-            return
-        name, paused = row.name, row.paused
-        if paused:
-            self._act(lambda: pause_finished(self.actions.resume(name)), "Resume")
-        else:
-            self._act(lambda: pause_finished(self.actions.pause(name)), "Pause")
-
-    def action_janitor(self) -> None:
-        """Plan the janitor, then confirm."""
-        self._start_plan("janitor")
-
-    def action_fail_active(self) -> None:
-        """Plan Fail Active Jobs, then confirm."""
-        self._start_plan("fail_active")
-
-    def action_cancel_pending(self) -> None:
-        """Plan Cancel All Pending, then confirm."""
-        self._start_plan("cancel_pending")
-
-    def _start_plan(self, action: str) -> None:
-        """Read the plan off the UI thread; the confirmation shows its exact count."""
         if self._refused():
             return
         self._flow_busy = True
-        self._make_plan(action)
+        self._make_plan(row)
+
+    def _run_on_schedule(self, row: OperatorAction[Any]) -> None:
+        """Run a row action on the highlighted schedule (a toast says why not when it may not start)."""
+        schedule = self.jobs_pane.selected_schedule()
+        if self._refused():
+            return
+        if schedule is None:
+            self.notify("No schedule is highlighted.", severity="warning")
+            return
+        self._act(lambda: finished(row.name, row.execute(self.actions, schedule)), row.title_for(schedule))
 
     @work(thread=True, exit_on_error=False, group="plan")
-    def _make_plan(self, action: str) -> None:
+    def _make_plan(self, row: OperatorAction[Any]) -> None:
         """Ask the actions for a plan and post it."""
+        assert row.plan is not None
         try:
-            plan = getattr(self.actions, PLANS[action][0])()
+            plan = row.plan(self.actions)
         except Exception as exc:
-            self.post_message(PlanFailed(action, fmt.one_line(exc)))
+            self.post_message(PlanFailed(row, fmt.one_line(exc)))
         else:
-            self.post_message(PlanReady(action, plan))
+            self.post_message(PlanReady(row, plan))
 
     def on_plan_failed(self, message: PlanFailed) -> None:
         """Nothing was asked; say why."""
@@ -134,22 +131,22 @@ class OperatorFlow(App[None]):
 
     def on_plan_ready(self, message: PlanReady) -> None:
         """Ask the operator; on yes, run exactly this plan."""
-        action, plan = message.action, message.plan
+        row, plan = message.row, message.plan
         if plan.total == 0:
             self._flow_busy = False
-            self.notify(PLANS[action][2])
+            self.notify(row.nothing_to_do)
             return
-        title, body, confirm_label = describe_plan(plan)
+        assert row.confirm is not None
+        wording = row.confirm(plan)
 
         def decided(confirmed: bool | None) -> None:
             self._flow_busy = False
             if confirmed:
-                run = getattr(self.actions, PLANS[action][1])
-                self._act(lambda: action_finished(action, run(plan)), title)
+                self._act(lambda: finished(row.name, row.execute(self.actions, plan)), wording.title)
             else:
                 self.notify("Nothing was changed.")
 
-        self._push_modal(ConfirmScreen(title, body, confirm_label), decided)
+        self.push_screen(ConfirmScreen(wording.title, wording.body, wording.button), decided)
 
     @work(thread=True, exit_on_error=False, group="action")
     def _act(self, call: Callable[[], ActionFinished], title: str) -> None:

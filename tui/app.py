@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
-from typing import Any
+from pathlib import Path
 
 from textual import on, work
 from textual.app import App, ComposeResult
@@ -15,13 +14,14 @@ from textual.widgets import Footer, Label, TabbedContent, TabPane
 from textual.worker import Worker, WorkerState
 
 from tui import formatting as fmt
-from tui.action_flow import OPERATOR_ACTIONS, OperatorFlow
+from tui.action_flow import OperatorFlow
 from tui.commands import DashboardCommands
 from tui.data.models import Snapshot
 from tui.data.settings import Settings
 from tui.messages import ReadFailed, SnapshotReady
 from tui.protocols import DashboardData, OperatorActions
 from tui.run_followups import RunFollowups
+from tui.screens.dashboard import DashboardScreen
 from tui.screens.job_detail import JobDetailScreen
 from tui.screens.keys import KeysScreen
 from tui.screens.queue_jobs import QueueJobsScreen
@@ -40,35 +40,14 @@ METRICS_MAX_AGE_S = 30.0
 class RqtopApp(OperatorFlow):
     """Polls a reader into frozen Snapshots and shows the visible tab; operator actions go through actions."""
 
-    CSS_PATH = "app.tcss"
+    CSS_PATH = Path(__file__).with_name("app.tcss")
+    """Absolute, so a subclass defined elsewhere (a test's extra row) finds it too."""
     TITLE = "rqtop"
     COMMANDS = App.COMMANDS | {DashboardCommands}
     HORIZONTAL_BREAKPOINTS = [(0, "-too-narrow"), (80, "-wide-enough")]
     VERTICAL_BREAKPOINTS = [(0, "-too-short"), (24, "-tall-enough")]
 
-    BINDINGS = [
-        Binding("1", "show_tab('jobs')", "Jobs", show=False, id="tab.jobs",
-                tooltip="Show the Background Jobs tab"),
-        Binding("2", "show_tab('workers')", "Workers", show=False, id="tab.workers",
-                tooltip="Show the Workers tab"),
-        Binding("3", "show_tab('metrics')", "Metrics", show=False, id="tab.metrics",
-                tooltip="Show the Metrics tab"),
-        Binding("r", "refresh", "Refresh", id="view.refresh", tooltip="Read Redis now"),
-        Binding("n", "run_now", "Run now", id="schedule.run_now",
-                tooltip="Queue one run of the highlighted schedule"),
-        Binding("p", "toggle_pause", "Pause/Resume", id="schedule.pause",
-                tooltip="Pause or resume the highlighted schedule"),
-        Binding("s", "cycle_sort", "Sort", id="view.sort", tooltip="Change the table's sort order"),
-        Binding("o", "browse_queue", "Open queue", id="workers.open_queue",
-                tooltip="Page through the highlighted queue's jobs (also Enter on a queue row)"),
-        Binding("J", "janitor", "Janitor", id="jobs.janitor", tooltip="Run the janitor now (asks first)"),
-        Binding("F", "fail_active", "Fail active", id="jobs.fail_active",
-                tooltip="Fail every running job (asks first)"),
-        Binding("C", "cancel_pending", "Cancel pending", id="jobs.cancel_pending",
-                tooltip="Cancel every pending job (asks first)"),
-        Binding("question_mark", "help", "Keys", key_display="?", id="app.keys", tooltip="List the keys"),
-        Binding("q", "quit", "Quit", id="app.quit", tooltip="Leave rqtop"),
-    ]
+    # BINDINGS, KEY_SPECS and one action_<name> per operator action come from the action table (OperatorFlow).
 
     def __init__(self, reader: DashboardData, actions: OperatorActions, settings: Settings, url_label: str) -> None:
         super().__init__()
@@ -90,12 +69,19 @@ class RqtopApp(OperatorFlow):
         self.run_followups = RunFollowups()
         """Run-now jobs whose outcome is toasted once the worker has finished them."""
         self._shown: dict[str, Snapshot] = {}
+        self._action_tabs = {spec.name: spec.tabs for spec in self.KEY_SPECS if spec.tabs}
+        """Actions offered only on some tabs."""
+
+    def get_default_screen(self) -> Screen[None]:
+        """The main screen: it re-renders the visible tab whenever a modal closes."""
+        return DashboardScreen(id="_default")
 
     def compose(self) -> ComposeResult:
         """Status line, stale banner, three tabs, footer; a notice replaces them when the terminal is too small."""
         self.status_bar = StatusBar(self.url_label, self.settings.read_only, id="status-bar")
         self.stale_banner = StaleBanner("", id="stale-banner", markup=False)
-        self.jobs_pane = JobsPane(self.settings, id="jobs-pane")
+        buttons = tuple(spec for spec in self.KEY_SPECS if spec.button)
+        self.jobs_pane = JobsPane(self.settings, buttons, id="jobs-pane")
         self.workers_pane = WorkersPane(id="workers-pane")
         self.metrics_pane = MetricsPane(id="metrics-pane")
         yield self.status_bar
@@ -112,8 +98,10 @@ class RqtopApp(OperatorFlow):
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
-        """Show the empty frame, start polling and tick the status line's relative times."""
+        """Show the empty frame, apply the keymap setting, start polling and tick the status line's relative times."""
         self.stale_banner.display = False
+        if self.settings.keymap:
+            self.set_keymap(dict(self.settings.keymap))
         self._render_status()
         self.set_interval(1.0, self._render_status)
         self.jobs_pane.focus_table()
@@ -171,7 +159,7 @@ class RqtopApp(OperatorFlow):
         self.connection = CONNECTED
         self.last_error = ""
         self._render_status()
-        self._render_active()
+        self.render_active()
         for text, severity in self.run_followups.outcomes(message.snapshot.history):
             self.notify(text, severity=severity, timeout=8)  # type: ignore[arg-type]
         if recovered:
@@ -211,21 +199,22 @@ class RqtopApp(OperatorFlow):
         """The pane of the visible tab."""
         return {"workers": self.workers_pane, "metrics": self.metrics_pane}.get(self.tabs.active, self.jobs_pane)
 
-    def _render_active(self, force: bool = False) -> None:
+    def render_active(self, force: bool = False) -> None:
         """Show the current snapshot on the visible tab, unless it already shows it or a modal is open."""
         if self.snapshot is None or len(self.screen_stack) > 1 or not self.is_running:
             return
         pane = self._active_pane()
         if not force and self._shown.get(pane.id or "") is self.snapshot:
             return
-        pane.show(self.snapshot, self.settings.clock())
+        with self.batch_update():
+            pane.show(self.snapshot, self.settings.clock())
         self._shown[pane.id or ""] = self.snapshot
 
     @on(TabbedContent.TabActivated)
     def _tab_activated(self) -> None:
         """A newly visible tab catches up with the current snapshot; bindings follow the tab. The Metrics tab
         shows kept metrics at once and reads fresh ones now if they are older than the snapshot."""
-        self._render_active()
+        self.render_active()
         self._active_pane().focus_table()
         self.refresh_bindings()
         shown = self.snapshot
@@ -233,29 +222,15 @@ class RqtopApp(OperatorFlow):
                 and shown.metrics_taken_at < shown.taken_at):
             self._start_poll()
 
-    def _push_modal(self, screen: Screen[Any], callback: Callable[[Any], None] | None = None) -> None:
-        """Open a modal; when it closes, run ``callback`` and bring the visible tab up to date."""
-
-        def closed(result: Any) -> None:
-            if callback is not None:
-                callback(result)
-            self._render_active()
-
-        self.push_screen(screen, closed)
-
     # Keys and palette.
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """Read-only hides every write; row actions show on Background Jobs, sort on Workers and Metrics."""
-        if action in OPERATOR_ACTIONS and self.settings.read_only:
+        """Read-only hides every write; an action offered on some tabs only (row actions on Background Jobs,
+        sort on Workers and Metrics, the queue browser on Workers) is hidden on the others."""
+        if action in self.WRITE_ACTIONS and self.settings.read_only:
             return False
-        if action in ("run_now", "toggle_pause"):
-            return self.tabs.active == "jobs"
-        if action == "cycle_sort":
-            return self.tabs.active in ("workers", "metrics")
-        if action == "browse_queue":
-            return self.tabs.active == "workers"
-        return True
+        tabs = self._action_tabs.get(action)
+        return self.tabs.active in tabs if tabs else True
 
     def action_show_tab(self, tab: str) -> None:
         """Switch to a tab by id."""
@@ -270,7 +245,7 @@ class RqtopApp(OperatorFlow):
         pane = self._active_pane()
         if isinstance(pane, (WorkersPane, MetricsPane)):
             pane.cycle_sort()
-            self._render_active(force=True)
+            self.render_active(force=True)
 
     def action_help(self) -> None:
         """List the keys that work right now."""
@@ -279,7 +254,7 @@ class RqtopApp(OperatorFlow):
             for binding in self.BINDINGS
             if isinstance(binding, Binding) and self.check_action(binding.action.split("(")[0], ()) is not False
         ]
-        self._push_modal(KeysScreen(rows))
+        self.push_screen(KeysScreen(rows))
 
     @on(JobsPane.ActionRequested)
     async def _button_action(self, message: JobsPane.ActionRequested) -> None:
@@ -289,12 +264,12 @@ class RqtopApp(OperatorFlow):
     @on(JobsPane.HistorySelected)
     def _open_detail(self, message: JobsPane.HistorySelected) -> None:
         """Enter on a history row opens its detail."""
-        self._push_modal(JobDetailScreen(message.row, self.settings.clock()))
+        self.push_screen(JobDetailScreen(message.row, self.settings.clock()))
 
     @on(WorkersPane.QueueSelected)
     def _open_queue(self, message: WorkersPane.QueueSelected) -> None:
         """Enter on a queue row opens its job lists."""
-        self._push_modal(QueueJobsScreen(self.reader, message.queue, self.settings))
+        self.push_screen(QueueJobsScreen(self.reader, message.queue, self.settings))
 
     def action_browse_queue(self) -> None:
         """Open the job lists of the highlighted queue on the Workers tab, else of the first queue."""
@@ -303,4 +278,4 @@ class RqtopApp(OperatorFlow):
         if queue is None:
             self.notify("No queue to browse yet.", severity="warning")
             return
-        self._push_modal(QueueJobsScreen(self.reader, queue, self.settings))
+        self.push_screen(QueueJobsScreen(self.reader, queue, self.settings))

@@ -12,8 +12,10 @@ from typing import Any, NoReturn, TypeVar
 import click
 import redis
 
+from tui.action_table import ACTIONS, CliVerb, OperatorAction
 from tui.data.connection import BadRedisUrl, connect, mask_url, resolve_url, tls_hint, validate_url
-from tui.data.settings import BadSetting, Settings
+from tui.data.settings import Settings, SettingsError
+from tui.protocols import OperatorActions
 from worker.records import one_line
 
 DEFAULT_URL = "redis://localhost:6379/0"
@@ -79,7 +81,7 @@ def _settings(read_only: bool | None = None, refresh: float | None = None) -> Se
     try:
         return Settings.from_env(read_only=_root_option("read_only", read_only) or None,
                                  refresh_s=_root_option("refresh", refresh))
-    except BadSetting as exc:
+    except SettingsError as exc:
         fail(str(exc))
 
 
@@ -125,7 +127,13 @@ def cli(ctx: click.Context, url: str | None, refresh: float | None, read_only: b
 
 
 def run_dashboard(conn: redis.Redis, url: str, settings: Settings) -> None:
-    """Build the App with the real reader and actions and run it."""
+    """Build the App with the real reader and actions and run it (a keymap naming no binding exits 2)."""
+    from tui.bindings import BINDING_IDS
+
+    unknown = sorted({binding_id for binding_id, _ in settings.keymap} - BINDING_IDS)
+    if unknown:
+        fail(f"RQTOP_KEYMAP: no binding with id {', '.join(map(repr, unknown))} "
+             f"(ids: {', '.join(sorted(BINDING_IDS))})")
     from tui.app import RqtopApp
     from tui.data.actions import DashboardActions
     from tui.data.reader import DashboardReader
@@ -242,7 +250,7 @@ def _confirm_or_exit(question: str, yes: bool) -> None:
         fail("not confirmed; nothing was changed")
 
 
-def _actions(url: str | None, read_only: bool, verb: str) -> Any:
+def _actions(url: str | None, read_only: bool, verb: str) -> OperatorActions:
     """The same actions object the dashboard uses; read-only settings refuse before anything is asked or sent."""
     from tui.data.actions import DashboardActions
 
@@ -264,44 +272,49 @@ def _finish(result: Any) -> None:
         sys.exit(EXIT_USAGE)
 
 
-def _schedule_command(name: str, verb: str, method: Callable[[Any, str], Any]) -> None:
+def _schedule_command(group: click.Group, twin: CliVerb) -> None:
     """Register one `rqtop <verb> NAME` twin of a schedule row action."""
+    on_schedule = twin.on_schedule
+    assert on_schedule is not None
 
-    @cli.command(name=verb, help=f"{verb.capitalize().replace('-', ' ')} one schedule (as the dashboard's key).")
+    @group.command(name=twin.verb, help=f"{twin.help} (as the dashboard's key).")
     @url_option
     @click.argument("schedule")
     @click.option("--yes", "-y", is_flag=True, help="Do not ask.")
     @click.option("--read-only", is_flag=True, help="Refuse (as rqtop --read-only does).")
     def command(url: str | None, schedule: str, yes: bool, read_only: bool) -> None:
-        actions = _actions(url, read_only, verb)
-        _confirm_or_exit(f"{verb} {schedule}?", yes)
-        _finish(guarded(verb, lambda: method(actions, schedule)))
-
-    command.__name__ = name
+        actions = _actions(url, read_only, twin.verb)
+        _confirm_or_exit(f"{twin.verb} {schedule}?", yes)
+        _finish(guarded(twin.verb, lambda: on_schedule(actions, schedule)))
 
 
-_schedule_command("run_now", "run-now", lambda a, n: a.run_now(n))
-_schedule_command("pause", "pause", lambda a, n: a.pause(n))
-_schedule_command("resume", "resume", lambda a, n: a.resume(n))
-
-
-def _plan_command(verb: str, what: str, plan_name: str, run_name: str) -> None:
+def _plan_command(group: click.Group, row: OperatorAction[Any], twin: CliVerb) -> None:
     """Register one destructive twin: plan, state the count, confirm, act on exactly that plan."""
+    plan_of = row.plan
+    assert plan_of is not None
 
-    @cli.command(name=verb, help=f"{what} (asks y/N; --yes without a terminal).")
+    @group.command(name=twin.verb, help=f"{twin.help} (asks y/N; --yes without a terminal).")
     @url_option
     @click.option("--yes", "-y", is_flag=True, help="Do not ask.")
     @click.option("--read-only", is_flag=True, help="Refuse (as rqtop --read-only does).")
     def command(url: str | None, yes: bool, read_only: bool) -> None:
-        actions = _actions(url, read_only, verb)
-        plan = guarded(verb, getattr(actions, plan_name))
-        _confirm_or_exit(f"{what}: {plan.total} item(s) will be touched. Proceed?", yes)
-        _finish(guarded(verb, lambda: getattr(actions, run_name)(plan)))
+        actions = _actions(url, read_only, twin.verb)
+        plan = guarded(twin.verb, lambda: plan_of(actions))
+        _confirm_or_exit(f"{twin.help}: {plan.total} item(s) will be touched. Proceed?", yes)
+        _finish(guarded(twin.verb, lambda: row.execute(actions, plan)))
 
 
-_plan_command("janitor", "Run the janitor now", "plan_janitor", "run_janitor")
-_plan_command("fail-active", "Fail every active job", "plan_fail_active", "fail_active")
-_plan_command("cancel-pending", "Cancel every pending job", "plan_cancel_pending", "cancel_pending")
+def add_action_verbs(group: click.Group, table: tuple[OperatorAction[Any], ...]) -> None:
+    """One `rqtop <verb>` per CLI twin of each row: schedule verbs take a NAME, planned ones confirm a plan."""
+    for row in table:
+        for twin in row.cli:
+            if twin.on_schedule is not None:
+                _schedule_command(group, twin)
+            else:
+                _plan_command(group, row, twin)
+
+
+add_action_verbs(cli, ACTIONS)
 
 
 @cli.command()

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from textual.message import Message
 
+from tui.action_table import OperatorAction, Outcome
 from tui.data.models import Snapshot
 from worker.plans import (
     ActionResult,
@@ -42,7 +43,7 @@ class ReadFailed(Message):
 class PlanReady(Message):
     """A destructive action's plan was read and awaits the operator's confirmation."""
 
-    action: str
+    row: OperatorAction[Any]
     plan: Plan
 
 
@@ -63,7 +64,7 @@ class ActionFinished(Message):
 class PlanFailed(Message):
     """Reading a destructive action's plan failed; nothing was asked and nothing changed."""
 
-    action: str
+    row: OperatorAction[Any]
     error: str
 
 
@@ -119,3 +120,12 @@ def action_finished(action: str, result: ActionResult) -> ActionFinished:
     if result.counts:
         message += "\n" + ", ".join(f"{step}: {value}" for step, value in result.counts.items())
     return ActionFinished(action, result.ok, message, "information" if result.ok else "error")
+
+
+def finished(action: str, outcome: Outcome) -> ActionFinished:
+    """The toast for any operator action's outcome (the table's execute returns one of three result types)."""
+    if isinstance(outcome, RunNowResult):
+        return run_now_finished(outcome)
+    if isinstance(outcome, PauseResult):
+        return pause_finished(outcome)
+    return action_finished(action, outcome)

@@ -49,44 +49,61 @@ class JanitorSettings:
     batch: int = 500
 
 
+@dataclass(frozen=True)
+class PassContext:
+    """What every step's planner reads from: the connection, the thresholds, the clock and the queues."""
+
+    conn: redis.Redis
+    settings: JanitorSettings
+    now: float
+    queues: list[str]
+
+
+Executor = Callable[[redis.Redis, Iterable[str], JanitorSettings, float], int]
+
+
+@dataclass(frozen=True)
+class StepRecord:
+    """One janitor step: its name, what it does (worded from the thresholds), how it plans and how it acts."""
+
+    name: str
+    describe: Callable[[JanitorSettings], str]
+    plan: Callable[[PassContext], tuple[str, ...]]
+    """The ids the step would act on (reads only)."""
+    execute: Executor
+    """Acts on the planned ids, each re-checked; returns how many were handled."""
+
+
 def plan(conn: redis.Redis, settings: JanitorSettings, now: float | None = None) -> JanitorPlan:
-    """What a pass would do right now; issues reads only."""
-    now = time.time() if now is None else now
-    queues = queue_names(conn)
-    s = settings
-    return JanitorPlan(steps=(
-        JanitorStep("fail_stuck_active", f"Fail jobs running over {_age(s.stuck_active_after_s)} on workers "
-                    "that are gone", _plan_stuck(conn, s, now - s.stuck_active_after_s, now)),
-        JanitorStep("reconcile_history", "Show RQ's outcome for runs whose worker never recorded it",
-                    _plan_history(conn, s, now)),
-        JanitorStep("cancel_old_pending", f"Cancel jobs pending over {_age(s.pending_older_than_s)}",
-                    _plan_pending(conn, queues, s, now - s.pending_older_than_s)),
-        JanitorStep("delete_old_completed", f"Delete completed jobs older than {_age(s.completed_older_than_s)}",
-                    _plan_registry(conn, queues, "finished", s, now - s.completed_older_than_s)),
-        JanitorStep("delete_old_failed", f"Delete failed jobs older than {_age(s.failed_older_than_s)}",
-                    _plan_registry(conn, queues, "failed", s, now - s.failed_older_than_s)),
-        JanitorStep("delete_old_canceled", f"Delete canceled jobs older than {_age(s.canceled_older_than_s)}",
-                    _plan_registry(conn, queues, "canceled", s, now - s.canceled_older_than_s)),
-        JanitorStep("reap_dead_workers", f"Forget workers gone for over {_age(s.dead_worker_after_s)}",
-                    _plan_workers(conn, now - s.dead_worker_after_s)),
-        JanitorStep("expire_tokens", "Release schedule tokens whose run has ended",
-                    _plan_tokens(conn, s, now)),
-        JanitorStep("trim_metric_tasks", f"Forget metric tasks not run for over {_age(keys.METRIC_TTL_S)}",
-                    _plan_metric_tasks(conn, s, now - keys.METRIC_TTL_S)),
+    """What a pass would do right now, one step per record of ``STEPS``; issues reads only."""
+    context = PassContext(conn, settings, time.time() if now is None else now, queue_names(conn))
+    return JanitorPlan(steps=tuple(
+        JanitorStep(step.name, step.describe(settings), step.plan(context)) for step in STEPS
     ))
 
 
 def execute(
     conn: redis.Redis, plan: JanitorPlan, settings: JanitorSettings, now: float | None = None
 ) -> dict[str, int]:
-    """Act on the planned ids (each re-checked), record the pass in ``rqtop:janitor:last``; counts per step."""
+    """Act on the planned ids (each re-checked), record the pass in ``rqtop:janitor:last``; counts per step.
+
+    A planned step whose name is not in ``STEPS`` raises ValueError before anything is written.
+    """
     now = time.time() if now is None else now
+    records = [step_record(step.name) for step in plan.steps]
     counts = {}
-    for step in plan.steps:
-        run = _EXECUTORS.get(step.name)
-        counts[step.name] = run(conn, step.ids, settings, now) if run and step.ids else 0
+    for record, step in zip(records, plan.steps, strict=True):
+        counts[step.name] = record.execute(conn, step.ids, settings, now) if step.ids else 0
     conn.hset(keys.JANITOR_LAST, mapping={"at": f"{now:.6f}", **{name: str(n) for name, n in counts.items()}})
     return counts
+
+
+def step_record(name: str) -> StepRecord:
+    """The record of the step called ``name``; ValueError for a name no record has (a renamed or misspelt step)."""
+    for record in STEPS:
+        if record.name == name:
+            return record
+    raise ValueError(f"unknown janitor step {name!r} (known: {', '.join(step.name for step in STEPS)})")
 
 
 def run_janitor_job() -> dict[str, int]:
@@ -284,7 +301,7 @@ def _run_pending(conn: redis.Redis, ids: Iterable[str], s: JanitorSettings, now:
     return done
 
 
-def _run_delete(kind: str, older_than: Callable[[JanitorSettings], float]):
+def _run_delete(kind: str, older_than: Callable[[JanitorSettings], float]) -> Executor:
     """An executor deleting the planned jobs of one registry."""
 
     def run(conn: redis.Redis, ids: Iterable[str], s: JanitorSettings, now: float) -> int:
@@ -398,15 +415,39 @@ def _age(seconds: float) -> str:
     return f"{int(seconds)} s"
 
 
-_EXECUTORS: dict[str, Callable[[redis.Redis, Iterable[str], JanitorSettings, float], int]] = {
-    "fail_stuck_active": _run_stuck,
-    "reconcile_history": _run_history,
-    "cancel_old_pending": _run_pending,
-    "delete_old_completed": _run_delete("finished", lambda s: s.completed_older_than_s),
-    "delete_old_failed": _run_delete("failed", lambda s: s.failed_older_than_s),
-    "delete_old_canceled": _run_delete("canceled", lambda s: s.canceled_older_than_s),
-    "reap_dead_workers": _run_workers,
-    "expire_tokens": _run_tokens,
-    "trim_metric_tasks": _run_metric_tasks,
-}
-
+STEPS: tuple[StepRecord, ...] = (
+    StepRecord("fail_stuck_active",
+               lambda s: f"Fail jobs running over {_age(s.stuck_active_after_s)} on workers that are gone",
+               lambda c: _plan_stuck(c.conn, c.settings, c.now - c.settings.stuck_active_after_s, c.now),
+               _run_stuck),
+    StepRecord("reconcile_history", lambda s: "Show RQ's outcome for runs whose worker never recorded it",
+               lambda c: _plan_history(c.conn, c.settings, c.now),
+               _run_history),
+    StepRecord("cancel_old_pending", lambda s: f"Cancel jobs pending over {_age(s.pending_older_than_s)}",
+               lambda c: _plan_pending(c.conn, c.queues, c.settings, c.now - c.settings.pending_older_than_s),
+               _run_pending),
+    StepRecord("delete_old_completed",
+               lambda s: f"Delete completed jobs older than {_age(s.completed_older_than_s)}",
+               lambda c: _plan_registry(c.conn, c.queues, "finished", c.settings,
+                                        c.now - c.settings.completed_older_than_s),
+               _run_delete("finished", lambda s: s.completed_older_than_s)),
+    StepRecord("delete_old_failed", lambda s: f"Delete failed jobs older than {_age(s.failed_older_than_s)}",
+               lambda c: _plan_registry(c.conn, c.queues, "failed", c.settings,
+                                        c.now - c.settings.failed_older_than_s),
+               _run_delete("failed", lambda s: s.failed_older_than_s)),
+    StepRecord("delete_old_canceled",
+               lambda s: f"Delete canceled jobs older than {_age(s.canceled_older_than_s)}",
+               lambda c: _plan_registry(c.conn, c.queues, "canceled", c.settings,
+                                        c.now - c.settings.canceled_older_than_s),
+               _run_delete("canceled", lambda s: s.canceled_older_than_s)),
+    StepRecord("reap_dead_workers", lambda s: f"Forget workers gone for over {_age(s.dead_worker_after_s)}",
+               lambda c: _plan_workers(c.conn, c.now - c.settings.dead_worker_after_s),
+               _run_workers),
+    StepRecord("expire_tokens", lambda s: "Release schedule tokens whose run has ended",
+               lambda c: _plan_tokens(c.conn, c.settings, c.now),
+               _run_tokens),
+    StepRecord("trim_metric_tasks", lambda s: f"Forget metric tasks not run for over {_age(keys.METRIC_TTL_S)}",
+               lambda c: _plan_metric_tasks(c.conn, c.settings, c.now - keys.METRIC_TTL_S),
+               _run_metric_tasks),
+)
+"""Every janitor step, in the order a pass plans and runs them: plan() and execute() both iterate this."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 
+import pytest
 import redis
 from rq import Queue, SimpleWorker
 from rq.utils import now, utcformat
@@ -12,6 +13,7 @@ from tests.rq_support import iso_ago, plant_running, snapshot
 from tui.data.actions import DashboardActions
 from tui.data.settings import Settings
 from worker import audit, janitor, keys
+from worker.plans import JanitorPlan
 
 DAY = 86400.0
 EXPECTED = {
@@ -184,3 +186,21 @@ def test_janitor_trims_the_metric_task_index_to_the_bucket_retention(conn: redis
     assert counts["trim_metric_tasks"] == 3
     assert conn.zrange(keys.METRIC_TASKS, 0, -1) == [b"app.inside_retention", b"app.recent", b"app.rerun"]
     assert [step.total for step in janitor.plan(conn, settings, at).steps if step.name == "trim_metric_tasks"] == [0]
+
+
+def test_a_plan_step_with_no_record_raises_before_anything_is_written(conn: redis.Redis) -> None:
+    Queue("default", connection=conn).enqueue("tests.jobs.ok", job_id="kept")
+    steps = (janitor.JanitorStep("cancel_old_pending", "x", ("default:kept",)),
+             janitor.JanitorStep("no_such_step", "renamed", ("x",)))
+    with pytest.raises(ValueError, match="no_such_step"):
+        janitor.execute(conn, JanitorPlan(steps=steps), janitor.JanitorSettings(pending_older_than_s=0))
+    assert not conn.exists(keys.JANITOR_LAST), "the pass was not recorded"
+    assert conn.lrange(keys.rq_queue("default"), 0, -1) == [b"kept"], "the known step did not run either"
+
+
+def test_plan_and_execute_both_follow_the_step_records(conn: redis.Redis) -> None:
+    planned = janitor.plan(conn, janitor.JanitorSettings())
+    assert [step.name for step in planned.steps] == [record.name for record in janitor.STEPS]
+    counts = janitor.execute(conn, planned, janitor.JanitorSettings())
+    assert list(counts) == [record.name for record in janitor.STEPS]
+    assert janitor.step_record("expire_tokens").name == "expire_tokens"

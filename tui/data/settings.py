@@ -16,8 +16,8 @@ TRUE_WORDS = ("1", "true", "yes", "on", "y", "enabled")
 FALSE_WORDS = ("", "0", "false", "no", "off", "n", "disabled")
 
 
-class BadSetting(ValueError):
-    """An environment variable rqtop cannot read; the message is one line naming it."""
+class SettingsError(ValueError):
+    """A setting's value cannot be used; the message is one line naming the variable and the entry."""
 
 
 def _env_flag(name: str) -> bool:
@@ -28,7 +28,7 @@ def _env_flag(name: str) -> bool:
         return True
     if word in FALSE_WORDS:
         return False
-    raise BadSetting(f"{name}={raw!r}: expected one of {', '.join(TRUE_WORDS)} (on) "
+    raise SettingsError(f"{name}={raw!r}: expected one of {', '.join(TRUE_WORDS)} (on) "
                      f"or {', '.join(w for w in FALSE_WORDS if w)} or empty (off)")
 
 
@@ -40,6 +40,19 @@ def parse_task_patterns(text: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
         if sep and task.strip():
             rules.append((task.strip(), tuple(p.strip().lower() for p in patterns.split(",") if p.strip())))
     return tuple(rules)
+
+
+def parse_keymap(text: str, source: str = "RQTOP_KEYMAP") -> tuple[tuple[str, str], ...]:
+    """``binding.id=key,other.id=key`` into ((binding.id, key), ...); SettingsError naming a malformed entry."""
+    pairs = []
+    for item in text.split(","):
+        if not item.strip():
+            continue
+        binding_id, sep, key = (part.strip() for part in item.partition("="))
+        if not sep or not binding_id or not key:
+            raise SettingsError(f"{source}: entry {item.strip()!r}: expected binding.id=key")
+        pairs.append((binding_id, key))
+    return tuple(pairs)
 
 
 @dataclass(frozen=True)
@@ -55,6 +68,8 @@ class Settings:
     mask_patterns: tuple[str, ...] = DEFAULT_MASK_PATTERNS
     task_mask_patterns: tuple[tuple[str, tuple[str, ...]], ...] = ()
     """Extra patterns per task, e.g. RQTOP_MASK_TASK_PATTERNS="app.tasks.login=pin,ssn;app.tasks.pay=iban"."""
+    keymap: tuple[tuple[str, str], ...] = ()
+    """Keys moved by binding id, e.g. RQTOP_KEYMAP="jobs.janitor=ctrl+j,view.refresh=f5" (applied by the App)."""
     clock: Callable[[], float] = field(default=time.time, compare=False)
 
     @property
@@ -64,7 +79,8 @@ class Settings:
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
-        """Defaults, then RQTOP_* environment variables, then explicit overrides (CLI flags); raises BadSetting."""
+        """Defaults, then RQTOP_* environment variables, then explicit overrides (CLI flags); SettingsError
+        for a malformed variable."""
         values: dict[str, object] = {}
         if _env_flag("RQTOP_READ_ONLY"):
             values["read_only"] = True
@@ -74,5 +90,8 @@ class Settings:
         per_task = os.environ.get("RQTOP_MASK_TASK_PATTERNS")
         if per_task:
             values["task_mask_patterns"] = parse_task_patterns(per_task)
+        keymap = os.environ.get("RQTOP_KEYMAP")
+        if keymap:
+            values["keymap"] = parse_keymap(keymap)
         values.update({key: value for key, value in overrides.items() if value is not None})
         return cls(**values)  # type: ignore[arg-type]

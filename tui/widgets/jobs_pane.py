@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from textual import on
+from textual import getters, on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
@@ -12,14 +12,9 @@ from textual.widgets import Button, DataTable, Label
 
 from tui.data.models import HistoryRow, ScheduleRow, Snapshot
 from tui.data.settings import Settings
+from tui.keyspec import KeySpec
 from tui.widgets.job_rows import HISTORY_COLUMNS, SCHEDULE_COLUMNS, history_row, schedule_row
 from tui.widgets.keyed_table import KeyedTable
-
-MANAGEMENT_BUTTONS = (
-    ("janitor", "Run Janitor Now", "primary", "Clean up orphaned jobs, stale workers and stale tokens (J)"),
-    ("fail_active", "Fail Active Jobs", "warning", "Mark every running job failed (F)"),
-    ("cancel_pending", "Cancel All Pending", "error", "Cancel every job waiting in a queue (C)"),
-)
 
 
 class JobsPane(Vertical):
@@ -37,9 +32,16 @@ class JobsPane(Vertical):
 
         row: HistoryRow
 
-    def __init__(self, settings: Settings, *, id: str | None = None) -> None:
+    schedules_table = getters.query_one("#schedules-table", KeyedTable)
+    """The Scheduled Jobs table."""
+    history_table = getters.query_one("#history-table", KeyedTable)
+    """The Recent Job History table."""
+
+    def __init__(self, settings: Settings, buttons: tuple[KeySpec, ...] = (), *, id: str | None = None) -> None:
         super().__init__(id=id)
         self._settings = settings
+        self._buttons = buttons
+        """The keys that also get a Job Management button (label = title, the key's variant and palette help)."""
         self._schedules: dict[str, ScheduleRow] = {}
         self._history: dict[str, HistoryRow] = {}
 
@@ -53,23 +55,13 @@ class JobsPane(Vertical):
         with Horizontal(id="job-management", disabled=read_only) as strip:
             strip.display = not read_only
             yield Label("Job Management", classes="strip-title")
-            for action, label, variant, tooltip in MANAGEMENT_BUTTONS:
-                yield Button(label, id=f"btn-{action}", variant=variant, compact=True, tooltip=tooltip,
-                             disabled=read_only)
+            for spec in self._buttons:
+                yield Button(spec.title, id=f"btn-{spec.action}", variant=spec.button or "default",
+                             compact=True, tooltip=spec.palette_help, disabled=read_only)
             yield Label("n run now · p pause/resume", id="row-hint")
         yield Label("Recent Job History", id="history-title", classes="section-title")
         yield KeyedTable(HISTORY_COLUMNS, id="history-table")
         yield Label("No job has run recently.", id="history-empty", classes="empty-state")
-
-    @property
-    def schedules_table(self) -> KeyedTable:
-        """The Scheduled Jobs table."""
-        return self.query_one("#schedules-table", KeyedTable)
-
-    @property
-    def history_table(self) -> KeyedTable:
-        """The Recent Job History table."""
-        return self.query_one("#history-table", KeyedTable)
 
     def show(self, snapshot: Snapshot, now: float) -> None:
         """Update both tables in place from ``snapshot``."""

@@ -1,0 +1,175 @@
+"""The operator actions as one table: each row says how to plan, confirm, run and reach one action.
+
+The App (keys, palette, buttons) and the CLI (``rqtop <verb>``) are both built from ``ACTIONS``, so adding an
+action is adding a row here plus its plan and execute functions. Rows hold callables, never method names.
+Textual-free: the CLI imports this without loading the UI.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from tui import formatting as fmt
+from tui.data.models import ScheduleRow
+from tui.keyspec import KeySpec
+from tui.protocols import OperatorActions
+from worker.plans import ActionResult, CancelPendingPlan, FailActivePlan, JanitorPlan, PauseResult, RunNowResult
+
+Outcome = RunNowResult | PauseResult | ActionResult
+"""What executing a row returns; the App turns it into a toast, the CLI prints it."""
+
+T = TypeVar("T")
+"""What a row's execute acts on: the confirmed plan, or the highlighted schedule for row actions."""
+
+
+@dataclass(frozen=True)
+class Confirmation:
+    """The wording of one confirmation: title, what will happen (exact counts), and the confirm button."""
+
+    title: str
+    body: str
+    button: str
+
+
+@dataclass(frozen=True)
+class CliVerb:
+    """One ``rqtop <verb>`` twin of a row."""
+
+    verb: str
+    help: str
+    on_schedule: Callable[[OperatorActions, str], Outcome] | None = None
+    """Row actions: what the verb does to the named schedule; None when the verb plans, confirms and executes."""
+
+
+@dataclass(frozen=True)
+class OperatorAction(Generic[T]):
+    """One operator action: its key, how to plan it (None: it acts on the highlighted schedule), how to run it."""
+
+    name: str
+    """The App action name; the row's key must name the same action."""
+    key: KeySpec
+    execute: Callable[[OperatorActions, T], Outcome]
+    plan: Callable[[OperatorActions], T] | None = None
+    nothing_to_do: str = ""
+    """The toast when the plan is empty (planned rows only)."""
+    confirm: Callable[[T], Confirmation] | None = None
+    """The confirmation's wording built from the plan (planned rows only)."""
+    cli: tuple[CliVerb, ...] = ()
+    writes: bool = True
+    """Hidden and refused in read-only mode."""
+    act_title: Callable[[T], str] | None = None
+    """Row actions: the verb a failure toast names for this target ("Pause" or "Resume"); else ``title``."""
+
+    def __post_init__(self) -> None:
+        """A row whose key names another action, or a planned row without its wording, fails at import."""
+        if self.key.name != self.name:
+            raise ValueError(f"action row {self.name!r}: its key runs {self.key.action!r}")
+        if self.plan is not None and (self.confirm is None or not self.nothing_to_do):
+            raise ValueError(f"action row {self.name!r}: a planned action needs confirm wording and nothing_to_do")
+
+    @property
+    def title(self) -> str:
+        """The action's title: palette entry, button label, confirmation title and failure toast."""
+        return self.key.title
+
+    def title_for(self, target: T) -> str:
+        """The title of this action on ``target`` (a failure toast says what was tried)."""
+        return self.act_title(target) if self.act_title is not None else self.title
+
+
+def confirm_janitor(plan: JanitorPlan) -> Confirmation:
+    """Each step the janitor will take, with its exact count."""
+    lines = [f"The janitor will touch {fmt.plural(plan.total, 'item')}:"]
+    lines += [f"  • {step.description}: {fmt.count(step.total)}" for step in plan.steps if step.total]
+    lines.append("Only the items listed when you pressed J are touched.")
+    return Confirmation("Run Janitor Now", "\n".join(lines), f"Run janitor ({fmt.count(plan.total)})")
+
+
+def confirm_fail_active(plan: FailActivePlan) -> Confirmation:
+    """The running jobs per queue that will be failed, and how many belong to workers that are gone."""
+    per_queue: dict[str, int] = {}
+    for target in plan.targets:
+        per_queue[target.queue] = per_queue.get(target.queue, 0) + 1
+    dead = sum(1 for target in plan.targets if not target.worker_alive)
+    lines = [f"{fmt.plural(plan.total, 'running job')} will be marked failed; live workers are told to stop them:"]
+    lines += [f"  • {queue}: {fmt.count(n)}" for queue, n in sorted(per_queue.items())]
+    if dead:
+        verb = "belongs to a worker that is" if dead == 1 else "belong to workers that are"
+        lines.append(f"{fmt.plural(dead, 'job')} {verb} gone: failed through the registry.")
+    lines.append("Jobs that start after you pressed F are not touched.")
+    return Confirmation("Fail Active Jobs", "\n".join(lines), f"Fail {fmt.plural(plan.total, 'job')}")
+
+
+def confirm_cancel_pending(plan: CancelPendingPlan) -> Confirmation:
+    """The pending jobs per queue that will be canceled."""
+    lines = [f"{fmt.plural(plan.total, 'pending job')} will be canceled and taken off their queues:"]
+    lines += [f"  • {cut.queue}: {fmt.count(cut.size)}" for cut in plan.cuts if cut.size]
+    lines.append("Jobs queued after you pressed C are not touched.")
+    return Confirmation("Cancel All Pending", "\n".join(lines), f"Cancel {fmt.plural(plan.total, 'job')}")
+
+
+def _toggle_pause(actions: OperatorActions, row: ScheduleRow) -> PauseResult:
+    """Resume a paused schedule, pause a running one."""
+    return actions.resume(row.name) if row.paused else actions.pause(row.name)
+
+
+RUN_NOW: OperatorAction[ScheduleRow] = OperatorAction(
+    "run_now",
+    KeySpec("n", "run_now", "Run now", "schedule.run_now", "Queue one run of the highlighted schedule",
+            "schedule", "Run now", "Queue one run of the highlighted schedule now (n)", tabs=("jobs",)),
+    execute=lambda actions, row: actions.run_now(row.name),
+    cli=(CliVerb("run-now", "Queue one run of a schedule now", lambda actions, name: actions.run_now(name)),),
+)
+TOGGLE_PAUSE: OperatorAction[ScheduleRow] = OperatorAction(
+    "toggle_pause",
+    KeySpec("p", "toggle_pause", "Pause/Resume", "schedule.pause", "Pause or resume the highlighted schedule",
+            "schedule", "Pause/Resume", "Pause or resume the highlighted schedule (p)", tabs=("jobs",)),
+    execute=_toggle_pause,
+    act_title=lambda row: "Resume" if row.paused else "Pause",
+    cli=(CliVerb("pause", "Stop a schedule from queueing runs", lambda actions, name: actions.pause(name)),
+         CliVerb("resume", "Let a paused schedule queue runs again", lambda actions, name: actions.resume(name))),
+)
+JANITOR: OperatorAction[JanitorPlan] = OperatorAction(
+    "janitor",
+    KeySpec("J", "janitor", "Janitor", "jobs.janitor", "Run the janitor now (asks first)",
+            "jobs", "Run Janitor Now", "Clean up orphaned jobs, stale workers and tokens; asks first (J)",
+            button="primary"),
+    plan=lambda actions: actions.plan_janitor(),
+    execute=lambda actions, plan: actions.run_janitor(plan),
+    nothing_to_do="The janitor has nothing to clean up.",
+    confirm=confirm_janitor,
+    cli=(CliVerb("janitor", "Run the janitor now"),),
+)
+FAIL_ACTIVE: OperatorAction[FailActivePlan] = OperatorAction(
+    "fail_active",
+    KeySpec("F", "fail_active", "Fail active", "jobs.fail_active", "Fail every running job (asks first)",
+            "jobs", "Fail Active Jobs", "Mark every running job failed; asks first (F)", button="warning"),
+    plan=lambda actions: actions.plan_fail_active(),
+    execute=lambda actions, plan: actions.fail_active(plan),
+    nothing_to_do="No job is running: nothing to fail.",
+    confirm=confirm_fail_active,
+    cli=(CliVerb("fail-active", "Fail every active job"),),
+)
+CANCEL_PENDING: OperatorAction[CancelPendingPlan] = OperatorAction(
+    "cancel_pending",
+    KeySpec("C", "cancel_pending", "Cancel pending", "jobs.cancel_pending", "Cancel every pending job (asks first)",
+            "jobs", "Cancel All Pending", "Cancel every job waiting in a queue; asks first (C)", button="error"),
+    plan=lambda actions: actions.plan_cancel_pending(),
+    execute=lambda actions, plan: actions.cancel_pending(plan),
+    nothing_to_do="No job is pending: nothing to cancel.",
+    confirm=confirm_cancel_pending,
+    cli=(CliVerb("cancel-pending", "Cancel every pending job"),),
+)
+
+ACTIONS: tuple[OperatorAction[Any], ...] = (RUN_NOW, TOGGLE_PAUSE, JANITOR, FAIL_ACTIVE, CANCEL_PENDING)
+"""Every operator action, in footer order."""
+
+
+def find(table: tuple[OperatorAction[Any], ...], name: str) -> OperatorAction[Any]:
+    """The row called ``name``; KeyError naming it when no row has that name."""
+    for row in table:
+        if row.name == name:
+            return row
+    raise KeyError(f"no operator action {name!r} (known: {', '.join(row.name for row in table)})")
