@@ -25,6 +25,7 @@ from tui.screens.confirm import ConfirmScreen, describe_plan
 from tui.settings import Settings
 from tui.widgets.jobs_pane import JobsPane
 from tui.widgets.status_bar import FAILING
+from worker.display_text import safe_text
 
 OPERATOR_ACTIONS = frozenset({"run_now", "toggle_pause", "janitor", "fail_active", "cancel_pending"})
 """Actions that write to Redis: hidden and refused in read-only mode."""
@@ -55,6 +56,13 @@ class OperatorFlow(App[None]):
     def _start_poll(self) -> None:
         """Read Redis again (the App's poll loop)."""
         raise NotImplementedError
+
+    def notify(self, message: str, *, title: str = "", severity: Any = "information", timeout: float | None = None,
+               markup: bool = False) -> None:
+        """Every toast is plain text, never markup (``markup`` is ignored): toasts quote schedule names and error
+        texts read from Redis, and each line is made safe display text (``safe_text``)."""
+        text = "\n".join(safe_text(line) for line in message.split("\n"))
+        super().notify(text, title=safe_text(title), severity=severity, timeout=timeout, markup=False)
 
     # Operator actions: refused with a toast when read-only, unreachable or mid-confirmation.
 

@@ -8,8 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from tui.data.masking import MaskRules
-
-DEFAULT_MASK_PATTERNS = ("password", "secret", "token", "key", "authorization", "cookie", "credential")
+from worker.masking import DEFAULT_MASK_PATTERNS
 
 
 def _env_flag(name: str) -> bool:

@@ -19,6 +19,7 @@ from redis.retry import Retry
 
 from worker import keys
 from worker.bookkeeping import HEALTH, MAX_BACKOFF_S, MODES, OUTAGE_ERRORS, PresenceRecord
+from worker.masking import install_log_masking
 from worker.rqtop_worker import JOB_MONITORING_INTERVAL_S, WORKER_TTL_S, RqtopWorker
 from worker.scheduler import TICK_INTERVAL_S, RqtopScheduler, ScheduledJobPromoter, register_schedules
 from worker.schedules import ScheduleEntry, load_schedules
@@ -84,6 +85,9 @@ def _setup_logging() -> None:
     rq_log = logging.getLogger("rq.worker")
     if not any(isinstance(f, _OutageTracebackFilter) for f in rq_log.filters):
         rq_log.addFilter(_OutageTracebackFilter())
+    # RQ logs each job's description (its arguments) and each failure's exception text: mask them, and rqtop's own
+    install_log_masking("rq.worker", "rq.queue", "rq.registry", "rqtop.worker", "rqtop.runner", "rqtop.scheduler",
+                        "rqtop.dispatch", "worker.recovery")
 
 
 def default_name(mode: str) -> str:

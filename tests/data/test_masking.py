@@ -10,7 +10,8 @@ from tests.data import jobs
 from tests.data.reader_support import put_history, settings
 from tui.data.job_meta import read_job_detail
 from tui.data.jobs_page import read_jobs_page
-from tui.data.masking import decode, error_line, mask, mask_description, mask_error, printable
+from tui.data.masking import decode, error_line, mask, mask_description, mask_error
+from worker.display_text import safe_text
 from tui.data.reader import DashboardReader
 from tui.settings import DEFAULT_MASK_PATTERNS
 
@@ -57,7 +58,7 @@ def test_error_summaries_are_one_masked_line() -> None:
 
 def test_text_is_decoded_defensively_and_made_printable() -> None:
     assert decode(b"caf\xe9 \x1b[2Jok") == "caf\ufffd ?[2Jok"
-    assert printable("a\tb\nc\x07") == "a b c?"
+    assert safe_text("a\tb\nc\x07") == "a b c?"
     assert mask_description(b"x" * 10_000, P, limit=50) == "x" * 49 + "…"
 
 

@@ -10,6 +10,7 @@ from typing import Any
 import redis
 
 from worker import keys
+from worker.display_text import safe_text
 
 
 @dataclass(frozen=True)
@@ -49,11 +50,11 @@ def read(conn: redis.Redis, limit: int = 50) -> tuple[AuditEntry, ...]:
 
 
 def _entry(entry_id: Any, fields: dict[Any, Any]) -> AuditEntry:
-    """Decode one stream entry."""
-    text = {_text(key): _text(value) for key, value in fields.items()}
+    """Decode one stream entry; every field becomes safe display text (``safe_text``)."""
+    text = {_text(key): safe_text(_text(value)) for key, value in fields.items()}
     try:
         raw_counts = json.loads(text.get("counts", "") or "{}")
-        counts = {str(k): int(v) for k, v in raw_counts.items()} if isinstance(raw_counts, dict) else {}
+        counts = {safe_text(str(k)): int(v) for k, v in raw_counts.items()} if isinstance(raw_counts, dict) else {}
     except (ValueError, TypeError):
         counts = {}
     try:
@@ -61,7 +62,7 @@ def _entry(entry_id: Any, fields: dict[Any, Any]) -> AuditEntry:
     except (KeyError, ValueError):
         at = None
     return AuditEntry(
-        id=_text(entry_id), who=text.get("who", ""), action=text.get("action", ""),
+        id=safe_text(_text(entry_id)), who=text.get("who", ""), action=text.get("action", ""),
         target=text.get("target", ""), counts=counts, at=at, ok=text.get("ok") == "1",
     )
 

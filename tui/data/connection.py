@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import os
-from urllib.parse import urlsplit, urlunsplit
+import re
+from urllib.parse import urlsplit
 
 import redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
+
+from worker.masking import MASK
 
 URL_SCHEMES = ("redis", "rediss", "unix")
 
@@ -39,17 +42,24 @@ def validate_url(url: str) -> str:
     return url
 
 
+_SECRET_PARAM = re.compile(r"(?P<name>[?&;][^=&;#]*(?:pass|pwd|token|secret|auth|key|credential)[^=&;#]*=)[^&;#]*",
+                           re.I)
+"""A query parameter whose name says it holds a secret (``password=``, ``pwd=``, ``token=``, ``auth=``...)."""
+
+
 def mask_url(url: str) -> str:
-    """The URL with its password replaced by ``***``, safe to show on screen and in logs."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    user = parts.username or ""
-    host = parts.hostname or ""
-    if parts.port:
-        host = f"{host}:{parts.port}"
-    netloc = f"{user}:***@{host}"
-    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+    """The URL with its password and secret query parameters replaced by ``***``, safe to show and log.
+
+    Works on the text, not on ``urlsplit``: a password with an unencoded ``#``, ``/``, ``?`` or ``@`` makes
+    urlsplit cut the URL in the wrong place, so the password is everything between ``user:`` and the last
+    ``@``; the host, port (IPv6 brackets included) and path stay exactly as written."""
+    scheme, sep, rest = url.partition("://")
+    if sep:
+        userinfo, at, host = rest.rpartition("@")
+        user, colon, _ = userinfo.partition(":")
+        if at and colon:
+            rest = f"{user}:{MASK}@{host}"
+    return _SECRET_PARAM.sub(lambda m: m["name"] + MASK, f"{scheme}{sep}{rest}")
 
 
 def connect(url: str, timeout: float = 2.0) -> redis.Redis:

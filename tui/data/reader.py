@@ -31,6 +31,7 @@ from tui.data.models import HistoryRow, QueueRow, QueueTotals, ScheduleRow, Snap
 from tui.data.worker_rows import CURRENT_FIELDS, WorkerRows, current_execution, job_of
 from tui.settings import Settings
 from worker import keys, records
+from worker.display_text import safe_text
 from worker.schedules import ScheduleEntry
 
 QUEUE_PREFIX = keys.rq_queue("").encode()
@@ -270,8 +271,9 @@ class DashboardReader:
             patterns = rules.for_task(entry.task)
             return ScheduleRow(
                 task=decode(entry.task) or UNREADABLE, description=mask_description(entry.description, patterns) or "",
-                cron=entry.cron, interval_s=entry.interval, schedule_text=entry.schedule_text,
-                timezone=entry.timezone, priority=entry.priority, queue=entry.queue,
+                cron=None if entry.cron is None else safe_text(entry.cron), interval_s=entry.interval,
+                schedule_text=safe_text(entry.schedule_text), timezone=safe_text(entry.timezone),
+                priority=safe_text(entry.priority), queue=safe_text(entry.queue),
                 expires_after_s=entry.ttl_s, run_now_allowed=bool(entry.run_now),
                 run_now_reason=mask_description(entry.run_now_reason, patterns), **live,
             )

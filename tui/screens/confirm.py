@@ -11,6 +11,7 @@ from textual.widgets import Button, Label, Static
 
 from tui import formatting as fmt
 from tui.data.results import CancelPendingPlan, FailActivePlan, JanitorPlan
+from worker.display_text import safe_text
 
 Plan = JanitorPlan | FailActivePlan | CancelPendingPlan
 
@@ -19,7 +20,7 @@ def describe_plan(plan: Plan) -> tuple[str, str, str]:
     """(title, body, confirm label) stating exactly what the confirmed plan will do."""
     if isinstance(plan, JanitorPlan):
         lines = [f"The janitor will touch {fmt.plural(plan.total, 'item')}:"]
-        lines += [f"  • {step.description}: {fmt.count(step.total)}" for step in plan.steps if step.total]
+        lines += [f"  • {safe_text(step.description)}: {fmt.count(step.total)}" for step in plan.steps if step.total]
         lines.append("Only the items listed when you pressed J are touched.")
         return "Run Janitor Now", "\n".join(lines), f"Run janitor ({fmt.count(plan.total)})"
     if isinstance(plan, FailActivePlan):
@@ -29,14 +30,14 @@ def describe_plan(plan: Plan) -> tuple[str, str, str]:
         dead = sum(1 for target in plan.targets if not target.worker_alive)
         lines = [f"{fmt.plural(plan.total, 'running job')} will be marked failed; "
                  "live workers are told to stop them:"]
-        lines += [f"  • {queue}: {fmt.count(n)}" for queue, n in sorted(per_queue.items())]
+        lines += [f"  • {safe_text(queue)}: {fmt.count(n)}" for queue, n in sorted(per_queue.items())]
         if dead:
             verb = "belongs to a worker that is" if dead == 1 else "belong to workers that are"
             lines.append(f"{fmt.plural(dead, 'job')} {verb} gone: failed through the registry.")
         lines.append("Jobs that start after you pressed F are not touched.")
         return "Fail Active Jobs", "\n".join(lines), f"Fail {fmt.plural(plan.total, 'job')}"
     lines = [f"{fmt.plural(plan.total, 'pending job')} will be canceled and taken off their queues:"]
-    lines += [f"  • {cut.queue}: {fmt.count(cut.size)}" for cut in plan.cuts if cut.size]
+    lines += [f"  • {safe_text(cut.queue)}: {fmt.count(cut.size)}" for cut in plan.cuts if cut.size]
     lines.append("Jobs queued after you pressed C are not touched.")
     return "Cancel All Pending", "\n".join(lines), f"Cancel {fmt.plural(plan.total, 'job')}"
 
