@@ -14,6 +14,7 @@ import redis
 
 from tui.data.connection import BadRedisUrl, connect, mask_url, resolve_url, validate_url
 from tui.settings import Settings
+from worker.display_text import safe_text
 
 DEFAULT_URL = "redis://localhost:6379/0"
 EXIT_USAGE = 2
@@ -25,8 +26,8 @@ url_option = click.option(
 
 
 def fail(message: str) -> NoReturn:
-    """Print one line to stderr and exit 2."""
-    click.echo(f"rqtop: error: {message}", err=True)
+    """Print one line (safe display text: it can quote Redis) to stderr and exit 2."""
+    click.echo(f"rqtop: error: {safe_text(message)}", err=True)
     sys.exit(EXIT_USAGE)
 
 
@@ -214,12 +215,12 @@ def _actions(url: str | None, read_only: bool, verb: str) -> Any:
 
 
 def _finish(result: Any) -> None:
-    """Print an action result and exit 0 when it succeeded, 2 when it was refused."""
-    click.echo(result.message)
+    """Print an action result (safe display text: it can quote Redis) and exit 0 when it succeeded, 2 when refused."""
+    click.echo(safe_text(result.message))
     counts = getattr(result, "counts", None)
     if counts:
         for step, count in counts.items():
-            click.echo(f"  {step}: {count}")
+            click.echo(f"  {safe_text(str(step))}: {count}")
     if not getattr(result, "ok", True) or getattr(result, "status", "queued") in ("unknown", "not_allowed"):
         sys.exit(EXIT_USAGE)
 
