@@ -135,6 +135,8 @@ def test_forking_worker_heartbeats_and_stops_cleanly(conn: redis.Redis, redis_ur
 
         slow = Queue("default", connection=conn).enqueue(jobs.sleep_for, 30)
         wait_for(lambda: conn.hget(record, "current_job_id") == slow.id.encode(), 10, "the slow job to start")
+        # rqtop names the job before the horse forks; RQ's stop command needs the horse's own start
+        wait_for(lambda: conn.hget(keys.rq_job(slow.id), "worker_name"), 10, "the horse to start the slow job")
         send_stop_job_command(conn, slow.id)
         wait_for(lambda: conn.hget(keys.history_item(slow.id), "state") == b"failed", 10, "the stopped job")
         assert b"stopped" in (conn.hget(keys.history_item(slow.id), "error") or b"")
