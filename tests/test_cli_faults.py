@@ -18,8 +18,7 @@ import redis
 from click.testing import CliRunner
 from rq import Queue
 
-from tests.test_cli import ROOT, one_error_line, rqtop, rqtop_env
-from tests.test_read_only_acl import with_user
+from tests.cli_support import ROOT, one_error_line, rqtop, rqtop_env, with_user
 from tui.cli import cli
 from worker import keys
 from worker.schedules import ScheduleEntry

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import redis
 
-from tests.test_cli import one_error_line, rqtop
+from tests.cli_support import one_error_line, rqtop
 from worker.embedded_redis import EmbeddedRedis
 from worker.scheduler import register_schedules
 from worker.schedules import load_schedules
@@ -80,8 +80,9 @@ def test_the_check_error_names_the_path_as_given() -> None:
 
 
 @pytest.mark.parametrize(("url", "expected"), [
-    ("redis://:hunter2@localhost:99999/0", "bad Redis URL 'redis://***@localhost:99999/0': Port out of range"),
-    ("redis://:hunter2@localhost:abc/0?password=hunter2", "bad Redis URL 'redis://***@localhost:abc/0': Port"),
+    ("redis://:hunter2@localhost:99999/0", "bad Redis URL 'redis://:***@localhost:99999/0': Port out of range"),
+    ("redis://:hunter2@localhost:abc/0?password=hunter2",
+     "bad Redis URL 'redis://:***@localhost:abc/0?password=***': Port"),
     ("redis://localhost/abc", "database 'abc' is not a number"),
     ("redis://localhost:6379/0/1", "database '0/1' is not a number"),
     ("redis://localhost:0/0", "port 0"),

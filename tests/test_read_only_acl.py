@@ -9,12 +9,12 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 import redis
 from rq import Queue, SimpleWorker
 
+from tests.cli_support import with_user
 from tests.tui.fakes import run, wait_until
 from tui.app import RqtopApp
 from tui.data.actions import DashboardActions
@@ -28,13 +28,6 @@ from worker.schedules import load_schedules
 
 ROOT = Path(__file__).resolve().parent.parent
 USER, PASSWORD = f"rqtop_reader_{os.getpid()}", "read-only-pw"
-
-
-def with_user(url: str, user: str, password: str) -> str:
-    """The same URL with credentials."""
-    parts = urlsplit(url)
-    host = parts.netloc.rsplit("@", 1)[-1]
-    return urlunsplit((parts.scheme, f"{user}:{password}@{host}", parts.path, parts.query, parts.fragment))
 
 
 @pytest.fixture

@@ -21,6 +21,7 @@ from tui.run_followups import RunFollowups
 from tui.screens.confirm import ConfirmScreen
 from tui.widgets.jobs_pane import JobsPane
 from tui.widgets.status_bar import FAILING
+from worker.display_text import safe_text
 
 OPERATOR_ACTIONS = frozenset(row.name for row in ACTIONS if row.writes)
 """Actions that write to Redis: hidden and refused in read-only mode."""
@@ -78,6 +79,13 @@ class OperatorFlow(App[None]):
     def action_row(self, name: str) -> OperatorAction[Any]:
         """The table row called ``name``; KeyError for a name the table does not have."""
         return find(self.ACTION_TABLE, name)
+
+    def notify(self, message: str, *, title: str = "", severity: Any = "information", timeout: float | None = None,
+               markup: bool = False) -> None:
+        """Every toast is plain text, never markup (``markup`` is ignored): toasts quote schedule names and error
+        texts read from Redis, and each line is made safe display text (``safe_text``)."""
+        text = "\n".join(safe_text(line) for line in message.split("\n"))
+        super().notify(text, title=safe_text(title), severity=severity, timeout=timeout, markup=False)
 
     # Operator actions: refused with a toast when read-only, unreachable or mid-confirmation.
 

@@ -15,6 +15,7 @@ from tui import formatting as fmt
 from tui.data.models import ScheduleRow
 from tui.keyspec import KeySpec
 from tui.protocols import OperatorActions
+from worker.display_text import safe_text
 from worker.plans import ActionResult, CancelPendingPlan, FailActivePlan, JanitorPlan, PauseResult, RunNowResult
 
 Outcome = RunNowResult | PauseResult | ActionResult
@@ -82,7 +83,7 @@ class OperatorAction(Generic[T]):
 def confirm_janitor(plan: JanitorPlan) -> Confirmation:
     """Each step the janitor will take, with its exact count."""
     lines = [f"The janitor will touch {fmt.plural(plan.total, 'item')}:"]
-    lines += [f"  • {step.description}: {fmt.count(step.total)}" for step in plan.steps if step.total]
+    lines += [f"  • {safe_text(step.description)}: {fmt.count(step.total)}" for step in plan.steps if step.total]
     lines.append("Only the items listed when you pressed J are touched.")
     return Confirmation("Run Janitor Now", "\n".join(lines), f"Run janitor ({fmt.count(plan.total)})")
 
@@ -94,7 +95,7 @@ def confirm_fail_active(plan: FailActivePlan) -> Confirmation:
         per_queue[target.queue] = per_queue.get(target.queue, 0) + 1
     dead = sum(1 for target in plan.targets if not target.worker_alive)
     lines = [f"{fmt.plural(plan.total, 'running job')} will be marked failed; live workers are told to stop them:"]
-    lines += [f"  • {queue}: {fmt.count(n)}" for queue, n in sorted(per_queue.items())]
+    lines += [f"  • {safe_text(queue)}: {fmt.count(n)}" for queue, n in sorted(per_queue.items())]
     if dead:
         verb = "belongs to a worker that is" if dead == 1 else "belong to workers that are"
         lines.append(f"{fmt.plural(dead, 'job')} {verb} gone: failed through the registry.")
@@ -105,7 +106,7 @@ def confirm_fail_active(plan: FailActivePlan) -> Confirmation:
 def confirm_cancel_pending(plan: CancelPendingPlan) -> Confirmation:
     """The pending jobs per queue that will be canceled."""
     lines = [f"{fmt.plural(plan.total, 'pending job')} will be canceled and taken off their queues:"]
-    lines += [f"  • {cut.queue}: {fmt.count(cut.size)}" for cut in plan.cuts if cut.size]
+    lines += [f"  • {safe_text(cut.queue)}: {fmt.count(cut.size)}" for cut in plan.cuts if cut.size]
     lines.append("Jobs queued after you pressed C are not touched.")
     return Confirmation("Cancel All Pending", "\n".join(lines), f"Cancel {fmt.plural(plan.total, 'job')}")
 

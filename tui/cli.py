@@ -16,6 +16,7 @@ from tui.action_table import ACTIONS, CliVerb, OperatorAction
 from tui.data.connection import BadRedisUrl, connect, mask_url, resolve_url, tls_hint, validate_url
 from tui.data.settings import Settings, SettingsError
 from tui.protocols import OperatorActions
+from worker.display_text import safe_text
 from worker.records import one_line
 
 DEFAULT_URL = "redis://localhost:6379/0"
@@ -29,8 +30,8 @@ url_option = click.option(
 
 
 def fail(message: str) -> NoReturn:
-    """Print one line to stderr and exit 2."""
-    click.echo(f"rqtop: error: {message}", err=True)
+    """Print one line (safe display text: it can quote Redis) to stderr and exit 2."""
+    click.echo(f"rqtop: error: {safe_text(message)}", err=True)
     sys.exit(EXIT_USAGE)
 
 
@@ -262,12 +263,12 @@ def _actions(url: str | None, read_only: bool, verb: str) -> OperatorActions:
 
 
 def _finish(result: Any) -> None:
-    """Print an action result and exit 0 when it succeeded, 2 when it was refused."""
-    click.echo(result.message)
+    """Print an action result (safe display text: it can quote Redis) and exit 0 when it succeeded, 2 when refused."""
+    click.echo(safe_text(result.message))
     counts = getattr(result, "counts", None)
     if counts:
         for step, count in counts.items():
-            click.echo(f"  {step}: {count}")
+            click.echo(f"  {safe_text(str(step))}: {count}")
     if not getattr(result, "ok", True) or getattr(result, "status", "queued") in ("unknown", "not_allowed"):
         sys.exit(EXIT_USAGE)
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
+from worker.display_text import safe_text
+
 _MINUTE = 60.0
 _HOUR = 3600.0
 _DAY = 86400.0
@@ -198,7 +200,7 @@ def plural(value: int, noun: str, many: str | None = None) -> str:
 
 
 def one_line(error: BaseException | str | None) -> str:
-    """An error as one short line: the exception type and the first line of its text."""
+    """An error as one short line of safe display text: the exception type and the first line of its text."""
     if error is None:
         return "unknown error"
     if isinstance(error, str):
@@ -206,5 +208,5 @@ def one_line(error: BaseException | str | None) -> str:
     else:
         first = str(error).strip().splitlines()
         text = f"{type(error).__name__}: {first[0]}" if first else type(error).__name__
-    text = text.strip().splitlines()[0] if text.strip() else "unknown error"
+    text = safe_text(text.strip().splitlines()[0]) if text.strip() else "unknown error"
     return text if len(text) <= 200 else text[:199] + "…"

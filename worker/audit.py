@@ -20,7 +20,8 @@ from typing import Any, Literal
 import redis
 
 from worker import keys
-from worker.records import as_text, epoch_text, one_line
+from worker.display_text import safe_text
+from worker.records import ERROR_MAX, as_text, epoch_text, one_line
 
 log = logging.getLogger("rqtop.audit")
 
@@ -35,8 +36,6 @@ REFUSALS: tuple[Refusal, ...] = ("unknown", "not_allowed", "already_queued", "un
 MAX_EPOCH = 253_402_300_799.0
 """The last second of year 9999: a larger ``at`` cannot be shown as a date."""
 
-ERROR_MAX = 200
-"""How much of what Redis said an outcome keeps."""
 
 
 @dataclass(frozen=True)
@@ -171,9 +170,9 @@ def _counts(raw: str) -> tuple[dict[str, int], tuple[str, ...]]:
     for name, value in parsed.items():
         number = _count(value)
         if number is None:
-            bad.append(f"counts.{name}")
+            bad.append(safe_text(f"counts.{name}"))
         else:
-            counts[str(name)] = number
+            counts[safe_text(str(name))] = number
     return counts, tuple(bad)
 
 
@@ -187,15 +186,15 @@ def _epoch(raw: str | None) -> float | None:
 
 
 def _entry(entry_id: Any, fields: dict[Any, Any]) -> AuditEntry:
-    """Decode one stream entry, whatever it holds."""
-    text = {as_text(key): as_text(value) for key, value in fields.items()}
+    """Decode one stream entry, whatever it holds; every field becomes safe display text (``safe_text``)."""
+    text = {as_text(key): safe_text(as_text(value)) for key, value in fields.items()}
     counts, bad = _counts(text.get("counts", ""))
     at = _epoch(text.get("at"))
     if at is None and text.get("at"):
         bad = ("at", *bad)
     phase = text.get("phase", "")
     return AuditEntry(
-        id=as_text(entry_id), who=text.get("who", ""), action=text.get("action", ""),
+        id=safe_text(as_text(entry_id)), who=text.get("who", ""), action=text.get("action", ""),
         target=text.get("target", ""), counts=counts, at=at, ok=text.get("ok") == "1",
         phase=phase if phase in PHASES else "", intent=text.get("intent", ""), error=text.get("error", ""),
         unreadable=bad,

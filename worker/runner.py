@@ -18,6 +18,7 @@ from redis.backoff import NoBackoff
 from redis.retry import Retry
 
 from worker import keys
+from worker.masking import install_log_masking
 from worker.outage import HEALTH, OUTAGE_ERRORS, wait_for_redis
 from worker.presence import PresenceRecord
 from worker.records import DEFAULT_QUEUES, WORKER_MODES
@@ -69,6 +70,9 @@ def _setup_logging() -> None:
     rq_log = logging.getLogger("rq.worker")
     if not any(isinstance(f, _OutageTracebackFilter) for f in rq_log.filters):
         rq_log.addFilter(_OutageTracebackFilter())
+    # RQ logs each job's description (its arguments) and each failure's exception text: mask them, and rqtop's own
+    install_log_masking("rq.worker", "rq.queue", "rq.registry", "rqtop.worker", "rqtop.runner", "rqtop.scheduler",
+                        "rqtop.dispatch", "worker.recovery")
 
 
 def default_name(mode: str) -> str:

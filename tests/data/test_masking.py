@@ -10,9 +10,10 @@ from tests import jobs
 from tests.data.reader_support import put_history, settings
 from tui.data.job_meta import read_job_detail
 from tui.data.jobs_page import read_jobs_page
-from tui.data.masking import decode, error_line, mask, mask_description, mask_error, printable
+from tui.data.masking import decode, error_line, mask, mask_description, mask_error
 from tui.data.reader import DashboardReader
 from tui.data.settings import DEFAULT_MASK_PATTERNS
+from worker.display_text import safe_text
 
 P = DEFAULT_MASK_PATTERNS
 
@@ -30,6 +31,9 @@ P = DEFAULT_MASK_PATTERNS
         ("tasks.boom('secret-password-123')", "tasks.boom('***')"),
         ("tasks.boom(b\"my-token-1\", 'ok')", "tasks.boom(b\"***\", 'ok')"),
         ("tasks.resize(640, 'photo.jpg')", "tasks.resize(640, 'photo.jpg')"),
+        ("login(user='bob', pwd='x', passwd=\"y\")", "login(user='bob', pwd='***', passwd=\"***\")"),
+        ("s3(AKIAIOSFODNN7EXAMPLE, 'ASIAY34FZKBOKMUTVV7A')", "s3(***, '***')"),
+        ("connect('redis://app:p#a/s?s@w@db:6379/0')", "connect('redis://app:***@db:6379/0')"),
     ],
 )
 def test_mask_replaces_sensitive_values(text: str, expected: str) -> None:
@@ -57,7 +61,7 @@ def test_error_summaries_are_one_masked_line() -> None:
 
 def test_text_is_decoded_defensively_and_made_printable() -> None:
     assert decode(b"caf\xe9 \x1b[2Jok") == "caf\ufffd ?[2Jok"
-    assert printable("a\tb\nc\x07") == "a b c?"
+    assert safe_text("a\tb\nc\x07") == "a b c?"
     assert mask_description(b"x" * 10_000, P, limit=50) == "x" * 49 + "…"
 
 

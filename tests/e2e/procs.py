@@ -11,6 +11,13 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
+import redis
+from rq import Queue
+
+from tests import jobs
+from tests.waiting import wait_for
+from worker import keys
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -139,3 +146,13 @@ class WorkerPool:
         for worker in self.started:
             if worker.alive():
                 worker.kill_hard()
+
+
+def start_holding(pool: WorkerPool, conn: redis.Redis, tag: str) -> tuple[WorkerProcess, str]:
+    """A worker running a job that only ends when told (never, here); the worker and the job id."""
+    worker = pool.rqtop(tag)
+    job = Queue("default", connection=conn).enqueue(jobs.hold, f"e2e:never:{uuid.uuid4().hex}")
+    wait_for(lambda: conn.hget(keys.worker(worker.name), "current_job_id") == job.id.encode()
+             and conn.hget(keys.rq_job(job.id), "status") == b"started" and job.id in jobs.starts(conn),
+             15, f"{worker.name} to run its job")
+    return worker, job.id

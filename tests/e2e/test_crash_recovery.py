@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-import uuid
 import zlib
 from base64 import b64decode
 
@@ -11,7 +10,7 @@ import redis
 from rq import Queue
 
 from tests import jobs
-from tests.e2e.procs import WorkerPool, WorkerProcess
+from tests.e2e.procs import WorkerPool, WorkerProcess, start_holding
 from tests.waiting import wait_for
 from tui.data.actions import DashboardActions
 from tui.data.reader import DashboardReader
@@ -19,16 +18,6 @@ from tui.data.settings import Settings
 from worker import janitor, keys
 from worker.fail_active import DEAD_WORKER_REASON
 from worker.runner import RESTART_REASON
-
-
-def start_holding(pool: WorkerPool, conn: redis.Redis, tag: str) -> tuple[WorkerProcess, str]:
-    """A worker running a job that only ends when told (never, here); the worker and the job id."""
-    worker = pool.rqtop(tag)
-    job = Queue("default", connection=conn).enqueue(jobs.hold, f"e2e:never:{uuid.uuid4().hex}")
-    wait_for(lambda: conn.hget(keys.worker(worker.name), "current_job_id") == job.id.encode()
-             and conn.hget(keys.rq_job(job.id), "status") == b"started" and job.id in jobs.starts(conn),
-             15, f"{worker.name} to run its job")
-    return worker, job.id
 
 
 def crash_mid_job(pool: WorkerPool, conn: redis.Redis, tag: str) -> tuple[WorkerProcess, str]:

@@ -8,8 +8,7 @@ import signal
 import redis
 
 from tests import jobs
-from tests.e2e.procs import WorkerPool
-from tests.e2e.test_crash_recovery import start_holding
+from tests.e2e.procs import WorkerPool, start_holding
 from tests.waiting import wait_for
 from worker import keys
 from worker.liveness import pid_alive

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import os
 import re
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 import redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
+
+from worker.masking import MASK
 
 URL_SCHEMES = ("redis", "rediss", "unix")
 
@@ -29,30 +31,20 @@ def validate_url(url: str) -> str:
     """Return ``url`` unchanged when redis-py can use it as written, else raise BadRedisUrl with one line."""
     parts = urlsplit(url)
     if parts.scheme not in URL_SCHEMES:
-        raise BadRedisUrl(f"bad Redis URL {_shown(url)!r}: scheme must be redis://, rediss:// or unix://")
+        raise BadRedisUrl(f"bad Redis URL {mask_url(url)!r}: scheme must be redis://, rediss:// or unix://")
     if parts.scheme != "unix" and not parts.hostname:
-        raise BadRedisUrl(f"bad Redis URL {_shown(url)!r}: no host")
+        raise BadRedisUrl(f"bad Redis URL {mask_url(url)!r}: no host")
     try:
         port = parts.port
         redis.connection.parse_url(url)
     except ValueError as exc:
-        raise BadRedisUrl(f"bad Redis URL {_shown(url)!r}: {exc}") from None
+        raise BadRedisUrl(f"bad Redis URL {mask_url(url)!r}: {exc}") from None
     if port == 0:
-        raise BadRedisUrl(f"bad Redis URL {_shown(url)!r}: port 0 (redis-py would silently use 6379)")
+        raise BadRedisUrl(f"bad Redis URL {mask_url(url)!r}: port 0 (redis-py would silently use 6379)")
     if parts.scheme != "unix" and parts.path not in ("", "/") and not re.fullmatch(r"/\d+", parts.path):
-        raise BadRedisUrl(f"bad Redis URL {_shown(url)!r}: database {parts.path.lstrip('/')!r} is not a number "
+        raise BadRedisUrl(f"bad Redis URL {mask_url(url)!r}: database {parts.path.lstrip('/')!r} is not a number "
                           "(redis-py would silently use database 0)")
     return url
-
-
-def _shown(url: str) -> str:
-    """The URL as masked for an error; one mask_url cannot parse (a bad port) loses its credentials and query."""
-    try:
-        return mask_url(url)
-    except ValueError:
-        parts = urlsplit(url)
-        _, at, hostport = parts.netloc.rpartition("@")
-        return f"{parts.scheme}://{'***@' if at else ''}{hostport}{parts.path}"
 
 
 def tls_hint(url: str, exc: BaseException) -> str:
@@ -64,17 +56,24 @@ def tls_hint(url: str, exc: BaseException) -> str:
     return ""
 
 
+_SECRET_PARAM = re.compile(r"(?P<name>[?&;][^=&;#]*(?:pass|pwd|token|secret|auth|key|credential)[^=&;#]*=)[^&;#]*",
+                           re.I)
+"""A query parameter whose name says it holds a secret (``password=``, ``pwd=``, ``token=``, ``auth=``...)."""
+
+
 def mask_url(url: str) -> str:
-    """The URL with its password replaced by ``***``, safe to show on screen and in logs."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    user = parts.username or ""
-    host = parts.hostname or ""
-    if parts.port:
-        host = f"{host}:{parts.port}"
-    netloc = f"{user}:***@{host}"
-    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+    """The URL with its password and secret query parameters replaced by ``***``, safe to show and log.
+
+    Works on the text, not on ``urlsplit``: a password with an unencoded ``#``, ``/``, ``?`` or ``@`` makes
+    urlsplit cut the URL in the wrong place, so the password is everything between ``user:`` and the last
+    ``@``; the host, port (IPv6 brackets included) and path stay exactly as written."""
+    scheme, sep, rest = url.partition("://")
+    if sep:
+        userinfo, at, host = rest.rpartition("@")
+        user, colon, _ = userinfo.partition(":")
+        if at and colon:
+            rest = f"{user}:{MASK}@{host}"
+    return _SECRET_PARAM.sub(lambda m: m["name"] + MASK, f"{scheme}{sep}{rest}")
 
 
 def connect(url: str, timeout: float = 2.0) -> redis.Redis:

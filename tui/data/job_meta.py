@@ -20,9 +20,10 @@ from typing import Any
 
 import redis
 
-from tui.data.masking import MaskRules, decode, mask_description, mask_error, printable, resolve
+from tui.data.masking import MaskRules, decode, mask_description, mask_error, resolve
 from tui.data.settings import DEFAULT_MASK_PATTERNS
 from worker import keys, records
+from worker.display_text import safe_text
 from worker.safe_decoding import error_text, inflate
 
 UNREADABLE = "unreadable"
@@ -112,7 +113,7 @@ class Fields:
             return decode(value, limit)
         if len(text) > limit:
             text = text[: max(0, limit - 1)] + "…"
-        return text if text.isprintable() else printable(text)
+        return safe_text(text)
 
     def number(self, name: str) -> int | None:
         """The value as an int; garbage marks the hash bad."""
@@ -157,6 +158,8 @@ class JobSummary:
     description: str | None
     worker: str | None
     unreadable: bool = False
+    redis_id: str | None = None
+    """The id exactly as Redis holds it, to read the job again, when it differs from the display text ``id``."""
 
 
 @dataclass(frozen=True)
@@ -181,8 +184,10 @@ def _summary_values(job_id: str, hash_: Fields, patterns: Sequence[str] | MaskRu
                                                                hash_.value("repeats_left"))
     task = function_name(hash_.value("data"))
     state = state_of(status, has_run) if hash_ else (UNREADABLE if hash_.bad else "expired")
+    shown = safe_text(job_id)
     return {
-        "id": job_id, "task": task, "queue": hash_.text("origin"), "state": state, "status": status,
+        "id": shown, "redis_id": job_id if shown != job_id else None, "task": task, "queue": hash_.text("origin"),
+        "state": state, "status": status,
         "created_at": hash_.when("created_at"), "enqueued_at": hash_.when("enqueued_at"),
         "started_at": hash_.when("started_at"), "ended_at": hash_.when("ended_at"),
         "description": mask_description(hash_.value("description"), resolve(patterns, task)),
@@ -232,4 +237,4 @@ def read_job_detail(conn: redis.Redis, job_id: str,
     if ours.bad:
         summary.update(unreadable=True, state=summary["state"] if hash_ else UNREADABLE)
     return JobDetail(**summary, retries=retries, retries_left=hash_.number("retries_left"), error=error_line,
-                     schedule=keys.schedule_of(job_id) or ours.text("schedule"))
+                     schedule=safe_text(keys.schedule_of(job_id) or "") or ours.text("schedule"))

@@ -17,6 +17,7 @@ from tui.data.job_meta import SUMMARY_FIELDS, JobSummary, summarize
 from tui.data.masking import MaskRules
 from tui.data.settings import DEFAULT_MASK_PATTERNS
 from worker import keys
+from worker.display_text import safe_text
 
 SOURCES = {
     "pending": "queue", "active": "wip", "completed": "finished", "failed": "failed",
@@ -96,7 +97,7 @@ def read_jobs_page(
         offset = last_page_offset(total, limit)
         members = members[-(total - offset):] if total > offset else []
     ids = [m.partition(b":")[0] if SOURCES[source] == "wip" else m for m in members]
-    name = queue if isinstance(queue, str) else queue.decode(errors="replace")
+    name = safe_text(queue if isinstance(queue, str) else queue.decode(errors="replace"))
     if not ids:
         return JobsPage(name, source, offset, limit, total, (), round_trips=1)
     pipe = conn.pipeline(transaction=False)

@@ -1,50 +1,26 @@
 """Safe text for the screen: decode bytes defensively, drop control characters, mask secrets, shorten errors.
 
 Job descriptions carry each argument's repr and error texts can quote them, so everything shown passes
-through ``mask`` with the operator's field-name patterns (``Settings.mask_patterns``): a value whose key
-matches (``password='x'``, ``token=abc``, JSON ``"api_key": "..."``, ``Authorization: Bearer ...``), a
-quoted literal that itself contains a pattern (``boom('secret-password-123')``) and the password of a
-URL are replaced by ``***``.
+through ``worker.masking.mask`` with the operator's field-name patterns (``Settings.mask_patterns``) and
+``worker.display_text.safe_text``.
 """
 
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 
+from worker.display_text import safe_text
+from worker.masking import mask
 from worker.records import ERROR_MAX
 
-MASK = "***"
-
-_URL_CREDENTIALS = re.compile(r"(?P<pre>\b[a-z][a-z0-9+.\-]*://[^\s:/@]*:)(?P<secret>[^\s@/]+)(?P<at>@)", re.I)
-_VALUE = (
-    r"(?:(?:bearer|basic|token|digest)\s+[^\s,;&'\"]+"
-    r"|b?'[^']*'|b?\"[^\"]*\""
-    r"|[^\s,;&()\[\]{}'\"]+)"
-)
 _EXC_HEAD = re.compile(r"[A-Za-z_](?:[\w.]*\w)?")
 
 
-def printable(text: str) -> str:
-    """``text`` on one line: tabs and newlines become spaces, other control characters become ``?``."""
-    if text.isprintable():
-        return text
-    out = []
-    for char in text:
-        if char in "\t\r\n":
-            out.append(" ")
-        elif unicodedata.category(char) in ("Cc", "Cf", "Cs"):
-            out.append("?")
-        else:
-            out.append(char)
-    return "".join(out)
-
-
 def decode(raw: bytes | str | None, limit: int | None = None) -> str | None:
-    """Bytes from Redis as printable text (invalid UTF-8 replaced), cut to ``limit``; None stays None."""
+    """Bytes from Redis as safe display text (invalid UTF-8 replaced, controls replaced: ``safe_text``), cut to
+    ``limit``; None stays None."""
     if raw is None:
         return None
     if limit is not None:
@@ -52,45 +28,7 @@ def decode(raw: bytes | str | None, limit: int | None = None) -> str | None:
     text = raw if isinstance(raw, str) else bytes(raw).decode("utf-8", errors="replace")
     if limit is not None and len(text) > limit:
         text = text[: max(0, limit - 1)] + "…"
-    return printable(text)
-
-
-@lru_cache(maxsize=32)
-def _patterns(patterns: tuple[str, ...]) -> tuple[re.Pattern[str], re.Pattern[str]] | None:
-    """The key=value and quoted-literal regexes for one set of field-name patterns."""
-    names = "|".join(re.escape(p) for p in patterns if p)
-    if not names:
-        return None
-    key = rf"[\w.\-]*(?:{names})[\w.\-]*"
-    pair = re.compile(rf"(?P<key>(?P<q>['\"]?){key}(?P=q))(?P<sep>\s*[=:]\s*)(?P<value>{_VALUE})", re.I)
-    body = rf"[^'\"\n]*(?:{names})[^'\"\n]*"
-    literal = re.compile(rf"(?<![\w'\"])(?P<pre>[bru]?)(?P<q>['\"])(?P<body>{body})(?P=q)(?![\w'\"]|\s*[=:])", re.I)
-    return pair, literal
-
-
-def _masked_value(value: str) -> str:
-    """``***`` keeping the value's quotes or auth scheme, so the shape of the text stays readable."""
-    if value[:1] in ("'", '"'):
-        return value[0] + MASK + value[0]
-    if value[:2] in ("b'", 'b"'):
-        return value[:2] + MASK + value[1]
-    scheme, sep, _ = value.partition(" ")
-    if sep and scheme.lower() in ("bearer", "basic", "token", "digest"):
-        return f"{scheme} {MASK}"
-    return MASK
-
-
-def mask(text: str | None, patterns: Sequence[str]) -> str | None:
-    """``text`` with every sensitive value replaced by ``***`` (case-insensitive field-name patterns)."""
-    if not text:
-        return text
-    text = _URL_CREDENTIALS.sub(lambda m: m["pre"] + MASK + m["at"], text)
-    compiled = _patterns(tuple(p.lower() for p in patterns))
-    if compiled is None:
-        return text
-    pair, literal = compiled
-    text = pair.sub(lambda m: m["key"] + m["sep"] + _masked_value(m["value"]), text)
-    return literal.sub(lambda m: m["pre"] + m["q"] + MASK + m["q"], text)
+    return safe_text(text)
 
 
 def error_line(text: str | None) -> str | None:
@@ -122,7 +60,7 @@ def mask_error(text: str | None, patterns: Sequence[str], limit: int = ERROR_MAX
     line = line[: limit * 4]  # bound the regex work; anything past the cut is never shown
     head, sep, rest = line.partition(": ")
     masked = f"{head}: {mask(rest, patterns)}" if sep and _EXC_HEAD.fullmatch(head) else mask(line, patterns)
-    line = printable(masked or "")
+    line = safe_text(masked or "")
     return line if len(line) <= limit else line[: limit - 1] + "…"
 
 

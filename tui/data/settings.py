@@ -8,9 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from tui.data.masking import MaskRules
-
-DEFAULT_MASK_PATTERNS = ("password", "secret", "token", "key", "authorization", "cookie", "credential")
-
+from worker.masking import DEFAULT_MASK_PATTERNS
 
 TRUE_WORDS = ("1", "true", "yes", "on", "y", "enabled")
 FALSE_WORDS = ("", "0", "false", "no", "off", "n", "disabled")

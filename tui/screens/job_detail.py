@@ -6,6 +6,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
+from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Label
 
@@ -45,7 +46,7 @@ class FieldsScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         """A two-column table of fields."""
         with Vertical(id="detail-dialog") as dialog:
-            dialog.border_title = self._title
+            dialog.border_title = Content(self._title)  # a task name is never markup
             yield DataTable(id="detail-table", cursor_type="none", show_header=False)
             yield Label("Esc to close", id="detail-hint")
 

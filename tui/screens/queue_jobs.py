@@ -8,6 +8,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
+from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Label
 
@@ -74,7 +75,7 @@ class QueueJobsScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         """Where the page sits, the lists, the page, and a line for errors."""
         with Vertical(id="queue-jobs-dialog") as dialog:
-            dialog.border_title = f"Queue {self.queue}"
+            dialog.border_title = Content(f"Queue {self.queue}")  # a queue name is never markup
             yield Label(f"{self.queue} · {self.source} · reading…", id="queue-jobs-header", markup=False)
             yield Label(sources_line(self.source), id="queue-jobs-sources")
             yield KeyedTable(PAGE_COLUMNS, id="queue-jobs-table")
@@ -178,7 +179,7 @@ class QueueJobsScreen(ModalScreen[None]):
         key = self.table.highlighted_key
         job = self._jobs.get(key) if key is not None else None
         if job is not None:
-            self._read_detail(job.id)
+            self._read_detail(job.redis_id or job.id, job.id)
 
     @on(DataTable.RowSelected, "#queue-jobs-table")
     def _row_clicked(self, event: DataTable.RowSelected) -> None:
@@ -187,12 +188,13 @@ class QueueJobsScreen(ModalScreen[None]):
         self.action_show_detail()
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="queue-detail")
-    def _read_detail(self, job_id: str) -> None:
-        """Read one job's detail off the UI thread and post it, or the one-line reason it failed."""
+    def _read_detail(self, job_id: str, shown_id: str) -> None:
+        """Read one job's detail (by its id as Redis holds it) off the UI thread and post it, or the one-line
+        reason it failed (naming the id as shown)."""
         try:
             detail = self._reader.job_detail(job_id)
         except Exception as exc:  # the list stays usable
-            self.post_message(DetailFailed(job_id, fmt.one_line(exc)))
+            self.post_message(DetailFailed(shown_id, fmt.one_line(exc)))
         else:
             self.post_message(DetailReady(detail))
 

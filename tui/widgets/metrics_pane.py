@@ -34,7 +34,7 @@ class MetricsPane(Vertical):
         yield KeyedTable(METRIC_COLUMNS, id="metrics-table")
         yield Label("No job has finished in the last 24 hours.", id="metrics-empty", classes="empty-state")
         with Vertical(id="trend"):
-            yield Label("", id="trend-title")
+            yield Label("", id="trend-title", markup=False)
             with Horizontal(classes="trend-row"):
                 yield Label("runs/h", classes="trend-label")
                 yield Sparkline([], id="runs-sparkline")

@@ -60,7 +60,7 @@ class WorkersPane(Vertical):
                 yield CountCard(field, title)
         yield Label("Queues", id="queues-title", classes="section-title")
         yield KeyedTable(QUEUE_COLUMNS, id="queues-table")
-        yield Label("", id="unattended-warning", classes="warning-line")
+        yield Label("", id="unattended-warning", classes="warning-line", markup=False)
         with Horizontal(classes="title-row"):
             yield Label("Worker Status", id="workers-title", classes="section-title")
             yield Label("", id="workers-sort", classes="sort-hint")

@@ -17,6 +17,7 @@ from tui.data.sections.raw_keys import bkey
 from tui.data.sections.reuse import Reuse
 from tui.data.sections.rounds import Replies, Round, reply_as
 from worker import keys, records
+from worker.display_text import safe_text
 from worker.schedules import ScheduleEntry
 
 
@@ -74,8 +75,9 @@ class SchedulesPlanner:
             patterns = self.mask_rules.for_task(entry.task)
             return ScheduleRow(
                 task=decode(entry.task) or UNREADABLE, description=mask_description(entry.description, patterns) or "",
-                cron=entry.cron, interval_s=entry.interval, schedule_text=entry.schedule_text,
-                timezone=entry.timezone, priority=entry.priority, queue=entry.queue,
+                cron=None if entry.cron is None else safe_text(entry.cron), interval_s=entry.interval,
+                schedule_text=safe_text(entry.schedule_text), timezone=safe_text(entry.timezone),
+                priority=safe_text(entry.priority), queue=safe_text(entry.queue),
                 expires_after_s=entry.ttl_s, run_now_allowed=bool(entry.run_now),
                 run_now_reason=mask_description(entry.run_now_reason, patterns), **live,
             )
