@@ -43,6 +43,8 @@ AUDIT_REFUSED = PREFIX + "audit:refused"
 JANITOR_LAST = PREFIX + "janitor:last"
 DEMO_MARKER = PREFIX + "demo"
 """Set by ``rqtop demo`` in a database it was pointed at, so a second run there is allowed."""
+HEALTH_PROBE = PREFIX + "health:probe"
+"""A worker's write probe (SET with a short EX): at maxmemory PING still answers, only a write tells."""
 
 HISTORY_KEEP = 500
 """How many executions the history index keeps (the tab shows the newest 50)."""

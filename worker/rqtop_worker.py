@@ -18,10 +18,12 @@ import signal
 import socket
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 import redis
 from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import OutOfMemoryError
 from rq.exceptions import StopRequested
 from rq.job import JobStatus
 from rq.timeouts import TimerDeathPenalty
@@ -29,7 +31,7 @@ from rq.worker import SimpleWorker, Worker, WorkerStatus
 
 from worker import __version__, keys, records
 from worker.finish_script import FINISH_LUA
-from worker.outage import HEALTH, MAX_BACKOFF_S, OUTAGE_ERRORS, wait_for_redis
+from worker.outage import HEALTH, MAX_BACKOFF_S, OUTAGE_ERRORS, probe_write, wait_for_redis
 from worker.presence import PresenceRecord
 from worker.records import WORKER_MODES, epoch_text, one_line, sanitize_exc, sanitize_text
 from worker.tasks import NO_ACTIVE_WORK, is_no_active_work
@@ -181,6 +183,45 @@ class BookkeepingMixin:
             HEALTH.lost(exc)
             self.wait_for_redis()
 
+    def dequeue_job_and_maintain_ttl(self, timeout: int | None, max_idle_time: int | None = None) -> Any:
+        """RQ's dequeue, waiting while Redis refuses writes (its BLMOVE is a write: nothing is taken meanwhile)."""
+        while True:
+            try:
+                return super().dequeue_job_and_maintain_ttl(timeout, max_idle_time)  # type: ignore[misc]
+            except OutOfMemoryError as exc:
+                HEALTH.lost(exc)
+                self.wait_for_redis()
+
+    def set_state(self, state: str, pipeline: Any = None) -> None:
+        """RQ's state write; on its own (no pipeline) it waits while Redis refuses writes."""
+        if pipeline is not None:
+            super().set_state(state, pipeline=pipeline)  # type: ignore[misc]
+            return
+        self._ride_out_oom(super().set_state, state)
+
+    def _ride_out_oom(self, step: Callable[..., Any], *args: Any, done: Callable[[], bool] | None = None,
+                      **kwargs: Any) -> Any:
+        """Run one write step; while Redis refuses writes (OOM) wait with backoff and run it again, unless ``done``
+        says, once writes are accepted, that the refused try went through after all. Other errors propagate."""
+        while True:
+            try:
+                return step(*args, **kwargs)
+            except OutOfMemoryError as exc:
+                HEALTH.lost(exc)
+            self.wait_for_redis()
+            if done is not None and done():
+                return None
+
+    def _outcome_written(self, job: Any, execution: Any) -> Callable[[], bool]:
+        """Whether RQ's terminal transaction for ``execution`` went through: it removes the execution from the
+        queue's wip registry (success, failure, retry and stop alike), all or nothing."""
+        def written() -> bool:
+            if execution is None:
+                return job.get_status(refresh=True) != JobStatus.STARTED
+            member = f"{job.id}:{execution.id}"
+            return self.connection.zscore(keys.rq_registry("wip", job.origin), member) is None
+        return written
+
     def run_maintenance_tasks(self) -> None:
         """RQ's registry maintenance, skipped (and retried next loop) while Redis is away."""
         try:
@@ -194,6 +235,8 @@ class BookkeepingMixin:
             super().maintain_heartbeats(job, execution)  # type: ignore[misc]
         except OUTAGE_ERRORS as exc:
             HEALTH.lost(exc)
+        else:
+            HEALTH.back()
 
     def _pubsub_exception_handler(self, exc: Exception, pubsub: Any, pubsub_thread: Any) -> None:
         """Keep the command listener retrying through an outage without a log line per retry."""
@@ -243,6 +286,54 @@ class BookkeepingMixin:
         super()._handle_stopped_job(job, queue, execution)  # type: ignore[misc]
         self.connection.lrem(keys.rq_intermediate(queue.name), 1, job.id)
 
+    # --- a job's writes ride out OOM: nothing is lost, the outcome is written once memory frees -----
+    def prepare_execution(self, job: Any) -> Any:
+        """RQ's execution record (one transaction: refused whole or written whole), waiting while writes are
+        refused; the job meanwhile stays in the queue's intermediate list, where recovery would find it."""
+        def attempt() -> Any:
+            known = set(self.executions)
+            try:
+                return super(BookkeepingMixin, self).prepare_execution(job)  # type: ignore[misc]
+            except OutOfMemoryError:
+                for execution_id in set(self.executions) - known:
+                    self.executions.pop(execution_id, None)
+                raise
+        return self._ride_out_oom(attempt)
+
+    def prepare_job_execution(self, job: Any, remove_from_intermediate_queue: bool = False) -> None:
+        """RQ's start of the job in the horse (one transaction), waiting while writes are refused."""
+        self._ride_out_oom(super().prepare_job_execution, job, remove_from_intermediate_queue)  # type: ignore[misc]
+
+    def handle_execution_ended(self, job: Any, queue: Any, heartbeat_ttl: int) -> None:
+        """RQ's end-of-run heartbeat, waiting while writes are refused (a refusal must not fail a job that ran)."""
+        self._ride_out_oom(super().handle_execution_ended, job, queue, heartbeat_ttl)  # type: ignore[misc]
+
+    def handle_job_success(self, job: Any, queue: Any, started_job_registry: Any, execution: Any) -> None:
+        """RQ's success transaction, run again once writes are accepted unless it went through."""
+        self._ride_out_oom(super().handle_job_success, job, queue, started_job_registry,  # type: ignore[misc]
+                           execution, done=self._outcome_written(job, execution))
+
+    def _until_outcome_written(self, job: Any, execution: Any, step: Callable[[], None]) -> None:
+        """Run an RQ failure step that swallows its own write error; while its transaction did not go through
+        (Redis refused writes), wait and run it again with the in-memory state it started from."""
+        written = self._outcome_written(job, execution)
+        stopped_id, retries_left = self._stopped_job_id, job.retries_left
+        accepted_once = False
+        while True:
+            step()
+            if written():
+                return
+            self._stopped_job_id, job.retries_left = stopped_id, retries_left
+            try:
+                probe_write(self.connection)
+            except OutOfMemoryError as exc:
+                HEALTH.lost(exc)
+                self.wait_for_redis()
+                continue
+            if accepted_once:
+                return  # writes go through yet this one did not: RQ logged why, recovery ends the execution
+            accepted_once = True  # memory may have been freed just after the refused try: one more
+
     # --- per job --------------------------------------------------------------------------------
     def execute_job(self, job: Any, queue: Any) -> None:
         """Mark the job running, run it as RQ does, then record its outcome (one round trip each side)."""
@@ -256,9 +347,10 @@ class BookkeepingMixin:
             self._rqtop_errors.pop(job.id, None)
 
     def _safely(self, func: Any, *args: Any) -> None:
-        """Run one bookkeeping step; Redis trouble is logged once and never breaks the job itself."""
+        """Run one bookkeeping step (each is idempotent, or one script: refused whole); while Redis refuses writes
+        it waits and runs it again; other Redis trouble is logged (once) and never breaks the job itself."""
         try:
-            func(*args)
+            self._ride_out_oom(func, *args)
         except OUTAGE_ERRORS as exc:
             HEALTH.lost(exc)
         except redis.RedisError as exc:
@@ -311,15 +403,29 @@ class BookkeepingMixin:
                            execution: Any = None) -> None:
         """Keep an error line for failures RQ handles without an exception (killed or stopped horse)."""
         self._rqtop_errors.setdefault(job.id, sanitize_text(exc_string) or "Job failed")
-        super().handle_job_failure(  # type: ignore[misc]
-            job, queue, started_job_registry=started_job_registry, exc_string=exc_string, execution=execution
-        )
+        error = self._rqtop_errors[job.id]
+
+        def step() -> None:
+            self._rqtop_errors.setdefault(job.id, error)  # the terminal pipeline pops it: put back for a retry
+            super(BookkeepingMixin, self).handle_job_failure(  # type: ignore[misc]
+                job, queue, started_job_registry=started_job_registry, exc_string=exc_string, execution=execution
+            )
+        self._until_outcome_written(job, execution, step)
 
     def handle_job_retry(self, job: Any, queue: Any, retry: Any, started_job_registry: Any, execution: Any) -> None:
         """Give a run that returned Retry once too often a readable error."""
         if job.number_of_retries and job.number_of_retries >= retry.max:
             self._rqtop_errors[job.id] = f"Retry limit reached: the job returned Retry {job.number_of_retries} times"
-        super().handle_job_retry(job, queue, retry, started_job_registry, execution)  # type: ignore[misc]
+        error = self._rqtop_errors.get(job.id)
+
+        def step() -> None:
+            if error is not None:
+                self._rqtop_errors.setdefault(job.id, error)
+            with contextlib.suppress(OutOfMemoryError):  # not written: _until_outcome_written runs it again
+                super(BookkeepingMixin, self).handle_job_retry(  # type: ignore[misc]
+                    job, queue, retry, started_job_registry, execution
+                )
+        self._until_outcome_written(job, execution, step)
 
     def cleanup_execution(self, job: Any, pipeline: Any, execution: Any = None) -> None:
         """Ride RQ's terminal pipeline to store the error line and note (no extra round trip)."""

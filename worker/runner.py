@@ -157,9 +157,15 @@ def _run_scheduler_only(
     presence = PresenceRecord(name=name or uuid4().hex, mode="scheduler", queues=())
     promoter = ScheduledJobPromoter(conn, queues, interval)
     scheduler = RqtopScheduler(conn, entries, interval=interval, promoter=promoter)
-    with conn.pipeline(transaction=False) as pipe:
-        presence.birth_commands(pipe, time.time())
-        pipe.execute()
+    while not stop.is_set():
+        try:
+            with conn.pipeline(transaction=False) as pipe:
+                presence.birth_commands(pipe, time.time())
+                pipe.execute()
+            break
+        except OUTAGE_ERRORS as exc:
+            HEALTH.lost(exc)
+            wait_for_redis(conn, stop, pause_first=True)
     log.info("scheduler %s: ticking every %.0fs", presence.name, interval)
     try:
         if burst:
