@@ -21,6 +21,7 @@ from tui.data.settings import Settings
 from worker import audit, janitor, keys
 from worker.cancel import cancel_through
 from worker.dispatch import enqueue_run, read_entry, set_paused
+from worker.foreign_runs import copy_rq_scheduler_job, enqueue_cron_job
 from worker.liveness import workers_alive
 from worker.plans import (
     ActionResult,
@@ -68,11 +69,17 @@ class DashboardActions:
     # Schedules.
 
     def run_now(self, name: str) -> RunNowResult:
-        """Enqueue one manual run of a schedule (deduplicated by its token)."""
+        """Enqueue one manual run of a schedule (deduplicated by its token); for a row of another scheduler
+        (``rq-scheduler/<id>``, ``rq-cron/<scheduler>/<job>``) a fresh copy on its queue, schedule untouched."""
         if self.settings.read_only:
             return RunNowResult(name, "not_allowed", None, READ_ONLY_MESSAGE)
-        entry, problem = read_entry(self.conn, name)
-        if entry is None:
+        entry, problem = (None, f"no schedule named {name!r}") if "/" in name else read_entry(self.conn, name)
+        if name.startswith(keys.RQ_SCHEDULER_ROW):
+            result = copy_rq_scheduler_job(self.conn, name[len(keys.RQ_SCHEDULER_ROW):], name)
+        elif name.startswith(keys.RQ_CRON_ROW):
+            scheduler, _, job = name[len(keys.RQ_CRON_ROW):].partition("/")
+            result = enqueue_cron_job(self.conn, scheduler, job, name)
+        elif entry is None:
             result = RunNowResult(name, "unknown", None, problem)
         else:
             result = enqueue_run(self.conn, entry, trigger="manual")
@@ -194,6 +201,10 @@ class DashboardActions:
     def _set_paused(self, name: str, paused: bool) -> PauseResult:
         """Pause or resume through the dispatcher, audited."""
         verb = "pause" if paused else "resume"
+        if name.startswith((keys.RQ_SCHEDULER_ROW, keys.RQ_CRON_ROW)):
+            source = "rq-scheduler" if name.startswith(keys.RQ_SCHEDULER_ROW) else "rq cron"
+            return PauseResult(name, False, False, f"{name}: {verb} is not available: {source} has no pause "
+                               "rqtop could set (only rqtop's own schedules can be paused)", ok=False)
         if self.settings.read_only:
             return PauseResult(name, bool(self.conn.sismember(keys.PAUSED, name)), False, READ_ONLY_MESSAGE, ok=False)
         if not self.conn.hexists(keys.SCHEDULES, name):

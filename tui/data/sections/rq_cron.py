@@ -9,7 +9,6 @@ A scheduler is alive while its heartbeat is younger than RQ's hash TTL (120 s) a
 from __future__ import annotations
 
 import json
-import re
 from typing import Any
 
 from tui.data.job_meta import EPOCH_MAX, EPOCH_MIN, UNREADABLE, Fields
@@ -18,6 +17,7 @@ from tui.data.models import ScheduleRow, SchedulerRow
 from tui.data.sections.raw_keys import bkey
 from tui.data.sections.rounds import Replies, Round, reply_as
 from worker import keys, records
+from worker.foreign_runs import FUNC_NAME, run_now_problem
 from worker.schedules import describe
 
 CRON_SCHEDULER_LIMIT = 10
@@ -28,9 +28,6 @@ CRON_JOB_LIMIT = 50
 
 HEARTBEAT_TTL_S = 120.0
 """RQ's ``DEFAULT_CRON_SCHEDULER_TTL``: a scheduler that has not beaten for this long is gone."""
-
-FUNC_NAME = re.compile(r"[A-Za-z_][\w.]{0,199}")
-"""A dotted function name Run now may enqueue (what ``rq cron`` itself would import in the worker)."""
 
 PAUSE_REASON = "rq cron has no pause: remove the job from its config file and restart rq cron"
 
@@ -104,27 +101,6 @@ class RqCronPlanner:
             pause_reason=PAUSE_REASON, scheduler=scheduler, scheduler_alive=alive,
             unreadable=task == UNREADABLE or not (cron or interval),
         )
-
-
-def run_now_problem(item: dict[str, Any]) -> str | None:
-    """Why Run now cannot enqueue this cron job like ``rq cron`` would (None when it can): it needs a plain
-    function name, a queue, and arguments that are plain JSON."""
-    func, queue = item.get("func_name"), item.get("queue_name")
-    if not (isinstance(func, str) and FUNC_NAME.fullmatch(func)):
-        return "its function name is not a plain dotted name"
-    if not (isinstance(queue, str) and queue):
-        return "it names no queue"
-    for field, kind in (("args", list), ("kwargs", dict)):
-        raw = item.get(field)
-        if raw is None:
-            continue
-        try:
-            value = json.loads(raw) if isinstance(raw, str) else None
-        except ValueError:
-            value = None
-        if not isinstance(value, kind):
-            return f"its {field} are not plain JSON data"
-    return None
 
 
 def _cron_jobs(raw: bytes | None) -> list[Any] | None:
