@@ -84,6 +84,9 @@ class OperatorFlow(App[None]):
         row = self._target_schedule()
         if row is None:
             return
+        if row.source != "rqtop" and not row.run_now_allowed:
+            self.notify(f"Run now is not available for {row.name}: {row.run_now_reason}", severity="warning")
+            return
         name = row.name
         self._act(lambda: run_now_finished(self.actions.run_now(name)), "Run now")
 
