@@ -2,17 +2,20 @@
 
 Counts come from the server (INFO commandstats deltas) and round trips from the client (one per send).
 The budget of one refresh, by what Redis holds (Q queues, W workers, S schedules, H history items, T
-metric tasks):
+metric tasks, R rq-scheduler jobs, C ``rq cron`` processes):
 
-- round 1: 8 index reads;
+- round 1: 13 index reads (8 of rqtop's and RQ's, 4 of rq-scheduler's zset and lock, 1 of ``rq cron``'s
+  registry);
 - round 2: 8 per queue (LLEN, 6 ZCARD, LINDEX), 3 per worker (two HGETALL, SMEMBERS), 3 per schedule,
   1 per history item, and per task 24 HGETALL on a cold read or, warm, 3 HGETALL (unsettled hours) plus
-  1 EXISTS over its cached hours;
+  1 EXISTS over its cached hours; 1 HMGET per rq-scheduler job among the zset's ``RQ_SCHEDULER_LIMIT`` (50)
+  soonest entries (rqtop's own templates there are skipped; the rest are counted by ZCARD), and 1 HGETALL
+  per ``rq cron`` process, bounded by ``CRON_SCHEDULER_LIMIT`` (10, newest heartbeat first);
 - round 3: 1 HGET per queue with a pending head, 1 per schedule with an active run, and per worker that
   runs a job rqtop's record does not name (a plain ``rq worker``) 1 HMGET of the job and 1 HGET of its
   execution's created_at.
 
-``read(include_metrics=False)`` (the Jobs and Workers tabs) sends the same minus every metrics read: 7 index
+``read(include_metrics=False)`` (the Jobs and Workers tabs) sends the same minus every metrics read: 12 index
 reads in round 1 and nothing per task.
 
 Nothing in it grows with the number of queued jobs. INFO counts are server-wide: the test needs a server no
@@ -29,6 +32,8 @@ from tests.data.reader_support import NOW, CountingClient, put_history, put_run,
 from tests.data.reader_support import settings as frozen_settings
 from tests.redis_commands import command_calls
 from tui.data.reader import DashboardReader
+from tui.data.sections.rq_cron import CRON_SCHEDULER_LIMIT
+from tui.data.sections.rq_scheduler import RQ_SCHEDULER_LIMIT
 from worker import keys
 from worker.schedules import ScheduleEntry
 
@@ -78,13 +83,14 @@ def add_workers(conn: redis.Redis, start: int, stop: int, job_id: str) -> int:
 
 
 def budget(queues: int, workers: int, schedules: int, history: int, tasks: int, heads: int, tokens: int,
-           plain_busy: int, warm: bool, metrics: bool = True) -> int:
+           plain_busy: int, warm: bool, metrics: bool = True, rq_jobs: int = 0, cron_schedulers: int = 0) -> int:
     """The commands one refresh may send, from the module docstring's table."""
+    foreign = min(rq_jobs, RQ_SCHEDULER_LIMIT) + min(cron_schedulers, CRON_SCHEDULER_LIMIT)
     if not metrics:
-        return 7 + 8 * queues + 3 * workers + 3 * schedules + history + heads + tokens + 2 * plain_busy
+        return 12 + 8 * queues + 3 * workers + 3 * schedules + history + heads + tokens + 2 * plain_busy + foreign
     per_task = 4 if warm else 24
-    return (8 + 8 * queues + 3 * workers + 3 * schedules + history + per_task * tasks
-            + heads + tokens + 2 * plain_busy)
+    return (13 + 8 * queues + 3 * workers + 3 * schedules + history + per_task * tasks
+            + heads + tokens + 2 * plain_busy + foreign)
 
 
 def refresh_cost(admin: redis.Redis, counting: CountingClient, reader: DashboardReader,
@@ -148,3 +154,28 @@ def test_a_refresh_without_metrics_sends_no_metrics_read(conn: redis.Redis, redi
     assert cold == (budget(**shape, warm=False), ROUND_TRIPS, 0)
     assert warm == (budget(**shape, warm=True), ROUND_TRIPS, 0), "a lean refresh keeps the metrics cache warm"
     assert lean[0] == warm[0] - 1 - 4 * len(TASKS)
+
+
+def test_other_schedulers_cost_a_bounded_read_each(conn: redis.Redis, redis_url: str) -> None:
+    head = base_state(conn, queued=10)
+    plain_busy = add_workers(conn, 0, 2, head)
+    for i in range(RQ_SCHEDULER_LIMIT + 30):  # more rq-scheduler jobs than one refresh reads
+        conn.hset(keys.rq_job(f"rqs-{i}"), mapping={"origin": "default", "status": "scheduled"})
+        conn.zadd(keys.RQ_SCHEDULED_JOBS, {f"rqs-{i}": NOW + 100 + i})
+    for i in range(CRON_SCHEDULER_LIMIT + 3):
+        conn.zadd(keys.RQ_CRON_SCHEDULERS, {f"cron-{i}": NOW - i})
+        conn.hset(keys.rq_cron_scheduler(f"cron-{i}"), mapping={"hostname": "h", "pid": "1", "cron_jobs": "[]"})
+    counting = CountingClient(redis_url)
+    reader = DashboardReader(counting.client, frozen_settings(now=NOW))
+    reader.read()
+    cost = refresh_cost(conn, counting, reader)
+    snapshot = reader.read()
+    shape = dict(queues=2, workers=2, schedules=1, history=3, tasks=len(TASKS), heads=2, tokens=1,
+                 plain_busy=plain_busy)
+    assert cost == (budget(**shape, warm=True, rq_jobs=RQ_SCHEDULER_LIMIT - 1,  # the template takes one place
+                           cron_schedulers=CRON_SCHEDULER_LIMIT + 3), ROUND_TRIPS, 0)
+    rq_rows = [row for row in snapshot.schedules if row.source == "rq-scheduler"]
+    assert len(rq_rows) == RQ_SCHEDULER_LIMIT - 1, "the rqtop template in the window is left to its own section"
+    assert snapshot.schedules_more == 31
+    assert [s.name for s in snapshot.schedulers if s.source == "rq cron"] == [
+        f"cron-{i}" for i in range(CRON_SCHEDULER_LIMIT)]

@@ -119,6 +119,10 @@ class OperatorFlow(App[None]):
         if schedule is None:
             self.notify("No schedule is highlighted.", severity="warning")
             return
+        refusal = row.refusal(schedule)
+        if refusal:
+            self.notify(refusal, severity="warning")
+            return
         self._act(lambda: finished(row.name, row.execute(self.actions, schedule)), row.title_for(schedule))
 
     @work(thread=True, exit_on_error=False, group="plan")

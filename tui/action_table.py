@@ -61,6 +61,8 @@ class OperatorAction(Generic[T]):
     writes: bool = True
     """Hidden and refused in read-only mode."""
     act_title: Callable[[T], str] | None = None
+    refuse: Callable[[T], str | None] | None = None
+    """Row actions: why this target cannot take the action (a toast, nothing sent), or None."""
     """Row actions: the verb a failure toast names for this target ("Pause" or "Resume"); else ``title``."""
 
     def __post_init__(self) -> None:
@@ -74,6 +76,10 @@ class OperatorAction(Generic[T]):
     def title(self) -> str:
         """The action's title: palette entry, button label, confirmation title and failure toast."""
         return self.key.title
+
+    def refusal(self, target: T) -> str | None:
+        """Why the action cannot run on ``target``, or None when it can."""
+        return self.refuse(target) if self.refuse is not None else None
 
     def title_for(self, target: T) -> str:
         """The title of this action on ``target`` (a failure toast says what was tried)."""
@@ -121,6 +127,8 @@ RUN_NOW: OperatorAction[ScheduleRow] = OperatorAction(
     KeySpec("n", "run_now", "Run now", "schedule.run_now", "Queue one run of the highlighted schedule",
             "schedule", "Run now", "Queue one run of the highlighted schedule now (n)", tabs=("jobs",)),
     execute=lambda actions, row: actions.run_now(row.name),
+    refuse=lambda row: (f"Run now is not available for {row.name}: {row.run_now_reason}"
+                        if row.source != "rqtop" and not row.run_now_allowed else None),
     cli=(CliVerb("run-now", "Queue one run of a schedule now", lambda actions, name: actions.run_now(name)),),
 )
 TOGGLE_PAUSE: OperatorAction[ScheduleRow] = OperatorAction(

@@ -111,7 +111,7 @@ def run_now_finished(result: RunNowResult) -> ActionFinished:
 
 def pause_finished(result: PauseResult) -> ActionFinished:
     """The toast for Pause/Resume."""
-    return ActionFinished("toggle_pause", True, result.message)
+    return ActionFinished("toggle_pause", result.ok, result.message, "information" if result.ok else "warning")
 
 
 def action_finished(action: str, result: ActionResult) -> ActionFinished:

@@ -72,6 +72,16 @@ RQ_QUEUES = RQ_PREFIX + "queues"
 RQ_WORKERS = RQ_PREFIX + "workers"
 RQ_SUSPENDED = RQ_PREFIX + "suspended"
 RQ_SCHEDULED_JOBS = RQ_PREFIX + "scheduler:scheduled_jobs"
+RQ_SCHEDULER_LOCK = RQ_PREFIX + "scheduler_lock"
+"""rq-scheduler's lock: set (value = epoch, TTL interval + 10 s) only while a scheduler is moving due jobs."""
+RQ_CRON_SCHEDULERS = RQ_PREFIX + "cron_schedulers"
+"""``rq cron``'s registry: scheduler name -> epoch of its last heartbeat."""
+
+RQ_SCHEDULER_ROW = "rq-scheduler/"
+"""Name prefix of an rq-scheduler job's row (``rq-scheduler/<job id>``); rqtop schedule names have no slash."""
+
+RQ_CRON_ROW = "rq-cron/"
+"""Name prefix of an ``rq cron`` job's row (``rq-cron/<scheduler name>/<cron job name>``)."""
 
 RqRegistry = Literal["wip", "finished", "failed", "deferred", "scheduled", "canceled"]
 RQ_REGISTRIES: tuple[RqRegistry, ...] = ("wip", "finished", "failed", "deferred", "scheduled", "canceled")
@@ -182,6 +192,11 @@ def rq_group(group_id: str) -> str:
 def rq_rate_limited(limit_key: str) -> str:
     """RQ's sorted set of the jobs held back by one rate limit (``RateLimitRegistry.rate_limited_key``)."""
     return f"{RQ_PREFIX}rl:{limit_key}:rate_limited"
+
+
+def rq_cron_scheduler(name: str) -> str:
+    """``rq cron``'s hash of one scheduler process (hostname, pid, created_at, config_file, cron_jobs JSON)."""
+    return f"{RQ_PREFIX}cron_scheduler:{name}"
 
 
 def rq_worker(name: str) -> str:

@@ -38,6 +38,10 @@ PRIORITIES: tuple[Priority, ...] = ("high", "normal", "low")
 DEFAULT_QUEUES = ("high", "default", "low")
 """The queues an rqtop worker listens on by default, in priority order."""
 
+ScheduleSource = Literal["rqtop", "rq-scheduler", "rq cron"]
+SCHEDULE_SOURCES: tuple[ScheduleSource, ...] = ("rqtop", "rq-scheduler", "rq cron")
+"""Where a recurring job is defined: rqtop's schedules file, rq-scheduler's scheduled jobs, or ``rq cron``'s config."""
+
 
 def as_text(value: Any) -> str:
     """Redis bytes (or None) as text; undecodable bytes become U+FFFD, never an error."""

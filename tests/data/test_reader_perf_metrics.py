@@ -168,7 +168,7 @@ def test_a_refresh_without_metrics_keeps_the_cache_and_says_so(conn: redis.Redis
     after = command_calls(conn)
     assert lean.metrics == () and lean.metrics_taken_at is None and lean.to_json()["metrics_taken_at"] is None
     assert after.get("hgetall", 0) - before.get("hgetall", 0) == 1, "only the schedules hash"
-    assert after.get("zrevrange", 0) - before.get("zrevrange", 0) == 1, "only the history index"
+    assert after.get("zrevrange", 0) - before.get("zrevrange", 0) == 2, "only the history and rq cron indexes"
 
     rows, hgetall, _ = read_rows(reader, conn)
     assert rows == reference(conn, clock.now)

@@ -19,6 +19,7 @@ from tui.data.models import (
     QueueRow,
     QueueTotals,
     ScheduleRow,
+    SchedulerRow,
     Snapshot,
     WorkerRow,
 )
@@ -149,6 +150,31 @@ def sample_snapshot(**overrides: Any) -> Snapshot:
     )
     values.update(overrides)
     return Snapshot(**values)
+
+
+FOREIGN_SCHEDULES = (
+    _schedule("rq-scheduler/5f1c9e0a7b", "send_digest", "send_digest('weekly')", cron="0 8 * * 1",
+              schedule_text="Weekly on Mon at 08:00 UTC", source="rq-scheduler", pause_allowed=False,
+              pause_reason="rq-scheduler has no pause", scheduler_alive=True, last_run=at(-3_000),
+              last_status="completed", next_run=at(90_000)),
+    _schedule("rq-scheduler/0ddba11", "unreadable", "", schedule_text="unreadable", source="rq-scheduler",
+              pause_allowed=False, scheduler_alive=True, unreadable=True, run_now_allowed=False, last_run=None,
+              last_status=None),
+    _schedule("rq-cron/web-1:4242:a1b2c3/refresh_rates", "refresh_rates", "", interval_s=300,
+              schedule_text="Every 5 minutes", source="rq cron", pause_allowed=False, scheduler="web-1:4242:a1b2c3",
+              scheduler_alive=False, last_run=at(-400), last_status="queued", next_run=at(-100)),
+)
+"""Recurring jobs of rq-scheduler and rq cron beside rqtop's: one live zset, one unreadable job, one dead cron."""
+
+
+def mixed_sources_snapshot() -> Snapshot:
+    """rqtop's schedules with rq-scheduler's and rq cron's jobs, a dead cron process and a +M more count."""
+    return sample_snapshot(
+        schedules=SCHEDULES[:3] + FOREIGN_SCHEDULES, schedules_more=7,
+        schedulers=(SchedulerRow("rq-scheduler", "rq:scheduler:scheduled_jobs", True, "no job is overdue", jobs=9,
+                                 jobs_shown=2),
+                    SchedulerRow("rq cron", "web-1:4242:a1b2c3", False, "gone", jobs=1, jobs_shown=1)),
+    )
 
 
 def empty_workers_snapshot() -> Snapshot:

@@ -6,7 +6,7 @@ from dataclasses import replace
 
 from rich.text import Text
 
-from tests.tui.fakes import METRICS, NOW, QUEUES, SCHEDULES, WORKERS, make_app
+from tests.tui.fakes import FOREIGN_SCHEDULES, METRICS, NOW, QUEUES, SCHEDULES, WORKERS, make_app
 from tui.action_flow import OPERATOR_ACTIONS
 from tui.commands import PALETTE_COMMANDS, action_name
 from tui.screens.confirm import ConfirmScreen
@@ -24,9 +24,10 @@ def styles(text: Text) -> set[str]:
 
 def test_schedule_row_states_everything_the_operator_needs() -> None:
     key, cells = schedule_row(SCHEDULES[0], NOW, pending_threshold=10)
-    job, description, schedule, priority, next_run, pending, last_run = cells
+    job, source, description, schedule, priority, next_run, pending, last_run = cells
     assert key == "catalog_sync"
     assert job.plain == "catalog_sync\nhigh"
+    assert source.plain == "rqtop\n"
     assert "expires after 10 min in queue" in description.plain
     assert schedule.plain == "every 5 min\n*/5 * * * *"
     assert priority.plain == "High"
@@ -37,11 +38,21 @@ def test_schedule_row_states_everything_the_operator_needs() -> None:
 
 def test_pending_turns_red_above_the_threshold_and_paused_replaces_next_run() -> None:
     _, cells = schedule_row(SCHEDULES[2], NOW, pending_threshold=10)
-    assert cells[5].plain == "14" and "red" in str(cells[5].style)
+    assert cells[6].plain == "14" and "red" in str(cells[6].style)
     _, cells = schedule_row(SCHEDULES[2], NOW, pending_threshold=14)
-    assert "red" not in str(cells[5].style)
+    assert "red" not in str(cells[6].style)
     _, cells = schedule_row(SCHEDULES[3], NOW, pending_threshold=10)
-    assert cells[4].plain.startswith("paused")
+    assert cells[5].plain.startswith("paused")
+
+
+def test_other_schedulers_rows_say_their_source_liveness_and_that_pause_is_not_available() -> None:
+    live, unreadable, dead_cron = (schedule_row(row, NOW, pending_threshold=10) for row in FOREIGN_SCHEDULES)
+    assert live[0] == "rq-scheduler/5f1c9e0a7b"
+    assert live[1][0].plain == "send_digest\ndefault · rq-schedu…"
+    assert live[1][1].plain == "rq-scheduler ●\nno pause"
+    assert "magenta" in str(unreadable[1][0].style) or "magenta" in str(unreadable[1][0].spans)
+    assert dead_cron[1][0].plain.startswith("refresh_rates")
+    assert dead_cron[1][1].plain.startswith("rq cron ✗")
 
 
 def test_worker_row_dims_offline_highlights_failures_and_shows_the_running_task() -> None:

@@ -6,7 +6,7 @@ from typing import Any
 
 from textual.pilot import Pilot
 
-from tests.tui.fakes import FakeReader, empty_workers_snapshot, loaded, make_app, wait_until
+from tests.tui.fakes import FakeReader, empty_workers_snapshot, loaded, make_app, mixed_sources_snapshot, wait_until
 from tui.screens.confirm import ConfirmScreen
 from tui.widgets.status_bar import FAILING
 
@@ -41,6 +41,16 @@ class TestTabs:
     def test_background_jobs_at_80x24(self, snap_compare: Any) -> None:
         """The smallest supported terminal still shows the status line, both tables and the footer."""
         assert snap_compare(make_app(), terminal_size=SMALL, run_before=show())
+
+    def test_background_jobs_mixed_sources(self, snap_compare: Any) -> None:
+        """rqtop's schedules beside rq-scheduler's and rq cron's jobs: source, liveness, no pause, +M more."""
+        app = make_app(FakeReader([mixed_sources_snapshot()]))
+        assert snap_compare(app, terminal_size=(160, 50), run_before=show())
+
+    def test_background_jobs_mixed_sources_at_80x24(self, snap_compare: Any) -> None:
+        """The same at the smallest supported terminal (source column left out, liveness in the title)."""
+        app = make_app(FakeReader([mixed_sources_snapshot()]))
+        assert snap_compare(app, terminal_size=SMALL, run_before=show())
 
     def test_too_small(self, snap_compare: Any) -> None:
         """Below 80x24 a message replaces the dashboard."""

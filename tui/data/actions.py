@@ -24,6 +24,7 @@ import redis
 from tui.data.settings import Settings
 from worker import audit, cancel, fail_active, janitor, keys
 from worker.dispatch import already_queued, enqueue_run, pending_run, read_entry, set_paused
+from worker.foreign_runs import copy_rq_scheduler_job, enqueue_cron_job
 from worker.plans import (
     ActionResult,
     CancelPendingPlan,
@@ -65,10 +66,20 @@ class DashboardActions:
     # Schedules.
 
     def run_now(self, name: str) -> RunNowResult:
-        """Enqueue one manual run of a schedule (deduplicated by its token)."""
+        """Enqueue one manual run of a schedule (deduplicated by its token); for a row of another scheduler
+        (``rq-scheduler/<id>``, ``rq-cron/<scheduler>/<job>``) a fresh copy on its queue, schedule untouched."""
         if self.settings.read_only:
             return RunNowResult(name, "not_allowed", None, READ_ONLY_MESSAGE)
-        entry, problem = read_entry(self.conn, name)
+        if name.startswith((keys.RQ_SCHEDULER_ROW, keys.RQ_CRON_ROW)):
+            with self._recorded("run_now", name) as outcome:
+                if name.startswith(keys.RQ_SCHEDULER_ROW):
+                    result = copy_rq_scheduler_job(self.conn, name[len(keys.RQ_SCHEDULER_ROW):], name)
+                else:
+                    scheduler, _, job = name[len(keys.RQ_CRON_ROW):].partition("/")
+                    result = enqueue_cron_job(self.conn, scheduler, job, name)
+                outcome.counts, outcome.ok = {result.status: 1}, result.status == "queued"
+            return result
+        entry, problem = (None, f"no schedule named {name!r}") if "/" in name else read_entry(self.conn, name)
         if entry is None:
             return self._refuse("run_now", "unknown", RunNowResult(name, "unknown", None, problem))
         if not entry.run_now:
@@ -175,6 +186,11 @@ class DashboardActions:
     def _set_paused(self, name: str, paused: bool) -> PauseResult:
         """Pause or resume through the dispatcher, audited."""
         verb = "pause" if paused else "resume"
+        if name.startswith((keys.RQ_SCHEDULER_ROW, keys.RQ_CRON_ROW)):
+            source = "rq-scheduler" if name.startswith(keys.RQ_SCHEDULER_ROW) else "rq cron"
+            return self._refuse(verb, "not_allowed", PauseResult(
+                name, False, False, f"{name}: {verb} is not available: {source} has no pause rqtop could set "
+                "(only rqtop's own schedules can be paused)", ok=False))
         if self.settings.read_only:
             return PauseResult(name, bool(self.conn.sismember(keys.PAUSED, name)), False, READ_ONLY_MESSAGE, ok=False)
         known = self.conn.hexists(keys.SCHEDULES, name)

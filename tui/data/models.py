@@ -30,6 +30,28 @@ class ScheduleRow:
     run_now_reason: str | None = None
     active_job_id: str | None = None
     skipped: int = 0
+    source: str = "rqtop"  # one of worker.records.SCHEDULE_SOURCES
+    pause_allowed: bool = True
+    pause_reason: str | None = None
+    scheduler: str | None = None
+    """The process that enqueues it (``rq cron``'s scheduler name); None for the shared rq-scheduler zset."""
+    scheduler_alive: bool | None = None
+    """Whether that process shows signs of life (None: rqtop's own, shown on the Workers tab)."""
+    repeat_left: int | None = None
+    unreadable: bool = False
+
+
+@dataclass(frozen=True)
+class SchedulerRow:
+    """One scheduler that is not rqtop's (rq-scheduler's shared zset, or one ``rq cron`` process) and its liveness."""
+
+    source: str  # "rq-scheduler" | "rq cron"
+    name: str
+    alive: bool
+    note: str
+    last_seen: datetime | None = None
+    jobs: int = 0
+    jobs_shown: int = 0
 
 
 @dataclass(frozen=True)
@@ -121,6 +143,9 @@ class Snapshot:
 
     taken_at: datetime
     schedules: tuple[ScheduleRow, ...] = ()
+    schedulers: tuple[SchedulerRow, ...] = ()
+    schedules_more: int = 0
+    """Recurring jobs of other schedulers registered but not read this refresh (beyond the per-refresh bound)."""
     history: tuple[HistoryRow, ...] = ()
     totals: QueueTotals = field(default_factory=QueueTotals)
     queues: tuple[QueueRow, ...] = ()

@@ -1,7 +1,8 @@
 """DashboardReader: one Snapshot in at most three pipelined, read-only round trips, whatever Redis holds.
 
 Each section of the Snapshot is read by one planner (``tui.data.sections``): round 1 reads every
-planner's indexes (queues, workers, schedules, history, suspension, metric tasks); round 2 every per-item
+planner's indexes (queues, workers, schedules, rq-scheduler's jobs, rq cron's schedulers, history,
+suspension, metric tasks); round 2 every per-item
 count and hash they name; round 3 the few job hashes those point at (each queue's head job, each
 schedule's active run, the job a plain ``rq worker`` runs). Only read commands on
 ``pipeline(transaction=False)``: no scripts, no MULTI, nothing that cleans up as it reads. Keys are
@@ -28,6 +29,8 @@ from tui.data.sections.raw_keys import HALVES as _HALVES  # noqa: F401 - the bou
 from tui.data.sections.raw_keys import bkey  # noqa: F401 - the raw-bytes key builder, importable from here
 from tui.data.sections.reuse import Reuse
 from tui.data.sections.rounds import Planner, Replies, Round
+from tui.data.sections.rq_cron import RqCronPlanner
+from tui.data.sections.rq_scheduler import RqSchedulerPlanner
 from tui.data.sections.schedules import SchedulesPlanner
 from tui.data.sections.suspension import SuspensionPlanner
 from tui.data.sections.task_metrics import MetricsPlanner
@@ -61,16 +64,25 @@ class DashboardReader:
         queues = QueuesPlanner(now)
         workers = WorkersPlanner(self._workers, now, self.settings.offline_after_s, suspension)
         schedules = SchedulesPlanner(self._schedules, rules)
+        rq_scheduler = RqSchedulerPlanner(rules, now)
+        rq_cron = RqCronPlanner(rules, now)
         history = HistoryPlanner(self._history, self.settings.history_limit, rules)
         tasks = MetricsPlanner(self._buckets, now) if include_metrics else None
-        planners: list[Planner[Any]] = [queues, workers, schedules, history, suspension]
+        planners: list[Planner[Any]] = [queues, workers, schedules, rq_scheduler, rq_cron, history, suspension]
         if tasks is not None:
             planners.append(tasks)
         two, three = self._rounds(planners)
         queue_rows = queues.rows(two, three)
         taken_at = records.from_epoch(now)
         assert taken_at is not None
-        return Snapshot(taken_at=taken_at, schedules=schedules.rows(two, three), history=history.rows(two, three),
+        ours = schedules.rows(two, three)
+        templates = sum(1 for row in ours if row.next_run is not None)
+        foreign = rq_scheduler.rows(two, three) + rq_cron.rows(two, three)
+        shared = rq_scheduler.scheduler(templates)
+        return Snapshot(taken_at=taken_at, schedules=ours + foreign, history=history.rows(two, three),
+                        schedulers=((shared,) if shared else ()) + rq_cron.schedulers,
+                        schedules_more=rq_scheduler.more(templates) + sum(
+                            s.jobs - s.jobs_shown for s in rq_cron.schedulers),
                         totals=queue_totals(queue_rows), queues=queue_rows, workers=workers.rows(two, three),
                         metrics=tasks.rows(two, three) if tasks is not None else (),
                         suspended=suspension.rows(two, three), round_trips=self._trips,

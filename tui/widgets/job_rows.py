@@ -10,6 +10,7 @@ from tui.widgets.keyed_table import Row
 
 SCHEDULE_COLUMNS = (
     ("job", "Job"),
+    ("source", "Source"),
     ("description", "Description"),
     ("schedule", "Schedule"),
     ("priority", "Priority"),
@@ -40,6 +41,7 @@ PRIORITY_STYLES = {"high": "bold", "normal": "", "low": "dim"}
 JOB_WIDTH = 20
 DESCRIPTION_WIDTH = 28
 SCHEDULE_WIDTH = 16
+SOURCE_WIDTH = 14
 
 
 def _pair(main: str, extra: str, main_style: str = "", extra_style: str = "dim") -> Text:
@@ -86,11 +88,29 @@ def _description(row: ScheduleRow) -> Text:
     return _stack(top, Text(fmt.expiry_note(row.expires_after_s), style="italic"))
 
 
+def source_text(row: ScheduleRow) -> Text:
+    """Who enqueues the job, with its scheduler's liveness, over whether Pause is available."""
+    top = Text(row.source)
+    if row.scheduler_alive is not None:
+        top.append(" ●" if row.scheduler_alive else " ✗ down", style="green" if row.scheduler_alive else "bold red")
+    return _stack(top, "" if row.pause_allowed else "no pause", SOURCE_WIDTH)
+
+
+def _job_name(row: ScheduleRow) -> str:
+    """rqtop's schedule name; for another scheduler's job, its function's short name (the row key is longer)."""
+    if row.source == "rqtop":
+        return row.name
+    return row.name.rsplit("/", 1)[-1] if row.source == "rq cron" else fmt.short_task(row.task)
+
+
 def schedule_row(row: ScheduleRow, now: float, pending_threshold: int) -> Row:
-    """One two-line Scheduled Jobs row keyed by schedule name."""
+    """One two-line Scheduled Jobs row keyed by schedule name (``rq-scheduler/<id>``, ``rq-cron/...`` for others)."""
     pending_style = "bold red" if row.pending > pending_threshold else ""
+    name_style = "magenta" if row.unreadable else ("dim" if row.paused else "bold")
     cells = (
-        _stack(Text(row.name, style="dim" if row.paused else "bold"), row.queue, JOB_WIDTH),
+        _stack(Text(_job_name(row), style=name_style),
+               row.queue if row.source == "rqtop" else f"{row.queue} · {row.source}", JOB_WIDTH),
+        source_text(row),
         _description(row),
         _stack(row.schedule_text or fmt.NO_VALUE, fmt.raw_schedule(row.cron, row.interval_s), SCHEDULE_WIDTH),
         Text(fmt.priority_label(row.priority), style=PRIORITY_STYLES.get(row.priority, "")),

@@ -49,7 +49,7 @@ class JobsPane(Vertical):
         """Two tables with the management strip between them."""
         yield Label("Scheduled Jobs", id="schedules-title", classes="section-title")
         yield KeyedTable(SCHEDULE_COLUMNS, row_height=2, id="schedules-table",
-                         optional=frozenset({"description", "priority"}), full_width=110)
+                         optional=frozenset({"description", "priority", "source"}), full_width=126)
         yield Label("No schedules are registered.", id="schedules-empty", classes="empty-state")
         read_only = self._settings.read_only
         with Horizontal(id="job-management", disabled=read_only) as strip:
@@ -73,7 +73,10 @@ class JobsPane(Vertical):
         self.history_table.sync([history_row(row, now) for row in history])
         paused = sum(1 for row in snapshot.schedules if row.paused)
         title = f"Scheduled Jobs ({len(snapshot.schedules)}"
-        title += f", {paused} paused)" if paused else ")"
+        title += f", {paused} paused" if paused else ""
+        title += f", +{snapshot.schedules_more} more not read" if snapshot.schedules_more else ""
+        down = [s.source if s.source == "rq-scheduler" else s.name for s in snapshot.schedulers if not s.alive]
+        title += ")" + (f"  ✗ scheduler down: {', '.join(down)}" if down else "")
         self.query_one("#schedules-title", Label).update(title)
         self.query_one("#history-title", Label).update(f"Recent Job History (last {len(history)})")
         self.query_one("#schedules-empty").display = not snapshot.schedules
