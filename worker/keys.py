@@ -18,6 +18,8 @@ Layout (all under the ``rqtop:`` prefix; RQ's own keys keep RQ's ``rq:`` prefix)
 | ``rqtop:m:<task>:<hour>`` | hash | n (runs), f (failures), max (seconds), last (epoch), b<idx> (duration bin counts) |
 | ``rqtop:audit`` | stream | operator actions: who, action, target, counts, at |
 | ``rqtop:janitor:last`` | hash | when the janitor last ran and its per-step counts |
+| ``rqtop:collect:marks`` | hash | ``<registry>:<queue>`` -> the collector's high-water score in that RQ registry |
+| ``rqtop:collected:<id>`` | string | set (NX, with a TTL) when ``rqtop collect`` recorded a job: each run counts once |
 
 Epochs are float seconds since 1970 UTC, written as decimal strings.
 
@@ -38,6 +40,9 @@ WORKERS = PREFIX + "workers"
 METRIC_TASKS = PREFIX + "metrics:tasks"
 AUDIT = PREFIX + "audit"
 JANITOR_LAST = PREFIX + "janitor:last"
+COLLECT_MARKS = PREFIX + "collect:marks"
+COLLECT_NO_WORKER = PREFIX + "collect:no-worker"
+"""Never written: the collector passes it to the end-of-job script as the (absent) rqtop worker record."""
 DEMO_MARKER = PREFIX + "demo"
 """Set by ``rqtop demo`` in a database it was pointed at, so a second run there is allowed."""
 
@@ -92,6 +97,11 @@ def active(name: str) -> str:
 def history_item(job_id: str) -> str:
     """Key of one execution's history hash."""
     return f"{PREFIX}history:{job_id}"
+
+
+def collected(job_id: str) -> str:
+    """Key of the collector's once-only mark for one harvested job."""
+    return f"{PREFIX}collected:{job_id}"
 
 
 def worker(name: str) -> str:
