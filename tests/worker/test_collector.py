@@ -70,6 +70,8 @@ def test_two_collectors_record_each_plain_run_once_with_exact_metrics(conn: redi
             "failed" if fail else "completed", TASK, "default", "plain-one")
         assert (item.error or "").startswith("RuntimeError: failed after") if fail else item.error is None
 
+    assert (snapshot.history_source, snapshot.history_note, snapshot.metrics_note) == ("rqtop", None, None)
+
     assert Collector(conn).collect_once().recorded == 0  # a later pass counts nothing twice
     assert DashboardReader(conn, Settings()).read().metrics[0].runs == 12
     for client in clients:
