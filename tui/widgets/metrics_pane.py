@@ -33,6 +33,7 @@ class MetricsPane(Vertical):
             yield Label("", id="metrics-sort", classes="sort-hint")
         yield KeyedTable(METRIC_COLUMNS, id="metrics-table")
         yield Label("No job has finished in the last 24 hours.", id="metrics-empty", classes="empty-state")
+        yield Label("", id="metrics-note", classes="empty-state")
         with Vertical(id="trend"):
             yield Label("", id="trend-title")
             with Horizontal(classes="trend-row"):
@@ -64,7 +65,13 @@ class MetricsPane(Vertical):
         self._metrics = {row.task: row for row in rows}
         self.metrics_table.sync([metric_row(row, now) for row in rows])
         self.query_one("#metrics-sort", Label).update(f"sorted by {self.sort_name} · s to change")
+        self.query_one("#metrics-empty", Label).update(empty_metrics_text(snapshot))
         self.query_one("#metrics-empty").display = not rows
+        note = self.query_one("#metrics-note", Label)
+        note.update(snapshot.metrics_note or "")
+        note.display = bool(snapshot.metrics_note and rows)
+        self.query_one("#metrics-title", Label).update(
+            "Job types, last 24 h" if snapshot.metrics_source == "rqtop" else "Job types, from RQ's registries")
         self.query_one("#trend").display = bool(rows)
         self._show_trend(self.metrics_table.highlighted_key)
 
@@ -95,3 +102,10 @@ class MetricsPane(Vertical):
     def focus_table(self) -> None:
         """Give the metrics table the keyboard."""
         self.metrics_table.focus()
+
+
+def empty_metrics_text(snapshot: Snapshot) -> str:
+    """What empty metrics say: who records them, and what RQ itself holds that rqtop did not record."""
+    if snapshot.metrics_source == "rqtop":
+        return "No job has finished in the last 24 hours."
+    return fmt.not_recorded_text(snapshot.totals.completed)
