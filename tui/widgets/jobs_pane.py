@@ -15,6 +15,7 @@ from tui.data.models import HistoryRow, ScheduleRow, Snapshot
 from tui.data.settings import Settings
 from tui.widgets.job_rows import HISTORY_COLUMNS, SCHEDULE_COLUMNS, history_row, schedule_row
 from tui.widgets.keyed_table import KeyedTable
+from tui.widgets.labels import set_label
 
 MANAGEMENT_BUTTONS = (
     ("janitor", "Run Janitor Now", "primary", "Clean up orphaned jobs, stale workers and stale tokens (J)"),
@@ -87,11 +88,9 @@ class JobsPane(Vertical):
         self.query_one("#schedules-title", Label).update(title)
         self.query_one("#history-title", Label).update(f"Recent Job History (last {len(history)})")
         self.query_one("#schedules-empty").display = not snapshot.schedules
-        self.query_one("#history-empty", Label).update(empty_history_text(snapshot))
-        self.query_one("#history-empty").display = not history
-        note = self.query_one("#history-note", Label)
-        note.update(snapshot.history_note or "")
-        note.display = bool(snapshot.history_note and history)
+        set_label(self.query_one("#history-empty", Label), empty_history_text(snapshot), not history)
+        set_label(self.query_one("#history-note", Label), snapshot.history_note or "",
+                      bool(snapshot.history_note and history))
 
     def selected_schedule(self) -> ScheduleRow | None:
         """The schedule under the cursor, as of the last snapshot shown."""

@@ -10,6 +10,7 @@ from textual.widgets import DataTable, Label, Sparkline
 from tui import formatting as fmt
 from tui.data.models import MetricRow, Snapshot
 from tui.widgets.keyed_table import KeyedTable
+from tui.widgets.labels import set_label
 from tui.widgets.metric_rows import METRIC_COLUMNS, METRIC_SORTS, metric_row
 
 TIP = (
@@ -65,13 +66,11 @@ class MetricsPane(Vertical):
         self._metrics = {row.task: row for row in rows}
         self.metrics_table.sync([metric_row(row, now) for row in rows])
         self.query_one("#metrics-sort", Label).update(f"sorted by {self.sort_name} · s to change")
-        self.query_one("#metrics-empty", Label).update(empty_metrics_text(snapshot))
-        self.query_one("#metrics-empty").display = not rows
-        note = self.query_one("#metrics-note", Label)
-        note.update(snapshot.metrics_note or "")
-        note.display = bool(snapshot.metrics_note and rows)
-        self.query_one("#metrics-title", Label).update(
-            "Job types, last 24 h" if snapshot.metrics_source == "rqtop" else "Job types, from RQ's registries")
+        set_label(self.query_one("#metrics-empty", Label), empty_metrics_text(snapshot), not rows)
+        set_label(self.query_one("#metrics-note", Label), snapshot.metrics_note or "",
+                      bool(snapshot.metrics_note and rows))
+        set_label(self.query_one("#metrics-title", Label), "Job types, last 24 h"
+                      if snapshot.metrics_source == "rqtop" else "Job types, from RQ's registries", True)
         self.query_one("#trend").display = bool(rows)
         self._show_trend(self.metrics_table.highlighted_key)
 
