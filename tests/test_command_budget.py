@@ -15,6 +15,11 @@ metric tasks, R rq-scheduler jobs, C ``rq cron`` processes):
   runs a job rqtop's record does not name (a plain ``rq worker``) 1 HMGET of the job and 1 HGET of its
   execution's created_at.
 
+When rqtop's history is empty (plain ``rq worker`` deployments) History reads RQ's registries instead: round 2
+adds 3 per queue (one ZREVRANGEBYSCORE per ended registry, at most ``history_limit`` ids each) and round 3 one
+HMGET per picked job plus one XREVRANGE per picked failed job; at most ``history_limit`` are picked per registry,
+so round 3 holds at most 4 x ``history_limit`` of them, whatever the registries hold.
+
 ``read(include_metrics=False)`` (the Jobs and Workers tabs) sends the same minus every metrics read: 12 index
 reads in round 1 and nothing per task.
 
@@ -23,6 +28,8 @@ other process uses meanwhile (the default embedded one per pytest-xdist worker; 
 """
 
 from __future__ import annotations
+
+import time
 
 import redis
 from rq import Queue, Worker
@@ -179,3 +186,21 @@ def test_other_schedulers_cost_a_bounded_read_each(conn: redis.Redis, redis_url:
     assert snapshot.schedules_more == 31
     assert [s.name for s in snapshot.schedulers if s.source == "rq cron"] == [
         f"cron-{i}" for i in range(CRON_SCHEDULER_LIMIT)]
+
+
+def test_history_from_rq_registries_costs_three_per_queue_and_one_per_picked_job(conn: redis.Redis,
+                                                                                 redis_url: str) -> None:
+    """No rqtop records: 3 finished and 2 failed plain runs over two queues, then 30 more that the limit leaves out."""
+    from rq import SimpleWorker
+
+    for name, count, fail in (("default", 3, False), ("low", 2, True)):
+        queue = Queue(name, connection=conn)
+        for _ in range(count):
+            queue.enqueue(jobs.boom if fail else jobs.ok)
+        SimpleWorker([queue], connection=conn).work(burst=True)
+    counting = CountingClient(redis_url)
+    reader = DashboardReader(counting.client, frozen_settings(now=time.time()))
+    base = budget(queues=2, workers=0, schedules=0, history=0, tasks=0, heads=0, tokens=0, plain_busy=0, warm=True)
+    assert refresh_cost(conn, counting, reader) == (base + 3 * 2 + 5 + 2, ROUND_TRIPS, 0)
+    reader.settings = frozen_settings(now=time.time(), history_limit=2)
+    assert refresh_cost(conn, counting, reader) == (base + 3 * 2 + 2 + 2 + 2, ROUND_TRIPS, 0)

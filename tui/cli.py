@@ -221,6 +221,37 @@ def status(url: str | None, as_json: bool) -> None:
     )
 
 
+@cli.command()
+@url_option
+@click.option("--interval", default=5.0, show_default=True, type=click.FloatRange(min=0.1, max=3600),
+              help="Seconds between passes.")
+@click.option("--once", is_flag=True, help="Run one pass, print what it recorded and exit.")
+@click.option("--read-only", is_flag=True, hidden=True)
+def collect(url: str | None, interval: float, once: bool, read_only: bool) -> None:
+    """Record runs of plain `rq worker` processes (RQ's finished/failed registries) into History and Metrics."""
+    from worker.collector import Collector, run_collector
+
+    if _root_option("read_only", read_only):
+        fail("collect: refused with --read-only: the collector writes rqtop's history and metrics; "
+             "nothing was started")
+    conn, target = open_redis(url)
+    if once:
+        try:
+            result = Collector(conn).collect_once()
+        except redis.RedisError as exc:
+            fail(f"cannot collect from Redis at {mask_url(target)}: {one_line(exc)}")
+        click.echo(f"{mask_url(target)}: read {result.read} registry entries, recorded {result.recorded} run(s)")
+        return
+    import signal
+    import threading
+
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda _signum, _frame: stop.set())
+    click.echo(f"rqtop collect: harvesting RQ's registries at {mask_url(target)} every {interval:g} s", err=True)
+    run_collector(conn, interval, stop)
+
+
 @cli.group()
 def schedules() -> None:
     """Work with schedules files."""

@@ -210,3 +210,9 @@ def one_line(error: BaseException | str | None) -> str:
         text = f"{type(error).__name__}: {first[0]}" if first else type(error).__name__
     text = safe_text(text.strip().splitlines()[0]) if text.strip() else "unknown error"
     return text if len(text) <= 200 else text[:199] + "…"
+
+
+def not_recorded_text(completed: int) -> str:
+    """The empty History/Metrics text when rqtop recorded nothing: who records them, and what RQ itself holds."""
+    return (f"History and metrics are recorded by rqtop's worker or `rqtop collect`; this Redis has {completed} "
+            f"completed job{'s' if completed != 1 else ''} from other workers.")

@@ -20,6 +20,8 @@ Layout (all under the ``rqtop:`` prefix; RQ's own keys keep RQ's ``rq:`` prefix)
 |  |  | intent (the outcome's link), counts, ok, error; trimmed by age (``AUDIT_KEEP_S``) |
 | ``rqtop:audit:refused`` | hash | ``<action>:<reason>`` -> how many refused no-ops were asked for |
 | ``rqtop:janitor:last`` | hash | when the janitor last ran and its per-step counts |
+| ``rqtop:collect:marks`` | hash | ``<registry>:<queue>`` -> the collector's high-water score in that RQ registry |
+| ``rqtop:collected:<id>`` | string | set (NX, with a TTL) when ``rqtop collect`` recorded a job: each run counts once |
 
 Epochs are float seconds since 1970 UTC, written as decimal strings.
 
@@ -41,6 +43,9 @@ METRIC_TASKS = PREFIX + "metrics:tasks"
 AUDIT = PREFIX + "audit"
 AUDIT_REFUSED = PREFIX + "audit:refused"
 JANITOR_LAST = PREFIX + "janitor:last"
+COLLECT_MARKS = PREFIX + "collect:marks"
+COLLECT_NO_WORKER = PREFIX + "collect:no-worker"
+"""Never written: the collector passes it to the end-of-job script as the (absent) rqtop worker record."""
 DEMO_MARKER = PREFIX + "demo"
 """Set by ``rqtop demo`` in a database it was pointed at, so a second run there is allowed."""
 HEALTH_PROBE = PREFIX + "health:probe"
@@ -107,6 +112,11 @@ def active(name: str) -> str:
 def history_item(job_id: str) -> str:
     """Key of one execution's history hash."""
     return f"{PREFIX}history:{job_id}"
+
+
+def collected(job_id: str) -> str:
+    """Key of the collector's once-only mark for one harvested job."""
+    return f"{PREFIX}collected:{job_id}"
 
 
 def worker(name: str) -> str:

@@ -11,10 +11,16 @@ from __future__ import annotations
 import base64
 import binascii
 import io
+import json
 import pickle
+import pickletools
+import re
 import zlib
 from functools import partial
 from typing import Any
+
+UNREADABLE = "unreadable"
+"""Shown for a field (or a whole job) that cannot be decoded safely."""
 
 HEAD_BYTES = 64 * 1024
 """Most bytes decompressed from a job's data or error text: the function name sits in the first few dozen."""
@@ -69,3 +75,38 @@ def error_text(raw: bytes | None, base64_wrapped: bool = False) -> str | None:
             return None
     text = inflate(raw)
     return text.decode("utf-8", errors="replace") if text else None
+
+
+_STRING_OPS = {"SHORT_BINUNICODE", "BINUNICODE", "BINUNICODE8", "UNICODE", "SHORT_BINSTRING", "BINSTRING", "STRING"}
+_NAME = re.compile(r"[\w.<>:\-]{1,200}")
+
+
+def function_name(data: bytes | None) -> str:
+    """The job's function name from its ``data`` field, or ``UNREADABLE``; never executes the payload.
+
+    It is the first element of the pickled ``(func_name, instance, args, kwargs)`` tuple, found by walking the
+    opcodes of the decompressed pickle with ``pickletools.genops`` (parses, never executes); RQ's JSON
+    serializer writes a JSON list instead."""
+    head = inflate(data)
+    if not head:
+        return UNREADABLE
+    if head[:1] == b"[":  # rq's JSONSerializer: ["func", instance, args, kwargs]
+        try:
+            name = json.loads(head)[0]
+        except (ValueError, IndexError, KeyError, TypeError):
+            return UNREADABLE
+        return name if isinstance(name, str) and _NAME.fullmatch(name) else UNREADABLE
+    marked = False
+    try:
+        for opcode, arg, _ in pickletools.genops(io.BytesIO(head)):
+            if opcode.name in ("PROTO", "FRAME"):
+                continue
+            if opcode.name == "MARK" and not marked:
+                marked = True
+                continue
+            if marked and opcode.name in _STRING_OPS and isinstance(arg, str) and _NAME.fullmatch(arg):
+                return arg
+            return UNREADABLE
+    except Exception:  # noqa: BLE001 - genops raises several types on a truncated or foreign stream
+        return UNREADABLE
+    return UNREADABLE

@@ -72,3 +72,22 @@ def test_formatting_imports_no_textual() -> None:
     code = "import sys, tui.formatting; assert 'textual' not in sys.modules and 'rich' not in sys.modules"
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=30)
     assert result.returncode == 0, result.stderr
+
+
+def test_empty_history_and_metrics_say_who_records_them_and_what_rq_holds() -> None:
+    """rqtop recorded nothing: both empty states name rqtop's worker and `rqtop collect`, and RQ's completed count."""
+    from datetime import datetime, timezone
+
+    from tui.data.models import QueueTotals, Snapshot
+    from tui.widgets.jobs_pane import empty_history_text
+    from tui.widgets.metrics_pane import empty_metrics_text
+
+    now = datetime.now(timezone.utc)
+    plain = Snapshot(taken_at=now, totals=QueueTotals(completed=19), history_source="rq-registries",
+                     metrics_source="rq-registries")
+    expected = ("History and metrics are recorded by rqtop's worker or `rqtop collect`; this Redis has 19 "
+                "completed jobs from other workers.")
+    assert empty_history_text(plain) == empty_metrics_text(plain) == expected
+    ours = Snapshot(taken_at=now)
+    assert empty_history_text(ours) == "No job has run recently."
+    assert empty_metrics_text(ours) == "No job has finished in the last 24 hours."

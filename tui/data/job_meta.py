@@ -9,10 +9,6 @@ base64(zlib(text))) are decompressed with a size cap and shown as a masked one-l
 
 from __future__ import annotations
 
-import io
-import json
-import pickletools
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -24,17 +20,11 @@ from tui.data.masking import MaskRules, decode, mask_description, mask_error, re
 from tui.data.settings import DEFAULT_MASK_PATTERNS
 from worker import keys, records
 from worker.display_text import safe_text
-from worker.safe_decoding import error_text, inflate
-
-UNREADABLE = "unreadable"
-"""Shown for a field (or a whole job) that cannot be decoded safely."""
+from worker.safe_decoding import UNREADABLE, error_text, function_name, inflate  # noqa: F401 - re-exported
 
 EPOCH_MIN, EPOCH_MAX = -62_000_000_000.0, 253_000_000_000.0
 """Epochs a datetime can show (years 5-9987); anything else in a hash is garbage, not a crash."""
 
-
-_STRING_OPS = {"SHORT_BINUNICODE", "BINUNICODE", "BINUNICODE8", "UNICODE", "SHORT_BINSTRING", "BINSTRING", "STRING"}
-_NAME = re.compile(r"[\w.<>:\-]{1,200}")
 
 JOB_STATES = {
     "queued": "pending", "created": "pending", "rate_limited": "pending", "started": "running",
@@ -42,33 +32,6 @@ JOB_STATES = {
     "ready_to_enqueue": "scheduled", "deferred": "deferred", "canceled": "canceled",
 }
 """RQ job status -> the state rqtop shows; a scheduled job that already failed once shows as "retry"."""
-
-
-def function_name(data: bytes | None) -> str:
-    """The job's function name from its ``data`` field, or ``UNREADABLE``; never executes the payload."""
-    head = inflate(data)
-    if not head:
-        return UNREADABLE
-    if head[:1] == b"[":  # rq's JSONSerializer: ["func", instance, args, kwargs]
-        try:
-            name = json.loads(head)[0]
-        except (ValueError, IndexError, KeyError, TypeError):
-            return UNREADABLE
-        return name if isinstance(name, str) and _NAME.fullmatch(name) else UNREADABLE
-    marked = False
-    try:
-        for opcode, arg, _ in pickletools.genops(io.BytesIO(head)):
-            if opcode.name in ("PROTO", "FRAME"):
-                continue
-            if opcode.name == "MARK" and not marked:
-                marked = True
-                continue
-            if marked and opcode.name in _STRING_OPS and isinstance(arg, str) and _NAME.fullmatch(arg):
-                return arg
-            return UNREADABLE
-    except Exception:  # noqa: BLE001 - genops raises several types on a truncated or foreign stream
-        return UNREADABLE
-    return UNREADABLE
 
 
 def state_of(status: str | None, has_run: bool = False) -> str:

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from tui.data.models import MetricRow
+from tui.data.models import HistoryRow, MetricRow
 from worker import records
 
 Reply = Mapping[Any, Any]
@@ -271,3 +271,36 @@ def _at_most(value: float | None, ceiling: float | None) -> float | None:
     if value is None or ceiling is None:
         return value
     return min(value, ceiling)
+
+
+def from_history(rows: Iterable[HistoryRow], now: float) -> tuple[tuple[MetricRow, ...], float | None]:
+    """Rows computed exactly from ended jobs (RQ's registries when rqtop recorded nothing): runs, failures,
+    nearest-rank p50/p95 and max of ``ended - started``, over the last 24 h; and the earliest end they cover."""
+    hours = records.window_hours(now)
+    first = hours[0] * 3600
+    runs: dict[str, list[tuple[float, float, bool]]] = {}
+    for row in rows:
+        if row.state not in ("completed", "failed") or row.started_at is None or row.ended_at is None:
+            continue
+        ended = row.ended_at.timestamp()
+        if ended >= first:
+            runs.setdefault(row.task, []).append((ended, max(0.0, ended - row.started_at.timestamp()),
+                                                  row.state == "failed"))
+    built = []
+    for task, items in runs.items():
+        durations = [d for _, d, _ in items]
+        failures = sum(1 for *_, failed in items if failed)
+        per_hour = {h: [0, 0] for h in hours}
+        for ended, _, failed in items:
+            counts = per_hour.get(records.hour_of(ended))
+            if counts is not None:
+                counts[0] += 1
+                counts[1] += failed
+        built.append(MetricRow(
+            task=task, runs=len(items), failures=failures, success_rate=(len(items) - failures) / len(items) * 100.0,
+            p50_s=records.exact_percentile(durations, 50), p95_s=records.exact_percentile(durations, 95),
+            max_s=max(durations), last_run=records.from_epoch(max(e for e, _, _ in items)),
+            hourly_runs=tuple(per_hour[h][0] for h in hours), hourly_failures=tuple(per_hour[h][1] for h in hours),
+        ))
+    since = min((e for items in runs.values() for e, _, _ in items), default=None)
+    return sort_rows(built), since

@@ -156,6 +156,16 @@ class Snapshot:
     metrics_taken_at: datetime | None = None
     """When ``metrics`` were read: ``taken_at`` for a full read; earlier when a refresh skipped the metrics
     and the App kept the last ones it read; None when none have been read."""
+    history_source: str = "rqtop"
+    """Where ``history`` came from: "rqtop" (rqtop's worker or ``rqtop collect``) or "rq-registries"."""
+    history_note: str | None = None
+    """Said beside History when it is not rqtop's own record: the source and RQ's retention window."""
+    metrics_source: str = "rqtop"
+    """Where ``metrics`` came from: "rqtop" (24 h of hourly buckets) or "rq-registries"."""
+    metrics_note: str | None = None
+    """Said beside Metrics when they cover less than 24 h: the jobs and the window they really cover."""
+    metrics_since: datetime | None = None
+    """The earliest end the metrics cover, when they come from RQ's registries."""
 
     def to_json(self) -> dict[str, Any]:
         """The `status --json` document: ISO-8601 UTC timestamps, durations in seconds, None as null."""

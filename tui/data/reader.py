@@ -27,6 +27,7 @@ from tui.data.sections.history import HistoryPlanner
 from tui.data.sections.queues import QueuesPlanner, queue_totals
 from tui.data.sections.raw_keys import HALVES as _HALVES  # noqa: F401 - the bounded halves table, for tests
 from tui.data.sections.raw_keys import bkey  # noqa: F401 - the raw-bytes key builder, importable from here
+from tui.data.sections.registry_history import registry_metrics
 from tui.data.sections.reuse import Reuse
 from tui.data.sections.rounds import Planner, Replies, Round
 from tui.data.sections.rq_cron import RqCronPlanner
@@ -66,7 +67,7 @@ class DashboardReader:
         schedules = SchedulesPlanner(self._schedules, rules)
         rq_scheduler = RqSchedulerPlanner(rules, now)
         rq_cron = RqCronPlanner(rules, now)
-        history = HistoryPlanner(self._history, self.settings.history_limit, rules)
+        history = HistoryPlanner(self._history, self.settings.history_limit, rules, queues, now)
         tasks = MetricsPlanner(self._buckets, now) if include_metrics else None
         planners: list[Planner[Any]] = [queues, workers, schedules, rq_scheduler, rq_cron, history, suspension]
         if tasks is not None:
@@ -79,14 +80,21 @@ class DashboardReader:
         templates = sum(1 for row in ours if row.next_run is not None)
         foreign = rq_scheduler.rows(two, three) + rq_cron.rows(two, three)
         shared = rq_scheduler.scheduler(templates)
-        return Snapshot(taken_at=taken_at, schedules=ours + foreign, history=history.rows(two, three),
+        history_rows = history.rows(two, three)
+        fallback = history.fallback
+        metric_rows = tasks.rows(two, three) if tasks is not None else ()
+        plain = registry_metrics(fallback, now) if tasks is not None and not metric_rows and fallback else None
+        return Snapshot(taken_at=taken_at, schedules=ours + foreign, history=history_rows,
                         schedulers=((shared,) if shared else ()) + rq_cron.schedulers,
                         schedules_more=rq_scheduler.more(templates) + sum(
                             s.jobs - s.jobs_shown for s in rq_cron.schedulers),
                         totals=queue_totals(queue_rows), queues=queue_rows, workers=workers.rows(two, three),
-                        metrics=tasks.rows(two, three) if tasks is not None else (),
+                        metrics=plain.rows if plain else metric_rows,
                         suspended=suspension.rows(two, three), round_trips=self._trips,
-                        metrics_taken_at=taken_at if tasks is not None else None)
+                        metrics_taken_at=taken_at if tasks is not None else None,
+                        history_source=history.source, history_note=fallback.note if fallback else None,
+                        metrics_source=history.source if plain else "rqtop",
+                        metrics_note=plain.note if plain else None, metrics_since=plain.since if plain else None)
 
     def jobs_page(self, queue: str, source: str = "pending", offset: int = 0, limit: int | None = None) -> JobsPage:
         """One page of a queue or registry (``offset`` < 0: the last page), in two round trips; ended jobs

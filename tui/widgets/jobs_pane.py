@@ -10,11 +10,13 @@ from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.widgets import Button, DataTable, Label
 
+from tui import formatting as fmt
 from tui.data.models import HistoryRow, ScheduleRow, Snapshot
 from tui.data.settings import Settings
 from tui.keyspec import KeySpec
 from tui.widgets.job_rows import HISTORY_COLUMNS, SCHEDULE_COLUMNS, history_row, schedule_row
 from tui.widgets.keyed_table import KeyedTable
+from tui.widgets.labels import set_label
 
 
 class JobsPane(Vertical):
@@ -62,6 +64,7 @@ class JobsPane(Vertical):
         yield Label("Recent Job History", id="history-title", classes="section-title")
         yield KeyedTable(HISTORY_COLUMNS, id="history-table")
         yield Label("No job has run recently.", id="history-empty", classes="empty-state")
+        yield Label("", id="history-note", classes="empty-state")
 
     def show(self, snapshot: Snapshot, now: float) -> None:
         """Update both tables in place from ``snapshot``."""
@@ -80,7 +83,9 @@ class JobsPane(Vertical):
         self.query_one("#schedules-title", Label).update(title)
         self.query_one("#history-title", Label).update(f"Recent Job History (last {len(history)})")
         self.query_one("#schedules-empty").display = not snapshot.schedules
-        self.query_one("#history-empty").display = not history
+        set_label(self.query_one("#history-empty", Label), empty_history_text(snapshot), not history)
+        set_label(self.query_one("#history-note", Label), snapshot.history_note or "",
+                      bool(snapshot.history_note and history))
 
     def selected_schedule(self) -> ScheduleRow | None:
         """The schedule under the cursor, as of the last snapshot shown."""
@@ -105,3 +110,10 @@ class JobsPane(Vertical):
         row = self._history.get(event.row_key.value or "")
         if row is not None:
             self.post_message(self.HistorySelected(row))
+
+
+def empty_history_text(snapshot: Snapshot) -> str:
+    """What an empty history says: who records it, and what RQ itself holds that rqtop did not record."""
+    if snapshot.history_source == "rqtop":
+        return "No job has run recently."
+    return fmt.not_recorded_text(snapshot.totals.completed)

@@ -10,6 +10,7 @@ from textual.widgets import DataTable, Label, Sparkline
 from tui import formatting as fmt
 from tui.data.models import MetricRow, Snapshot
 from tui.widgets.keyed_table import KeyedTable
+from tui.widgets.labels import set_label
 from tui.widgets.metric_rows import METRIC_COLUMNS, METRIC_SORTS, metric_row
 
 TIP = (
@@ -33,6 +34,7 @@ class MetricsPane(Vertical):
             yield Label("", id="metrics-sort", classes="sort-hint")
         yield KeyedTable(METRIC_COLUMNS, id="metrics-table")
         yield Label("No job has finished in the last 24 hours.", id="metrics-empty", classes="empty-state")
+        yield Label("", id="metrics-note", classes="empty-state")
         with Vertical(id="trend"):
             yield Label("", id="trend-title", markup=False)
             with Horizontal(classes="trend-row"):
@@ -64,7 +66,11 @@ class MetricsPane(Vertical):
         self._metrics = {row.task: row for row in rows}
         self.metrics_table.sync([metric_row(row, now) for row in rows])
         self.query_one("#metrics-sort", Label).update(f"sorted by {self.sort_name} · s to change")
-        self.query_one("#metrics-empty").display = not rows
+        set_label(self.query_one("#metrics-empty", Label), empty_metrics_text(snapshot), not rows)
+        set_label(self.query_one("#metrics-note", Label), snapshot.metrics_note or "",
+                      bool(snapshot.metrics_note and rows))
+        set_label(self.query_one("#metrics-title", Label), "Job types, last 24 h"
+                      if snapshot.metrics_source == "rqtop" else "Job types, from RQ's registries", True)
         self.query_one("#trend").display = bool(rows)
         self._show_trend(self.metrics_table.highlighted_key)
 
@@ -95,3 +101,10 @@ class MetricsPane(Vertical):
     def focus_table(self) -> None:
         """Give the metrics table the keyboard."""
         self.metrics_table.focus()
+
+
+def empty_metrics_text(snapshot: Snapshot) -> str:
+    """What empty metrics say: who records them, and what RQ itself holds that rqtop did not record."""
+    if snapshot.metrics_source == "rqtop":
+        return "No job has finished in the last 24 hours."
+    return fmt.not_recorded_text(snapshot.totals.completed)
