@@ -8,6 +8,7 @@ from rq.job import Job
 
 from tests import jobs
 from tests.data.reader_support import CountingClient
+from tui.data.job_meta import read_job_detail
 from tui.data.jobs_page import last_page_offset, read_jobs_page
 from tui.data.reader import DashboardReader
 from tui.data.settings import Settings
@@ -88,3 +89,15 @@ def test_the_dashboard_lists_ended_jobs_newest_first_and_pending_in_queue_order(
     reader = DashboardReader(conn, Settings())
     assert [j.id for j in reader.jobs_page("default", "failed").jobs] == ["failed-2", "failed-1", "failed-0"]
     assert [j.id for j in reader.jobs_page("default", "pending").jobs] == ["pending-0", "pending-1", "pending-2"]
+
+
+def test_a_hash_with_no_field_rq_writes_is_unreadable_not_expired(conn: redis.Redis) -> None:
+    """Issue 14 item 18: a job hash holding only foreign fields is unreadable; a hash that is gone is expired."""
+    conn.rpush(keys.rq_queue("odd"), "foreign", "gone")
+    conn.sadd(keys.RQ_QUEUES, keys.rq_queue("odd"))
+    conn.hset(keys.rq_job("foreign"), mapping={"colour": "blue"})
+    page = read_jobs_page(conn, "odd", "pending", 0, 10)
+    assert [(job.id, job.state, job.unreadable) for job in page.jobs] == [
+        ("foreign", "unreadable", True), ("gone", "expired", False)]
+    assert read_job_detail(conn, "foreign").state == "unreadable"
+    assert read_job_detail(conn, "gone").state == "expired"

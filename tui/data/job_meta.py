@@ -140,13 +140,16 @@ SUMMARY_FIELDS = ("status", "origin", "description", "created_at", "enqueued_at"
 DETAIL_FIELDS = (*SUMMARY_FIELDS, "retries_left", "exc_info")
 
 
-def _summary_values(job_id: str, hash_: Fields, patterns: Sequence[str] | MaskRules) -> dict[str, Any]:
-    """The JobSummary fields of one job hash (read with ``SUMMARY_FIELDS`` or more)."""
+def _summary_values(job_id: str, hash_: Fields, patterns: Sequence[str] | MaskRules,
+                    exists: Any = None) -> dict[str, Any]:
+    """The JobSummary fields of one job hash (read with ``SUMMARY_FIELDS`` or more); ``exists`` is the EXISTS
+    reply beside it, so a hash that is there but holds no field RQ writes reads as unreadable, not expired."""
+    there = exists is True or (isinstance(exists, int) and exists > 0)
     status = hash_.text("status", 40)
     has_run = bool(hash_.number("number_of_retries")) or bool(hash_.value("started_at") and not
                                                                hash_.value("repeats_left"))
     task = function_name(hash_.value("data"))
-    state = state_of(status, has_run) if hash_ else (UNREADABLE if hash_.bad else "expired")
+    state = state_of(status, has_run) if hash_ else (UNREADABLE if hash_.bad or there else "expired")
     shown = safe_text(job_id)
     return {
         "id": shown, "redis_id": job_id if shown != job_id else None, "task": task, "queue": hash_.text("origin"),
@@ -155,14 +158,15 @@ def _summary_values(job_id: str, hash_: Fields, patterns: Sequence[str] | MaskRu
         "started_at": hash_.when("started_at"), "ended_at": hash_.when("ended_at"),
         "description": mask_description(hash_.value("description"), resolve(patterns, task)),
         "worker": hash_.text("worker_name"),
-        "unreadable": hash_.bad or (bool(hash_) and (task == UNREADABLE or state == UNREADABLE)),
+        "unreadable": hash_.bad or (bool(hash_) or there) and (task == UNREADABLE or state == UNREADABLE),
     }
 
 
 def summarize(job_id: str, values: Sequence[Any],
-              patterns: Sequence[str] | MaskRules = DEFAULT_MASK_PATTERNS) -> JobSummary:
-    """A JobSummary from the HMGET reply for ``SUMMARY_FIELDS`` (an error reply reads as unreadable)."""
-    return JobSummary(**_summary_values(job_id, Fields.from_hmget(SUMMARY_FIELDS, values), patterns))
+              patterns: Sequence[str] | MaskRules = DEFAULT_MASK_PATTERNS, exists: Any = None) -> JobSummary:
+    """A JobSummary from the HMGET reply for ``SUMMARY_FIELDS`` and the EXISTS reply beside it (an error reply
+    reads as unreadable)."""
+    return JobSummary(**_summary_values(job_id, Fields.from_hmget(SUMMARY_FIELDS, values), patterns, exists))
 
 
 def read_job_detail(conn: redis.Redis, job_id: str,
@@ -172,10 +176,11 @@ def read_job_detail(conn: redis.Redis, job_id: str,
     pipe.hmget(keys.rq_job(job_id), list(DETAIL_FIELDS))
     pipe.xrevrange(keys.rq_results(job_id), "+", "-", count=10)
     pipe.hgetall(keys.history_item(job_id))
-    values, results, history = pipe.execute(raise_on_error=False)
+    pipe.exists(keys.rq_job(job_id))
+    values, results, history, exists = pipe.execute(raise_on_error=False)
     hash_ = Fields.from_hmget(DETAIL_FIELDS, values)
     ours = Fields(history)
-    summary = _summary_values(job_id, hash_, patterns)
+    summary = _summary_values(job_id, hash_, patterns, exists)
     entries = [Fields(entry[1]) for entry in results if isinstance(entry, tuple) and len(entry) == 2] \
         if isinstance(results, list) else []
     newest = entries[0] if entries else Fields({})

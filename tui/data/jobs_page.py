@@ -101,9 +101,10 @@ def read_jobs_page(
     if not ids:
         return JobsPage(name, source, offset, limit, total, (), round_trips=1)
     pipe = conn.pipeline(transaction=False)
-    for job_id in ids:
+    for job_id in ids:  # EXISTS beside each HMGET: a hash with no field RQ writes is unreadable, not expired
         pipe.hmget(keys.rq_job("").encode() + job_id, list(SUMMARY_FIELDS))
+        pipe.exists(keys.rq_job("").encode() + job_id)
     replies = pipe.execute(raise_on_error=False)
-    jobs = tuple(summarize(job_id.decode(errors="replace"), reply, patterns)
-                 for job_id, reply in zip(ids, replies, strict=True))
+    jobs = tuple(summarize(job_id.decode(errors="replace"), replies[2 * i], patterns, replies[2 * i + 1])
+                 for i, job_id in enumerate(ids))
     return JobsPage(name, source, offset, limit, total, jobs, round_trips=2)
