@@ -3,6 +3,10 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-test
+# A second virtualenv with plain RQ 2.12 + rq-scheduler 0.14: the tests run real RQ 2 processes from it.
+VENV_RQ2 := .venv-rq2
+STAMP_RQ2 := $(VENV_RQ2)/.installed-rq-2.12.0
+RQ2_PINS := rq==2.12.0 rq-scheduler==0.14.0 redis
 
 .PHONY: demo test lint bench clean
 
@@ -18,13 +22,19 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $(VENV)/.installed $@
 
+$(STAMP_RQ2):
+	$(PYTHON) -m venv $(VENV_RQ2)
+	$(VENV_RQ2)/bin/python -m pip install --quiet --upgrade pip
+	$(VENV_RQ2)/bin/python -m pip install --quiet $(RQ2_PINS)
+	touch $@
+
 demo: $(VENV)/.installed
 	$(BIN)/rqtop demo
 
-test: $(STAMP)
+test: $(STAMP) $(STAMP_RQ2)
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
-	$(BIN)/python -m pytest -n 2 -q
+	RQTOP_RQ2_VENV=$(abspath $(VENV_RQ2)) $(BIN)/python -m pytest -n 2 -q
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -34,4 +44,4 @@ bench: $(STAMP)
 	$(BIN)/python bench/run_all.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache
+	rm -rf $(VENV) $(VENV_RQ2) .pytest_cache

@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import pytest
 import redis
 
 from worker.embedded_redis import EmbeddedRedis
+
+ROOT = Path(__file__).resolve().parents[1]
+RQ2_VENV_ENV = "RQTOP_RQ2_VENV"
+"""Set by ``make test`` to the RQ 2.12 virtualenv it built; then a missing one fails the test instead of skipping."""
 
 
 def _own_database(url: str) -> str:
@@ -59,3 +65,23 @@ def conn(redis_url: str) -> Iterator[redis.Redis]:
         yield client
     finally:
         client.close()
+
+
+@pytest.fixture(scope="session")
+def rq2_bin() -> Path:
+    """The bin directory of the RQ 2.12 + rq-scheduler 0.14 virtualenv (``make .venv-rq2/...``, built by
+    ``make test``): its ``rq`` and ``rqscheduler`` run real RQ 2 code. Under make (``RQTOP_RQ2_VENV`` set) a
+    missing virtualenv fails loudly; a bare pytest run without one skips."""
+    configured = os.environ.get(RQ2_VENV_ENV)
+    bin_dir = Path(configured or ROOT / ".venv-rq2") / "bin"
+    if not (bin_dir / "rq").exists():
+        if configured:
+            pytest.fail(f"{RQ2_VENV_ENV}={configured} has no bin/rq: run `make test` to build .venv-rq2")
+        pytest.skip("no .venv-rq2 (run `make test` to build it)")
+    return bin_dir
+
+
+@pytest.fixture(scope="session")
+def rq3_bin() -> Path:
+    """The bin directory of the test virtualenv, whose ``rq`` is RQ 3."""
+    return Path(sys.executable).parent
