@@ -77,6 +77,11 @@ class QueueRow:
     canceled: int = 0
 
 
+WORKER_STATUSES = ("online", "late", "suspended", "offline", "gone")
+"""online; late (RQ's hash outlived the beat RQ scheduled); suspended (``rq suspend``); offline (rqtop's record
+outlived its beats); gone (RQ's hash expired: shown for a minute, then dropped)."""
+
+
 @dataclass(frozen=True)
 class WorkerRow:
     """One worker, live or recently seen, from RQ's hash and rqtop's own last-seen record."""
@@ -86,7 +91,7 @@ class WorkerRow:
     pid: int | None
     mode: str  # "all" | "worker" | "scheduler" | "rq"
     version: str | None
-    status: str  # "online" | "offline" | "suspended"
+    status: str  # one of WORKER_STATUSES
     uptime_s: float | None
     processed: int | None
     failed: int | None
@@ -97,6 +102,12 @@ class WorkerRow:
     queues: tuple[str, ...] = ()
     birth: datetime | None = None
     unreadable: bool = False
+    state: str | None = None
+    """RQ's own ``state`` field of the worker hash (busy, idle, suspended, started), as RQ 2 and 3 write it."""
+    attempts: int | None = None
+    """rqtop's worker only: every run it made (retries included); ``processed`` / ``failed`` are RQ's counts."""
+    attempts_failed: int | None = None
+    """rqtop's worker only: the runs that failed, retried ones included."""
 
 
 @dataclass(frozen=True)
