@@ -5,12 +5,15 @@ The budget of one refresh, by what Redis holds (Q queues, W workers, S schedules
 metric tasks):
 
 - round 1: 8 index reads;
-- round 2: 8 per queue (LLEN, 6 ZCARD, LINDEX), 4 per worker (two HGETALL, SMEMBERS, PTTL of RQ's hash: late),
-  3 per schedule, 1 per history item, and per task 24 HGETALL on a cold read or, warm, 3 HGETALL (unsettled hours) plus
-  1 EXISTS over its cached hours;
-- round 3: 1 HGET per queue with a pending head, 1 per schedule with an active run, and per worker that
-  runs a job rqtop's record does not name (a plain ``rq worker``) 1 HMGET of the job and, on RQ 3, 1 HGET of
-  its execution's created_at (an RQ 2 worker names its job in its hash's ``current_job`` and has no execution).
+- round 2: 10 per queue (LLEN, ZCARD + ZCOUNT of the started registry (abandoned), ZCOUNT of finished and
+  failed (alive entries only), 3 ZCARD, ZRANGE of at most 100 scheduled entries, LINDEX), 4 per worker
+  (two HGETALL, SMEMBERS, PTTL of RQ's hash: late), 3 per schedule, 1 per history item, and per task
+  24 HGETALL on a cold read or, warm, 3 HGETALL (unsettled hours) plus 1 EXISTS over its cached hours;
+- round 3: 1 HGET per queue with a pending head, 1 HMGET per scheduled entry not classified before as
+  retry or scheduled (at most ``retry_kinds.CLASSIFY_PER_REFRESH`` = 100 per refresh; each entry is
+  classified once and cached by id and score), 1 per schedule with an active run, and per worker that runs
+  a job rqtop's record does not name (a plain ``rq worker``) 1 HMGET of the job and, on RQ 3, 1 HGET of its
+  execution's created_at (an RQ 2 worker names its job in its hash's ``current_job``; it has no execution).
 
 ``read(include_metrics=False)`` (the Jobs and Workers tabs) sends the same minus every metrics read: 7 index
 reads in round 1 and nothing per task.
@@ -21,6 +24,8 @@ other process uses meanwhile (the default embedded one per pytest-xdist worker; 
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import redis
 from rq import Queue, Worker
 
@@ -29,6 +34,7 @@ from tests.data.reader_support import NOW, CountingClient, put_history, put_run,
 from tests.data.reader_support import settings as frozen_settings
 from tests.redis_commands import command_calls
 from tui.data.reader import DashboardReader
+from tui.data.sections import retry_kinds
 from worker import keys
 from worker.schedules import ScheduleEntry
 
@@ -79,13 +85,13 @@ def add_workers(conn: redis.Redis, start: int, stop: int, job_id: str) -> int:
 
 
 def budget(queues: int, workers: int, schedules: int, history: int, tasks: int, heads: int, tokens: int,
-           plain_busy: int, warm: bool, metrics: bool = True) -> int:
+           plain_busy: int, warm: bool, metrics: bool = True, classified: int = 0) -> int:
     """The commands one refresh may send, from the module docstring's table."""
     if not metrics:
-        return 7 + 8 * queues + 4 * workers + 3 * schedules + history + heads + tokens + 2 * plain_busy
+        return 7 + 10 * queues + 4 * workers + 3 * schedules + history + heads + tokens + 2 * plain_busy + classified
     per_task = 4 if warm else 24
-    return (8 + 8 * queues + 4 * workers + 3 * schedules + history + per_task * tasks
-            + heads + tokens + 2 * plain_busy)
+    return (8 + 10 * queues + 4 * workers + 3 * schedules + history + per_task * tasks
+            + heads + tokens + 2 * plain_busy + classified)
 
 
 def refresh_cost(admin: redis.Redis, counting: CountingClient, reader: DashboardReader,
@@ -149,3 +155,19 @@ def test_a_refresh_without_metrics_sends_no_metrics_read(conn: redis.Redis, redi
     assert cold == (budget(**shape, warm=False), ROUND_TRIPS, 0)
     assert warm == (budget(**shape, warm=True), ROUND_TRIPS, 0), "a lean refresh keeps the metrics cache warm"
     assert lean[0] == warm[0] - 1 - 4 * len(TASKS)
+
+
+def test_scheduled_entries_are_classified_once_at_most_k_per_refresh(conn: redis.Redis, redis_url: str) -> None:
+    """150 enqueue_in jobs: the first refresh reads K = 100 job hashes, the next none; the 50 beyond the per-queue
+    scan stay counted as not classified, never guessed."""
+    later = Queue("later", connection=conn)
+    for i in range(150):
+        later.enqueue_in(timedelta(hours=1, seconds=i), jobs.say_hello)
+    counting = CountingClient(redis_url)
+    reader = DashboardReader(counting.client, frozen_settings(now=NOW))
+    first, second = refresh_cost(conn, counting, reader), refresh_cost(conn, counting, reader)
+    shape = dict(queues=1, workers=0, schedules=0, history=0, tasks=0, heads=0, tokens=0, plain_busy=0, warm=True)
+    assert first == (budget(**shape, classified=retry_kinds.CLASSIFY_PER_REFRESH), ROUND_TRIPS, 0)
+    assert second == (budget(**shape), 2, 0), "nothing left to classify: round 3 is not sent"
+    row = reader.read().queues[0]
+    assert (row.retry, row.scheduled, row.retry_unknown) == (0, retry_kinds.SCAN_PER_QUEUE, 50)

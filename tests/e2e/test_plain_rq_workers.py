@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 from datetime import datetime
 from pathlib import Path
@@ -74,3 +75,62 @@ def test_busy_plain_worker_shows_its_job_elapsed_state_and_rqs_counts(conn: redi
     assert (idle["state"], idle["current_job"], idle["current_job_id"], idle["current_elapsed_s"]) == (
         "idle", None, None, None)
     assert (idle["processed"], idle["failed"], idle["status"]) == (3, 1, "online")
+
+
+def test_counts_match_rq_expired_retry_scheduled_deferred(conn: redis.Redis, line: PlainRq) -> None:
+    """Finished entries whose job expired are not counted; a Retry(interval) apart from enqueue_in; deferred."""
+    worker = line.worker("counts", "cnt")
+    short = line.enqueue("recorded_ok", queue="cnt", result_ttl=1)
+    kept = line.enqueue("recorded_ok", queue="cnt")
+    boom = line.enqueue("recorded_boom", queue="cnt")
+    retried = line.enqueue("recorded_boom", queue="cnt", retry={"max": 2, "interval": 300})
+    wait_for(lambda: ended(conn, kept, boom) and conn.hget(keys.rq_job(retried), "status") == b"scheduled",
+             20, "the jobs to run and the retry to be scheduled")
+    later = line.enqueue("recorded_ok", queue="cnt", in_s=3600)
+    line.enqueue("recorded_ok", queue="cnt", depends_on=later)
+    wait_for(lambda: not conn.exists(keys.rq_job(short)), 10, "the short result to expire")
+    assert conn.zcard(keys.rq_registry("finished", "cnt")) == 2, "RQ keeps the expired entry until it cleans"
+
+    doc = status_json(line.url)
+    cnt = row(doc, "queues", "cnt")
+    assert {k: cnt[k] for k in ("pending", "active", "completed", "failed", "retry", "scheduled", "deferred",
+                                "canceled", "abandoned", "retry_unknown")} == dict(
+        pending=0, active=0, completed=1, failed=1, retry=1, scheduled=1, deferred=1, canceled=0, abandoned=0,
+        retry_unknown=0)
+    assert (doc["totals"]["completed"], doc["totals"]["retry"]) == (1, 1)
+    assert row(doc, "workers", worker.name)["processed"] == 2
+
+
+def test_killed_plain_worker_turns_late_then_gone_and_its_job_abandoned(
+    conn: redis.Redis, line: PlainRq, redis_url: str
+) -> None:
+    """kill -9 mid-job: late once the beat RQ scheduled is missed; when its hash expires and its started entry
+    passes its deadline (both hastened here: they take ~60 s more), gone to a reader that saw it, absent from
+    a fresh one, and its job abandoned, not active."""
+    from tui.data.reader import DashboardReader
+    from tui.data.settings import Settings
+
+    worker = line.worker("doomed", "kq")
+    held = line.enqueue("hold", f"kq:never:{uuid.uuid4().hex}", queue="kq")
+    wait_for(lambda: held in jobs.starts(conn) and conn.hget(keys.rq_worker(worker.name), "state") == b"busy",
+             15, "the held job to start")
+    reader = DashboardReader(conn, Settings())
+    assert [w.status for w in reader.read().workers if w.name == worker.name] == ["online"]
+    worker.kill_hard()
+    late = wait_for(lambda: (r := row(status_json(redis_url), "workers", worker.name))["status"] == "late" and r,
+                    20, "the worker to be late")
+    assert (late["current_job_id"], late["state"]) == (held, "busy")
+    assert row(status_json(redis_url), "queues", "kq")["active"] == 1, "its entry has not passed its deadline yet"
+    assert [w.status for w in reader.read().workers if w.name == worker.name] == ["late"]
+
+    conn.pexpire(keys.rq_worker(worker.name), 1)  # what 60 s more would do
+    members = conn.zrange(keys.rq_registry("wip", "kq"), 0, -1)
+    conn.zadd(keys.rq_registry("wip", "kq"), {m: time.time() - 1 for m in members}, xx=True)
+    wait_for(lambda: not conn.exists(keys.rq_worker(worker.name)), 5, "the hash to expire")
+    assert conn.sismember(keys.RQ_WORKERS, keys.rq_worker(worker.name)), "RQ leaves the name behind"
+    gone = [w for w in reader.read().workers if w.name == worker.name]
+    assert [(w.status, w.current_job) for w in gone] == [("gone", None)]
+    doc = status_json(redis_url)
+    assert worker.name not in {w["name"] for w in doc["workers"]}
+    kq = row(doc, "queues", "kq")
+    assert (kq["active"], kq["abandoned"], doc["totals"]["abandoned"], doc["totals"]["active"]) == (0, 1, 1, 0)

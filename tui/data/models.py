@@ -59,6 +59,7 @@ class QueueTotals:
     completed: int = 0
     failed: int = 0
     retry: int = 0
+    abandoned: int = 0
 
 
 @dataclass(frozen=True)
@@ -75,6 +76,10 @@ class QueueRow:
     oldest_pending_age_s: float | None = None
     deferred: int = 0
     canceled: int = 0
+    abandoned: int = 0
+    """Started entries past their deadline (their worker stopped beating them): not active; the janitor fails them."""
+    retry_unknown: int = 0
+    """Scheduled entries not classified as retry or scheduled yet (beyond the per-refresh budget)."""
 
 
 WORKER_STATUSES = ("online", "late", "suspended", "offline", "gone")

@@ -3,7 +3,8 @@
 Each section of the Snapshot is read by one planner (``tui.data.sections``): round 1 reads every
 planner's indexes (queues, workers, schedules, history, suspension, metric tasks); round 2 every per-item
 count and hash they name; round 3 the few job hashes those point at (each queue's head job, each
-schedule's active run, the job a plain ``rq worker`` runs). Only read commands on
+schedule's active run, the job a plain ``rq worker`` runs, at most ``retry_kinds.CLASSIFY_PER_REFRESH``
+scheduled jobs not classified before as retry or scheduled). Only read commands on
 ``pipeline(transaction=False)``: no scripts, no MULTI, nothing that cleans up as it reads. Keys are
 built from the raw bytes Redis returned (``sections.raw_keys.bkey``). Metric buckets of settled hours are
 kept between refreshes (``metrics.BucketCache``); ``read(include_metrics=False)`` leaves the metrics
@@ -26,6 +27,7 @@ from tui.data.sections.history import HistoryPlanner
 from tui.data.sections.queues import QueuesPlanner, queue_totals
 from tui.data.sections.raw_keys import HALVES as _HALVES  # noqa: F401 - the bounded halves table, for tests
 from tui.data.sections.raw_keys import bkey  # noqa: F401 - the raw-bytes key builder, importable from here
+from tui.data.sections.retry_kinds import RetryKinds
 from tui.data.sections.reuse import Reuse
 from tui.data.sections.rounds import Planner, Replies, Round
 from tui.data.sections.schedules import SchedulesPlanner
@@ -51,6 +53,7 @@ class DashboardReader:
         self._workers = WorkerRows()
         self._schedules = Reuse()
         self._history = Reuse()
+        self._retry_kinds = RetryKinds()
 
     def read(self, include_metrics: bool = True) -> Snapshot:
         """One Snapshot, taken at ``settings.clock()``; with ``include_metrics`` False nothing of the metrics is
@@ -58,7 +61,7 @@ class DashboardReader:
         now = self.settings.clock()
         rules = self.settings.mask_rules
         suspension = SuspensionPlanner()
-        queues = QueuesPlanner(now)
+        queues = QueuesPlanner(now, self._retry_kinds)
         workers = WorkersPlanner(self._workers, now, self.settings.offline_after_s, suspension)
         schedules = SchedulesPlanner(self._schedules, rules)
         history = HistoryPlanner(self._history, self.settings.history_limit, rules)
