@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -13,6 +14,7 @@ import redis
 
 from tui.data.connection import BadRedisUrl, connect, mask_url, resolve_url, validate_url
 from tui.data.settings import Settings
+from worker import keys
 from worker.records import one_line
 
 DEFAULT_URL = "redis://localhost:6379/0"
@@ -21,6 +23,11 @@ EXIT_USAGE = 2
 url_option = click.option(
     "--url", "-u", default=None, metavar="URL",
     help="Redis URL (default: $RQ_REDIS_URL, then $REDIS_URL, then redis://localhost:6379/0).",
+)
+
+key_prefix_option = click.option(
+    "--key-prefix", default=None, metavar="PREFIX",
+    help="RQ's key prefix, as RQ 3 names it (default: $RQ_KEY_PREFIX, then rq).",
 )
 
 
@@ -38,8 +45,21 @@ def _root_option(name: str, value: Any) -> Any:
     return ctx.find_root().params.get(name) if ctx is not None else None
 
 
+def use_key_prefix(prefix: str | None) -> None:
+    """Read RQ's keys under ``prefix`` (the flag), else $RQ_KEY_PREFIX; a prefix RQ would refuse exits 2."""
+    chosen = prefix or os.environ.get(keys.RQ_KEY_PREFIX_ENV) or None
+    if chosen is None:
+        return
+    try:
+        keys.set_rq_prefix(chosen)
+    except ValueError as exc:
+        source = "--key-prefix" if prefix else f"${keys.RQ_KEY_PREFIX_ENV}"
+        fail(f"{source}: {exc}")
+
+
 def open_redis(url: str | None) -> tuple[redis.Redis, str]:
     """Connect and PING, or exit 2 with one line naming the (masked) URL and the reason."""
+    use_key_prefix(_root_option("key_prefix", None))
     target = resolve_url(_root_option("url", url)) or DEFAULT_URL
     try:
         validate_url(target)
@@ -78,9 +98,10 @@ class RqtopGroup(click.Group):
 @url_option
 @click.option("--refresh", type=click.FloatRange(min=0.2), default=None, help="Seconds between refreshes (2).")
 @click.option("--read-only", is_flag=True, default=False, help="Hide and refuse every action ($RQTOP_READ_ONLY=1).")
+@key_prefix_option
 @click.version_option(package_name="rqtop")
 @click.pass_context
-def cli(ctx: click.Context, url: str | None, refresh: float | None, read_only: bool) -> None:
+def cli(ctx: click.Context, url: str | None, refresh: float | None, read_only: bool, key_prefix: str | None) -> None:
     """rqtop: a terminal dashboard for RQ. Without a command, opens the dashboard."""
     if ctx.invoked_subcommand is not None:
         return
@@ -149,11 +170,14 @@ def worker(url: str | None, mode: str, queues: str, schedules_path: str, burst: 
 
 @cli.command()
 @url_option
+@key_prefix_option
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document instead of a summary line.")
-def status(url: str | None, as_json: bool) -> None:
+def status(url: str | None, key_prefix: str | None, as_json: bool) -> None:
     """Print exactly what the three tabs show, as JSON, for scripts and monitoring."""
     from tui.data.reader import DashboardReader
 
+    if key_prefix:
+        use_key_prefix(key_prefix)
     conn, target = open_redis(url)
     try:
         snapshot = DashboardReader(conn, _settings()).read()
@@ -169,6 +193,9 @@ def status(url: str | None, as_json: bool) -> None:
         f"{totals.failed} failed, {totals.retry} retry; {online}/{len(snapshot.workers)} workers online; "
         f"{len(snapshot.schedules)} schedules"
     )
+    if snapshot.other_key_prefixes:
+        click.echo(f"nothing under the key prefix {snapshot.key_prefix!r}; RQ keys found under "
+                   f"{', '.join(map(repr, snapshot.other_key_prefixes))}: try --key-prefix")
 
 
 @cli.group()

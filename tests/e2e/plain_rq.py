@@ -48,6 +48,8 @@ class PlainRq:
         self.url = url
         self.pool = pool
         self.env = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1", **(env or {})}
+        self._env_argv = ["env", *(f"{k}={v}" for k, v in (env or {}).items())] if env else []
+        """Prepended to a worker's argv (``env`` execs it: same pid) so the worker sees ``env`` too."""
 
     @property
     def version(self) -> str:
@@ -70,14 +72,15 @@ class PlainRq:
     def worker(self, tag: str, *queues: str, extra: tuple[str, ...] = ()) -> WorkerProcess:
         """``rq worker`` of this line, beating every ~1 s (``--worker-ttl 16``, monitoring interval 1 s)."""
         name = f"plain-{tag}-{uuid.uuid4().hex[:6]}"
-        return self.pool._spawn(name, [str(self.bin_dir / "rq"), "worker", "--url", self.url, "--name", name,
-                                       "--worker-ttl", "16", "--job-monitoring-interval", "1", *extra,
-                                       *(queues or ("default",))])
+        return self.pool._spawn(name, [*self._env_argv, str(self.bin_dir / "rq"), "worker", "--url", self.url,
+                                       "--name", name, "--worker-ttl", "16", "--job-monitoring-interval", "1",
+                                       *extra, *(queues or ("default",))])
 
     def worker_pool(self, tag: str, *queues: str, num: int = 2) -> WorkerProcess:
         """``rq worker-pool`` of this line with ``num`` workers."""
         return self.pool._spawn(f"pool-{tag}-{uuid.uuid4().hex[:6]}", [
-            str(self.bin_dir / "rq"), "worker-pool", "--url", self.url, "-n", str(num), *(queues or ("default",))])
+            *self._env_argv, str(self.bin_dir / "rq"), "worker-pool", "--url", self.url, "-n", str(num),
+            *(queues or ("default",))])
 
 
 def status_json(url: str, *extra: str, env: dict[str, str] | None = None) -> dict[str, Any]:

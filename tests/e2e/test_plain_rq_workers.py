@@ -134,3 +134,37 @@ def test_killed_plain_worker_turns_late_then_gone_and_its_job_abandoned(
     assert worker.name not in {w["name"] for w in doc["workers"]}
     kq = row(doc, "queues", "kq")
     assert (kq["active"], kq["abandoned"], doc["totals"]["abandoned"], doc["totals"]["active"]) == (0, 1, 1, 0)
+
+
+def test_rq_key_prefix_deployment_read_with_the_flag_or_env_and_hinted_without(
+    conn: redis.Redis, rq3_bin: Path, redis_url: str, pool: WorkerPool
+) -> None:
+    """RQ 3 under RQ_KEY_PREFIX=acme: without the prefix rqtop hints at it; with --key-prefix or the env it
+    reads the worker and counts exactly as under rq:."""
+    line = PlainRq(rq3_bin, redis_url, pool, env={"RQ_KEY_PREFIX": "acme"})
+    worker = line.worker("prefixed", "pq")
+    done = line.enqueue("recorded_ok", queue="pq")
+    wait_for(lambda: conn.hget(f"acme:job:{done}", "status") == b"finished", 20, "the prefixed job to run")
+    assert not conn.exists(keys.rq_job(done)) and conn.exists("acme:queues")
+
+    bare = status_json(redis_url)
+    assert (bare["queues"], bare["workers"], bare["key_prefix"], bare["other_key_prefixes"]) == ([], [], "rq",
+                                                                                                ["acme"])
+    for doc in (status_json(redis_url, "--key-prefix", "acme"), status_json(redis_url, env={"RQ_KEY_PREFIX": "acme"})):
+        assert (doc["key_prefix"], doc["other_key_prefixes"]) == ("acme", [])
+        pq = row(doc, "queues", "pq")
+        assert (pq["completed"], pq["pending"], pq["active"]) == (1, 0, 0)
+        plain = row(doc, "workers", worker.name)
+        assert (plain["status"], plain["state"], plain["processed"], plain["queues"]) == ("online", "idle", 1, ["pq"])
+
+
+def test_worker_pool_members_show_with_rqs_counts(conn: redis.Redis, line: PlainRq) -> None:
+    """``rq worker-pool -n 2``: two plain workers whose processed counts add up to the jobs that ran."""
+    line.worker_pool("pool", "wp", num=2)
+    ran = [line.enqueue("recorded_ok", queue="wp") for _ in range(4)]
+    wait_for(lambda: ended(conn, *ran), 30, "the pool to run four jobs")
+    members = wait_for(lambda: len(w := [r for r in status_json(line.url)["workers"] if r["queues"] == ["wp"]]) == 2
+                       and w, 15, "both pool workers to show")
+    assert {(w["mode"], w["status"], w["state"]) for w in members} == {("rq", "online", "idle")}
+    assert sum(w["processed"] for w in members) == 4 and sum(w["failed"] for w in members) == 0
+    assert all(w["current_job"] is None for w in members)

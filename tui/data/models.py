@@ -147,6 +147,11 @@ class Snapshot:
     metrics_taken_at: datetime | None = None
     """When ``metrics`` were read: ``taken_at`` for a full read; earlier when a refresh skipped the metrics
     and the App kept the last ones it read; None when none have been read."""
+    key_prefix: str = "rq"
+    """The RQ key prefix read (RQ_KEY_PREFIX / --key-prefix)."""
+    other_key_prefixes: tuple[str, ...] = ()
+    """When nothing was found under ``key_prefix``: other prefixes whose ``<prefix>:queues`` key one bounded SCAN
+    met (a hint to try ``--key-prefix``)."""
 
     def to_json(self) -> dict[str, Any]:
         """The `status --json` document: ISO-8601 UTC timestamps, durations in seconds, None as null."""

@@ -24,6 +24,7 @@ from tui.data.job_meta import JobDetail, read_job_detail
 from tui.data.jobs_page import JobsPage, read_jobs_page
 from tui.data.models import Snapshot
 from tui.data.sections.history import HistoryPlanner
+from tui.data.sections.prefix_hint import PrefixHintPlanner
 from tui.data.sections.queues import QueuesPlanner, queue_totals
 from tui.data.sections.raw_keys import HALVES as _HALVES  # noqa: F401 - the bounded halves table, for tests
 from tui.data.sections.raw_keys import bkey  # noqa: F401 - the raw-bytes key builder, importable from here
@@ -36,7 +37,7 @@ from tui.data.sections.task_metrics import MetricsPlanner
 from tui.data.sections.workers import WorkersPlanner
 from tui.data.settings import Settings
 from tui.data.worker_rows import WorkerRows
-from worker import records
+from worker import keys, records
 
 NEWEST_FIRST = ("completed", "failed", "canceled")
 """Job lists an operator reads from the latest end backwards."""
@@ -66,7 +67,8 @@ class DashboardReader:
         schedules = SchedulesPlanner(self._schedules, rules)
         history = HistoryPlanner(self._history, self.settings.history_limit, rules)
         tasks = MetricsPlanner(self._buckets, now) if include_metrics else None
-        planners: list[Planner[Any]] = [queues, workers, schedules, history, suspension]
+        hint = PrefixHintPlanner(queues, workers)
+        planners: list[Planner[Any]] = [queues, workers, schedules, history, suspension, hint]
         if tasks is not None:
             planners.append(tasks)
         two, three = self._rounds(planners)
@@ -77,7 +79,8 @@ class DashboardReader:
                         totals=queue_totals(queue_rows), queues=queue_rows, workers=workers.rows(two, three),
                         metrics=tasks.rows(two, three) if tasks is not None else (),
                         suspended=suspension.rows(two, three), round_trips=self._trips,
-                        metrics_taken_at=taken_at if tasks is not None else None)
+                        metrics_taken_at=taken_at if tasks is not None else None,
+                        key_prefix=keys.RQ_PREFIX[:-1], other_key_prefixes=hint.rows(two, three))
 
     def jobs_page(self, queue: str, source: str = "pending", offset: int = 0, limit: int | None = None) -> JobsPage:
         """One page of a queue or registry (``offset`` < 0: the last page), in two round trips; ended jobs

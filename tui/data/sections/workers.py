@@ -19,8 +19,6 @@ from tui.data.sections.suspension import SuspensionPlanner
 from tui.data.worker_rows import CURRENT_FIELDS, WorkerRows, current_execution, job_of, rq2_current_job
 from worker import keys
 
-WORKER_PREFIX = keys.rq_worker("").encode()
-
 
 class WorkersPlanner:
     """Reads every worker's hashes and, for a plain ``rq worker``, the job it runs."""
@@ -44,8 +42,9 @@ class WorkersPlanner:
     def second(self, one: Replies, r2: Round) -> None:
         rq_workers, ours = (one[slot] for slot in self._index)
         self._seen = dict(reply_as(ours, list, []))
-        self.names = names = sorted({m[len(WORKER_PREFIX):] for m in reply_as(rq_workers, set, ())
-                                     if m.startswith(WORKER_PREFIX)} | set(self._seen))
+        prefix = keys.rq_worker("").encode()
+        self.names = names = sorted({m[len(prefix):] for m in reply_as(rq_workers, set, ())
+                                     if m.startswith(prefix)} | set(self._seen))
         self._slots = list(zip(r2.each("hgetall", [bkey(keys.rq_worker, n) for n in names]),
                                r2.each("hgetall", [bkey(keys.worker, n) for n in names]),
                                r2.each("smembers", [bkey(keys.rq_worker_executions, n) for n in names]),
