@@ -45,6 +45,21 @@ def _root_option(name: str, value: Any) -> Any:
     return ctx.find_root().params.get(name) if ctx is not None else None
 
 
+def require_rq3() -> None:
+    """Exit 2 with one line when the installed rq is older than 3.0 (the worker needs RQ 3's executions and
+    hooks; the dashboard and status read any RQ >= 2.0 and import no rq code)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        installed = version("rq")
+    except PackageNotFoundError:
+        fail("rqtop worker needs rq >= 3.0, and rq is not installed")
+    major = installed.split(".", 1)[0]
+    if not major.isdigit() or int(major) < 3:
+        fail(f"rqtop worker needs rq >= 3.0 (installed: rq {installed}); the dashboard and `rqtop status` "
+             "work with rq 2.x, or install rqtop with pipx to keep its own rq 3")
+
+
 def use_key_prefix(prefix: str | None) -> None:
     """Read RQ's keys under ``prefix`` (the flag), else $RQ_KEY_PREFIX; a prefix RQ would refuse exits 2."""
     chosen = prefix or os.environ.get(keys.RQ_KEY_PREFIX_ENV) or None
@@ -153,6 +168,7 @@ def demo(url: str | None, schedules_path: str, no_dashboard: bool, duration: flo
 @click.option("--name", default=None, help="Worker name (default: RQ's).")
 def worker(url: str | None, mode: str, queues: str, schedules_path: str, burst: bool, name: str | None) -> None:
     """Run an rqtop worker: RQ worker with heartbeats and bookkeeping, and/or the scheduler."""
+    require_rq3()
     from worker.runner import run
     from worker.schedules import ScheduleError, load_schedules
 
