@@ -134,6 +134,30 @@ def test_killed_plain_worker_turns_late_then_gone_and_its_job_abandoned(
     assert worker.name not in {w["name"] for w in doc["workers"]}
     kq = row(doc, "queues", "kq")
     assert (kq["active"], kq["abandoned"], doc["totals"]["abandoned"], doc["totals"]["active"]) == (0, 1, 1, 0)
+    assert_read_only(conn, redis_url, doc)
+
+
+def assert_read_only(conn: redis.Redis, redis_url: str, doc: dict[str, Any]) -> None:
+    """Nothing writes any more: a refresh sends zero write commands (INFO commandstats), and an ACL user that
+    may only read gets the same document."""
+    from tests.redis_commands import WRITE_COMMANDS, command_calls
+    from tests.test_read_only_acl import with_user
+    from tui.data.reader import DashboardReader
+    from tui.data.settings import Settings
+
+    before = command_calls(conn)
+    DashboardReader(conn, Settings()).read()
+    after = command_calls(conn)
+    assert {c: n - before.get(c, 0) for c, n in after.items() if c in WRITE_COMMANDS and n != before.get(c, 0)} == {}
+    user = f"plain_reader_{uuid.uuid4().hex[:6]}"
+    conn.execute_command("ACL", "SETUSER", user, "reset", "on", ">pw", "~*", "&*", "+@read", "+@connection",
+                         "+select", "+info", "+ping", "+client")
+    try:
+        as_reader = status_json(with_user(redis_url, user, "pw"))
+    finally:
+        conn.execute_command("ACL", "DELUSER", user)
+    assert {**as_reader, "taken_at": None, "metrics_taken_at": None} == {**doc, "taken_at": None,
+                                                                          "metrics_taken_at": None}
 
 
 def test_rq_key_prefix_deployment_read_with_the_flag_or_env_and_hinted_without(
@@ -168,3 +192,17 @@ def test_worker_pool_members_show_with_rqs_counts(conn: redis.Redis, line: Plain
     assert {(w["mode"], w["status"], w["state"]) for w in members} == {("rq", "online", "idle")}
     assert sum(w["processed"] for w in members) == 4 and sum(w["failed"] for w in members) == 0
     assert all(w["current_job"] is None for w in members)
+
+
+def test_json_serializer_worker_shows_its_running_job(conn: redis.Redis, line: PlainRq) -> None:
+    """``rq worker --serializer rq.serializers.JSONSerializer``: the running job's name read from JSON data."""
+    worker = line.worker("json", "jq", extra=("--serializer", "rq.serializers.JSONSerializer"))
+    release = f"jq:release:{uuid.uuid4().hex}"
+    held = line.enqueue("hold", release, queue="jq", json=True)
+    wait_for(lambda: held in jobs.starts(conn), 15, "the JSON job to start")
+    busy = row(status_json(line.url), "workers", worker.name)
+    assert (busy["current_job"], busy["current_job_id"], busy["state"], busy["unreadable"]) == (
+        "tests.jobs.hold", held, "busy", False)
+    conn.set(release, 1)
+    wait_for(lambda: ended(conn, held), 15, "the JSON job to end")
+    assert row(status_json(line.url), "workers", worker.name)["processed"] == 1
