@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 import redis
 from rq import Queue
 
-from tests.cli_support import one_error_line, rqtop
+from tests.cli_support import ROOT, one_error_line, rqtop
 
 
 def test_unknown_flag_is_one_line_exit_2() -> None:
@@ -133,3 +136,33 @@ def test_unknown_schedule_name_exits_2(verb: str, redis_url: str) -> None:
     result = rqtop(verb, "no_such_schedule", "--yes", url=redis_url)
     assert result.returncode == 2
     assert "no_such_schedule" in (result.stdout + result.stderr)
+
+
+def _beside_rq2(rq2_bin: Path, *args: str, url: str) -> subprocess.CompletedProcess[str]:
+    """`python -m tui ARGS` with RQ 2.12 (from .venv-rq2) first on the path: rqtop installed beside an rq 2 app."""
+    site = next((rq2_bin.parent / "lib").glob("python3*/site-packages"))
+    env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "RQ_REDIS_URL", "RQ_KEY_PREFIX")}
+    env.update(PYTHONPATH=f"{site}{os.pathsep}{ROOT}", RQ_REDIS_URL=url)
+    return subprocess.run([sys.executable, "-m", "tui", *args], capture_output=True, text=True, cwd=ROOT, env=env,
+                          timeout=60, input="")
+
+
+def test_beside_rq2_status_reads_and_the_worker_says_it_needs_rq3(rq2_bin: Path, redis_url: str,
+                                                                  conn: redis.Redis) -> None:
+    """With rq 2.12 installed the dashboard's status works (it imports no rq); `rqtop worker` refuses in one line."""
+    probe = _beside_rq2(rq2_bin, "--version", url=redis_url)
+    assert probe.returncode == 0, probe.stderr
+    found = subprocess.run([sys.executable, "-c", "import importlib.metadata as m; print(m.version('rq'))"],
+                           capture_output=True, text=True, env={"PYTHONPATH": str(next(
+                               (rq2_bin.parent / "lib").glob("python3*/site-packages")))})
+    assert found.stdout.strip() == "2.12.0", "the rq these runs see is 2.12"
+    Queue("default", connection=conn).enqueue("tests.jobs.say_hello")
+    status = _beside_rq2(rq2_bin, "status", "--json", url=redis_url)
+    assert status.returncode == 0, status.stderr
+    assert json.loads(status.stdout)["queues"][0]["pending"] == 1
+    line = one_error_line(_beside_rq2(rq2_bin, "worker", "--mode", "worker", url=redis_url))
+    assert "needs rq >= 3.0 (installed: rq 2.12.0)" in line
+
+
+def test_a_key_prefix_rq_refuses_is_one_line_exit_2(redis_url: str) -> None:
+    assert "--key-prefix" in one_error_line(rqtop("status", "--key-prefix", "bad prefix!", url=redis_url))

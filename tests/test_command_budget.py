@@ -6,14 +6,18 @@ metric tasks, R rq-scheduler jobs, C ``rq cron`` processes):
 
 - round 1: 13 index reads (8 of rqtop's and RQ's, 4 of rq-scheduler's zset and lock, 1 of ``rq cron``'s
   registry);
-- round 2: 8 per queue (LLEN, 6 ZCARD, LINDEX), 3 per worker (two HGETALL, SMEMBERS), 3 per schedule,
-  1 per history item, and per task 24 HGETALL on a cold read or, warm, 3 HGETALL (unsettled hours) plus
-  1 EXISTS over its cached hours; 1 HMGET per rq-scheduler job among the zset's ``RQ_SCHEDULER_LIMIT`` (50)
-  soonest entries (rqtop's own templates there are skipped; the rest are counted by ZCARD), and 1 HGETALL
-  per ``rq cron`` process, bounded by ``CRON_SCHEDULER_LIMIT`` (10, newest heartbeat first);
-- round 3: 1 HGET per queue with a pending head, 1 per schedule with an active run, and per worker that
-  runs a job rqtop's record does not name (a plain ``rq worker``) 1 HMGET of the job and 1 HGET of its
-  execution's created_at.
+- round 2: 10 per queue (LLEN, ZCARD + ZCOUNT of the started registry (abandoned), ZCOUNT of finished and
+  failed (alive entries only), 3 ZCARD, ZRANGE of at most 100 scheduled entries, LINDEX), 4 per worker
+  (two HGETALL, SMEMBERS, PTTL of RQ's hash: late), 3 per schedule, 1 per history item, and per task
+  24 HGETALL on a cold read or, warm, 3 HGETALL (unsettled hours) plus 1 EXISTS over its cached hours; 1 HMGET
+  per rq-scheduler job among the zset's ``RQ_SCHEDULER_LIMIT`` (50) soonest entries
+  (rqtop's own templates there are skipped; the rest are counted by ZCARD), and 1 HGETALL per ``rq cron``
+  process, bounded by ``CRON_SCHEDULER_LIMIT`` (10, newest heartbeat first);
+- round 3: 1 HGET per queue with a pending head, 1 HMGET per scheduled entry not classified before as
+  retry or scheduled (at most ``retry_kinds.CLASSIFY_PER_REFRESH`` = 100 per refresh; each entry is
+  classified once and cached by id and score), 1 per schedule with an active run, and per worker that runs
+  a job rqtop's record does not name (a plain ``rq worker``) 1 HMGET of the job and, on RQ 3, 1 HGET of its
+  execution's created_at (an RQ 2 worker names its job in its hash's ``current_job``; it has no execution).
 
 When rqtop's history is empty (plain ``rq worker`` deployments) History reads RQ's registries instead: round 2
 adds 3 per queue (one ZREVRANGEBYSCORE per ended registry, at most ``history_limit`` ids each) and round 3 one
@@ -30,6 +34,7 @@ other process uses meanwhile (the default embedded one per pytest-xdist worker; 
 from __future__ import annotations
 
 import time
+from datetime import timedelta
 
 import redis
 from rq import Queue, Worker
@@ -39,13 +44,15 @@ from tests.data.reader_support import NOW, CountingClient, put_history, put_run,
 from tests.data.reader_support import settings as frozen_settings
 from tests.redis_commands import command_calls
 from tui.data.reader import DashboardReader
+from tui.data.sections import retry_kinds
 from tui.data.sections.rq_cron import CRON_SCHEDULER_LIMIT
 from tui.data.sections.rq_scheduler import RQ_SCHEDULER_LIMIT
 from worker import keys
 from worker.schedules import ScheduleEntry
 
 ROUND_TRIPS = 3
-PER_WORKER_MAX = 4
+PER_WORKER_MAX = 6
+"""The most one worker costs: 4 reads in round 2 and, when it is a busy plain RQ 3 worker, 2 in round 3."""
 TASKS = ("app.tasks.alpha", "app.tasks.beta")
 WRITES = {"hset", "hsetnx", "hdel", "hincrby", "set", "del", "unlink", "expire", "expireat", "zadd", "zrem",
           "zremrangebyscore", "zremrangebyrank", "sadd", "srem", "lpush", "rpush", "lpop", "rpop", "lrem",
@@ -90,14 +97,16 @@ def add_workers(conn: redis.Redis, start: int, stop: int, job_id: str) -> int:
 
 
 def budget(queues: int, workers: int, schedules: int, history: int, tasks: int, heads: int, tokens: int,
-           plain_busy: int, warm: bool, metrics: bool = True, rq_jobs: int = 0, cron_schedulers: int = 0) -> int:
+           plain_busy: int, warm: bool, metrics: bool = True, classified: int = 0, rq_jobs: int = 0,
+           cron_schedulers: int = 0) -> int:
     """The commands one refresh may send, from the module docstring's table."""
     foreign = min(rq_jobs, RQ_SCHEDULER_LIMIT) + min(cron_schedulers, CRON_SCHEDULER_LIMIT)
     if not metrics:
-        return 12 + 8 * queues + 3 * workers + 3 * schedules + history + heads + tokens + 2 * plain_busy + foreign
+        return (12 + 10 * queues + 4 * workers + 3 * schedules + history + heads + tokens + 2 * plain_busy
+                + classified + foreign)
     per_task = 4 if warm else 24
-    return (13 + 8 * queues + 3 * workers + 3 * schedules + history + per_task * tasks
-            + heads + tokens + 2 * plain_busy + foreign)
+    return (13 + 10 * queues + 4 * workers + 3 * schedules + history + per_task * tasks
+            + heads + tokens + 2 * plain_busy + classified + foreign)
 
 
 def refresh_cost(admin: redis.Redis, counting: CountingClient, reader: DashboardReader,
@@ -143,7 +152,7 @@ def test_commands_grow_by_a_constant_per_worker(conn: redis.Redis, redis_url: st
     shape = dict(queues=2, schedules=1, history=3, tasks=len(TASKS), heads=2, tokens=1, warm=True)
     assert few == (budget(workers=2, plain_busy=few_busy, **shape), ROUND_TRIPS, 0)
     assert many == (budget(workers=50, plain_busy=many_busy, **shape), ROUND_TRIPS, 0)
-    assert (many[0] - few[0]) / 48 <= PER_WORKER_MAX
+    assert (many[0] - few[0]) / 48 <= PER_WORKER_MAX - 1.5, "a quarter of them busy plain workers"
 
 
 def test_a_refresh_without_metrics_sends_no_metrics_read(conn: redis.Redis, redis_url: str) -> None:
@@ -204,3 +213,20 @@ def test_history_from_rq_registries_costs_three_per_queue_and_one_per_picked_job
     assert refresh_cost(conn, counting, reader) == (base + 3 * 2 + 5 + 2, ROUND_TRIPS, 0)
     reader.settings = frozen_settings(now=time.time(), history_limit=2)
     assert refresh_cost(conn, counting, reader) == (base + 3 * 2 + 2 + 2 + 2, ROUND_TRIPS, 0)
+
+
+def test_scheduled_entries_are_classified_once_at_most_k_per_refresh(conn: redis.Redis, redis_url: str) -> None:
+    """150 enqueue_in jobs: the first refresh reads K = 100 job hashes, the next none; the 50 beyond the per-queue
+    scan stay counted as not classified, never guessed."""
+    later = Queue("later", connection=conn)
+    for i in range(150):
+        later.enqueue_in(timedelta(hours=1, seconds=i), jobs.say_hello)
+    counting = CountingClient(redis_url)
+    reader = DashboardReader(counting.client, frozen_settings(now=NOW))
+    first, second = refresh_cost(conn, counting, reader), refresh_cost(conn, counting, reader)
+    shape = dict(queues=1, workers=0, schedules=0, history=0, tasks=0, heads=0, tokens=0, plain_busy=0, warm=True)
+    registry_history = 3  # no rqtop history: History reads RQ's three ended registries of the one queue
+    assert first == (budget(**shape, classified=retry_kinds.CLASSIFY_PER_REFRESH) + registry_history, ROUND_TRIPS, 0)
+    assert second == (budget(**shape) + registry_history, 2, 0), "nothing left to classify: round 3 is not sent"
+    row = reader.read().queues[0]
+    assert (row.retry, row.scheduled, row.retry_unknown) == (0, retry_kinds.SCAN_PER_QUEUE, 50)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import sys
 from collections.abc import Callable, Collection
 from pathlib import Path
@@ -16,6 +17,7 @@ from tui.action_table import ACTIONS, CliVerb, OperatorAction
 from tui.data.connection import BadRedisUrl, connect, mask_url, resolve_url, tls_hint, validate_url
 from tui.data.settings import Settings, SettingsError
 from tui.protocols import OperatorActions
+from worker import keys
 from worker.display_text import safe_text
 from worker.records import one_line
 
@@ -26,6 +28,11 @@ T = TypeVar("T")
 url_option = click.option(
     "--url", "-u", default=None, metavar="URL",
     help="Redis URL (default: $RQ_REDIS_URL, then $REDIS_URL, then redis://localhost:6379/0).",
+)
+
+key_prefix_option = click.option(
+    "--key-prefix", default=None, metavar="PREFIX",
+    help="RQ's key prefix, as RQ 3 names it (default: $RQ_KEY_PREFIX, then rq).",
 )
 
 
@@ -62,8 +69,36 @@ def _root_option(name: str, value: Any) -> Any:
     return ctx.find_root().params.get(name) if ctx is not None else None
 
 
+def require_rq3() -> None:
+    """Exit 2 with one line when the installed rq is older than 3.0 (the worker needs RQ 3's executions and
+    hooks; the dashboard and status read any RQ >= 2.0 and import no rq code)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        installed = version("rq")
+    except PackageNotFoundError:
+        fail("rqtop worker needs rq >= 3.0, and rq is not installed")
+    major = installed.split(".", 1)[0]
+    if not major.isdigit() or int(major) < 3:
+        fail(f"rqtop worker needs rq >= 3.0 (installed: rq {installed}); the dashboard and `rqtop status` "
+             "work with rq 2.x, or install rqtop with pipx to keep its own rq 3")
+
+
+def use_key_prefix(prefix: str | None) -> None:
+    """Read RQ's keys under ``prefix`` (the flag), else $RQ_KEY_PREFIX; a prefix RQ would refuse exits 2."""
+    chosen = prefix or os.environ.get(keys.RQ_KEY_PREFIX_ENV) or None
+    if chosen is None:
+        return
+    try:
+        keys.set_rq_prefix(chosen)
+    except ValueError as exc:
+        source = "--key-prefix" if prefix else f"${keys.RQ_KEY_PREFIX_ENV}"
+        fail(f"{source}: {exc}")
+
+
 def open_redis(url: str | None) -> tuple[redis.Redis, str]:
     """Connect and PING, or exit 2 with one line naming the (masked) URL and the reason."""
+    use_key_prefix(_root_option("key_prefix", None))
     target = resolve_url(_root_option("url", url)) or DEFAULT_URL
     try:
         validate_url(target)
@@ -117,9 +152,10 @@ class RqtopGroup(click.Group):
 @click.option("--refresh", type=float, default=None, callback=_refresh_seconds,
               help="Seconds between refreshes, 0.2 to 3600 (2).")
 @click.option("--read-only", is_flag=True, default=False, help="Hide and refuse every action ($RQTOP_READ_ONLY=1).")
+@key_prefix_option
 @click.version_option(package_name="rqtop")
 @click.pass_context
-def cli(ctx: click.Context, url: str | None, refresh: float | None, read_only: bool) -> None:
+def cli(ctx: click.Context, url: str | None, refresh: float | None, read_only: bool, key_prefix: str | None) -> None:
     """rqtop: a terminal dashboard for RQ. Without a command, opens the dashboard."""
     if ctx.invoked_subcommand is not None:
         return
@@ -179,6 +215,7 @@ def demo(url: str | None, schedules_path: str, no_dashboard: bool, duration: flo
 def worker(url: str | None, mode: str, queues: str, schedules_path: str, burst: bool, name: str | None,
            read_only: bool) -> None:
     """Run an rqtop worker: RQ worker with heartbeats and bookkeeping, and/or the scheduler."""
+    require_rq3()
     from worker.runner import run
     from worker.schedules import ScheduleError, load_schedules
 
@@ -199,11 +236,14 @@ def worker(url: str | None, mode: str, queues: str, schedules_path: str, burst: 
 
 @cli.command()
 @url_option
+@key_prefix_option
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document instead of a summary line.")
-def status(url: str | None, as_json: bool) -> None:
+def status(url: str | None, key_prefix: str | None, as_json: bool) -> None:
     """Print exactly what the three tabs show, as JSON, for scripts and monitoring."""
     from tui.data.reader import DashboardReader
 
+    if key_prefix:
+        use_key_prefix(key_prefix)
     conn, target = open_redis(url)
     try:
         snapshot = DashboardReader(conn, _settings()).read()
@@ -219,6 +259,9 @@ def status(url: str | None, as_json: bool) -> None:
         f"{totals.failed} failed, {totals.retry} retry; {online}/{len(snapshot.workers)} workers online; "
         f"{len(snapshot.schedules)} schedules"
     )
+    if snapshot.other_key_prefixes:
+        click.echo(f"nothing under the key prefix {snapshot.key_prefix!r}; RQ keys found under "
+                   f"{', '.join(map(repr, snapshot.other_key_prefixes))}: try --key-prefix")
 
 
 @cli.command()

@@ -25,12 +25,15 @@ Layout (all under the ``rqtop:`` prefix; RQ's own keys keep RQ's ``rq:`` prefix)
 
 Epochs are float seconds since 1970 UTC, written as decimal strings.
 
-RQ's and rq-scheduler's keys that rqtop reads or writes are built here too, every one from ``RQ_PREFIX``
-(RQ's default ``rq:``), so a key-prefix option is one change; each equals what RQ's own helper returns.
+RQ's keys that rqtop reads or writes are built here too, every one from ``RQ_PREFIX`` (RQ 3's
+``RQ_KEY_PREFIX`` from the environment, default ``rq``, or ``set_rq_prefix``); each equals what RQ's own helper
+returns. rq-scheduler's key keeps ``rq:`` (it ignores the variable).
 """
 
 from __future__ import annotations
 
+import os
+import re
 from typing import Literal
 
 PREFIX = "rqtop:"
@@ -69,16 +72,32 @@ METRIC_BUCKET_S = 3600
 METRIC_TTL_S = 25 * 3600
 """A metrics bucket expires this long after its hour ends."""
 
-RQ_PREFIX = "rq:"
-"""Prefix of every RQ and rq-scheduler key (RQ's ``RQ_KEY_PREFIX`` plus the colon)."""
+RQ_KEY_PREFIX_ENV = "RQ_KEY_PREFIX"
+"""The environment variable RQ 3 reads its key prefix from (default ``rq``), before rq is imported."""
+DEFAULT_RQ_KEY_PREFIX = "rq"
+_VALID_PREFIX = re.compile(r"[A-Za-z0-9_.:{}-]+")
+"""What RQ 3 accepts as a key prefix (``rq.defaults``)."""
+
+
+def valid_key_prefix(prefix: str) -> bool:
+    """True when RQ 3 would accept ``prefix`` as its RQ_KEY_PREFIX."""
+    return _VALID_PREFIX.fullmatch(prefix) is not None
+
+
+RQ_PREFIX = os.environ.get(RQ_KEY_PREFIX_ENV) or DEFAULT_RQ_KEY_PREFIX
+RQ_PREFIX = (RQ_PREFIX if valid_key_prefix(RQ_PREFIX) else DEFAULT_RQ_KEY_PREFIX) + ":"
+"""Prefix of every RQ key (RQ's ``RQ_KEY_PREFIX`` plus the colon): from the environment, as RQ 3 reads it,
+or ``set_rq_prefix`` (the ``--key-prefix`` flag)."""
 
 # RQ's and rq-scheduler's keys that rqtop reads or writes.
 RQ_QUEUES = RQ_PREFIX + "queues"
 RQ_WORKERS = RQ_PREFIX + "workers"
 RQ_SUSPENDED = RQ_PREFIX + "suspended"
-RQ_SCHEDULED_JOBS = RQ_PREFIX + "scheduler:scheduled_jobs"
-RQ_SCHEDULER_LOCK = RQ_PREFIX + "scheduler_lock"
-"""rq-scheduler's lock: set (value = epoch, TTL interval + 10 s) only while a scheduler is moving due jobs."""
+RQ_SCHEDULED_JOBS = "rq:scheduler:scheduled_jobs"
+"""rq-scheduler's schedule (it ignores RQ_KEY_PREFIX: always ``rq:``)."""
+RQ_SCHEDULER_LOCK = "rq:scheduler_lock"
+"""rq-scheduler's lock (always ``rq:``): set (value = epoch, TTL interval + 10 s) only while a scheduler is moving
+due jobs."""
 RQ_CRON_SCHEDULERS = RQ_PREFIX + "cron_schedulers"
 """``rq cron``'s registry: scheduler name -> epoch of its last heartbeat."""
 
@@ -87,6 +106,18 @@ RQ_SCHEDULER_ROW = "rq-scheduler/"
 
 RQ_CRON_ROW = "rq-cron/"
 """Name prefix of an ``rq cron`` job's row (``rq-cron/<scheduler name>/<cron job name>``)."""
+
+
+def set_rq_prefix(prefix: str) -> None:
+    """Read and write RQ's keys under ``prefix`` (without the colon) from now on, in this process and in the
+    RQ processes it starts (the environment variable is set too); a prefix RQ refuses raises ValueError."""
+    global RQ_PREFIX, RQ_QUEUES, RQ_WORKERS, RQ_SUSPENDED, RQ_CRON_SCHEDULERS
+    if not valid_key_prefix(prefix):
+        raise ValueError(f"invalid key prefix {prefix!r}: only letters, digits and _ . : - {{ }} are allowed")
+    os.environ[RQ_KEY_PREFIX_ENV] = prefix
+    RQ_PREFIX = prefix + ":"
+    RQ_QUEUES, RQ_WORKERS, RQ_SUSPENDED = RQ_PREFIX + "queues", RQ_PREFIX + "workers", RQ_PREFIX + "suspended"
+    RQ_CRON_SCHEDULERS = RQ_PREFIX + "cron_schedulers"
 
 RqRegistry = Literal["wip", "finished", "failed", "deferred", "scheduled", "canceled"]
 RQ_REGISTRIES: tuple[RqRegistry, ...] = ("wip", "finished", "failed", "deferred", "scheduled", "canceled")

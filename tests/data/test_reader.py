@@ -39,9 +39,10 @@ def test_queue_rows_and_totals_cover_every_rq_state(conn: redis.Redis) -> None:
     assert [q.name for q in snapshot.queues] == ["high", "default"]
     row = snapshot.queues[1]
     assert (row.pending, row.active, row.completed, row.failed) == (2, 0, 1, 1)
-    assert (row.retry, row.scheduled, row.deferred, row.canceled) == (2, 2, 1, 1)
+    assert (row.retry, row.scheduled, row.deferred, row.canceled) == (1, 1, 1, 1), "a retry apart from enqueue_in"
+    assert (row.abandoned, row.retry_unknown) == (0, 0)
     assert row.oldest_pending_age_s is not None and 29 <= row.oldest_pending_age_s <= 31
-    assert snapshot.totals.pending == 3 and snapshot.totals.retry == 2
+    assert snapshot.totals.pending == 3 and snapshot.totals.retry == 1
     assert (snapshot.totals.completed, snapshot.totals.failed, snapshot.totals.active) == (1, 1, 0)
     assert abs(snapshot.taken_at.timestamp() - (enqueued_at + 30)) < 1e-3
     assert 1 <= snapshot.round_trips <= 4

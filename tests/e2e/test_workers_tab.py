@@ -47,7 +47,8 @@ def all_ended(conn: redis.Redis, job_ids: list[str]) -> bool:
 def test_live_worker_row_tracks_beats_counts_and_the_running_job(
     conn: redis.Redis, pool: WorkerPool, settings: Settings
 ) -> None:
-    """Online with advancing last_seen; processed/failed equal what ran; current job and elapsed grow, then clear."""
+    """Online with advancing last_seen; processed/failed (RQ's) and attempts (rqtop's) equal what ran; current
+    job and elapsed grow, then clear."""
     worker = pool.rqtop("live")
     reader = DashboardReader(conn, settings)
     _, first = wait_for(lambda: (found := read_row(reader, worker.name))[1] and found, 15, "the worker row")
@@ -62,11 +63,12 @@ def test_live_worker_row_tracks_beats_counts_and_the_running_job(
 
     queue = Queue("default", connection=conn)
     ran = [queue.enqueue(jobs.recorded_ok).id, queue.enqueue(jobs.recorded_ok).id, queue.enqueue(jobs.recorded_boom).id]
-    wait_for(lambda: all_ended(conn, ran) and (read_row(reader, worker.name)[1].processed or 0) >= 3, 15,
+    wait_for(lambda: all_ended(conn, ran) and (read_row(reader, worker.name)[1].attempts or 0) >= 3, 15,
              "three jobs to run and be counted")
     _, beat = wait_for(lambda: (found := read_row(reader, worker.name))[1].last_seen > second.last_seen and found,
                        5, "a heartbeat after the jobs")
-    assert beat is not None and (beat.processed, beat.failed) == (3, 1), "counts equal the jobs that really ran"
+    assert beat is not None and (beat.processed, beat.failed) == (2, 1), "RQ's counts equal the jobs that really ran"
+    assert (beat.attempts, beat.attempts_failed) == (3, 1), "rqtop's own record counts every run"
     assert (conn.zcard("rq:finished:default"), conn.zcard("rq:failed:default")) == (2, 1)
     assert beat.current_job is None and beat.current_elapsed_s is None
 
@@ -89,7 +91,7 @@ def test_live_worker_row_tracks_beats_counts_and_the_running_job(
     conn.set(release, 1)
     _, idle = wait_for(lambda: (found := read_row(reader, worker.name))[1].current_job is None and found, 10,
                        "the held job to end")
-    assert idle is not None and (idle.processed, idle.failed) == (4, 1) and idle.current_elapsed_s is None
+    assert idle is not None and (idle.processed, idle.failed) == (3, 1) and idle.current_elapsed_s is None
     assert conn.hget(keys.rq_job(held.id), "status") == b"finished"
 
 
@@ -207,7 +209,7 @@ def test_plain_rq_worker_row_and_status_json_agree_with_the_reader(
     waiting = default.enqueue_in(timedelta(hours=1), jobs.recorded_ok)
     reader = DashboardReader(conn, Settings())
     wait_for(lambda: all_ended(conn, ran) and ((worker_row(reader.read(), ours.name) or None)
-                                               and worker_row(reader.read(), ours.name).processed == 2), 15,
+                                               and worker_row(reader.read(), ours.name).attempts == 2), 15,
              "five jobs to run")
     starts = jobs.starts(conn)
     assert all(len(starts[job_id]) == 1 for job_id in ran)
@@ -217,8 +219,10 @@ def test_plain_rq_worker_row_and_status_json_agree_with_the_reader(
     assert plain_row is not None and ours_row is not None
     assert (plain_row.mode, plain_row.version, plain_row.status) == ("rq", rq.__version__, "online")
     assert (plain_row.pid, plain_row.queues, plain_row.current_job) == (plain.pid, ("default",), None)
-    assert (plain_row.processed, plain_row.failed) == (3, 1), "processed counts every job run, as for rqtop workers"
-    assert (ours_row.mode, ours_row.processed, ours_row.failed) == ("worker", 2, 1)
+    assert (plain_row.processed, plain_row.failed) == (2, 1), "RQ's successful_job_count and failed_job_count"
+    assert (plain_row.attempts, plain_row.state) == (None, "idle")
+    assert (ours_row.mode, ours_row.processed, ours_row.failed) == ("worker", 1, 1)
+    assert (ours_row.attempts, ours_row.attempts_failed) == (2, 1), "rqtop's count of runs, under its own name"
     queues = {row.name: row for row in snapshot.queues}
     assert (queues["default"].completed, queues["default"].failed, queues["default"].scheduled) == (2, 1, 1)
     assert (queues["high"].completed, queues["high"].failed) == (1, 1)

@@ -81,6 +81,7 @@ class QueueTotals:
     completed: int = 0
     failed: int = 0
     retry: int = 0
+    abandoned: int = 0
 
 
 @dataclass(frozen=True)
@@ -97,6 +98,15 @@ class QueueRow:
     oldest_pending_age_s: float | None = None
     deferred: int = 0
     canceled: int = 0
+    abandoned: int = 0
+    """Started entries past their deadline (their worker stopped beating them): not active; the janitor fails them."""
+    retry_unknown: int = 0
+    """Scheduled entries not classified as retry or scheduled yet (beyond the per-refresh budget)."""
+
+
+WORKER_STATUSES = ("online", "late", "suspended", "offline", "gone")
+"""online; late (RQ's hash outlived the beat RQ scheduled); suspended (``rq suspend``); offline (rqtop's record
+outlived its beats); gone (RQ's hash expired: shown for a minute, then dropped)."""
 
 
 @dataclass(frozen=True)
@@ -108,7 +118,7 @@ class WorkerRow:
     pid: int | None
     mode: str  # "all" | "worker" | "scheduler" | "rq"
     version: str | None
-    status: str  # "online" | "offline" | "suspended"
+    status: str  # one of WORKER_STATUSES
     uptime_s: float | None
     processed: int | None
     failed: int | None
@@ -119,6 +129,12 @@ class WorkerRow:
     queues: tuple[str, ...] = ()
     birth: datetime | None = None
     unreadable: bool = False
+    state: str | None = None
+    """RQ's own ``state`` field of the worker hash (busy, idle, suspended, started), as RQ 2 and 3 write it."""
+    attempts: int | None = None
+    """rqtop's worker only: every run it made (retries included); ``processed`` / ``failed`` are RQ's counts."""
+    attempts_failed: int | None = None
+    """rqtop's worker only: the runs that failed, retried ones included."""
 
 
 @dataclass(frozen=True)
@@ -166,6 +182,11 @@ class Snapshot:
     """Said beside Metrics when they cover less than 24 h: the jobs and the window they really cover."""
     metrics_since: datetime | None = None
     """The earliest end the metrics cover, when they come from RQ's registries."""
+    key_prefix: str = "rq"
+    """The RQ key prefix read (RQ_KEY_PREFIX / --key-prefix)."""
+    other_key_prefixes: tuple[str, ...] = ()
+    """When nothing was found under ``key_prefix``: other prefixes whose ``<prefix>:queues`` key one bounded SCAN
+    met (a hint to try ``--key-prefix``)."""
 
     def to_json(self) -> dict[str, Any]:
         """The `status --json` document: ISO-8601 UTC timestamps, durations in seconds, None as null."""

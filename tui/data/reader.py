@@ -4,7 +4,8 @@ Each section of the Snapshot is read by one planner (``tui.data.sections``): rou
 planner's indexes (queues, workers, schedules, rq-scheduler's jobs, rq cron's schedulers, history,
 suspension, metric tasks); round 2 every per-item
 count and hash they name; round 3 the few job hashes those point at (each queue's head job, each
-schedule's active run, the job a plain ``rq worker`` runs). Only read commands on
+schedule's active run, the job a plain ``rq worker`` runs, at most ``retry_kinds.CLASSIFY_PER_REFRESH``
+scheduled jobs not classified before as retry or scheduled). Only read commands on
 ``pipeline(transaction=False)``: no scripts, no MULTI, nothing that cleans up as it reads. Keys are
 built from the raw bytes Redis returned (``sections.raw_keys.bkey``). Metric buckets of settled hours are
 kept between refreshes (``metrics.BucketCache``); ``read(include_metrics=False)`` leaves the metrics
@@ -24,10 +25,12 @@ from tui.data.job_meta import JobDetail, read_job_detail
 from tui.data.jobs_page import JobsPage, read_jobs_page
 from tui.data.models import Snapshot
 from tui.data.sections.history import HistoryPlanner
+from tui.data.sections.prefix_hint import PrefixHintPlanner
 from tui.data.sections.queues import QueuesPlanner, queue_totals
 from tui.data.sections.raw_keys import HALVES as _HALVES  # noqa: F401 - the bounded halves table, for tests
 from tui.data.sections.raw_keys import bkey  # noqa: F401 - the raw-bytes key builder, importable from here
 from tui.data.sections.registry_history import registry_metrics
+from tui.data.sections.retry_kinds import RetryKinds
 from tui.data.sections.reuse import Reuse
 from tui.data.sections.rounds import Planner, Replies, Round
 from tui.data.sections.rq_cron import RqCronPlanner
@@ -38,7 +41,7 @@ from tui.data.sections.task_metrics import MetricsPlanner
 from tui.data.sections.workers import WorkersPlanner
 from tui.data.settings import Settings
 from tui.data.worker_rows import WorkerRows
-from worker import records
+from worker import keys, records
 
 NEWEST_FIRST = ("completed", "failed", "canceled")
 """Job lists an operator reads from the latest end backwards."""
@@ -55,6 +58,7 @@ class DashboardReader:
         self._workers = WorkerRows()
         self._schedules = Reuse()
         self._history = Reuse()
+        self._retry_kinds = RetryKinds()
 
     def read(self, include_metrics: bool = True) -> Snapshot:
         """One Snapshot, taken at ``settings.clock()``; with ``include_metrics`` False nothing of the metrics is
@@ -62,14 +66,15 @@ class DashboardReader:
         now = self.settings.clock()
         rules = self.settings.mask_rules
         suspension = SuspensionPlanner()
-        queues = QueuesPlanner(now)
+        queues = QueuesPlanner(now, self._retry_kinds)
         workers = WorkersPlanner(self._workers, now, self.settings.offline_after_s, suspension)
         schedules = SchedulesPlanner(self._schedules, rules)
         rq_scheduler = RqSchedulerPlanner(rules, now)
         rq_cron = RqCronPlanner(rules, now)
         history = HistoryPlanner(self._history, self.settings.history_limit, rules, queues, now)
         tasks = MetricsPlanner(self._buckets, now) if include_metrics else None
-        planners: list[Planner[Any]] = [queues, workers, schedules, rq_scheduler, rq_cron, history, suspension]
+        hint = PrefixHintPlanner(queues, workers)
+        planners: list[Planner[Any]] = [queues, workers, schedules, rq_scheduler, rq_cron, history, suspension, hint]
         if tasks is not None:
             planners.append(tasks)
         two, three = self._rounds(planners)
@@ -94,7 +99,8 @@ class DashboardReader:
                         metrics_taken_at=taken_at if tasks is not None else None,
                         history_source=history.source, history_note=fallback.note if fallback else None,
                         metrics_source=history.source if plain else "rqtop",
-                        metrics_note=plain.note if plain else None, metrics_since=plain.since if plain else None)
+                        metrics_note=plain.note if plain else None, metrics_since=plain.since if plain else None,
+                        key_prefix=keys.RQ_PREFIX[:-1], other_key_prefixes=hint.rows(two, three))
 
     def jobs_page(self, queue: str, source: str = "pending", offset: int = 0, limit: int | None = None) -> JobsPage:
         """One page of a queue or registry (``offset`` < 0: the last page), in two round trips; ended jobs

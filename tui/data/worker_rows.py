@@ -8,6 +8,7 @@ elapsed) is worked out on every refresh. Garbage fields mark the row unreadable,
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from typing import Any, NamedTuple
 
@@ -25,6 +26,17 @@ written only once the horse starts, and holds the previous run's time for a retr
 
 RQ_DEFAULT_HASH_TTL_S = 480.0
 """RQ's default worker_ttl (420 s) plus the 60 s it adds: how long a plain worker's hash outlives a beat."""
+
+RQ_TTL_MARGIN_S = 60.0
+"""RQ sets a worker hash's TTL at every beat to the time until its next beat plus this margin (RQ 2 and 3,
+``Worker.heartbeat``: ``worker_ttl + 60`` idle, ``job_monitoring_interval + 60`` busy)."""
+LATE_GRACE_S = 5.0
+"""A beat this much later than RQ scheduled it makes the worker *late*."""
+LATE_BELOW_MS = int((RQ_TTL_MARGIN_S - LATE_GRACE_S) * 1000)
+"""A worker hash whose remaining TTL (PTTL) is below this has missed the beat RQ scheduled: *late*."""
+GONE_SHOWN_S = 60.0
+"""A worker whose hash expired (its name left behind in ``rq:workers``) is shown as *gone* this long after a
+refresh first saw it gone, then dropped; a reader that never saw it alive drops it at once."""
 
 
 class WorkerFacts(NamedTuple):
@@ -50,6 +62,14 @@ class WorkerFacts(NamedTuple):
     rq_hash_live: bool = False
     """A plain ``rq worker``'s hash is there and records no death: RQ's own sign of life (its idle beats
     come only every ~worker_ttl seconds, 420 by default, so a 60 s staleness rule would call it offline)."""
+    rq_state: str | None = None
+    """RQ's own ``state`` field (busy, idle, suspended, started), as RQ 2 and 3 write it."""
+    attempts: int | None = None
+    """rqtop's count of every run (retries included), from its own record; None for a plain worker."""
+    attempts_failed: int | None = None
+    """rqtop's count of failed runs, from its own record; None for a plain worker."""
+    hash_gone: bool = False
+    """RQ's hash has expired and rqtop keeps no record of it: only the name is left in ``rq:workers``."""
 
 
 def current_execution(ours: Any, executions: Any) -> bytes | None:
@@ -68,6 +88,17 @@ def job_of(execution: bytes | None) -> bytes | None:
     return execution.partition(b":")[0] if execution else None
 
 
+def rq2_current_job(rq: Any, ours: Any, executions: Any) -> bytes | None:
+    """The job an RQ 2 worker runs (its hash's ``current_job`` field; RQ 2 keeps no executions set), when
+    neither RQ 3's executions set nor rqtop's record names one."""
+    if executions or not isinstance(rq, dict):
+        return None
+    if isinstance(ours, dict) and (ours.get(b"current_job_id") or ours.get(b"current_task")):
+        return None
+    job = rq.get(b"current_job")
+    return job if isinstance(job, bytes) and job else None
+
+
 def worker_facts(rq: Fields, ours: Fields, executions: Any, job_id: bytes | None, job: Any) -> WorkerFacts:
     """One worker's facts from rqtop's record (preferred) and RQ's hash, each field read once."""
     mode = ours.text("mode", 20) if ours else "rq"
@@ -82,16 +113,21 @@ def worker_facts(rq: Fields, ours: Fields, executions: Any, job_id: bytes | None
         current_id = decode(job_id)
         current_task = function_name(job_fields.value("data"))
         started = job_fields.epoch("execution_created_at") or job_fields.epoch("started_at")
+    # processed / failed as RQ counts them (its hash's counters, which rqtop's worker keeps too);
+    # rqtop's own record counts every attempt, shown apart as attempts.
+    processed = rq.number("successful_job_count") or (0 if rq else None)
+    failed = rq.number("failed_job_count") or (0 if rq else None)
+    attempts = attempts_failed = None
     if ours:
-        birth, processed, failed = ours.epoch("birth"), ours.number("processed"), ours.number("failed")
+        birth = ours.epoch("birth")
+        attempts, attempts_failed = ours.number("processed"), ours.number("failed")
+        if not rq:
+            processed, failed = attempts, attempts_failed  # the RQ hash is gone: the record is all there is
         hostname = ours.text("hostname") or rq.text("hostname")
         pid = ours.number("pid") or rq.number("pid")
         version, queues = ours.text("version", 40), ours.text("queues", 2000)
     else:
         birth = rq.epoch("birth")
-        failed = rq.number("failed_job_count") or (0 if rq else None)
-        # RQ counts successes and failures apart; rqtop's "processed" is every run, as on rqtop rows.
-        processed = (rq.number("successful_job_count") or 0) + (failed or 0) if rq else None
         hostname, pid = rq.text("hostname"), rq.number("pid")
         version, queues = rq.text("version", 40), rq.text("queues", 2000)
     return WorkerFacts(
@@ -101,43 +137,61 @@ def worker_facts(rq: Fields, ours: Fields, executions: Any, job_id: bytes | None
         birth=birth, processed=processed, failed=failed, hostname=hostname, pid=pid, version=version,
         queues=tuple(q for q in (queues or "").split(",") if q), birth_at=records.from_epoch(birth),
         rq_hash_live=mode == "rq" and bool(rq) and rq.value("death") is None,
+        rq_state=rq.text("state", 20), attempts=attempts, attempts_failed=attempts_failed,
+        hash_gone=not rq and not ours and not rq.bad,
     )
 
 
+def is_late(pttl: Any) -> bool:
+    """RQ's hash has outlived the beat RQ scheduled for it (its PTTL is below the 60 s margin, less a grace)."""
+    return isinstance(pttl, int) and 0 <= pttl < LATE_BELOW_MS
+
+
 def worker_row(name: str, facts: WorkerFacts, seen: float | None, now: float, offline_after_s: float,
-               suspended: bool) -> WorkerRow:
+               suspended: bool, pttl: Any = None) -> WorkerRow:
     """The row at ``now``: online while seen within ``offline_after_s`` (by either record) and not dead; a plain
-    ``rq worker`` (idle beats every ~405 s with RQ's defaults) gets RQ's own window, its hash's lifetime."""
+    ``rq worker`` (idle beats every ~405 s with RQ's defaults) gets RQ's own window, its hash's lifetime; an
+    online worker is *late* once its hash's TTL (``pttl``) says the beat RQ scheduled did not come."""
     last_seen, last_seen_at = facts.beat, facts.beat_at
     if seen is not None and (last_seen is None or seen > last_seen) and EPOCH_MIN <= seen <= EPOCH_MAX:
         last_seen, last_seen_at = seen, records.from_epoch(seen)
     window = max(offline_after_s, RQ_DEFAULT_HASH_TTL_S) if facts.rq_hash_live else offline_after_s
     online = last_seen is not None and now - last_seen <= window and not facts.dead
     birth, started, current_id, current_task = facts.birth, facts.started, facts.current_id, facts.current_task
+    status = "offline"
+    if online:
+        status = "suspended" if suspended else "late" if is_late(pttl) else "online"
     return WorkerRow(
         name=name, hostname=facts.hostname, pid=facts.pid, mode=facts.mode, version=facts.version,
-        status=("suspended" if suspended else "online") if online else "offline",
-        uptime_s=max(0.0, now - birth) if online and birth is not None else None,
+        status=status, uptime_s=max(0.0, now - birth) if online and birth is not None else None,
         processed=facts.processed, failed=facts.failed,
         current_job=current_task or (UNREADABLE if current_id else None),
         current_elapsed_s=max(0.0, now - started) if (current_task or current_id) and started else None,
         last_seen=last_seen_at, current_job_id=current_id or None, queues=facts.queues,
-        birth=facts.birth_at, unreadable=facts.unreadable,
+        birth=facts.birth_at, unreadable=facts.unreadable, state=facts.rq_state,
+        attempts=facts.attempts, attempts_failed=facts.attempts_failed,
     )
 
 
 class WorkerRows:
-    """Builds every worker's row per refresh, re-parsing only workers whose replies changed since the last one."""
+    """Builds every worker's row per refresh, re-parsing only workers whose replies changed since the last one;
+    remembers the last row of a worker whose hash then expired, shown as *gone* for ``GONE_SHOWN_S``."""
 
     def __init__(self) -> None:
         self._known: dict[bytes, tuple[tuple[Any, ...], str, WorkerFacts]] = {}
+        self._last_rows: dict[bytes, WorkerRow] = {}
+        self._gone: dict[bytes, tuple[float, WorkerRow]] = {}
+        """Worker name -> (when a refresh first saw its hash gone, its last row before that)."""
 
-    def rows(self, workers: list[tuple[bytes, Any, Any, Any, bytes | None, Any]], seen: dict[bytes, float],
+    def rows(self, workers: list[tuple[bytes, Any, Any, Any, bytes | None, Any, Any]], seen: dict[bytes, float],
              now: float, offline_after_s: float, suspended: bool) -> tuple[WorkerRow, ...]:
-        """Rows for ``(name, rq reply, rqtop reply, executions reply, current job id, its CURRENT_READ replies)``."""
+        """Rows for ``(name, rq reply, rqtop reply, executions reply, current job id, its CURRENT_READ replies,
+        PTTL of RQ's hash)``."""
         known, kept = self._known, {}
         rows = []
-        for name, rq, ours, executions, job_id, job in workers:
+        last_rows: dict[bytes, WorkerRow] = {}
+        gone: dict[bytes, tuple[float, WorkerRow]] = {}
+        for name, rq, ours, executions, job_id, job, pttl in workers:
             replies = (rq, ours, executions, job_id, job)
             hit = known.get(name)
             if hit is not None and hit[0] == replies:
@@ -147,6 +201,23 @@ class WorkerRows:
             kept[name] = entry
             if entry[2].dead:
                 continue  # RQ wrote its death: a clean exit caught between its steps (or between our rounds)
-            rows.append(worker_row(entry[1], entry[2], seen.get(name), now, offline_after_s, suspended))
-        self._known = kept
+            if entry[2].hash_gone and name not in seen:
+                row = self._gone_row(name, now)
+                if row is not None:
+                    gone[name] = self._gone.get(name) or (now, row)
+                    rows.append(row)
+                continue
+            row = worker_row(entry[1], entry[2], seen.get(name), now, offline_after_s, suspended, pttl)
+            last_rows[name] = row
+            rows.append(row)
+        self._known, self._last_rows, self._gone = kept, last_rows, gone
         return tuple(rows)
+
+    def _gone_row(self, name: bytes, now: float) -> WorkerRow | None:
+        """The *gone* row of a worker whose hash expired: its last row, while within ``GONE_SHOWN_S`` of the
+        refresh that first saw it gone; None (dropped) after that, or when no refresh saw it alive."""
+        since, last = self._gone.get(name) or (now, self._last_rows.get(name))
+        if last is None or now - since > GONE_SHOWN_S:
+            return None
+        return replace(last, status="gone", uptime_s=None, current_job=None, current_elapsed_s=None,
+                       current_job_id=None, state=None)

@@ -35,7 +35,7 @@ WORKER_COLUMNS = (
     ("last_seen", "Last seen"),
 )
 
-STATUS_RANK = {"offline": 0, "suspended": 1, "online": 2}
+STATUS_RANK = {"gone": 0, "offline": 0, "late": 1, "suspended": 1, "online": 2}
 
 
 def _seen(row: WorkerRow) -> tuple[bool, float]:
@@ -91,13 +91,17 @@ def queue_row(row: QueueRow) -> Row:
 
 
 def _status(row: WorkerRow) -> Text:
-    """Online / Offline (dimmed) / Suspended."""
+    """Online / Late (missed the beat RQ scheduled) / Suspended / Offline (dimmed) / Gone (hash expired)."""
     if row.unreadable:
         return Text("Unreadable", style="magenta")
     if row.status == "online":
         return Text("Online", style="green")
+    if row.status == "late":
+        return Text("Late", style="bold yellow")
     if row.status == "suspended":
         return Text("Suspended", style="bold yellow")
+    if row.status == "gone":
+        return Text("Gone", style="dim red")
     return Text("Offline", style="dim")
 
 
@@ -131,7 +135,7 @@ def worker_row(row: WorkerRow, now: float) -> Row:
         _running(row),
         Text(fmt.relative(row.last_seen, now)),
     ]
-    if row.status == "offline":
+    if row.status in ("offline", "gone"):
         for cell in cells:
             cell.stylize("dim")
     return row.name, cells

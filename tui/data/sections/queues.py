@@ -1,10 +1,13 @@
 """The queues section: one row of counts per RQ queue, and the age of its oldest pending job.
 
-Rule: round 1 reads RQ's queue set; round 2, per queue, LLEN, one ZCARD per registry and LINDEX 0 (its
-head); round 3 one HGET of the head's ``enqueued_at`` when there is a head. ``retry`` and ``scheduled`` are
-both the ZCARD of RQ's scheduled registry (``rq:scheduled:<q>``): RQ 3 parks a retry-with-interval there
-exactly like an ``enqueue_in`` job, and telling them apart would cost one job read per entry;
-``deferred`` (waiting on dependencies) is its own column.
+Rule: round 1 reads RQ's queue set; round 2, per queue, LLEN, ZCARD of the started registry and ZCOUNT of
+its entries past their deadline (*abandoned*: their worker stopped beating them; RQ's cleanup fails them),
+ZCOUNT ``(now +inf`` of finished and failed (scored by expiry: only jobs still alive, as RQ counts them),
+ZCARD of deferred, scheduled and canceled (canceled entries are scored by cancel time and never expire),
+ZRANGE of the first ``retry_kinds.SCAN_PER_QUEUE`` scheduled entries, and LINDEX 0 (its head); round 3 one
+HGET of the head's ``enqueued_at`` when there is a head, and one HMGET per scheduled entry not classified
+before, at most ``retry_kinds.CLASSIFY_PER_REFRESH`` per refresh over all queues. ``retry`` counts the
+classified retries, ``scheduled`` the rest, ``retry_unknown`` the entries not classified yet.
 """
 
 from __future__ import annotations
@@ -13,13 +16,14 @@ from typing import Any
 
 from tui.data.masking import decode
 from tui.data.models import QueueRow, QueueTotals
+from tui.data.sections import retry_kinds
 from tui.data.sections.raw_keys import bkey
+from tui.data.sections.retry_kinds import RetryKinds
 from tui.data.sections.rounds import Replies, Round, reply_as
 from worker import keys, records
 
-QUEUE_PREFIX = keys.rq_queue("").encode()
-REGISTRIES = ("wip", "finished", "failed", "deferred", "scheduled", "canceled")
 PRIORITY_ORDER = ("high", "default", "low")
+TOTALS = ("active", "pending", "completed", "failed", "retry", "abandoned")
 
 
 def _registry_key(queue: str, kind: str) -> str:
@@ -35,47 +39,74 @@ def _order(name: bytes) -> tuple[int, bytes]:
 
 def queue_totals(rows: tuple[QueueRow, ...]) -> QueueTotals:
     """The totals bar: each count summed over every queue."""
-    return QueueTotals(**{f: sum(getattr(r, f) for r in rows)
-                          for f in ("active", "pending", "completed", "failed", "retry")})
+    return QueueTotals(**{f: sum(getattr(r, f) for r in rows) for f in TOTALS})
 
 
 class QueuesPlanner:
-    """Reads every queue's counts and head job over the three rounds."""
+    """Reads every queue's counts, head job and scheduled entries' kinds over the three rounds."""
 
-    def __init__(self, now: float) -> None:
+    def __init__(self, now: float, kinds: RetryKinds | None = None) -> None:
         self.now = now
+        self.kinds = kinds if kinds is not None else RetryKinds()
         self.names: list[bytes] = []
         self._index = 0
         self._slots: list[range] = []
-        """Round-2 slots per queue: LLEN, the registries' ZCARDs, then LINDEX 0."""
+        """Round-2 slots per queue: LLEN, the 8 counts, ZRANGE of scheduled entries, then LINDEX 0."""
         self._heads: list[int | None] = []
+        self._classify: list[tuple[retry_kinds.Entry, int]] = []
 
     def first(self, r1: Round) -> None:
         self._index = r1.add("smembers", keys.RQ_QUEUES)
 
     def second(self, one: Replies, r2: Round) -> None:
         members = reply_as(one[self._index], set, ())
-        self.names = sorted((m[len(QUEUE_PREFIX):] for m in members if m.startswith(QUEUE_PREFIX)), key=_order)
+        prefix = keys.rq_queue("").encode()
+        self.names = sorted((m[len(prefix):] for m in members if m.startswith(prefix)), key=_order)
+        alive = f"({self.now!r}"
         for q in self.names:
             start = r2.add("llen", bkey(keys.rq_queue, q))
-            for kind in REGISTRIES:
+            r2.add("zcard", bkey(_registry_key, q, "wip"))
+            r2.add("zcount", bkey(_registry_key, q, "wip"), "-inf", alive)
+            r2.add("zcount", bkey(_registry_key, q, "finished"), alive, "+inf")
+            r2.add("zcount", bkey(_registry_key, q, "failed"), alive, "+inf")
+            for kind in ("deferred", "scheduled", "canceled"):
                 r2.add("zcard", bkey(_registry_key, q, kind))
+            r2.add("zrange", bkey(_registry_key, q, "scheduled"), 0, retry_kinds.SCAN_PER_QUEUE - 1, withscores=True)
             r2.add("lindex", bkey(keys.rq_queue, q), 0)
             self._slots.append(range(start, r2.size))
 
     def third(self, two: Replies, r3: Round) -> None:
         self._heads = [r3.add("hget", bkey(keys.rq_job, h), "enqueued_at") if isinstance(h, bytes) else None
                        for h in (two[slots[-1]] for slots in self._slots)]
+        self._classify = []
+        for slots in self._slots:
+            for member, score in reply_as(two[slots[-2]], list, []):
+                entry = (member, score)
+                if self.kinds.get(entry) is None and len(self._classify) < retry_kinds.CLASSIFY_PER_REFRESH:
+                    self._classify.append((entry, r3.add("hmget", bkey(keys.rq_job, member),
+                                                         list(retry_kinds.FIELDS))))
 
     def rows(self, two: Replies, three: Replies) -> tuple[QueueRow, ...]:
-        return tuple(self._row(q, [two[s] for s in slots[:-1]], None if h is None else three[h])
+        for entry, slot in self._classify:
+            if isinstance(three[slot], list):
+                self.kinds.put(entry, retry_kinds.is_retry(three[slot]))
+        rows = tuple(self._row(q, [two[s] for s in slots[:-2]], reply_as(two[slots[-2]], list, []),
+                               None if h is None else three[h])
                      for q, slots, h in zip(self.names, self._slots, self._heads, strict=True))
+        self.kinds.turn()
+        return rows
 
-    def _row(self, name: bytes, counts: list[Any], head_enqueued: Any) -> QueueRow:
+    def _row(self, name: bytes, counts: list[Any], entries: list[Any], head_enqueued: Any) -> QueueRow:
         """Counts of one queue and the age of its head (oldest) pending job."""
-        pending, wip, finished, failed, deferred, scheduled, canceled = (reply_as(c, int, 0) for c in counts)
+        pending, wip, abandoned, finished, failed, deferred, scheduled, canceled = (reply_as(c, int, 0)
+                                                                                    for c in counts)
+        kinds = [self.kinds.get((member, score)) for member, score in entries]
+        retry = sum(1 for k in kinds if k)
+        unknown = max(0, scheduled - sum(1 for k in kinds if k is not None))
         enqueued = records.to_epoch(head_enqueued) if isinstance(head_enqueued, bytes) else None
-        return QueueRow(name=decode(name) or "", pending=pending, active=wip, completed=finished, failed=failed,
-                        retry=scheduled, scheduled=scheduled, deferred=deferred, canceled=canceled,
+        return QueueRow(name=decode(name) or "", pending=pending, active=max(0, wip - abandoned),
+                        completed=finished, failed=failed, retry=retry,
+                        scheduled=max(0, scheduled - retry - unknown), deferred=deferred, canceled=canceled,
+                        abandoned=abandoned, retry_unknown=unknown,
                         oldest_pending_age_s=max(0.0, self.now - enqueued)
                         if pending and enqueued is not None else None)

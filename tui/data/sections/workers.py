@@ -1,10 +1,11 @@
 """The workers section: one row per worker, plain ``rq worker`` and rqtop's alike.
 
 Rule: round 1 reads RQ's worker set and rqtop's worker zset (name -> last seen); round 2, per worker,
-HGETALL of RQ's hash and of rqtop's record and SMEMBERS of RQ's executions set; round 3, for a worker
-running a job rqtop's record does not name (a plain ``rq worker``), HMGET of that job's ``CURRENT_FIELDS``
-and HGET of its execution's ``created_at``. Rows are built by ``WorkerRows``, which re-parses only
-workers whose replies changed.
+HGETALL of RQ's hash and of rqtop's record, SMEMBERS of RQ's executions set and PTTL of RQ's hash (late:
+RQ sets that TTL to the next beat + 60 s); round 3, for a worker running a job rqtop's record does not
+name (a plain ``rq worker``), HMGET of that job's ``CURRENT_FIELDS`` and, on RQ 3, HGET of its execution's
+``created_at`` (RQ 2 names the job in its hash's ``current_job`` field and has no execution). Rows are
+built by ``WorkerRows``, which re-parses only workers whose replies changed.
 """
 
 from __future__ import annotations
@@ -15,10 +16,8 @@ from tui.data.models import WorkerRow
 from tui.data.sections.raw_keys import bkey
 from tui.data.sections.rounds import Replies, Round, reply_as
 from tui.data.sections.suspension import SuspensionPlanner
-from tui.data.worker_rows import CURRENT_FIELDS, WorkerRows, current_execution, job_of
+from tui.data.worker_rows import CURRENT_FIELDS, WorkerRows, current_execution, job_of, rq2_current_job
 from worker import keys
-
-WORKER_PREFIX = keys.rq_worker("").encode()
 
 
 class WorkersPlanner:
@@ -32,10 +31,10 @@ class WorkersPlanner:
         self.names: list[bytes] = []
         self._seen: dict[bytes, float] = {}
         self._index = (0, 0)
-        self._slots: list[tuple[int, int, int]] = []
-        """Round-2 slots per worker: RQ's hash, rqtop's record, RQ's executions."""
+        self._slots: list[tuple[int, int, int, int]] = []
+        """Round-2 slots per worker: RQ's hash, rqtop's record, RQ's executions, the PTTL of RQ's hash."""
         self._current: list[bytes | None] = []
-        self._current_slots: list[tuple[int, int] | None] = []
+        self._current_slots: list[tuple[int, int | None] | None] = []
 
     def first(self, r1: Round) -> None:
         self._index = (r1.add("smembers", keys.RQ_WORKERS), r1.add("zrange", keys.WORKERS, 0, -1, withscores=True))
@@ -43,30 +42,36 @@ class WorkersPlanner:
     def second(self, one: Replies, r2: Round) -> None:
         rq_workers, ours = (one[slot] for slot in self._index)
         self._seen = dict(reply_as(ours, list, []))
-        self.names = names = sorted({m[len(WORKER_PREFIX):] for m in reply_as(rq_workers, set, ())
-                                     if m.startswith(WORKER_PREFIX)} | set(self._seen))
+        prefix = keys.rq_worker("").encode()
+        self.names = names = sorted({m[len(prefix):] for m in reply_as(rq_workers, set, ())
+                                     if m.startswith(prefix)} | set(self._seen))
         self._slots = list(zip(r2.each("hgetall", [bkey(keys.rq_worker, n) for n in names]),
                                r2.each("hgetall", [bkey(keys.worker, n) for n in names]),
                                r2.each("smembers", [bkey(keys.rq_worker_executions, n) for n in names]),
+                               r2.each("pttl", [bkey(keys.rq_worker, n) for n in names]),
                                strict=True))
 
     def third(self, two: Replies, r3: Round) -> None:
-        runs = [current_execution(two[b], two[c]) for _, b, c in self._slots]
-        self._current = [job_of(run) for run in runs]
-        self._current_slots = [(r3.add("hmget", bkey(keys.rq_job, job), list(CURRENT_FIELDS)),
-                                r3.add("hget", bkey(keys.rq_execution, run), "created_at")) if run and job else None
-                               for run, job in zip(runs, self._current, strict=True)]
+        self._current, self._current_slots = [], []
+        for a, b, c, _ in self._slots:
+            run = current_execution(two[b], two[c])
+            job = job_of(run) or rq2_current_job(two[a], two[b], two[c])
+            self._current.append(job)
+            self._current_slots.append(None if not job else (
+                r3.add("hmget", bkey(keys.rq_job, job), list(CURRENT_FIELDS)),
+                r3.add("hget", bkey(keys.rq_execution, run), "created_at") if run else None))
 
     def rows(self, two: Replies, three: Replies) -> tuple[WorkerRow, ...]:
-        def current(slots: tuple[int, int] | None) -> Any:
+        def current(slots: tuple[int, int | None] | None) -> Any:
             """The ``CURRENT_READ`` replies: the job's HMGET and its execution's created_at (an error stays whole)."""
             if slots is None:
                 return None
             job = three[slots[0]]
-            return [*job, three[slots[1]]] if isinstance(job, list) else job
+            created = None if slots[1] is None else three[slots[1]]
+            return [*job, created] if isinstance(job, list) else job
 
         return self._rows.rows(
-            [(n, two[a], two[b], two[c], job_id, current(j))
-             for n, (a, b, c), job_id, j in zip(self.names, self._slots, self._current, self._current_slots,
-                                                strict=True)],
+            [(n, two[a], two[b], two[c], job_id, current(j), two[d])
+             for n, (a, b, c, d), job_id, j in zip(self.names, self._slots, self._current, self._current_slots,
+                                                   strict=True)],
             self._seen, self.now, self.offline_after_s, self.suspension.suspended)
