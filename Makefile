@@ -34,11 +34,13 @@ demo: $(VENV)/.installed
 test: $(STAMP) $(STAMP_RQ2)
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
+	$(BIN)/mypy
 	RQTOP_RQ2_VENV=$(abspath $(VENV_RQ2)) $(BIN)/python -m pytest -n 2 -q
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
+	$(BIN)/mypy
 
 bench: $(STAMP)
 	$(BIN)/python bench/run_all.py

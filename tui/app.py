@@ -161,7 +161,7 @@ class RqtopApp(OperatorFlow):
         self._render_status()
         self.render_active()
         for text, severity in self.run_followups.outcomes(message.snapshot.history):
-            self.notify(text, severity=severity, timeout=8)  # type: ignore[arg-type]
+            self.notify(text, severity=severity, timeout=8)
         if recovered:
             self.notify("Redis answers again; data is live.", title="Reconnected")
         self._schedule_next(self.settings.refresh_s)
@@ -197,7 +197,9 @@ class RqtopApp(OperatorFlow):
 
     def _active_pane(self) -> JobsPane | WorkersPane | MetricsPane:
         """The pane of the visible tab."""
-        return {"workers": self.workers_pane, "metrics": self.metrics_pane}.get(self.tabs.active, self.jobs_pane)
+        panes: dict[str, JobsPane | WorkersPane | MetricsPane] = {"workers": self.workers_pane,
+                                                                  "metrics": self.metrics_pane}
+        return panes.get(self.tabs.active, self.jobs_pane)
 
     def render_active(self, force: bool = False) -> None:
         """Show the current snapshot on the visible tab, unless it already shows it or a modal is open."""

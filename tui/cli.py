@@ -134,7 +134,7 @@ def _refresh_seconds(ctx: click.Context, param: click.Parameter, value: float | 
 class RqtopGroup(click.Group):
     """A click group whose usage errors are one line and exit 2."""
 
-    def main(self, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+    def main(self, *args: Any, **kwargs: Any) -> Any:
         kwargs["standalone_mode"] = False
         try:
             return super().main(*args, **kwargs)

@@ -69,7 +69,8 @@ class Outcome:
 def _add(conn: redis.Redis, fields: dict[str, str]) -> str:
     """``XADD rqtop:audit MINID ~ <now - AUDIT_KEEP_S>``: trimmed by age, so no burst can push old entries out."""
     oldest_ms = max(int((time.time() - keys.AUDIT_KEEP_S) * 1000), 0)
-    return as_text(conn.xadd(keys.AUDIT, fields, minid=f"{oldest_ms}-0", approximate=True))
+    entry: dict[Any, Any] = dict(fields)
+    return as_text(conn.xadd(keys.AUDIT, entry, minid=f"{oldest_ms}-0", approximate=True))
 
 
 def _base(who: str, action: str, target: str, now: float | None) -> dict[str, str]:
@@ -135,8 +136,8 @@ def refused_counts(conn: redis.Redis) -> dict[str, int]:
 
 def read(conn: redis.Redis, limit: int = 50) -> tuple[AuditEntry, ...]:
     """The newest ``limit`` entries, newest first; malformed fields read as empty, never raise."""
-    rows = conn.xrevrange(keys.AUDIT, "+", "-", count=max(limit, 0)) if limit > 0 else []
-    return tuple(_entry(entry_id, fields) for entry_id, fields in rows)
+    rows = (conn.xrevrange(keys.AUDIT, "+", "-", count=max(limit, 0)) if limit > 0 else None) or []
+    return tuple(_entry(entry_id, fields or {}) for entry_id, fields in rows)
 
 
 def _count(value: Any) -> int | None:

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
+from typing import Any
 
 import redis
 from rq.rate_limit import RateLimitRegistry
@@ -275,7 +276,7 @@ def cancel_listed(
     return _plain(counts)
 
 
-def _common_args() -> list[object]:
+def _common_args() -> list[Any]:
     """ARGV[1..3]: the cancel time, the canceled-hash TTL and the history TTL."""
     return [f"{time.time():.6f}", CANCELED_TTL_S, keys.HISTORY_TTL_S]
 

@@ -125,7 +125,7 @@ class Collector:
         candidates = [(field.partition(":")[2], member) for field, entries in zip(fields, replies, strict=True)
                       for member, _ in entries]
         recorded = self._record(candidates, now)
-        moved = {field: _next_mark(entries, mark, score is not None)
+        moved: dict[Any, Any] = {field: _next_mark(entries, mark, score is not None)
                  for field, mark, entries, score in zip(fields, marks, replies, ties, strict=True)}
         if moved:
             self.conn.hset(keys.COLLECT_MARKS, mapping=moved)

@@ -94,8 +94,9 @@ def _enqueue(conn: redis.Redis, queue: str, fields: dict[str, Any]) -> str:
     new_id = uuid.uuid4().hex
     stamp = _rq_time(time.time())
     with conn.pipeline(transaction=True) as pipe:
-        pipe.hset(keys.rq_job(new_id), mapping={**fields, "origin": queue, "status": "queued",
-                                                "created_at": stamp, "enqueued_at": stamp})
+        mapping: dict[Any, Any] = {**fields, "origin": queue, "status": "queued", "created_at": stamp,
+                                   "enqueued_at": stamp}
+        pipe.hset(keys.rq_job(new_id), mapping=mapping)
         pipe.sadd(keys.RQ_QUEUES, keys.rq_queue(queue))
         pipe.rpush(keys.rq_queue(queue), new_id)
         pipe.execute()

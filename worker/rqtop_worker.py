@@ -19,7 +19,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import redis
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -89,7 +89,13 @@ class _StopRequestedFlag:
         return self.is_set()
 
 
-class BookkeepingMixin:
+if TYPE_CHECKING:  # the mixin is only ever mixed into RQ's Worker: type-check it as one
+    _WorkerBase = Worker
+else:
+    _WorkerBase = object
+
+
+class BookkeepingMixin(_WorkerBase):
     """Adds rqtop's records to an RQ worker class; put it first in the bases."""
 
     def __init__(self, queues: Any, *args: Any, mode: str = "all", **kwargs: Any) -> None:
@@ -97,7 +103,7 @@ class BookkeepingMixin:
             raise ValueError(f"mode must be one of {', '.join(WORKER_MODES)}, got {mode!r}")
         kwargs.setdefault("worker_ttl", WORKER_TTL_S)
         kwargs.setdefault("job_monitoring_interval", JOB_MONITORING_INTERVAL_S)
-        super().__init__(queues, *args, **kwargs)  # type: ignore[call-arg]
+        super().__init__(queues, *args, **kwargs)
         self.rqtop_mode = mode
         self.rqtop_version = __version__
         self._rqtop_errors: dict[str, str] = {}
@@ -108,7 +114,7 @@ class BookkeepingMixin:
     @property
     def presence(self) -> PresenceRecord:
         """Our record's static fields, from RQ's own view of this worker."""
-        birth = self.birth_date.timestamp() if getattr(self, "birth_date", None) else time.time()
+        birth = self.birth_date.timestamp() if getattr(self, "birth_date", None) and self.birth_date else time.time()
         return PresenceRecord(
             name=self.name, mode=self.rqtop_mode, queues=tuple(self.queue_names()),
             hostname=self.hostname or socket.gethostname(), pid=self.pid or os.getpid(), birth=birth,
@@ -117,7 +123,7 @@ class BookkeepingMixin:
     # --- presence -------------------------------------------------------------------------------
     def register_birth(self) -> None:
         """RQ's birth, then our full record (counters at zero) in one more round trip."""
-        super().register_birth()  # type: ignore[misc]
+        super().register_birth()
         with self.connection.pipeline(transaction=False) as pipe:
             self.presence.birth_commands(pipe, time.time())
             pipe.execute()
@@ -125,7 +131,7 @@ class BookkeepingMixin:
     def register_death(self) -> None:
         """RQ's death, then our record removed: a clean shutdown leaves nothing to show as offline."""
         try:
-            super().register_death()  # type: ignore[misc]
+            super().register_death()
             with self.connection.pipeline(transaction=False) as pipe:
                 self.presence.death_commands(pipe)
                 pipe.execute()
@@ -135,7 +141,7 @@ class BookkeepingMixin:
     def heartbeat(self, timeout: int | None = None, pipeline: Any = None) -> None:
         """RQ's heartbeat plus our last-seen record, in one pipelined round trip."""
         if pipeline is not None:
-            super().heartbeat(timeout, pipeline=pipeline)  # type: ignore[misc]
+            super().heartbeat(timeout, pipeline=pipeline)
             self._repair_commands(pipeline)
             self.presence.beat_commands(pipeline, time.time())
             return
@@ -144,7 +150,7 @@ class BookkeepingMixin:
         while True:
             try:
                 with self.connection.pipeline(transaction=False) as pipe:
-                    super().heartbeat(timeout, pipeline=pipe)  # type: ignore[misc]
+                    super().heartbeat(timeout, pipeline=pipe)
                     self._repair_commands(pipe)
                     self.presence.beat_commands(pipe, time.time())
                     pipe.execute()
@@ -178,7 +184,7 @@ class BookkeepingMixin:
     def check_for_suspension(self, burst: bool) -> None:
         """RQ's suspension check, waiting out a Redis outage instead of quitting with a traceback."""
         try:
-            super().check_for_suspension(burst)  # type: ignore[misc]
+            super().check_for_suspension(burst)
         except OUTAGE_ERRORS as exc:
             HEALTH.lost(exc)
             self.wait_for_redis()
@@ -187,7 +193,7 @@ class BookkeepingMixin:
         """RQ's dequeue, waiting while Redis refuses writes (its BLMOVE is a write: nothing is taken meanwhile)."""
         while True:
             try:
-                return super().dequeue_job_and_maintain_ttl(timeout, max_idle_time)  # type: ignore[misc]
+                return super().dequeue_job_and_maintain_ttl(timeout, max_idle_time)
             except OutOfMemoryError as exc:
                 HEALTH.lost(exc)
                 self.wait_for_redis()
@@ -195,7 +201,7 @@ class BookkeepingMixin:
     def set_state(self, state: str, pipeline: Any = None) -> None:
         """RQ's state write; on its own (no pipeline) it waits while Redis refuses writes."""
         if pipeline is not None:
-            super().set_state(state, pipeline=pipeline)  # type: ignore[misc]
+            super().set_state(state, pipeline=pipeline)
             return
         self._ride_out_oom(super().set_state, state)
 
@@ -225,14 +231,14 @@ class BookkeepingMixin:
     def run_maintenance_tasks(self) -> None:
         """RQ's registry maintenance, skipped (and retried next loop) while Redis is away."""
         try:
-            super().run_maintenance_tasks()  # type: ignore[misc]
+            super().run_maintenance_tasks()
         except OUTAGE_ERRORS as exc:
             HEALTH.lost(exc)
 
     def maintain_heartbeats(self, job: Any, execution: Any) -> None:
         """RQ's busy heartbeats; an outage is noted but never abandons the running horse."""
         try:
-            super().maintain_heartbeats(job, execution)  # type: ignore[misc]
+            super().maintain_heartbeats(job, execution)
         except OUTAGE_ERRORS as exc:
             HEALTH.lost(exc)
         else:
@@ -248,7 +254,7 @@ class BookkeepingMixin:
     def _install_signal_handlers(self) -> None:
         """RQ's SIGTERM/SIGINT handling (main thread only); a stop signalled during RQ's bootstrap is honoured now."""
         if threading.current_thread() is threading.main_thread():
-            super()._install_signal_handlers()  # type: ignore[misc]
+            super()._install_signal_handlers()
         if self.stop_event is not None and self.stop_event.is_set():
             self._stop_requested = True  # the work loop checks this before its first dequeue
 
@@ -268,7 +274,7 @@ class BookkeepingMixin:
     def fork_work_horse(self, job: Any, queue: Any) -> None:
         """RQ's fork; a stop that arrived between prepare_execution and the fork is carried out now."""
         self._rqtop_parent_pid = os.getpid()
-        super().fork_work_horse(job, queue)  # type: ignore[misc]
+        super().fork_work_horse(job, queue)
         if self._stopped_job_id == job.id:
             self.kill_horse()
 
@@ -276,14 +282,14 @@ class BookkeepingMixin:
         """RQ's horse signals, and the horse dies with its worker: RQ's horse leaves the worker's process group, so
         a ``kill -9`` of the worker (or its group) would leave it running unsupervised, its outcome recorded by
         nobody; killed with it, its job is failed (or put back, if it never started) by recovery instead."""
-        super().setup_work_horse_signals()  # type: ignore[misc]
+        super().setup_work_horse_signals()
         _die_with_parent(getattr(self, "_rqtop_parent_pid", 0))
 
     def _handle_stopped_job(self, job: Any, queue: Any, execution: Any) -> None:
         """Fail a stopped job once: not when its horse had already ended it, and never left in the intermediate list."""
         if job.get_status(refresh=True) in (JobStatus.FINISHED, JobStatus.FAILED):
             return
-        super()._handle_stopped_job(job, queue, execution)  # type: ignore[misc]
+        super()._handle_stopped_job(job, queue, execution)
         self.connection.lrem(keys.rq_intermediate(queue.name), 1, job.id)
 
     # --- a job's writes ride out OOM: nothing is lost, the outcome is written once memory frees -----
@@ -293,7 +299,7 @@ class BookkeepingMixin:
         def attempt() -> Any:
             known = set(self.executions)
             try:
-                return super(BookkeepingMixin, self).prepare_execution(job)  # type: ignore[misc]
+                return super(BookkeepingMixin, self).prepare_execution(job)
             except OutOfMemoryError:
                 for execution_id in set(self.executions) - known:
                     self.executions.pop(execution_id, None)
@@ -302,15 +308,15 @@ class BookkeepingMixin:
 
     def prepare_job_execution(self, job: Any, remove_from_intermediate_queue: bool = False) -> None:
         """RQ's start of the job in the horse (one transaction), waiting while writes are refused."""
-        self._ride_out_oom(super().prepare_job_execution, job, remove_from_intermediate_queue)  # type: ignore[misc]
+        self._ride_out_oom(super().prepare_job_execution, job, remove_from_intermediate_queue)
 
     def handle_execution_ended(self, job: Any, queue: Any, heartbeat_ttl: int) -> None:
         """RQ's end-of-run heartbeat, waiting while writes are refused (a refusal must not fail a job that ran)."""
-        self._ride_out_oom(super().handle_execution_ended, job, queue, heartbeat_ttl)  # type: ignore[misc]
+        self._ride_out_oom(super().handle_execution_ended, job, queue, heartbeat_ttl)
 
     def handle_job_success(self, job: Any, queue: Any, started_job_registry: Any, execution: Any) -> None:
         """RQ's success transaction, run again once writes are accepted unless it went through."""
-        self._ride_out_oom(super().handle_job_success, job, queue, started_job_registry,  # type: ignore[misc]
+        self._ride_out_oom(super().handle_job_success, job, queue, started_job_registry,
                            execution, done=self._outcome_written(job, execution))
 
     def _until_outcome_written(self, job: Any, execution: Any, step: Callable[[], None]) -> None:
@@ -341,7 +347,7 @@ class BookkeepingMixin:
         task, schedule = task_name(job), run_schedule(job.id)
         self._safely(self._mark_running, job, queue.name, task, schedule, started)
         try:
-            super().execute_job(job, queue)  # type: ignore[misc]
+            super().execute_job(job, queue)
         finally:
             self._safely(self.record_outcome, job.id, task, schedule, started)
             self._rqtop_errors.pop(job.id, None)
@@ -397,7 +403,7 @@ class BookkeepingMixin:
     def handle_exception(self, job: Any, *exc_info: Any) -> None:
         """Keep the sanitized error line for the terminal pipeline; RQ logs the traceback as usual."""
         self._rqtop_errors[job.id] = sanitize_exc(exc_info[0], exc_info[1])
-        super().handle_exception(job, *exc_info)  # type: ignore[misc]
+        super().handle_exception(job, *exc_info)
 
     def handle_job_failure(self, job: Any, queue: Any, started_job_registry: Any = None, exc_string: str = "",
                            execution: Any = None) -> None:
@@ -407,7 +413,7 @@ class BookkeepingMixin:
 
         def step() -> None:
             self._rqtop_errors.setdefault(job.id, error)  # the terminal pipeline pops it: put back for a retry
-            super(BookkeepingMixin, self).handle_job_failure(  # type: ignore[misc]
+            super(BookkeepingMixin, self).handle_job_failure(
                 job, queue, started_job_registry=started_job_registry, exc_string=exc_string, execution=execution
             )
         self._until_outcome_written(job, execution, step)
@@ -422,14 +428,14 @@ class BookkeepingMixin:
             if error is not None:
                 self._rqtop_errors.setdefault(job.id, error)
             with contextlib.suppress(OutOfMemoryError):  # not written: _until_outcome_written runs it again
-                super(BookkeepingMixin, self).handle_job_retry(  # type: ignore[misc]
+                super(BookkeepingMixin, self).handle_job_retry(
                     job, queue, retry, started_job_registry, execution
                 )
         self._until_outcome_written(job, execution, step)
 
     def cleanup_execution(self, job: Any, pipeline: Any, execution: Any = None) -> None:
         """Ride RQ's terminal pipeline to store the error line and note (no extra round trip)."""
-        super().cleanup_execution(job, pipeline, execution)  # type: ignore[misc]
+        super().cleanup_execution(job, pipeline, execution)
         note = NO_ACTIVE_WORK if is_no_active_work(getattr(job, "_result", None)) else ""
         error = self._rqtop_errors.pop(job.id, "")
         pipeline.hset(keys.history_item(job.id), mapping={"error": error, "note": note})

@@ -21,7 +21,7 @@ from worker import keys
 from worker.masking import install_log_masking
 from worker.outage import HEALTH, OUTAGE_ERRORS, wait_for_redis
 from worker.presence import PresenceRecord
-from worker.records import DEFAULT_QUEUES, WORKER_MODES
+from worker.records import DEFAULT_QUEUES, WORKER_MODES, as_text
 from worker.rqtop_worker import JOB_MONITORING_INTERVAL_S, WORKER_TTL_S, RqtopWorker
 from worker.scheduler import TICK_INTERVAL_S, RqtopScheduler, ScheduledJobPromoter, register_schedules
 from worker.schedules import ScheduleEntry, load_schedules
@@ -238,5 +238,5 @@ def _clear_own_stale_record(conn: redis.Redis, worker: Any) -> None:
             log.warning("worker %s: its RQ record was partial (no hostname); registering afresh", worker.name)
             conn.delete(key)
         return
-    if host.decode() == (worker.hostname or "") and pid is not None and int(pid) == worker.pid:
+    if as_text(host) == (worker.hostname or "") and pid is not None and int(pid) == worker.pid:
         conn.delete(key)

@@ -238,6 +238,7 @@ def _parse_entry(
 
     if len(errors) > before:
         return None
+    assert isinstance(name, str) and isinstance(task, str)  # both checked above: an error returned None
     return ScheduleEntry(
         name=name, task=task, description=description, cron=cron, interval=interval, priority=priority,
         timezone=tz, expires_after_min=raw.get("expires_after_min"), timeout=raw.get("timeout"),

@@ -34,7 +34,7 @@ def _number(raw: object) -> float | None:
     if raw is None:
         return None
     try:
-        value = float(raw)  # type: ignore[arg-type] - float() takes bytes and str alike
+        value = float(raw)  # type: ignore[arg-type]  # float() takes bytes and str alike
     except (TypeError, ValueError):
         return None
     return value if 0 <= value < float("inf") else None
@@ -241,10 +241,10 @@ class BucketCache:
         heads: list[Bucket] = []
         fresh: list[Reply] = []
         for hour in plan.hours:
-            slot = plan.fresh.get(hour)
-            reply = second[slot] if slot is not None else None
+            fresh_slot = plan.fresh.get(hour)
+            reply = second[fresh_slot] if fresh_slot is not None else None
             if not isinstance(reply, Mapping):  # a cached hour, or an error reply (read as empty)
-                kept = settled.heads.get(hour) if slot is None else None
+                kept = settled.heads.get(hour) if fresh_slot is None else None
                 heads.append(kept or Bucket())
             elif hour < cut:
                 settled.add(hour, reply)

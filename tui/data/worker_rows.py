@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import datetime
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
 from tui.data.job_meta import EPOCH_MAX, EPOCH_MIN, UNREADABLE, Fields, function_name
 from tui.data.masking import decode
@@ -131,7 +131,7 @@ def worker_facts(rq: Fields, ours: Fields, executions: Any, job_id: bytes | None
         hostname, pid = rq.text("hostname"), rq.number("pid")
         version, queues = rq.text("version", 40), rq.text("queues", 2000)
     return WorkerFacts(
-        mode=mode if not unreadable else (mode or UNREADABLE),
+        mode=cast(str, mode if not unreadable else (mode or UNREADABLE)),  # None only for a record with no mode
         unreadable=unreadable or ours.bad or rq.bad or job_fields.bad, beat=beat, beat_at=records.from_epoch(beat),
         dead=rq.value("death") is not None, current_id=current_id, current_task=current_task, started=started,
         birth=birth, processed=processed, failed=failed, hostname=hostname, pid=pid, version=version,

@@ -118,7 +118,7 @@ class KeyedTable(DataTable[Cell]):
         self._last_rows = rows
         keep = self.highlighted_key
         wanted = {key for key, _ in rows}
-        for stale in [key.value for key in self.rows if key.value not in wanted]:
+        for stale in [key.value for key in self.rows if key.value is not None and key.value not in wanted]:
             self.remove_row(stale)
         columns = self.column_keys
         reorder = False
