@@ -11,6 +11,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import pytest
 import redis
 
+from tests.cli_support import with_user
 from worker.embedded_redis import EmbeddedRedis
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -85,3 +86,36 @@ def rq2_bin() -> Path:
 def rq3_bin() -> Path:
     """The bin directory of the test virtualenv, whose ``rq`` is RQ 3."""
     return Path(sys.executable).parent
+
+
+@pytest.fixture(params=["rq2_bin", "rq3_bin"])
+def rq_bin(request: pytest.FixtureRequest) -> Path:
+    """The bin directory of one RQ line: 2.12 or 3.x (a test taking it runs once per line)."""
+    return request.getfixturevalue(request.param)
+
+
+@pytest.fixture
+def private_redis() -> Iterator[EmbeddedRedis]:
+    """A redis-server of this test's own (its config may be changed, kill/start keep its socket path)."""
+    server = EmbeddedRedis().start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+READ_ONLY_USER, READ_ONLY_PASSWORD = f"rqtop_reader_{os.getpid()}", "read-only-pw"
+
+
+@pytest.fixture
+def read_only_url(redis_url: str, conn: redis.Redis) -> Iterator[str]:
+    """A URL for an ACL user that may read but not write (MULTI/EXEC and scripts refused too)."""
+    conn.execute_command(
+        "ACL", "SETUSER", READ_ONLY_USER, "reset", "on", f">{READ_ONLY_PASSWORD}", "~*", "&*",
+        "+@read", "+@connection", "+select", "+info", "+ping", "+client",
+    )
+    try:
+        yield with_user(redis_url, READ_ONLY_USER, READ_ONLY_PASSWORD)
+    finally:
+        conn.execute_command("ACL", "DELUSER", READ_ONLY_USER)
+

@@ -18,12 +18,11 @@ import redis
 from click.testing import CliRunner
 from rq import Queue
 
-from tests.cli_support import ROOT, one_error_line, rqtop, rqtop_env, with_user
+from tests.cli_support import ROOT, one_error_line, rqtop, rqtop_env
 from tui.cli import cli
 from worker import keys
 from worker.schedules import ScheduleEntry
 
-USER, PASSWORD = "rqtop_no_write", "no-write-pw"
 ACTIONS: dict[str, tuple[str, ...]] = {
     "run-now": ("run-now", "nightly", "--yes"),
     "pause": ("pause", "nightly", "--yes"),
@@ -54,19 +53,6 @@ def planted(conn: redis.Redis) -> redis.Redis:
 
 
 @pytest.fixture
-def no_write_url(redis_url: str, conn: redis.Redis) -> Iterator[str]:
-    """A URL for an ACL user that may read but not write."""
-    conn.execute_command(
-        "ACL", "SETUSER", USER, "reset", "on", f">{PASSWORD}", "~*", "&*",
-        "+@read", "+@connection", "+select", "+info", "+ping", "+client",
-    )
-    try:
-        yield with_user(redis_url, USER, PASSWORD)
-    finally:
-        conn.execute_command("ACL", "DELUSER", USER)
-
-
-@pytest.fixture
 def out_of_memory(conn: redis.Redis) -> Iterator[None]:
     """Redis at maxmemory with noeviction: every write that may grow memory is refused."""
     policy = conn.config_get("maxmemory-policy")["maxmemory-policy"]
@@ -87,8 +73,8 @@ def invoke(*args: str, url: str) -> subprocess.CompletedProcess[str]:
     return subprocess.CompletedProcess(args, result.exit_code, result.stdout, stderr)
 
 
-def test_acl_user_through_the_real_entry_point(planted: redis.Redis, no_write_url: str) -> None:
-    line = one_error_line(rqtop(*ACTIONS["cancel-pending"], url=no_write_url))
+def test_acl_user_through_the_real_entry_point(planted: redis.Redis, read_only_url: str) -> None:
+    line = one_error_line(rqtop(*ACTIONS["cancel-pending"], url=read_only_url))
     assert line.startswith("rqtop: error: cancel-pending: Redis refused (NoPermissionError): "), line
     assert planted.llen(keys.rq_queue("default")) == 1
 
@@ -99,8 +85,8 @@ def _check(line: str, verb: str, said: str) -> None:
 
 
 @pytest.mark.parametrize("verb", list(ACTIONS))
-def test_acl_user_that_may_not_write(verb: str, planted: redis.Redis, no_write_url: str) -> None:
-    _check(one_error_line(invoke(*ACTIONS[verb], url=no_write_url)), verb, "no permissions")
+def test_acl_user_that_may_not_write(verb: str, planted: redis.Redis, read_only_url: str) -> None:
+    _check(one_error_line(invoke(*ACTIONS[verb], url=read_only_url)), verb, "no permissions")
     assert planted.llen(keys.rq_queue("default")) == 1 and planted.sismember(keys.PAUSED, "weekly")
 
 

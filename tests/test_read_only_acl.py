@@ -7,14 +7,12 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import redis
 from rq import Queue, SimpleWorker
 
-from tests.cli_support import with_user
 from tests.tui.fakes import run, wait_until
 from tui.app import RqtopApp
 from tui.data.actions import DashboardActions
@@ -27,44 +25,30 @@ from worker.scheduler import register_schedules
 from worker.schedules import load_schedules
 
 ROOT = Path(__file__).resolve().parent.parent
-USER, PASSWORD = f"rqtop_reader_{os.getpid()}", "read-only-pw"
 
 
-@pytest.fixture
-def reader_url(redis_url: str, conn: redis.Redis) -> Iterator[str]:
-    """A URL for an ACL user limited to read commands."""
-    conn.execute_command(
-        "ACL", "SETUSER", USER, "reset", "on", f">{PASSWORD}", "~*", "&*",
-        "+@read", "+@connection", "+select", "+info", "+ping", "+client",
-    )
-    try:
-        yield with_user(redis_url, USER, PASSWORD)
-    finally:
-        conn.execute_command("ACL", "DELUSER", USER)
-
-
-def test_acl_user_really_cannot_write(reader_url: str) -> None:
-    client = connect(reader_url)
+def test_acl_user_really_cannot_write(read_only_url: str) -> None:
+    client = connect(read_only_url)
     with pytest.raises(redis.exceptions.NoPermissionError):
         client.set("rqtop:probe", "1")
 
 
-def test_reader_reads_everything_as_a_read_only_user(reader_url: str, conn: redis.Redis) -> None:
+def test_reader_reads_everything_as_a_read_only_user(read_only_url: str, conn: redis.Redis) -> None:
     queue = Queue("default", connection=conn)
     queue.enqueue("worker.demo_tasks.cache_warm")
     queue.enqueue("worker.demo_tasks.cache_warm")
     SimpleWorker([queue], connection=conn).work(burst=True, max_jobs=1)
-    snapshot = DashboardReader(connect(reader_url), Settings()).read()
+    snapshot = DashboardReader(connect(read_only_url), Settings()).read()
     row = next(q for q in snapshot.queues if q.name == "default")
     assert (row.pending, row.completed + row.failed) == (1, 1)
 
 
-def test_status_json_works_as_a_read_only_user(reader_url: str, conn: redis.Redis) -> None:
+def test_status_json_works_as_a_read_only_user(read_only_url: str, conn: redis.Redis) -> None:
     Queue("high", connection=conn).enqueue("worker.demo_tasks.cache_warm")
     env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "RQ_REDIS_URL")}
     env["PYTHONPATH"] = str(ROOT)
     result = subprocess.run(
-        [sys.executable, "-m", "tui", "status", "--json", "--url", reader_url],
+        [sys.executable, "-m", "tui", "status", "--json", "--url", read_only_url],
         capture_output=True, text=True, env=env, cwd=ROOT, timeout=60, stdin=subprocess.DEVNULL,
     )
     assert result.returncode == 0, result.stderr
@@ -82,22 +66,22 @@ def _busy_database(conn: redis.Redis) -> None:
     queue.enqueue("tests.jobs.ok")
 
 
-def test_a_read_only_user_sees_exactly_what_an_admin_sees(reader_url: str, conn: redis.Redis) -> None:
+def test_a_read_only_user_sees_exactly_what_an_admin_sees(read_only_url: str, conn: redis.Redis) -> None:
     """The reader keeps going past error replies, so a command the ACL refused would show as a silent zero."""
     _busy_database(conn)
     now = time.time()
     admin = DashboardReader(conn, Settings(clock=lambda: now)).read().to_json()
-    limited = DashboardReader(connect(reader_url), Settings(clock=lambda: now)).read().to_json()
+    limited = DashboardReader(connect(read_only_url), Settings(clock=lambda: now)).read().to_json()
     assert admin["schedules"] and admin["history"] and admin["metrics"] and admin["totals"]["failed"] == 1
     assert limited == admin
 
 
-def test_the_dashboard_runs_as_a_read_only_user(reader_url: str, conn: redis.Redis) -> None:
+def test_the_dashboard_runs_as_a_read_only_user(read_only_url: str, conn: redis.Redis) -> None:
     _busy_database(conn)
-    client = connect(reader_url)
+    client = connect(read_only_url)
     settings = Settings(refresh_s=0.5)
     app = RqtopApp(reader=DashboardReader(client, settings), actions=DashboardActions(client, settings),
-                   settings=settings, url_label=mask_url(reader_url))
+                   settings=settings, url_label=mask_url(read_only_url))
 
     async def body() -> None:
         async with app.run_test(size=(140, 40)) as pilot:

@@ -17,11 +17,6 @@ from worker import keys, records
 TASK = "tests.jobs.sleep_then"
 
 
-@pytest.fixture(params=["rq2_bin", "rq3_bin"])
-def rq_bin(request: pytest.FixtureRequest) -> Path:
-    """The bin directory of one RQ line: 2.12 or 3.x."""
-    return request.getfixturevalue(request.param)
-
 
 def test_plain_runs_show_in_history_and_metrics_from_rq_registries(conn: redis.Redis, redis_url: str,
                                                                     rq_bin: Path) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import signal
 import time
-from collections.abc import Iterator
 
 import pytest
 import redis
@@ -25,16 +24,6 @@ FILLER = "test:oom-filler"
 FILLER_BYTES = 8 * 1024 * 1024
 HEADROOM_BYTES = 2 * 1024 * 1024
 """maxmemory is set this far above what Redis used before the filler: over it with the filler, under it without."""
-
-
-@pytest.fixture
-def private_redis() -> Iterator[EmbeddedRedis]:
-    """A redis-server of this test's own: its maxmemory is changed, no other test may share it."""
-    server = EmbeddedRedis().start()
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 def _fill(conn: redis.Redis) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import signal
 import time
-from collections.abc import Iterator
 
 import pytest
 import redis
@@ -22,16 +21,6 @@ from worker.embedded_redis import EmbeddedRedis
 OUTAGE_ERRORS = (redis.ConnectionError, redis.TimeoutError)
 LOST, BACK = "Redis unreachable", "Redis reachable again"
 """The two lines worker.outage.RedisHealth logs, once per change."""
-
-
-@pytest.fixture
-def private_redis() -> Iterator[EmbeddedRedis]:
-    """A redis-server of this test's own (kill/start keep its socket path), removed afterwards."""
-    server = EmbeddedRedis().start()
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 def test_reader_fails_fast_while_down_and_the_same_reader_recovers(private_redis: EmbeddedRedis) -> None:

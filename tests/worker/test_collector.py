@@ -26,11 +26,6 @@ def _durations(conn: redis.Redis, ids: list[str]) -> list[float]:
     return [records.to_epoch(ended) - records.to_epoch(started) for started, ended in stamps]
 
 
-@pytest.fixture(params=["rq2_bin", "rq3_bin"])
-def rq_bin(request: pytest.FixtureRequest) -> Path:
-    """The bin directory of one RQ line: 2.12 or 3.x."""
-    return request.getfixturevalue(request.param)
-
 
 def test_two_collectors_record_each_plain_run_once_with_exact_metrics(conn: redis.Redis, redis_url: str,
                                                                         rq_bin: Path) -> None:
