@@ -140,8 +140,8 @@ def test_killed_plain_worker_turns_late_then_gone_and_its_job_abandoned(
 def assert_read_only(conn: redis.Redis, redis_url: str, doc: dict[str, Any]) -> None:
     """Nothing writes any more: a refresh sends zero write commands (INFO commandstats), and an ACL user that
     may only read gets the same document."""
+    from tests.cli_support import with_user
     from tests.redis_commands import WRITE_COMMANDS, command_calls
-    from tests.test_read_only_acl import with_user
     from tui.data.reader import DashboardReader
     from tui.data.settings import Settings
 
