@@ -4,8 +4,8 @@ Every step reads at most ``scan_limit`` entries per queue, so a plan costs a few
 with 200k jobs in Redis. Execution re-checks each id (still in the planned state, still old) before acting
 and never deletes a schedule template (an id in ``rq:scheduler:scheduled_jobs`` or with
 ``keys.SCHEDULE_TEMPLATE_PREFIX``): deleting one silently drops its schedule.
-Step ids: ``<queue>:<job_id>:<execution_id>`` (stuck), ``<queue>:<job_id>`` (job steps; job ids never contain
-a colon), worker names (reap), ``rqtop:active:<name>`` keys (tokens) and task names (metric index). The
+Step ids: ``<queue>:<job_id>:<execution_id>`` (abandoned, stuck), ``<queue>:<job_id>`` (job steps; job ids
+never contain a colon), worker names (reap), ``rqtop:active:<name>`` keys (tokens) and task names (metric index). The
 metric index step acts on a score range, not on the names: one ZREMRANGEBYSCORE forgets every task not run for
 ``keys.METRIC_TTL_S`` (its buckets have expired), and a task that runs again meanwhile is kept by its new score.
 """
@@ -32,6 +32,8 @@ from worker.tokens import release_token
 
 TERMINAL = {"finished", "failed", "stopped", "canceled"}
 STUCK_REASON = "Janitor: the worker running it is gone"
+ABANDONED_REASON = "the worker running it stopped sending heartbeats"
+"""Recorded as ``AbandonedJobError: <this>``, the error RQ's own cleanup gives an entry past its deadline."""
 
 
 @dataclass(frozen=True)
@@ -125,20 +127,35 @@ def run_janitor_job() -> dict[str, int]:
 
 # Planning (reads only).
 
+def _plan_abandoned(conn: redis.Redis, s: JanitorSettings, now: float) -> tuple[str, ...]:
+    """Executions past their heartbeat deadline (the wip score) whose worker is not alive, whatever their age:
+    what RQ's cleanup fails, which never runs on a queue no live worker serves."""
+    refs = running_executions(conn, limit=s.scan_limit, deadline_before=now)
+    return _unattended(conn, refs, now, lambda status, started, deadline: status in ("started", "queued"))
+
+
 def _plan_stuck(conn: redis.Redis, s: JanitorSettings, cutoff: float, now: float) -> tuple[str, ...]:
-    """Executions whose worker is not alive that started before ``cutoff`` or whose heartbeat deadline (the wip
-    score) has passed: a dead worker's job on any host is failed at the next pass, not after RQ's 10 minutes."""
+    """Executions whose worker is not alive that started before ``cutoff`` and are not yet past their heartbeat
+    deadline (those are ``fail_abandoned``'s): a worker that died mid-beat on any host."""
     refs = running_executions(conn, limit=s.scan_limit)
+    return _unattended(conn, refs, now, lambda status, started, deadline: (
+        status == "started" and (started or now) < cutoff and deadline >= now))
+
+
+def _unattended(
+    conn: redis.Redis, refs: list[ExecutionRef], now: float, chosen: Callable[[str, float | None, float], bool]
+) -> tuple[str, ...]:
+    """Ids of the executions ``chosen(job status, started epoch, wip score)`` keeps whose worker is not alive."""
     pipe = conn.pipeline(transaction=False)
     for ref in refs:
         pipe.hmget(keys.rq_job(ref.job_id), "status", "started_at")
         pipe.zscore(keys.rq_registry("wip", ref.queue), ref.member)
     replies = pipe.execute() if refs else []
-    old = [ref for index, ref in enumerate(refs)
-           if as_text(replies[2 * index][0]) == "started"
-           and ((to_epoch(replies[2 * index][1]) or now) < cutoff or (replies[2 * index + 1] or now) < now)]
-    alive = workers_alive(conn, [ref.worker for ref in old if ref.worker], now)
-    return tuple(f"{ref.queue}:{ref.job_id}:{ref.execution_id}" for ref in old
+    picked = [ref for index, ref in enumerate(refs)
+              if replies[2 * index + 1] is not None
+              and chosen(as_text(replies[2 * index][0]), to_epoch(replies[2 * index][1]), replies[2 * index + 1])]
+    alive = workers_alive(conn, [ref.worker for ref in picked if ref.worker], now)
+    return tuple(f"{ref.queue}:{ref.job_id}:{ref.execution_id}" for ref in picked
                  if not (ref.worker and alive.get(ref.worker)))
 
 
@@ -278,13 +295,18 @@ def _exists(conn: redis.Redis, names: list[str]) -> list[bool]:
 
 # Execution (each id re-checked).
 
-def _run_stuck(conn: redis.Redis, ids: Iterable[str], s: JanitorSettings, now: float) -> int:
-    """Fail the planned executions through the registry path (it re-checks status and liveness)."""
-    refs = []
-    for item in ids:
-        queue, job_id, execution_id = item.rsplit(":", 2)
-        refs.append(ExecutionRef(job_id, execution_id, queue))
-    return fail_dead_executions(conn, refs, STUCK_REASON)
+def _run_failing(reason: str) -> Executor:
+    """An executor failing the planned executions with ``reason`` through the registry path (it re-checks
+    status and liveness)."""
+
+    def run(conn: redis.Redis, ids: Iterable[str], s: JanitorSettings, now: float) -> int:
+        refs = []
+        for item in ids:
+            queue, job_id, execution_id = item.rsplit(":", 2)
+            refs.append(ExecutionRef(job_id, execution_id, queue))
+        return fail_dead_executions(conn, refs, reason)
+
+    return run
 
 
 def _run_history(conn: redis.Redis, ids: Iterable[str], s: JanitorSettings, now: float) -> int:
@@ -416,10 +438,14 @@ def _age(seconds: float) -> str:
 
 
 STEPS: tuple[StepRecord, ...] = (
+    StepRecord("fail_abandoned",
+               lambda s: "Fail abandoned jobs: past their heartbeat deadline on workers that are gone",
+               lambda c: _plan_abandoned(c.conn, c.settings, c.now),
+               _run_failing(ABANDONED_REASON)),
     StepRecord("fail_stuck_active",
                lambda s: f"Fail jobs running over {_age(s.stuck_active_after_s)} on workers that are gone",
                lambda c: _plan_stuck(c.conn, c.settings, c.now - c.settings.stuck_active_after_s, c.now),
-               _run_stuck),
+               _run_failing(STUCK_REASON)),
     StepRecord("reconcile_history", lambda s: "Show RQ's outcome for runs whose worker never recorded it",
                lambda c: _plan_history(c.conn, c.settings, c.now),
                _run_history),

@@ -130,12 +130,18 @@ if redis.call('HGET', KEYS[1], 'status') == 'started' then return '' end
 """ + FINISH_LUA
 
 
-def running_executions(conn: redis.Redis, limit: int = 10_000) -> list[ExecutionRef]:
-    """Every member of every ``rq:wip:<queue>`` (at most ``limit`` per queue), with the worker running it."""
+def running_executions(
+    conn: redis.Redis, limit: int = 10_000, deadline_before: float | None = None
+) -> list[ExecutionRef]:
+    """Every member of every ``rq:wip:<queue>`` (at most ``limit`` per queue), with the worker running it; with
+    ``deadline_before``, only the members whose heartbeat deadline (their score) is at or before it."""
     queues = queue_names(conn)
     pipe = conn.pipeline(transaction=False)
     for queue in queues:
-        pipe.zrange(keys.rq_registry("wip", queue), 0, limit - 1)
+        if deadline_before is None:
+            pipe.zrange(keys.rq_registry("wip", queue), 0, limit - 1)
+        else:
+            pipe.zrangebyscore(keys.rq_registry("wip", queue), "-inf", deadline_before, start=0, num=limit)
     members = [(queue, as_text(raw)) for queue, found in zip(queues, pipe.execute(), strict=True) for raw in found]
     parsed = [(queue, *member.split(":", 1)) for queue, member in members if ":" in member]
     for _queue, job_id, execution_id in parsed:

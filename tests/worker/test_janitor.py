@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import os
+import socket
+import subprocess
+import sys
 import time
+import zlib
+from base64 import b64decode
 
 import pytest
 import redis
@@ -11,15 +17,16 @@ from rq.utils import now, utcformat
 
 from tests.rq_support import iso_ago, plant_running, snapshot
 from tui.data.actions import DashboardActions
+from tui.data.reader import DashboardReader
 from tui.data.settings import Settings
 from worker import audit, janitor, keys
 from worker.plans import JanitorPlan
 
 DAY = 86400.0
 EXPECTED = {
-    "fail_stuck_active": 1, "cancel_old_pending": 4, "delete_old_completed": 3, "delete_old_failed": 1,
-    "delete_old_canceled": 1, "reap_dead_workers": 2, "expire_tokens": 2, "trim_metric_tasks": 0,
-    "reconcile_history": 0,
+    "fail_abandoned": 1, "fail_stuck_active": 1, "cancel_old_pending": 4, "delete_old_completed": 3,
+    "delete_old_failed": 1, "delete_old_canceled": 1, "reap_dead_workers": 2, "expire_tokens": 2,
+    "trim_metric_tasks": 0, "reconcile_history": 0,
 }
 
 
@@ -83,6 +90,10 @@ def plant(conn: redis.Redis) -> dict[str, object]:
             "last_job_id": job_id, "last_run": time.time() - (10 if name == "s_fresh" else 1000)})
         if status:
             conn.hset(keys.rq_job(job_id), mapping={"status": status, "origin": "elsewhere"})
+    # Abandoned: a young execution past its heartbeat deadline on a gone worker (planted after the workers above
+    # ran, whose own registry cleanup would fail it).
+    ids["abandoned"], execution_id = plant_running(conn, "dead-w3", started_at=time.time() - 10)
+    conn.zadd("rq:wip:default", {f"{ids['abandoned']}:{execution_id}": time.time() - 1})
     return ids
 
 
@@ -104,6 +115,7 @@ def test_janitor_plan_is_read_only_and_exact_then_execute_acts_on_it(conn: redis
 
     assert counts == EXPECTED
     assert conn.hget(keys.rq_job(ids["stuck"]), "status") == b"failed"
+    assert conn.hget(keys.rq_job(ids["abandoned"]), "status") == b"failed"
     assert conn.hget(keys.rq_job(ids["live_long"]), "status") == b"started"
     for job_id in ids["old_done"]:
         assert not conn.exists(keys.rq_job(job_id)) and conn.zscore("rq:finished:default", job_id) is None
@@ -204,3 +216,57 @@ def test_plan_and_execute_both_follow_the_step_records(conn: redis.Redis) -> Non
     counts = janitor.execute(conn, planned, janitor.JanitorSettings())
     assert list(counts) == [record.name for record in janitor.STEPS]
     assert janitor.step_record("expire_tokens").name == "expire_tokens"
+
+
+def _reason(conn: redis.Redis, job_id: str) -> str:
+    """The error of the newest result RQ's results stream holds for ``job_id`` (a failure)."""
+    (_id, fields), = conn.xrevrange(keys.rq_results(job_id), count=1)
+    assert fields[b"type"] == b"2", "the newest result is a failure"
+    return zlib.decompress(b64decode(fields[b"exc_string"])).decode()
+
+
+def _killed_plain_worker(conn: redis.Redis, name: str, queue: str, pid: int) -> str:
+    """What ``kill -9`` leaves of a plain RQ worker on this host mid-job: its hash (last beat 2 min ago) and
+    registrations, and its job's started entry past its heartbeat deadline; returns the job id."""
+    job_id, execution_id = plant_running(conn, name, queue=queue, started_at=time.time() - 120)
+    conn.hset(keys.rq_worker(name), mapping={"name": name, "hostname": socket.gethostname(), "pid": pid,
+                                             "state": "busy", "current_job": job_id, "queues": queue,
+                                             "last_heartbeat": iso_ago(120)})
+    conn.sadd(keys.RQ_WORKERS, keys.rq_worker(name))
+    conn.sadd(keys.rq_queue_workers(queue), keys.rq_worker(name))
+    conn.zadd(keys.rq_registry("wip", queue), {f"{job_id}:{execution_id}": time.time() - 30})
+    return job_id
+
+
+def _abandoned(conn: redis.Redis) -> dict[str, int]:
+    """Abandoned count per queue, as the dashboard reads it."""
+    return {row.name: row.abandoned for row in DashboardReader(conn, Settings()).read().queues}
+
+
+def test_janitor_fails_a_killed_plain_workers_abandoned_job_as_rq_cleanup_would(conn: redis.Redis) -> None:
+    """Past its deadline on a dead worker: failed with RQ's AbandonedJobError at once, young as it is; a live
+    worker's late entry is not touched."""
+    ended = subprocess.Popen([sys.executable, "-c", "pass"])  # its pid no longer runs once reaped
+    ended.wait()
+    job_id = _killed_plain_worker(conn, "plain-killed", "default", ended.pid)
+    late_job = _killed_plain_worker(conn, "plain-stalled", "other", os.getpid())  # its pid runs: alive
+    assert _abandoned(conn) == {"default": 1, "other": 1}
+    settings = janitor.JanitorSettings()
+    before = snapshot(conn)
+    plan = janitor.plan(conn, settings)
+    assert snapshot(conn) == before, "planning reads only"
+    steps = {step.name: step for step in plan.steps}
+    assert steps["fail_abandoned"].ids == tuple(
+        f"default:{member.decode()}" for member in conn.zrange("rq:wip:default", 0, -1))
+    assert len(steps["fail_abandoned"].ids) == 1 and plan.total == 1, plan
+    assert "abandoned" in steps["fail_abandoned"].description
+
+    counts = janitor.execute(conn, plan, settings)
+
+    assert counts["fail_abandoned"] == 1 and sum(counts.values()) == 1, counts
+    assert conn.hget(keys.rq_job(job_id), "status") == b"failed"
+    assert _reason(conn, job_id) == "AbandonedJobError: the worker running it stopped sending heartbeats"
+    assert conn.zcard("rq:wip:default") == 0 and conn.zscore("rq:failed:default", job_id) is not None
+    assert conn.hget(keys.rq_job(late_job), "status") == b"started" and conn.zcard("rq:wip:other") == 1
+    assert _abandoned(conn) == {"default": 0, "other": 1}
+    assert janitor.plan(conn, settings).total == 0, "a second pass finds nothing"

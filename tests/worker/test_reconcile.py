@@ -56,8 +56,8 @@ def test_a_dead_remote_workers_job_is_failed_at_the_next_pass(conn: redis.Redis)
     conn.zadd("rq:wip:default", {f"{job_id}:{execution_id}": time.time() - 1})
     _left_running(conn, job_id, "remote-dead")
     counts = _pass(conn)
-    assert counts["fail_stuck_active"] == 1
+    assert counts["fail_abandoned"] == 1 and counts["fail_stuck_active"] == 0
     assert conn.hget(keys.rq_job(job_id), "status") == b"failed"
     history = conn.hgetall(keys.history_item(job_id))
-    assert history[b"state"] == b"failed" and janitor.STUCK_REASON.encode() in history[b"error"]
+    assert history[b"state"] == b"failed" and janitor.ABANDONED_REASON.encode() in history[b"error"]
     assert conn.hget(keys.worker("remote-dead"), "current_job_id") == b""
