@@ -18,6 +18,7 @@ import redis
 
 from tui.data.masking import MaskRules, decode, mask_description, mask_error, resolve
 from tui.data.settings import DEFAULT_MASK_PATTERNS
+from tui.data.user_meta import meta_pairs
 from worker import keys, records
 from worker.display_text import safe_text
 from worker.safe_decoding import UNREADABLE, error_text, function_name, inflate  # noqa: F401 - re-exported
@@ -133,11 +134,18 @@ class JobDetail(JobSummary):
     retries_left: int | None = None
     error: str | None = None
     schedule: str | None = None
+    meta: tuple[tuple[str, str], ...] = ()
+    """The job's ``meta`` as masked (key, value) text, decoded as plain data only."""
+    dependencies: tuple[tuple[str, str], ...] = ()
+    """(id, state) of at most ``DEPENDENCIES_MAX`` jobs this one waits on (RQ's dependencies set)."""
 
+
+DEPENDENCIES_MAX = 20
+"""Most dependency ids read (SRANDMEMBER count) and whose status is read (HGET each)."""
 
 SUMMARY_FIELDS = ("status", "origin", "description", "created_at", "enqueued_at", "started_at", "ended_at",
                   "worker_name", "data", "number_of_retries", "repeats_left")
-DETAIL_FIELDS = (*SUMMARY_FIELDS, "retries_left", "exc_info")
+DETAIL_FIELDS = (*SUMMARY_FIELDS, "retries_left", "exc_info", "meta")
 
 
 def _summary_values(job_id: str, hash_: Fields, patterns: Sequence[str] | MaskRules,
@@ -171,13 +179,15 @@ def summarize(job_id: str, values: Sequence[Any],
 
 def read_job_detail(conn: redis.Redis, job_id: str,
                     patterns: Sequence[str] | MaskRules = DEFAULT_MASK_PATTERNS) -> JobDetail:
-    """One job's metadata in one pipelined round trip: its hash, its last 10 results and rqtop's history."""
+    """One job's metadata in one pipelined round trip (its hash, its last 10 results, rqtop's history, up to 20
+    dependency ids), plus a second small round for the dependencies' status when it has any."""
     pipe = conn.pipeline(transaction=False)
     pipe.hmget(keys.rq_job(job_id), list(DETAIL_FIELDS))
     pipe.xrevrange(keys.rq_results(job_id), "+", "-", count=10)
     pipe.hgetall(keys.history_item(job_id))
     pipe.exists(keys.rq_job(job_id))
-    values, results, history, exists = pipe.execute(raise_on_error=False)
+    pipe.srandmember(keys.rq_dependencies(job_id), DEPENDENCIES_MAX)
+    values, results, history, exists, depends_on = pipe.execute(raise_on_error=False)
     hash_ = Fields.from_hmget(DETAIL_FIELDS, values)
     ours = Fields(history)
     summary = _summary_values(job_id, hash_, patterns, exists)
@@ -205,4 +215,22 @@ def read_job_detail(conn: redis.Redis, job_id: str,
     if ours.bad:
         summary.update(unreadable=True, state=summary["state"] if hash_ else UNREADABLE)
     return JobDetail(**summary, retries=retries, retries_left=hash_.number("retries_left"), error=error_line,
-                     schedule=safe_text(keys.schedule_of(job_id) or "") or ours.text("schedule"))
+                     schedule=safe_text(keys.schedule_of(job_id) or "") or ours.text("schedule"),
+                     meta=meta_pairs(hash_.value("meta"), task_patterns), dependencies=_dependencies(conn, depends_on))
+
+
+def _dependencies(conn: redis.Redis, members: Any) -> tuple[tuple[str, str], ...]:
+    """(id, state) of each dependency id read from RQ's set, their status read in one more pipelined round."""
+    if not isinstance(members, list) or not members:
+        return ()
+    ids = sorted({m.decode("utf-8", errors="replace") if isinstance(m, bytes) else str(m) for m in members})
+    ids = ids[:DEPENDENCIES_MAX]
+    pipe = conn.pipeline(transaction=False)
+    for dependency in ids:
+        pipe.hget(keys.rq_job(dependency), "status")
+    statuses = pipe.execute(raise_on_error=False)
+    return tuple(
+        (safe_text(dependency), "expired" if status is None else
+         state_of(status.decode("utf-8", errors="replace") if isinstance(status, bytes) else None))
+        for dependency, status in zip(ids, statuses, strict=False)
+    )

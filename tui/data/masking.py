@@ -89,3 +89,9 @@ class MaskRules:
 def resolve(patterns: Sequence[str] | MaskRules, task: str | None) -> Sequence[str]:
     """Plain patterns as they are; MaskRules narrowed to one task."""
     return patterns.for_task(task) if isinstance(patterns, MaskRules) else patterns
+
+
+def sensitive_key(name: str, patterns: Sequence[str]) -> bool:
+    """Whether a field name contains one of the (case-insensitive) mask patterns, as ``mask`` treats keys."""
+    lowered = name.lower()
+    return any(p and p.lower() in lowered for p in patterns)

@@ -98,6 +98,8 @@ def detail_fields(job: JobDetail, now: float) -> list[tuple[str, str]]:
     """(label, value) pairs describing one job of a queue's list."""
     retries = str(job.retries) if job.retries_left is None else f"{job.retries} ({job.retries_left} left)"
     state = fmt.state_label(job.state) + (" · some fields could not be read" if job.unreadable else "")
+    extra = [(f"Meta · {key}" if key else "Meta", value) for key, value in job.meta]
+    extra += [("Depends on", f"{dependency}  ({fmt.state_label(state)})") for dependency, state in job.dependencies]
     return [
         ("Job id", job.id),
         ("Job type", job.task),
@@ -114,4 +116,5 @@ def detail_fields(job: JobDetail, now: float) -> list[tuple[str, str]]:
         ("Schedule", job.schedule or fmt.NO_VALUE),
         ("Worker", job.worker or fmt.NO_VALUE),
         ("Error", job.error or fmt.NO_VALUE),
+        *extra,
     ]
