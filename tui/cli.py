@@ -431,6 +431,16 @@ def _format_audit(entry: Any, concluded: Collection[str] = ()) -> str:
     return f"{when}  {entry.who:<24} {entry.action:<16} {entry.target or '-':<20} {status} {detail}".rstrip()
 
 
+def _add_jobs_group() -> None:
+    """Attach ``rqtop jobs`` (its module imports nothing heavy, so ``rqtop --help`` stays fast)."""
+    from tui.cli_jobs import jobs
+
+    cli.add_command(jobs)
+
+
+_add_jobs_group()
+
+
 def main() -> None:
     """Console-script entry point."""
     cli(prog_name="rqtop")
