@@ -231,7 +231,12 @@ def worker(url: str | None, mode: str, queues: str, schedules_path: str, burst: 
         except ScheduleError as exc:
             fail(str(exc))
     _, target = open_redis(url)
-    run(target, mode=mode, queues=queue_names, schedules_path=schedules_path, burst=burst, name=name)
+    from worker.notify.config import NotifyConfigError
+
+    try:
+        run(target, mode=mode, queues=queue_names, schedules_path=schedules_path, burst=burst, name=name)
+    except NotifyConfigError as exc:
+        fail(str(exc))
 
 
 @cli.command()
@@ -439,6 +444,17 @@ def _add_jobs_group() -> None:
 
 
 _add_jobs_group()
+
+
+def _add_notify() -> None:
+    """Attach ``rqtop notify`` and ``run-now --notify`` (tui.cli_notify imports the worker only when run)."""
+    from tui.cli_notify import add_notify_option, notify
+
+    cli.add_command(notify)
+    add_notify_option(cli.commands["run-now"])
+
+
+_add_notify()
 
 
 def main() -> None:

@@ -46,8 +46,8 @@ class DashboardData(SnapshotReader, JobListReader, Protocol):
 class OperatorActions(Protocol):
     """The operator's writes; destructive ones are planned first and run on exactly the confirmed plan."""
 
-    def run_now(self, name: str) -> RunNowResult:
-        """Queue one run of a schedule now (deduplicated)."""
+    def run_now(self, name: str, notify: str = "") -> RunNowResult:
+        """Queue one run of a schedule now (deduplicated); ``notify``: an address to email when it ends."""
         ...
 
     def pause(self, name: str) -> PauseResult:

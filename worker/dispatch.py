@@ -24,9 +24,10 @@ MAX_ATTEMPTS = 50
 
 
 def enqueue_run(
-    conn: redis.Redis, entry: ScheduleEntry, trigger: str = "manual", now: float | None = None
+    conn: redis.Redis, entry: ScheduleEntry, trigger: str = "manual", now: float | None = None, notify: str = ""
 ) -> RunNowResult:
-    """Enqueue one new job for ``entry`` unless its previous run is still pending or running."""
+    """Enqueue one new job for ``entry`` unless its previous run is still pending or running; with ``notify``
+    an email goes to that address when the run ends (the request is written in the same transaction)."""
     if trigger == "manual" and not entry.run_now:
         reason = entry.run_now_reason or "this schedule cannot be run on demand"
         return RunNowResult(entry.name, "not_allowed", None, f"{entry.name}: cannot run now: {reason}")
@@ -55,6 +56,8 @@ def enqueue_run(
                 )
                 pipe.multi()
                 pipe.set(active_key, job_id)
+                if notify:
+                    pipe.set(keys.notify_trigger(job_id), notify, ex=keys.NOTIFY_TRIGGER_TTL_S)
                 queue.enqueue_job(job, pipeline=pipe)
                 write_pending(pipe, entry, job_id, stamp)
                 pipe.execute()
@@ -128,12 +131,13 @@ def load_entry(conn: redis.Redis, name: str) -> ScheduleEntry | None:
     return read_entry(conn, name)[0]
 
 
-def run_now(conn: redis.Redis, name: str, now: float | None = None) -> RunNowResult:
-    """Run now by schedule name: the registered entry, dispatched with trigger "manual"."""
+def run_now(conn: redis.Redis, name: str, now: float | None = None, notify: str = "") -> RunNowResult:
+    """Run now by schedule name: the registered entry, dispatched with trigger "manual" (``notify``: an address
+    to email when the run ends)."""
     entry = load_entry(conn, name)
     if entry is None:
         return RunNowResult(name, "unknown", None, f"{name}: no such schedule")
-    return enqueue_run(conn, entry, trigger="manual", now=now)
+    return enqueue_run(conn, entry, trigger="manual", now=now, notify=notify)
 
 
 def set_paused(conn: redis.Redis, name: str, paused: bool) -> bool:

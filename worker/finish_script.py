@@ -4,7 +4,7 @@ It reads the outcome and timestamps from RQ's job hash itself, so the worker pay
 all of rqtop's bookkeeping after it ends.
 """
 
-FINISH_LUA = """
+_FINISH_BODY = """
 -- KEYS: 1 rq job hash, 2 history item, 3 rqtop worker record, 4 metrics task index, 5 schedule state, 6 active token
 -- ARGV: 1 job id, 2 task, 3 metrics key prefix, 4 now, 5 started (fallback), 6 history ttl, 7 metric ttl,
 --       8 bin floor, 9 bin ratio, 10 schedule name ("" for ad-hoc jobs), 11 bucket seconds
@@ -89,6 +89,34 @@ if ARGV[10] ~= '' and state then
   end
   if state ~= 'retry' and redis.call('GET', KEYS[6]) == ARGV[1] then redis.call('DEL', KEYS[6]) end
 end
-return state or ''
 """
+
+_RETURN = """return state or ''
+"""
+
+FINISH_LUA = _FINISH_BODY + _RETURN
 """Atomic end-of-job bookkeeping; reads the outcome and timestamps from RQ's job hash itself."""
+
+_NOTIFY_TAIL = """
+-- notify: KEYS 7 policy hash, 8 outbox stream, 9 Run-now-notify address; ARGV 12 worker name
+if state == 'completed' or state == 'failed' or state == 'canceled' then
+  local policy = 'never'
+  if ARGV[10] ~= '' then policy = redis.call('HGET', KEYS[7], ARGV[10]) or 'never' end
+  local wanted = policy == 'all' or (policy == 'failures' and state == 'failed')
+  local to = redis.call('GET', KEYS[9])
+  if wanted or to then
+    local h = redis.call('HMGET', KEYS[2], 'queue', 'retries', 'error')
+    local system = '0'
+    if wanted then system = '1' end
+    redis.call('XADD', KEYS[8], '*', 'job_id', ARGV[1], 'schedule', ARGV[10], 'state', state, 'task', ARGV[2],
+      'queue', h[1] or '', 'started_at', txt(start_us), 'ended_at', txt(end_us),
+      'attempts', tostring((tonumber(h[2]) or 0) + 1), 'error', h[3] or '', 'worker', ARGV[12],
+      'system', system, 'to', to or '')
+    if to then redis.call('DEL', KEYS[9]) end
+  end
+end
+"""
+
+NOTIFY_FINISH_LUA = _FINISH_BODY + _NOTIFY_TAIL + _RETURN
+"""The worker's end-of-job script: ``FINISH_LUA`` plus, when the schedule's notify policy or a Run-now-notify
+address asks, one outbox entry appended in the same round trip (never a network call from the job's path)."""

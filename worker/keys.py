@@ -22,6 +22,14 @@ Layout (all under the ``rqtop:`` prefix; RQ's own keys keep RQ's ``rq:`` prefix)
 | ``rqtop:janitor:last`` | hash | when the janitor last ran and its per-step counts |
 | ``rqtop:collect:marks`` | hash | ``<registry>:<queue>`` -> the collector's high-water score in that RQ registry |
 | ``rqtop:collected:<id>`` | string | set (NX, with a TTL) when ``rqtop collect`` recorded a job: each run counts once |
+| ``rqtop:notify:outbox`` | stream | notifications waiting to be sent: job_id, schedule, state, task, queue, |
+|  |  | started_at, ended_at, attempts, error, worker, system ("1": by policy), to (Run now + notify) |
+| ``rqtop:notify:policy`` | hash | schedule name -> failures, all or never (effective; written at registration) |
+| ``rqtop:notify:trigger:<id>`` | string | address to notify when job ``<id>`` ends (Run now + notify), with a TTL |
+| ``rqtop:notify:status`` | hash | sent, failures (failed attempts), failing (channel kinds failing now), |
+|  |  | last_error, last_error_at |
+| ``rqtop:notify:done:<entry>:<channel>`` | string | delivered mark (the idempotency key), with a TTL |
+| ``rqtop:notify:claim:<entry>:<channel>`` | string | a sender's short claim while it delivers |
 
 Epochs are float seconds since 1970 UTC, written as decimal strings.
 
@@ -53,6 +61,12 @@ DEMO_MARKER = PREFIX + "demo"
 """Set by ``rqtop demo`` in a database it was pointed at, so a second run there is allowed."""
 HEALTH_PROBE = PREFIX + "health:probe"
 """A worker's write probe (SET with a short EX): at maxmemory PING still answers, only a write tells."""
+
+NOTIFY_OUTBOX = PREFIX + "notify:outbox"
+NOTIFY_POLICY = PREFIX + "notify:policy"
+NOTIFY_STATUS = PREFIX + "notify:status"
+NOTIFY_TRIGGER_TTL_S = 7 * 24 * 3600
+"""How long a Run now + notify address waits for its run to end."""
 
 HISTORY_KEEP = 500
 """How many executions the history index keeps (the tab shows the newest 50)."""
@@ -263,3 +277,18 @@ def rq_pubsub(worker_name: str) -> str:
 def fail_claim(member: str) -> str:
     """Key of Fail Active's short claim on one ``<job_id>:<execution_id>`` (concurrent runs act and count once)."""
     return f"{PREFIX}claim:fail:{member}"
+
+
+def notify_trigger(job_id: str) -> str:
+    """Key of the address to notify when one job ends (Run now + notify)."""
+    return f"{PREFIX}notify:trigger:{job_id}"
+
+
+def notify_done(entry_id: str, channel: str) -> str:
+    """Key of the delivered mark of one outbox entry on one channel (the idempotency key)."""
+    return f"{PREFIX}notify:done:{entry_id}:{channel}"
+
+
+def notify_claim(entry_id: str, channel: str) -> str:
+    """Key of a sender's short claim on delivering one outbox entry on one channel."""
+    return f"{PREFIX}notify:claim:{entry_id}:{channel}"

@@ -30,7 +30,7 @@ from rq.timeouts import TimerDeathPenalty
 from rq.worker import SimpleWorker, Worker, WorkerStatus
 
 from worker import __version__, keys, records
-from worker.finish_script import FINISH_LUA
+from worker.finish_script import NOTIFY_FINISH_LUA
 from worker.outage import HEALTH, MAX_BACKOFF_S, OUTAGE_ERRORS, probe_write, wait_for_redis
 from worker.presence import PresenceRecord
 from worker.records import WORKER_MODES, epoch_text, one_line, sanitize_exc, sanitize_text
@@ -107,7 +107,7 @@ class BookkeepingMixin(_WorkerBase):
         self.rqtop_mode = mode
         self.rqtop_version = __version__
         self._rqtop_errors: dict[str, str] = {}
-        self._finish_script = self.connection.register_script(FINISH_LUA)
+        self._finish_script = self.connection.register_script(NOTIFY_FINISH_LUA)
         self.max_connection_wait_time = MAX_BACKOFF_S
         self.stop_event: threading.Event | None = None  # the runner's; set by a signal that came before RQ's handlers
 
@@ -384,17 +384,19 @@ class BookkeepingMixin(_WorkerBase):
             pipe.execute()
 
     def record_outcome(self, job_id: str, task: str, schedule: str, started: float) -> str:
-        """One EVALSHA: outcome from the job hash into history, metrics, worker and schedule records."""
+        """One EVALSHA: outcome from the job hash into history, metrics, worker and schedule records, and the
+        notification outbox when asked."""
         name = schedule or "-"
         state = self._finish_script(
             keys=[
                 keys.rq_job(job_id), keys.history_item(job_id), keys.worker(self.name), keys.METRIC_TASKS,
-                keys.sched_state(name), keys.active(name),
+                keys.sched_state(name), keys.active(name), keys.NOTIFY_POLICY, keys.NOTIFY_OUTBOX,
+                keys.notify_trigger(job_id),
             ],
             args=[
                 job_id, task, keys.PREFIX + "m:", repr(time.time()), repr(started), keys.HISTORY_TTL_S,
                 keys.METRIC_TTL_S, repr(records.BIN_FLOOR_S), repr(records.BIN_RATIO), schedule,
-                keys.METRIC_BUCKET_S,
+                keys.METRIC_BUCKET_S, self.name,
             ],
         )
         return state.decode() if isinstance(state, bytes) else str(state or "")

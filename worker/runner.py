@@ -19,12 +19,15 @@ from redis.retry import Retry
 
 from worker import keys
 from worker.masking import install_log_masking
+from worker.notify.config import NotifyConfig, check_smtp, load_config
+from worker.notify.outbox import write_policies
+from worker.notify.sender import start_thread as start_notify_sender
 from worker.outage import HEALTH, OUTAGE_ERRORS, wait_for_redis
 from worker.presence import PresenceRecord
 from worker.records import DEFAULT_QUEUES, WORKER_MODES, as_text
 from worker.rqtop_worker import JOB_MONITORING_INTERVAL_S, WORKER_TTL_S, RqtopWorker
 from worker.scheduler import TICK_INTERVAL_S, RqtopScheduler, ScheduledJobPromoter, register_schedules
-from worker.schedules import ScheduleEntry, load_schedules
+from worker.schedules import ScheduleEntry, load_notify_table, load_schedules
 
 log = logging.getLogger("rqtop.runner")
 
@@ -102,6 +105,7 @@ def run(
     if mode not in WORKER_MODES:
         raise ValueError(f"mode must be one of {', '.join(WORKER_MODES)}, got {mode!r}")
     entries = load_schedules(schedules_path) if mode in ("all", "scheduler") else ()
+    notify = notify_config(entries, schedules_path) if mode in ("all", "scheduler") else NotifyConfig()
     name = name or default_name(mode)
     _setup_logging()
     stop = stop_event or threading.Event()
@@ -111,7 +115,9 @@ def run(
         return
     recover_orphans(conn)
     if mode in ("all", "scheduler"):
-        _register(conn, entries, stop)
+        _register(conn, entries, stop, notify)
+        if notify.active:
+            start_notify_sender(connect_worker(url), notify, name, stop)
     if mode == "scheduler":
         _run_scheduler_only(url, entries, tuple(queues), name, burst, stop, scheduler_interval)
         return
@@ -137,11 +143,22 @@ def run(
             thread.join(timeout=5)
 
 
-def _register(conn: redis.Redis, entries: tuple[ScheduleEntry, ...], stop: threading.Event) -> None:
-    """Register schedules, waiting out a Redis outage."""
+def notify_config(entries: tuple[ScheduleEntry, ...], schedules_path: str | Path, check: bool = True) -> NotifyConfig:
+    """The notification config of a scheduling process; NotifyConfigError (one line) when it is bad or, with
+    ``check``, when the SMTP server cannot be reached now."""
+    config = load_config(entries, load_notify_table(schedules_path))
+    if check and config.smtp is not None:
+        check_smtp(config.smtp)
+    return config
+
+
+def _register(conn: redis.Redis, entries: tuple[ScheduleEntry, ...], stop: threading.Event,
+              notify: NotifyConfig | None = None) -> None:
+    """Register schedules (and their notify policies), waiting out a Redis outage."""
     while not stop.is_set():
         try:
             log.info(register_schedules(conn, entries).summary)
+            write_policies(conn, (notify or NotifyConfig()).policies)
             return
         except OUTAGE_ERRORS as exc:
             HEALTH.lost(exc)

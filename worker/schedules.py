@@ -17,6 +17,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from croniter import CroniterBadDateError, croniter
 
+from worker.notify.config import NOTIFY_TABLE_KEYS, POLICIES, NotifyConfigError, addresses, webhook_url
+
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover
@@ -28,10 +30,10 @@ PRIORITY_QUEUES = {"high": "high", "normal": "default", "low": "low"}
 QUEUE_PRIORITIES = {queue: priority for priority, queue in PRIORITY_QUEUES.items()}
 
 NAME_PATTERN = re.compile(r"[a-z0-9_]{1,64}")
-TOP_LEVEL_KEYS = {"timezone", "schedule"}
+TOP_LEVEL_KEYS = {"timezone", "schedule", "notify"}
 ENTRY_KEYS = {
     "name", "task", "description", "cron", "interval", "priority", "timezone",
-    "expires_after_min", "timeout", "kwargs", "run_now", "run_now_reason",
+    "expires_after_min", "timeout", "kwargs", "run_now", "run_now_reason", "notify", "webhook",
 }
 DEFAULT_PATH = "schedules.toml"
 
@@ -71,6 +73,10 @@ class ScheduleEntry:
     kwargs: dict[str, Any] = field(default_factory=dict)
     run_now: bool = True
     run_now_reason: str | None = None
+    notify: str | None = None
+    """failures, all or never; None: all when a global alert target is configured, else never."""
+    webhook: str | None = None
+    """This schedule's own webhook URL (instead of the global one)."""
 
     @property
     def queue(self) -> str:
@@ -138,7 +144,8 @@ def parse_document(document: dict[str, Any], label: str, check_imports: bool = T
     """Validate a decoded schedules document; every error is collected, the first is the message."""
     errors: list[str] = []
     for key in sorted(set(document) - TOP_LEVEL_KEYS):
-        errors.append(f"{label}: unknown top-level key '{key}' (expected: timezone, [[schedule]])")
+        errors.append(f"{label}: unknown top-level key '{key}' (expected: timezone, [notify], [[schedule]])")
+    _check_notify_table(document.get("notify", {}), label, errors)
     default_tz = document.get("timezone", "UTC")
     if not isinstance(default_tz, str) or not _valid_timezone(default_tz):
         errors.append(f"{label}: field 'timezone': unknown timezone {default_tz!r}")
@@ -231,6 +238,14 @@ def _parse_entry(
     reason = raw.get("run_now_reason")
     if reason is not None and not isinstance(reason, str):
         bad("run_now_reason", "must be a string")
+    notify = raw.get("notify")
+    if notify is not None and notify not in POLICIES:
+        bad("notify", f"must be one of {', '.join(POLICIES)}, got {notify!r}")
+    webhook = raw.get("webhook")
+    if webhook is not None:
+        problem = _notify_problem(webhook, "webhook")
+        if problem:
+            bad("webhook", problem)
     if func is not None and isinstance(kwargs, dict):
         missing = _missing_parameters(func, kwargs)
         if missing:
@@ -242,8 +257,41 @@ def _parse_entry(
     return ScheduleEntry(
         name=name, task=task, description=description, cron=cron, interval=interval, priority=priority,
         timezone=tz, expires_after_min=raw.get("expires_after_min"), timeout=raw.get("timeout"),
-        kwargs=dict(kwargs), run_now=run_now, run_now_reason=reason,
+        kwargs=dict(kwargs), run_now=run_now, run_now_reason=reason, notify=notify, webhook=webhook,
     )
+
+
+def _notify_problem(value: Any, kind: str) -> str | None:
+    """Why a webhook URL or an address list is unusable (one phrase), or None."""
+    if not isinstance(value, str):
+        return "must be a string"
+    try:
+        if kind == "webhook":
+            webhook_url(value, kind)
+        else:
+            addresses(value, kind)
+    except NotifyConfigError as exc:
+        return str(exc).split(": ", 1)[1]
+    return None
+
+
+def _check_notify_table(table: Any, label: str, errors: list[str]) -> None:
+    """Validate the optional ``[notify]`` table (email, webhook), one error line per bad field."""
+    if not isinstance(table, dict):
+        errors.append(f"{label}: 'notify' must be a table ([notify])")
+        return
+    for key in sorted(set(table) - set(NOTIFY_TABLE_KEYS)):
+        errors.append(f"{label}: [notify]: field '{key}': unknown key (expected one of: email, webhook)")
+    for key in NOTIFY_TABLE_KEYS:
+        if key in table and (problem := _notify_problem(table[key], key)):
+            errors.append(f"{label}: [notify]: field '{key}': {problem}")
+
+
+def load_notify_table(path: str | Path) -> dict[str, Any]:
+    """The ``[notify]`` table of a schedules file that ``load_schedules`` accepted ({} when it has none)."""
+    document = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    table = document.get("notify", {})
+    return table if isinstance(table, dict) else {}
 
 
 def _cron_problem(cron: str) -> str | None:

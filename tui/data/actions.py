@@ -65,9 +65,10 @@ class DashboardActions:
 
     # Schedules.
 
-    def run_now(self, name: str) -> RunNowResult:
+    def run_now(self, name: str, notify: str = "") -> RunNowResult:
         """Enqueue one manual run of a schedule (deduplicated by its token); for a row of another scheduler
-        (``rq-scheduler/<id>``, ``rq-cron/<scheduler>/<job>``) a fresh copy on its queue, schedule untouched."""
+        (``rq-scheduler/<id>``, ``rq-cron/<scheduler>/<job>``) a fresh copy on its queue, schedule untouched.
+        With ``notify``, that address gets an email when the run ends."""
         if self.settings.read_only:
             return RunNowResult(name, "not_allowed", None, READ_ONLY_MESSAGE)
         if name.startswith((keys.RQ_SCHEDULER_ROW, keys.RQ_CRON_ROW)):
@@ -78,6 +79,8 @@ class DashboardActions:
                     scheduler, _, job = name[len(keys.RQ_CRON_ROW):].partition("/")
                     result = enqueue_cron_job(self.conn, scheduler, job, name)
                 outcome.counts, outcome.ok = {result.status: 1}, result.status == "queued"
+                if notify and result.job_id and result.status == "queued":
+                    self.conn.set(keys.notify_trigger(result.job_id), notify, ex=keys.NOTIFY_TRIGGER_TTL_S)
             return result
         entry, problem = (None, f"no schedule named {name!r}") if "/" in name else read_entry(self.conn, name)
         if entry is None:
@@ -88,7 +91,7 @@ class DashboardActions:
         if pending:
             return self._refuse("run_now", "already_queued", already_queued(name, pending))
         with self._recorded("run_now", name) as outcome:
-            result = enqueue_run(self.conn, entry, trigger="manual")
+            result = enqueue_run(self.conn, entry, trigger="manual", notify=notify)
             outcome.counts, outcome.ok = {result.status: 1}, result.status == "queued"
         return result
 
