@@ -4,8 +4,8 @@ Counts come from the server (INFO commandstats deltas) and round trips from the 
 The budget of one refresh, by what Redis holds (Q queues, W workers, S schedules, H history items, T
 metric tasks, R rq-scheduler jobs, C ``rq cron`` processes):
 
-- round 1: 13 index reads (8 of rqtop's and RQ's, 4 of rq-scheduler's zset and lock, 1 of ``rq cron``'s
-  registry);
+- round 1: 15 index reads (8 of rqtop's and RQ's, 4 of rq-scheduler's zset and lock, 1 of ``rq cron``'s
+  registry, 2 of the notification outbox: XLEN and the senders' counters);
 - round 2: 10 per queue (LLEN, ZCARD + ZCOUNT of the started registry (abandoned), ZCOUNT of finished and
   failed (alive entries only), 3 ZCARD, ZRANGE of at most 100 scheduled entries, LINDEX), 4 per worker
   (two HGETALL, SMEMBERS, PTTL of RQ's hash: late), 3 per schedule, 1 per history item, and per task
@@ -24,7 +24,7 @@ adds 3 per queue (one ZREVRANGEBYSCORE per ended registry, at most ``history_lim
 HMGET per picked job plus one XREVRANGE per picked failed job; at most ``history_limit`` are picked per registry,
 so round 3 holds at most 4 x ``history_limit`` of them, whatever the registries hold.
 
-``read(include_metrics=False)`` (the Jobs and Workers tabs) sends the same minus every metrics read: 12 index
+``read(include_metrics=False)`` (the Jobs and Workers tabs) sends the same minus every metrics read: 14 index
 reads in round 1 and nothing per task.
 
 Nothing in it grows with the number of queued jobs. INFO counts are server-wide: the test needs a server no
@@ -102,10 +102,10 @@ def budget(queues: int, workers: int, schedules: int, history: int, tasks: int, 
     """The commands one refresh may send, from the module docstring's table."""
     foreign = min(rq_jobs, RQ_SCHEDULER_LIMIT) + min(cron_schedulers, CRON_SCHEDULER_LIMIT)
     if not metrics:
-        return (12 + 10 * queues + 4 * workers + 3 * schedules + history + heads + tokens + 2 * plain_busy
+        return (14 + 10 * queues + 4 * workers + 3 * schedules + history + heads + tokens + 2 * plain_busy
                 + classified + foreign)
     per_task = 4 if warm else 24
-    return (13 + 10 * queues + 4 * workers + 3 * schedules + history + per_task * tasks
+    return (15 + 10 * queues + 4 * workers + 3 * schedules + history + per_task * tasks
             + heads + tokens + 2 * plain_busy + classified + foreign)
 
 

@@ -71,3 +71,19 @@ def test_ad_hoc_jobs_and_retries_append_nothing(conn: redis.Redis) -> None:
     Queue("default", connection=conn).enqueue("tests.jobs.boom")
     _run_all(conn)
     assert conn.xlen(keys.NOTIFY_OUTBOX) == 0
+
+
+def test_the_dashboard_reads_the_outbox_counts_without_writing(conn: redis.Redis, redis_url: str) -> None:
+    from tests.data.reader_support import settings
+    from tui.data.reader import DashboardReader
+    from tui.widgets.jobs_pane import notify_text
+
+    reader = DashboardReader(redis.Redis.from_url(redis_url), settings())
+    assert notify_text(reader.read()) == ""
+    conn.xadd(keys.NOTIFY_OUTBOX, {"job_id": "j1"})
+    conn.hset(keys.NOTIFY_STATUS, mapping={"failures": 3, "failing": "email"})
+    snapshot = reader.read()
+    assert (snapshot.notify.pending, snapshot.notify.failures, snapshot.notify.failing) == (1, 3, "email")
+    expected = "Notifications: 1 waiting · 3 failed attempts · ✗ email failing (rqtop notify status)"
+    assert notify_text(snapshot) == expected
+    assert snapshot.to_json()["notify"] == {"pending": 1, "failures": 3, "failing": "email"}

@@ -154,6 +154,15 @@ class MetricRow:
 
 
 @dataclass(frozen=True)
+class NotifyCounts:
+    """The notification outbox: waiting notifications, failed delivery attempts, channel kinds failing now."""
+
+    pending: int = 0
+    failures: int = 0
+    failing: str = ""
+
+
+@dataclass(frozen=True)
 class Snapshot:
     """Everything one refresh read, taken at one instant."""
 
@@ -187,6 +196,8 @@ class Snapshot:
     other_key_prefixes: tuple[str, ...] = ()
     """When nothing was found under ``key_prefix``: other prefixes whose ``<prefix>:queues`` key one bounded SCAN
     met (a hint to try ``--key-prefix``)."""
+    notify: NotifyCounts = field(default_factory=NotifyCounts)
+    """The notification outbox's waiting count and failed delivery attempts."""
 
     def to_json(self) -> dict[str, Any]:
         """The `status --json` document: ISO-8601 UTC timestamps, durations in seconds, None as null."""

@@ -25,6 +25,7 @@ from tui.data.job_meta import JobDetail, read_job_detail
 from tui.data.jobs_page import JobsPage, read_jobs_page
 from tui.data.models import Snapshot
 from tui.data.sections.history import HistoryPlanner
+from tui.data.sections.notify import NotifyPlanner
 from tui.data.sections.prefix_hint import PrefixHintPlanner
 from tui.data.sections.queues import QueuesPlanner, queue_totals
 from tui.data.sections.raw_keys import HALVES as _HALVES  # noqa: F401 - the bounded halves table, for tests
@@ -74,7 +75,9 @@ class DashboardReader:
         history = HistoryPlanner(self._history, self.settings.history_limit, rules, queues, now)
         tasks = MetricsPlanner(self._buckets, now) if include_metrics else None
         hint = PrefixHintPlanner(queues, workers)
-        planners: list[Planner[Any]] = [queues, workers, schedules, rq_scheduler, rq_cron, history, suspension, hint]
+        notify = NotifyPlanner()
+        planners: list[Planner[Any]] = [queues, workers, schedules, rq_scheduler, rq_cron, history, suspension, hint,
+                                        notify]
         if tasks is not None:
             planners.append(tasks)
         two, three = self._rounds(planners)
@@ -100,7 +103,8 @@ class DashboardReader:
                         history_source=history.source, history_note=fallback.note if fallback else None,
                         metrics_source=history.source if plain else "rqtop",
                         metrics_note=plain.note if plain else None, metrics_since=plain.since if plain else None,
-                        key_prefix=keys.RQ_PREFIX[:-1], other_key_prefixes=hint.rows(two, three))
+                        key_prefix=keys.RQ_PREFIX[:-1], other_key_prefixes=hint.rows(two, three),
+                        notify=notify.rows(two, three))
 
     def jobs_page(self, queue: str, source: str = "pending", offset: int = 0, limit: int | None = None) -> JobsPage:
         """One page of a queue or registry (``offset`` < 0: the last page), in two round trips; ended jobs

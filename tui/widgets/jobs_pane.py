@@ -65,6 +65,9 @@ class JobsPane(Vertical):
         yield KeyedTable(HISTORY_COLUMNS, id="history-table")
         yield Label("No job has run recently.", id="history-empty", classes="empty-state")
         yield Label("", id="history-note", classes="empty-state")
+        notify_status = Label("", id="notify-status", classes="empty-state")
+        notify_status.display = False
+        yield notify_status
 
     def show(self, snapshot: Snapshot, now: float) -> None:
         """Update both tables in place from ``snapshot``."""
@@ -86,6 +89,8 @@ class JobsPane(Vertical):
         set_label(self.query_one("#history-empty", Label), empty_history_text(snapshot), not history)
         set_label(self.query_one("#history-note", Label), snapshot.history_note or "",
                       bool(snapshot.history_note and history))
+        note = notify_text(snapshot)
+        set_label(self.query_one("#notify-status", Label), note, bool(note))
 
     def selected_schedule(self) -> ScheduleRow | None:
         """The schedule under the cursor, as of the last snapshot shown."""
@@ -117,3 +122,12 @@ def empty_history_text(snapshot: Snapshot) -> str:
     if snapshot.history_source == "rqtop":
         return "No job has run recently."
     return fmt.not_recorded_text(snapshot.totals.completed)
+
+
+def notify_text(snapshot: Snapshot) -> str:
+    """The notifications line: shown only while some wait or delivery attempts failed ("" otherwise)."""
+    counts = snapshot.notify
+    if not counts.pending and not counts.failures:
+        return ""
+    text = f"Notifications: {fmt.count(counts.pending)} waiting · {fmt.plural(counts.failures, 'failed attempt')}"
+    return text + (f" · ✗ {counts.failing} failing (rqtop notify status)" if counts.failing else "")
