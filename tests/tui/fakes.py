@@ -304,8 +304,9 @@ class FakeActions:
         """Arguments of every call to ``name``."""
         return [arg for call, arg in self.calls if call == name]
 
-    def run_now(self, name: str) -> RunNowResult:
+    def run_now(self, name: str, notify: str = "") -> RunNowResult:
         self._record("run_now", name)
+        self.notified = getattr(self, "notified", []) + ([(name, notify)] if notify else [])
         job_id = f"sched--{name}--abc123def456"
         return RunNowResult(name, self.run_now_status, job_id, f"{name}: {self.run_now_status}")
 
