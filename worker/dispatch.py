@@ -10,6 +10,7 @@ import redis
 from rq import Queue
 
 from worker import keys
+from worker.notify.outbox import request_notify
 from worker.plans import RunNowResult
 from worker.records import as_text, epoch_text
 from worker.schedules import ScheduleEntry
@@ -57,7 +58,7 @@ def enqueue_run(
                 pipe.multi()
                 pipe.set(active_key, job_id)
                 if notify:
-                    pipe.set(keys.notify_trigger(job_id), notify, ex=keys.NOTIFY_TRIGGER_TTL_S)
+                    request_notify(pipe, job_id, notify)
                 queue.enqueue_job(job, pipeline=pipe)
                 write_pending(pipe, entry, job_id, stamp)
                 pipe.execute()

@@ -25,6 +25,7 @@ from tui.data.settings import Settings
 from worker import audit, cancel, fail_active, janitor, keys
 from worker.dispatch import already_queued, enqueue_run, pending_run, read_entry, set_paused
 from worker.foreign_runs import copy_rq_scheduler_job, enqueue_cron_job
+from worker.notify.outbox import request_notify
 from worker.plans import (
     ActionResult,
     CancelPendingPlan,
@@ -80,7 +81,7 @@ class DashboardActions:
                     result = enqueue_cron_job(self.conn, scheduler, job, name)
                 outcome.counts, outcome.ok = {result.status: 1}, result.status == "queued"
                 if notify and result.job_id and result.status == "queued":
-                    self.conn.set(keys.notify_trigger(result.job_id), notify, ex=keys.NOTIFY_TRIGGER_TTL_S)
+                    request_notify(self.conn, result.job_id, notify)
             return result
         entry, problem = (None, f"no schedule named {name!r}") if "/" in name else read_entry(self.conn, name)
         if entry is None:

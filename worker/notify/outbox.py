@@ -97,6 +97,11 @@ def claim(conn: redis.Redis, entry_id: str, channel: str, owner: str) -> bool:
     return bool(conn.set(keys.notify_claim(entry_id, channel), owner, nx=True, ex=CLAIM_TTL_S))
 
 
+def release(conn: redis.Redis, entry_id: str, channel: str) -> None:
+    """Give up a claim without delivering (the delivery was already made)."""
+    conn.delete(keys.notify_claim(entry_id, channel))
+
+
 def mark_delivered(conn: redis.Redis, entry_id: str, channel: str) -> None:
     """Record one delivery (the idempotency key), release its claim and count it sent."""
     with conn.pipeline(transaction=True) as pipe:

@@ -94,6 +94,9 @@ class Sender:
             if self.clock() < self._not_before[kind] or not outbox.claim(self.conn, note.entry_id, channel, self.name):
                 complete = False
                 continue
+            if outbox.delivered(self.conn, note.entry_id, [channel])[0]:
+                outbox.release(self.conn, note.entry_id, channel)  # another sender finished it since we looked
+                continue
             try:
                 self.deliver(note, channel)
             except DELIVERY_ERRORS as exc:
