@@ -22,6 +22,8 @@ Layout (all under the ``rqtop:`` prefix; RQ's own keys keep RQ's ``rq:`` prefix)
 | ``rqtop:janitor:last`` | hash | when the janitor last ran and its per-step counts |
 | ``rqtop:collect:marks`` | hash | ``<registry>:<queue>`` -> the collector's high-water score in that RQ registry |
 | ``rqtop:collected:<id>`` | string | set (NX, with a TTL) when ``rqtop collect`` recorded a job: each run counts once |
+| ``rqtop:progress:<id>`` | string | a running job's progress as JSON (``worker.progress``), TTL ``PROGRESS_TTL_S`` |
+| ``rqtop:cancel:<id>`` | string | a running job's cooperative-cancel request (who asked, when), TTL ``CANCEL_TTL_S`` |
 
 Epochs are float seconds since 1970 UTC, written as decimal strings.
 
@@ -263,3 +265,20 @@ def rq_pubsub(worker_name: str) -> str:
 def fail_claim(member: str) -> str:
     """Key of Fail Active's short claim on one ``<job_id>:<execution_id>`` (concurrent runs act and count once)."""
     return f"{PREFIX}claim:fail:{member}"
+
+
+PROGRESS_TTL_S = 3600
+"""A progress key lives this long after its last write (a plain worker never deletes it: the TTL does)."""
+
+CANCEL_TTL_S = 24 * 3600
+"""A cooperative-cancel flag lives this long unless the run's end deletes it first."""
+
+
+def progress(job_id: str) -> str:
+    """Key of a running job's progress (JSON: processed, total, message, first/updated epochs)."""
+    return f"{PREFIX}progress:{job_id}"
+
+
+def cancel_flag(job_id: str) -> str:
+    """Key of a running job's cooperative-cancel request (``is_cancelled()`` is True at its next checkpoint)."""
+    return f"{PREFIX}cancel:{job_id}"

@@ -67,7 +67,7 @@ class DashboardReader:
         rules = self.settings.mask_rules
         suspension = SuspensionPlanner()
         queues = QueuesPlanner(now, self._retry_kinds)
-        workers = WorkersPlanner(self._workers, now, self.settings.offline_after_s, suspension)
+        workers = WorkersPlanner(self._workers, now, self.settings.offline_after_s, suspension, rules)
         schedules = SchedulesPlanner(self._schedules, rules)
         rq_scheduler = RqSchedulerPlanner(rules, now)
         rq_cron = RqCronPlanner(rules, now)
