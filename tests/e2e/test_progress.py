@@ -132,3 +132,36 @@ def test_plain_rq_worker_progress_is_shown_the_same_way(conn: redis.Redis, rq_bi
     assert row["progress"]["source"] == "meta"
     assert (row["progress"]["processed"], row["progress"]["total"], row["progress"]["message"]) == (7, 10, "meta step")
     conn.set(release, "1")
+
+
+def test_workers_tab_shows_the_running_jobs_progress_bar(conn: redis.Redis, pool: WorkerPool) -> None:
+    """The Workers tab's Now running cell of a real worker's row: task, bar and ``45/200 · 22 % · message``."""
+    import asyncio
+
+    from tests.tui.fakes import FakeReader, loaded, make_app
+    from tui.data.reader import DashboardReader
+    from tui.data.settings import Settings
+
+    worker = pool.rqtop("tab")
+    release = f"tab:release:{uuid.uuid4().hex}"
+    Queue("default", connection=conn).enqueue(jobs.report_until_released, release)
+    reader = DashboardReader(conn, Settings(offline_after_s=3.0))
+
+    def with_progress() -> Any:
+        snapshot = reader.read()
+        return snapshot if any(w.progress and w.progress.processed == 45 for w in snapshot.workers) else None
+
+    snapshot = wait_for(with_progress, 15, "a row with progress")
+    conn.set(release, "1")
+
+    async def body() -> str:
+        app = make_app(FakeReader([snapshot]))
+        async with app.run_test(size=(160, 36)) as pilot:
+            await loaded(app, pilot)
+            await pilot.press("2")
+            table = app.workers_pane.workers_table
+            return str(table.get_cell(worker.name, "running"))
+
+    cell = asyncio.run(body())
+    assert "report_until_released" in cell
+    assert "██░░░░░░░░ 45/200 · 22 % · " in cell and cell.endswith("Synced 45 users")

@@ -33,7 +33,7 @@ class WorkersPlanner:
         self._rows = rows
         self.rules = rules or MaskRules(())
         self._progress_slots: dict[str, tuple[int, int]] = {}
-        """Running job id -> round-3 slots of its progress key (GET) and its meta (HGET)."""
+        """Worker name -> round-3 slots of its running job's progress key (GET) and meta (HGET)."""
         self.now = now
         self.offline_after_s = offline_after_s
         self.suspension = suspension
@@ -62,14 +62,15 @@ class WorkersPlanner:
 
     def third(self, two: Replies, r3: Round) -> None:
         self._current, self._current_slots, self._progress_slots = [], [], {}
-        for a, b, c, _ in self._slots:
+        for raw_name, (a, b, c, _) in zip(self.names, self._slots, strict=True):
+            name = decode(raw_name) or ""
             run = current_execution(two[b], two[c])
             job = job_of(run) or rq2_current_job(two[a], two[b], two[c])
             self._current.append(job)
             running = job or (two[b].get(b"current_job_id") if isinstance(two[b], dict) else None)
-            if running and isinstance(running, bytes) and decode(running) not in self._progress_slots:
-                self._progress_slots[decode(running) or ""] = (r3.add("get", bkey(keys.progress, running)),
-                                                               r3.add("hget", bkey(keys.rq_job, running), "meta"))
+            if running and isinstance(running, bytes):
+                self._progress_slots[name] = (r3.add("get", bkey(keys.progress, running)),
+                                              r3.add("hget", bkey(keys.rq_job, running), "meta"))
             self._current_slots.append(None if not job else (
                 r3.add("hmget", bkey(keys.rq_job, job), list(CURRENT_FIELDS)),
                 r3.add("hget", bkey(keys.rq_execution, run), "created_at") if run else None))
@@ -92,8 +93,8 @@ class WorkersPlanner:
 
     def _with_progress(self, row: WorkerRow, three: Replies) -> WorkerRow:
         """The row with its running job's progress (masked with that task's patterns), when the job reports one."""
-        slots = self._progress_slots.get(row.current_job_id or "")
-        if slots is None:
+        slots = self._progress_slots.get(row.name)
+        if slots is None or not row.current_job_id:
             return row
         progress = job_progress(three[slots[0]], three[slots[1]], resolve(self.rules, row.current_job))
         return replace(row, progress=progress) if progress is not None else row
