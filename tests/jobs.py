@@ -173,3 +173,15 @@ def ignore_cancel_for(seconds: float) -> str:
     _record_start()
     time.sleep(seconds)
     return "done"
+
+
+def progress_steps(steps: int = 3, pause_s: float = 1.1, fail: bool = False) -> int:
+    """Report ``i`` of ``steps`` after each pause (slower than the write interval: every step is written)."""
+    from worker.progress import report_progress
+
+    for i in range(1, steps + 1):
+        time.sleep(pause_s)
+        report_progress(i, steps, f"step {i}")
+    if fail:
+        raise RuntimeError("step failed on purpose")
+    return steps
