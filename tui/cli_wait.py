@@ -36,6 +36,8 @@ def describe(state: JobState) -> str:
 
 def outcome(state: JobState, elapsed: float) -> str:
     """The last line: how the job ended, after how long, and its error when it failed."""
+    if not state.ended:
+        return f"{state.job_id} still {state.status} after {elapsed:.1f}s: gave up waiting (--timeout)"
     how = state.status or (f"{state.history_state} (its RQ record has expired)" if state.history_state else
                            "gone (its RQ record was deleted)")
     line = f"{state.job_id} {how} after {elapsed:.1f}s"
