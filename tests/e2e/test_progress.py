@@ -17,6 +17,8 @@ from tests import jobs
 from tests.e2e.plain_rq import PlainRq, status_json
 from tests.e2e.procs import WorkerPool
 from tests.waiting import wait_for
+from tui.data.reader import DashboardReader
+from tui.data.settings import Settings
 from worker import keys
 from worker.cancel_request import CANCEL_NOTE, request_cancel
 
@@ -72,6 +74,10 @@ def test_rqtop_worker_progress_shows_live_at_most_one_write_a_second(conn: redis
     assert row["name"] == worker.name
     assert row["progress"]["processed"] == 45 and row["progress"]["total"] == 200
     assert row["progress"]["message"] == "Synced 45 users" and row["progress"]["percent"] == 22.5
+    history = [h for h in status_json(redis_url)["history"] if h["id"] == job.id]
+    assert history and history[0]["state"] == "running" and history[0]["progress"]["processed"] == 45
+    detail = DashboardReader(conn, Settings()).job_detail(job.id)
+    assert detail.progress is not None and detail.progress.summary.startswith("45/200 · 22 % · ")
     conn.set(release, "1")
     wait_for(lambda: conn.hget(keys.rq_job(job.id), "status") == b"finished", 15, "the job to finish")
     wait_for(lambda: not conn.exists(keys.progress(job.id)), 5, "the progress key to go with the run")
@@ -139,8 +145,6 @@ def test_workers_tab_shows_the_running_jobs_progress_bar(conn: redis.Redis, pool
     import asyncio
 
     from tests.tui.fakes import FakeReader, loaded, make_app
-    from tui.data.reader import DashboardReader
-    from tui.data.settings import Settings
 
     worker = pool.rqtop("tab")
     release = f"tab:release:{uuid.uuid4().hex}"

@@ -72,6 +72,8 @@ class HistoryRow:
     worker: str | None = None
     error: str | None = None
     note: str | None = None
+    progress: JobProgress | None = None
+    """A running execution's progress (the Workers section read it: no extra command)."""
 
 
 @dataclass(frozen=True)
