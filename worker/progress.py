@@ -45,19 +45,23 @@ class _JobState:
     first_processed: float = 0.0
     last_sync: float = float("-inf")
     cancelled: bool = False
-    pending: dict[str, Any] | None = field(default=None)
+    pending: tuple[float, float | None, str, float] | None = field(default=None)
+    """The latest call's (processed, total, message, at) not yet written."""
 
 
 _state: _JobState | None = None
 _clock: Callable[[], float] = time.time
+_get_current_job: Callable[[], Any] | None = None
 
 
 def _current() -> _JobState | None:
     """The state of the job this process runs now (a new job resets it), or None outside a job."""
-    global _state
-    from rq import get_current_job
+    global _state, _get_current_job
+    if _get_current_job is None:
+        from rq import get_current_job
 
-    job = get_current_job()
+        _get_current_job = get_current_job
+    job = _get_current_job()
     if job is None:
         return None
     if _state is None or _state.job_id != job.id:
@@ -78,7 +82,9 @@ def _sync(state: _JobState, now: float) -> None:
     """One pipelined round trip: the pending progress (if any) written with its TTL, the cancel flag read."""
     with state.conn.pipeline(transaction=False) as pipe:
         if state.pending is not None:
-            pipe.set(keys.progress(state.job_id), json.dumps(state.pending), ex=keys.PROGRESS_TTL_S)
+            processed, total, message, at = state.pending
+            doc = progress_document(processed, total, message, state.first_at or at, state.first_processed, at)
+            pipe.set(keys.progress(state.job_id), json.dumps(doc), ex=keys.PROGRESS_TTL_S)
         pipe.exists(keys.cancel_flag(state.job_id))
         replies = pipe.execute()
     state.pending = None
@@ -97,7 +103,7 @@ def report_progress(processed: float, total: float | None = None, message: str =
     now = _clock()
     if state.first_at is None:
         state.first_at, state.first_processed = now, float(processed)
-    state.pending = progress_document(processed, total, str(message), state.first_at, state.first_processed, now)
+    state.pending = (processed, total, message if isinstance(message, str) else str(message), now)
     if now - state.last_sync >= WRITE_INTERVAL_S:
         _sync(state, now)
 
