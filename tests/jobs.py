@@ -134,3 +134,54 @@ CALLBACK_MARK = "test:failure-callback-ran"
 def leave_mark(job: Any, connection: redis.Redis, *exc_info: Any) -> None:
     """A failure callback that sets ``CALLBACK_MARK`` to its pid: the proof a process imported and called it."""
     connection.set(CALLBACK_MARK, str(os.getpid()))
+
+
+def report_until_released(key: str, total: int = 200, timeout_s: float = 20.0) -> str:
+    """Report progress in a tight loop (thousands of calls a second) until ``key`` exists; stop early, as a
+    checkpointing task does, when the operator cancels."""
+    from worker.progress import is_cancelled, report_progress
+
+    conn = _record_start()
+    deadline, calls = time.monotonic() + timeout_s, 0
+    while time.monotonic() < deadline:
+        calls += 1
+        report_progress(min(45, calls), total, f"Synced {min(45, calls)} users")
+        if is_cancelled():
+            return "cancelled"
+        if calls % 500 == 0 and conn.exists(key):
+            return "released"
+    return "timed out"
+
+
+def meta_progress_until_released(key: str, timeout_s: float = 20.0) -> str:
+    """Keep ``{"progress": {"processed": 7, "total": 10}}`` in RQ's job.meta (the common habit) until ``key``."""
+    job = get_current_job()
+    assert job is not None
+    job.meta["progress"] = {"processed": 7, "total": 10, "message": "meta step"}
+    job.save_meta()
+    _record_start()
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if job.connection.exists(key):
+            return "released"
+        time.sleep(0.02)
+    return "timed out"
+
+
+def ignore_cancel_for(seconds: float) -> str:
+    """A task without checkpoints: runs ``seconds`` whatever the operator asks."""
+    _record_start()
+    time.sleep(seconds)
+    return "done"
+
+
+def progress_steps(steps: int = 3, pause_s: float = 1.1, fail: bool = False) -> int:
+    """Report ``i`` of ``steps`` after each pause (slower than the write interval: every step is written)."""
+    from worker.progress import report_progress
+
+    for i in range(1, steps + 1):
+        time.sleep(pause_s)
+        report_progress(i, steps, f"step {i}")
+    if fail:
+        raise RuntimeError("step failed on purpose")
+    return steps

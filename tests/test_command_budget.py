@@ -17,7 +17,9 @@ metric tasks, R rq-scheduler jobs, C ``rq cron`` processes):
   retry or scheduled (at most ``retry_kinds.CLASSIFY_PER_REFRESH`` = 100 per refresh; each entry is
   classified once and cached by id and score), 1 per schedule with an active run, and per worker that runs
   a job rqtop's record does not name (a plain ``rq worker``) 1 HMGET of the job and, on RQ 3, 1 HGET of its
-  execution's created_at (an RQ 2 worker names its job in its hash's ``current_job``; it has no execution).
+  execution's created_at (an RQ 2 worker names its job in its hash's ``current_job``; it has no execution);
+  per busy worker (rqtop's or plain) 1 GET of its job's progress key and 1 HGET of its ``meta`` (the job's
+  progress): bounded by the workers, whatever the progress keys or job hashes Redis holds.
 
 When rqtop's history is empty (plain ``rq worker`` deployments) History reads RQ's registries instead: round 2
 adds 3 per queue (one ZREVRANGEBYSCORE per ended registry, at most ``history_limit`` ids each) and round 3 one
@@ -51,8 +53,9 @@ from worker import keys
 from worker.schedules import ScheduleEntry
 
 ROUND_TRIPS = 3
-PER_WORKER_MAX = 6
-"""The most one worker costs: 4 reads in round 2 and, when it is a busy plain RQ 3 worker, 2 in round 3."""
+PER_WORKER_MAX = 8
+"""The most one worker costs: 4 reads in round 2 and, when it is a busy plain RQ 3 worker, 4 in round 3 (its job,
+its execution, its job's progress key and meta)."""
 TASKS = ("app.tasks.alpha", "app.tasks.beta")
 WRITES = {"hset", "hsetnx", "hdel", "hincrby", "set", "del", "unlink", "expire", "expireat", "zadd", "zrem",
           "zremrangebyscore", "zremrangebyrank", "sadd", "srem", "lpush", "rpush", "lpop", "rpop", "lrem",
@@ -98,9 +101,10 @@ def add_workers(conn: redis.Redis, start: int, stop: int, job_id: str) -> int:
 
 def budget(queues: int, workers: int, schedules: int, history: int, tasks: int, heads: int, tokens: int,
            plain_busy: int, warm: bool, metrics: bool = True, classified: int = 0, rq_jobs: int = 0,
-           cron_schedulers: int = 0) -> int:
+           cron_schedulers: int = 0, rqtop_busy: int = 0) -> int:
     """The commands one refresh may send, from the module docstring's table."""
     foreign = min(rq_jobs, RQ_SCHEDULER_LIMIT) + min(cron_schedulers, CRON_SCHEDULER_LIMIT)
+    foreign += 2 * (plain_busy + rqtop_busy)  # not foreign: every busy worker's progress key and job meta, round 3
     if not metrics:
         return (14 + 10 * queues + 4 * workers + 3 * schedules + history + heads + tokens + 2 * plain_busy
                 + classified + foreign)
@@ -151,7 +155,8 @@ def test_commands_grow_by_a_constant_per_worker(conn: redis.Redis, redis_url: st
     assert sum(1 for w in snapshot.workers if w.current_job == "tests.jobs.say_hello") == 25
     shape = dict(queues=2, schedules=1, history=3, tasks=len(TASKS), heads=2, tokens=1, warm=True)
     assert few == (budget(workers=2, plain_busy=few_busy, **shape), ROUND_TRIPS, 0)
-    assert many == (budget(workers=50, plain_busy=many_busy, **shape), ROUND_TRIPS, 0)
+    rqtop_busy = sum(1 for i in range(2, 50) if i % 4 == 2)
+    assert many == (budget(workers=50, plain_busy=many_busy, rqtop_busy=rqtop_busy, **shape), ROUND_TRIPS, 0)
     assert (many[0] - few[0]) / 48 <= PER_WORKER_MAX - 1.5, "a quarter of them busy plain workers"
 
 

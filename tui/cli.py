@@ -362,10 +362,19 @@ def _schedule_command(group: click.Group, twin: CliVerb) -> None:
     @click.argument("schedule")
     @click.option("--yes", "-y", is_flag=True, help="Do not ask.")
     @click.option("--read-only", is_flag=True, help="Refuse (as rqtop --read-only does).")
-    def command(url: str | None, schedule: str, yes: bool, read_only: bool) -> None:
+    def command(url: str | None, schedule: str, yes: bool, read_only: bool, wait: bool = False) -> None:
         actions = _actions(url, read_only, twin.verb)
         _confirm_or_exit(f"{twin.verb} {schedule}?", yes)
-        _finish(guarded(twin.verb, lambda: on_schedule(actions, schedule)))
+        result = guarded(twin.verb, lambda: on_schedule(actions, schedule))
+        _finish(result)
+        job_id = getattr(result, "job_id", None)
+        if wait and job_id:
+            from tui.cli_wait import follow
+
+            sys.exit(follow(actions.conn, job_id, _settings()))  # type: ignore[attr-defined]
+
+    if twin.verb == "run-now":  # follow the queued run (tui.cli_wait): exit 0 finished, 1 failed or canceled
+        click.option("--wait", is_flag=True, help="Follow the run with a progress bar until it ends.")(command)
 
 
 def _plan_command(group: click.Group, row: OperatorAction[Any], twin: CliVerb) -> None:
@@ -438,6 +447,7 @@ def _format_audit(entry: Any, concluded: Collection[str] = ()) -> str:
 
 def _add_jobs_group() -> None:
     """Attach ``rqtop jobs`` (its module imports nothing heavy, so ``rqtop --help`` stays fast)."""
+    from tui import cli_wait  # noqa: F401 - attaches `jobs wait` and `jobs cancel-running`
     from tui.cli_jobs import jobs
 
     cli.add_command(jobs)

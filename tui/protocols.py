@@ -81,3 +81,7 @@ class OperatorActions(Protocol):
     def cancel_pending(self, plan: CancelPendingPlan) -> ActionResult:
         """Cancel exactly the planned pending jobs."""
         ...
+
+    def cancel_running(self, job_id: str) -> ActionResult:
+        """Ask a running job to stop at its next checkpoint (cooperative cancel); it then ends as canceled."""
+        ...

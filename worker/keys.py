@@ -30,6 +30,8 @@ Layout (all under the ``rqtop:`` prefix; RQ's own keys keep RQ's ``rq:`` prefix)
 |  |  | last_error, last_error_at |
 | ``rqtop:notify:done:<entry>:<channel>`` | string | delivered mark (the idempotency key), with a TTL |
 | ``rqtop:notify:claim:<entry>:<channel>`` | string | a sender's short claim while it delivers |
+| ``rqtop:progress:<id>`` | string | a running job's progress as JSON (``worker.progress``), TTL ``PROGRESS_TTL_S`` |
+| ``rqtop:cancel:<id>`` | string | a running job's cooperative-cancel request (who asked, when), TTL ``CANCEL_TTL_S`` |
 
 Epochs are float seconds since 1970 UTC, written as decimal strings.
 
@@ -292,3 +294,20 @@ def notify_done(entry_id: str, channel: str) -> str:
 def notify_claim(entry_id: str, channel: str) -> str:
     """Key of a sender's short claim on delivering one outbox entry on one channel."""
     return f"{PREFIX}notify:claim:{entry_id}:{channel}"
+
+
+PROGRESS_TTL_S = 3600
+"""A progress key lives this long after its last write (a plain worker never deletes it: the TTL does)."""
+
+CANCEL_TTL_S = 24 * 3600
+"""A cooperative-cancel flag lives this long unless the run's end deletes it first."""
+
+
+def progress(job_id: str) -> str:
+    """Key of a running job's progress (JSON: processed, total, message, first/updated epochs)."""
+    return f"{PREFIX}progress:{job_id}"
+
+
+def cancel_flag(job_id: str) -> str:
+    """Key of a running job's cooperative-cancel request (``is_cancelled()`` is True at its next checkpoint)."""
+    return f"{PREFIX}cancel:{job_id}"

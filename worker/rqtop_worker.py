@@ -26,13 +26,16 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import OutOfMemoryError
 from rq.exceptions import StopRequested
 from rq.job import JobStatus
+from rq.registry import CanceledJobRegistry
 from rq.timeouts import TimerDeathPenalty
+from rq.utils import utcformat
 from rq.worker import SimpleWorker, Worker, WorkerStatus
 
 from worker import __version__, keys, records
 from worker.finish_script import NOTIFY_FINISH_LUA
 from worker.outage import HEALTH, MAX_BACKOFF_S, OUTAGE_ERRORS, probe_write, wait_for_redis
 from worker.presence import PresenceRecord
+from worker.progress import cancel_requested
 from worker.records import WORKER_MODES, epoch_text, one_line, sanitize_exc, sanitize_text
 from worker.tasks import NO_ACTIVE_WORK, is_no_active_work
 
@@ -315,9 +318,27 @@ class BookkeepingMixin(_WorkerBase):
         self._ride_out_oom(super().handle_execution_ended, job, queue, heartbeat_ttl)
 
     def handle_job_success(self, job: Any, queue: Any, started_job_registry: Any, execution: Any) -> None:
-        """RQ's success transaction, run again once writes are accepted unless it went through."""
+        """RQ's success transaction, run again once writes are accepted unless it went through; a run whose
+        cooperative cancel was asked (``worker.cancel_request``) ends as canceled instead, checkpoints or not."""
+        if self._ride_out_oom(cancel_requested, self.connection, job.id):
+            self._ride_out_oom(self._handle_job_canceled, job, queue, execution,
+                               done=self._outcome_written(job, execution))
+            return
         self._ride_out_oom(super().handle_job_success, job, queue, started_job_registry,
                            execution, done=self._outcome_written(job, execution))
+
+    def _handle_job_canceled(self, job: Any, queue: Any, execution: Any) -> None:
+        """One transaction: status canceled, the run's end time, RQ's canceled registry, the execution cleaned
+        up as RQ's own terminal steps do (dependents stay deferred, as RQ's cancel leaves them by default)."""
+        with self.connection.pipeline() as pipe:
+            job.set_status(JobStatus.CANCELED, pipeline=pipe)
+            if job.ended_at:
+                pipe.hset(job.key, "ended_at", utcformat(job.ended_at))
+            CanceledJobRegistry(job.origin, self.connection, job_class=type(job), serializer=job.serializer).add(
+                job, pipeline=pipe)
+            self.cleanup_execution(job, pipeline=pipe, execution=execution)
+            pipe.execute()
+        log.info("job %s canceled at the operator's request (cooperative cancel)", job.id)
 
     def _until_outcome_written(self, job: Any, execution: Any, step: Callable[[], None]) -> None:
         """Run an RQ failure step that swallows its own write error; while its transaction did not go through
@@ -441,6 +462,7 @@ class BookkeepingMixin(_WorkerBase):
         note = NO_ACTIVE_WORK if is_no_active_work(getattr(job, "_result", None)) else ""
         error = self._rqtop_errors.pop(job.id, "")
         pipeline.hset(keys.history_item(job.id), mapping={"error": error, "note": note})
+        pipeline.delete(keys.progress(job.id), keys.cancel_flag(job.id))  # the run is over: its progress too
 
 
 class RqtopWorker(BookkeepingMixin, Worker):

@@ -342,6 +342,10 @@ class FakeActions:
         self._record("cancel_pending", plan)
         return ActionResult("cancel_pending", True, f"Canceled {plan.total} jobs", {"canceled": plan.total})
 
+    def cancel_running(self, job_id: str) -> ActionResult:
+        self._record("cancel_running", job_id)
+        return ActionResult("cancel_running", True, f"cancel of {job_id} requested", {"requested": 1})
+
 
 def make_app(reader: DashboardData | None = None, actions: OperatorActions | None = None,
              **settings: Any) -> Any:

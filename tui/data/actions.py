@@ -23,6 +23,7 @@ import redis
 
 from tui.data.settings import Settings
 from worker import audit, cancel, fail_active, janitor, keys
+from worker.cancel_request import request_cancel
 from worker.dispatch import already_queued, enqueue_run, pending_run, read_entry, set_paused
 from worker.foreign_runs import copy_rq_scheduler_job, enqueue_cron_job
 from worker.notify.outbox import request_notify
@@ -209,6 +210,23 @@ class DashboardActions:
             outcome.counts, outcome.ok = {"changed": int(changed)}, changed
         message = f"{name} {'paused' if paused else 'resumed'}" if changed else _unchanged(name, paused)
         return PauseResult(name, paused, changed, message)
+
+    # Cooperative cancel.
+
+    def cancel_running(self, job_id: str) -> ActionResult:
+        """Ask a running job to stop at its next checkpoint (``worker.cancel_request``), audited; a job that is not
+        running is refused (counted, not logged). A task without checkpoints finishes first, then ends canceled."""
+        if self.settings.read_only:
+            return ActionResult("cancel_running", False, READ_ONLY_MESSAGE)
+        status = self.conn.hget(keys.rq_job(job_id), "status")
+        if status != b"started":
+            reason: audit.Refusal = "unknown" if status is None else "not_allowed"
+            request = request_cancel(self.conn, job_id, who=self.who, now=self.settings.clock())
+            return self._refuse("cancel_running", reason, ActionResult("cancel_running", False, request.message))
+        with self._recorded("cancel_running", job_id) as outcome:
+            request = request_cancel(self.conn, job_id, who=self.who, now=self.settings.clock())
+            outcome.counts, outcome.ok = {request.status: 1}, request.ok
+        return ActionResult("cancel_running", request.ok, request.message, {request.status: 1})
 
     def _recorded(self, action: str, target: str) -> AbstractContextManager[audit.Outcome]:
         """Intent now, outcome when the block ends (failed, with the error, when it raises)."""

@@ -17,6 +17,7 @@ from typing import Any
 import redis
 
 from tui.data.masking import MaskRules, decode, mask_description, mask_error, resolve
+from tui.data.progress import JobProgress, job_progress
 from tui.data.settings import DEFAULT_MASK_PATTERNS
 from tui.data.user_meta import meta_pairs
 from worker import keys, records
@@ -138,6 +139,8 @@ class JobDetail(JobSummary):
     """The job's ``meta`` as masked (key, value) text, decoded as plain data only."""
     dependencies: tuple[tuple[str, str], ...] = ()
     """(id, state) of at most ``DEPENDENCIES_MAX`` jobs this one waits on (RQ's dependencies set)."""
+    progress: JobProgress | None = None
+    """A running job's progress (rqtop's progress key, else ``meta["progress"]``), read in the same round trip."""
 
 
 DEPENDENCIES_MAX = 20
@@ -187,7 +190,8 @@ def read_job_detail(conn: redis.Redis, job_id: str,
     pipe.hgetall(keys.history_item(job_id))
     pipe.exists(keys.rq_job(job_id))
     pipe.srandmember(keys.rq_dependencies(job_id), DEPENDENCIES_MAX)
-    values, results, history, exists, depends_on = pipe.execute(raise_on_error=False)
+    pipe.get(keys.progress(job_id))
+    values, results, history, exists, depends_on, raw_progress = pipe.execute(raise_on_error=False)
     hash_ = Fields.from_hmget(DETAIL_FIELDS, values)
     ours = Fields(history)
     summary = _summary_values(job_id, hash_, patterns, exists)
@@ -216,7 +220,9 @@ def read_job_detail(conn: redis.Redis, job_id: str,
         summary.update(unreadable=True, state=summary["state"] if hash_ else UNREADABLE)
     return JobDetail(**summary, retries=retries, retries_left=hash_.number("retries_left"), error=error_line,
                      schedule=safe_text(keys.schedule_of(job_id) or "") or ours.text("schedule"),
-                     meta=meta_pairs(hash_.value("meta"), task_patterns), dependencies=_dependencies(conn, depends_on))
+                     meta=meta_pairs(hash_.value("meta"), task_patterns), dependencies=_dependencies(conn, depends_on),
+                     progress=job_progress(raw_progress, hash_.value("meta"), task_patterns)
+                     if summary["status"] == "started" else None)
 
 
 def _dependencies(conn: redis.Redis, members: Any) -> tuple[tuple[str, str], ...]:

@@ -6,6 +6,8 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
+from tui.data.progress import JobProgress
+
 
 @dataclass(frozen=True)
 class ScheduleRow:
@@ -70,6 +72,8 @@ class HistoryRow:
     worker: str | None = None
     error: str | None = None
     note: str | None = None
+    progress: JobProgress | None = None
+    """A running execution's progress (the Workers section read it: no extra command)."""
 
 
 @dataclass(frozen=True)
@@ -135,6 +139,8 @@ class WorkerRow:
     """rqtop's worker only: every run it made (retries included); ``processed`` / ``failed`` are RQ's counts."""
     attempts_failed: int | None = None
     """rqtop's worker only: the runs that failed, retried ones included."""
+    progress: JobProgress | None = None
+    """How far the running job is (``report_progress`` or RQ's ``meta["progress"]``), when it says."""
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ adding a planner to ``read``.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import redis
@@ -23,7 +24,7 @@ import redis
 from tui.data import metrics
 from tui.data.job_meta import JobDetail, read_job_detail
 from tui.data.jobs_page import JobsPage, read_jobs_page
-from tui.data.models import Snapshot
+from tui.data.models import HistoryRow, Snapshot, WorkerRow
 from tui.data.sections.history import HistoryPlanner
 from tui.data.sections.notify import NotifyPlanner
 from tui.data.sections.prefix_hint import PrefixHintPlanner
@@ -48,6 +49,15 @@ NEWEST_FIRST = ("completed", "failed", "canceled")
 """Job lists an operator reads from the latest end backwards."""
 
 
+def with_progress(history: tuple[HistoryRow, ...], workers: tuple[WorkerRow, ...]) -> tuple[HistoryRow, ...]:
+    """History rows of running executions with the progress their worker's row already carries."""
+    running = {w.current_job_id: w.progress for w in workers if w.current_job_id and w.progress is not None}
+    if not running:
+        return history
+    return tuple(replace(h, progress=running[h.id]) if h.state == "running" and h.id in running else h
+                 for h in history)
+
+
 class DashboardReader:
     """Reads everything the three tabs show without writing; cost depends on what is shown, not on queue sizes."""
 
@@ -68,7 +78,7 @@ class DashboardReader:
         rules = self.settings.mask_rules
         suspension = SuspensionPlanner()
         queues = QueuesPlanner(now, self._retry_kinds)
-        workers = WorkersPlanner(self._workers, now, self.settings.offline_after_s, suspension)
+        workers = WorkersPlanner(self._workers, now, self.settings.offline_after_s, suspension, rules)
         schedules = SchedulesPlanner(self._schedules, rules)
         rq_scheduler = RqSchedulerPlanner(rules, now)
         rq_cron = RqCronPlanner(rules, now)
@@ -88,7 +98,8 @@ class DashboardReader:
         templates = sum(1 for row in ours if row.next_run is not None)
         foreign = rq_scheduler.rows(two, three) + rq_cron.rows(two, three)
         shared = rq_scheduler.scheduler(templates)
-        history_rows = history.rows(two, three)
+        worker_rows = workers.rows(two, three)
+        history_rows = with_progress(history.rows(two, three), worker_rows)
         fallback = history.fallback
         metric_rows = tasks.rows(two, three) if tasks is not None else ()
         plain = registry_metrics(fallback, now) if tasks is not None and not metric_rows and fallback else None
@@ -96,7 +107,7 @@ class DashboardReader:
                         schedulers=((shared,) if shared else ()) + rq_cron.schedulers,
                         schedules_more=rq_scheduler.more(templates) + sum(
                             s.jobs - s.jobs_shown for s in rq_cron.schedulers),
-                        totals=queue_totals(queue_rows), queues=queue_rows, workers=workers.rows(two, three),
+                        totals=queue_totals(queue_rows), queues=queue_rows, workers=worker_rows,
                         metrics=plain.rows if plain else metric_rows,
                         suspended=suspension.rows(two, three), round_trips=self._trips,
                         metrics_taken_at=taken_at if tasks is not None else None,

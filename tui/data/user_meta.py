@@ -34,6 +34,17 @@ def _plain(raw: bytes) -> Any:
         return SafeSerializer.loads(raw)
 
 
+def plain_meta(raw: bytes | None) -> Any:
+    """A job's ``meta`` as plain data (JSON, else a plain-data pickle), or None when absent, too large or
+    not plain data; never raises."""
+    if not raw or len(raw) > META_MAX_BYTES:
+        return None
+    try:
+        return _plain(raw)
+    except Exception:  # noqa: BLE001 - a refused or malformed payload is simply not read
+        return None
+
+
 def _shown(value: Any, limit: int = META_VALUE_MAX) -> str:
     """One value as one line of safe text, cut to ``limit``."""
     try:

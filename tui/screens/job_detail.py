@@ -29,7 +29,7 @@ def detail_fields(row: HistoryRow, now: float) -> list[tuple[str, str]]:
         ("Schedule", row.schedule or fmt.NO_VALUE),
         ("Worker", row.worker or fmt.NO_VALUE),
         ("Error", row.error or fmt.NO_VALUE),
-    ]
+    ] + ([("Progress", row.progress.summary)] if row.progress is not None and row.state == "running" else [])
 
 
 class FieldsScreen(ModalScreen[None]):

@@ -144,4 +144,6 @@ def _state(row: HistoryRow) -> Text:
     text = Text(fmt.state_label(row.state), style=OUTCOME_STYLES.get(row.state, ""))
     if row.note:
         text.append(f" · {row.note}", style="dim")
+    if row.progress is not None and row.state == "running":
+        text.append(f" · {row.progress.summary}", style="dim")
     return text

@@ -100,6 +100,7 @@ def detail_fields(job: JobDetail, now: float) -> list[tuple[str, str]]:
     state = fmt.state_label(job.state) + (" · some fields could not be read" if job.unreadable else "")
     extra = [(f"Meta · {key}" if key else "Meta", value) for key, value in job.meta]
     extra += [("Depends on", f"{dependency}  ({fmt.state_label(state)})") for dependency, state in job.dependencies]
+    extra += [("Progress", job.progress.summary)] if job.progress is not None else []
     return [
         ("Job id", job.id),
         ("Job type", job.task),

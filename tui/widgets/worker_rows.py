@@ -11,6 +11,7 @@ from rich.text import Text
 from tui import formatting as fmt
 from tui.data.models import QueueRow, WorkerRow
 from tui.widgets.keyed_table import Row, largest_first
+from tui.widgets.progress_cell import progress_text
 
 QUEUE_COLUMNS = (
     ("queue", "Queue"),
@@ -112,6 +113,9 @@ def _running(row: WorkerRow) -> Text:
     text = Text(fmt.short_task(row.current_job), style="cyan")
     if row.current_elapsed_s is not None:
         text.append(f"  {fmt.duration(row.current_elapsed_s)}", style="dim")
+    if row.progress is not None:
+        text.append("  ")
+        text.append_text(progress_text(row.progress))
     return text
 
 

@@ -4,15 +4,20 @@ Rule: round 1 reads RQ's worker set and rqtop's worker zset (name -> last seen);
 HGETALL of RQ's hash and of rqtop's record, SMEMBERS of RQ's executions set and PTTL of RQ's hash (late:
 RQ sets that TTL to the next beat + 60 s); round 3, for a worker running a job rqtop's record does not
 name (a plain ``rq worker``), HMGET of that job's ``CURRENT_FIELDS`` and, on RQ 3, HGET of its execution's
-``created_at`` (RQ 2 names the job in its hash's ``current_job`` field and has no execution). Rows are
-built by ``WorkerRows``, which re-parses only workers whose replies changed.
+``created_at`` (RQ 2 names the job in its hash's ``current_job`` field and has no execution); and, for every
+worker running a job (rqtop's or plain), GET of its progress key and HGET of its ``meta`` (RQ's
+``meta["progress"]``): bounded by the workers, not by what Redis holds. Rows are built by ``WorkerRows``, which
+re-parses only workers whose replies changed; the progress is parsed every refresh (it changes every second).
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
+from tui.data.masking import MaskRules, decode, resolve
 from tui.data.models import WorkerRow
+from tui.data.progress import job_progress
 from tui.data.sections.raw_keys import bkey
 from tui.data.sections.rounds import Replies, Round, reply_as
 from tui.data.sections.suspension import SuspensionPlanner
@@ -23,8 +28,12 @@ from worker import keys
 class WorkersPlanner:
     """Reads every worker's hashes and, for a plain ``rq worker``, the job it runs."""
 
-    def __init__(self, rows: WorkerRows, now: float, offline_after_s: float, suspension: SuspensionPlanner) -> None:
+    def __init__(self, rows: WorkerRows, now: float, offline_after_s: float, suspension: SuspensionPlanner,
+                 rules: MaskRules | None = None) -> None:
         self._rows = rows
+        self.rules = rules or MaskRules(())
+        self._progress_slots: dict[str, tuple[int, int]] = {}
+        """Worker name -> round-3 slots of its running job's progress key (GET) and meta (HGET)."""
         self.now = now
         self.offline_after_s = offline_after_s
         self.suspension = suspension
@@ -52,11 +61,16 @@ class WorkersPlanner:
                                strict=True))
 
     def third(self, two: Replies, r3: Round) -> None:
-        self._current, self._current_slots = [], []
-        for a, b, c, _ in self._slots:
+        self._current, self._current_slots, self._progress_slots = [], [], {}
+        for raw_name, (a, b, c, _) in zip(self.names, self._slots, strict=True):
+            name = decode(raw_name) or ""
             run = current_execution(two[b], two[c])
             job = job_of(run) or rq2_current_job(two[a], two[b], two[c])
             self._current.append(job)
+            running = job or (two[b].get(b"current_job_id") if isinstance(two[b], dict) else None)
+            if running and isinstance(running, bytes):
+                self._progress_slots[name] = (r3.add("get", bkey(keys.progress, running)),
+                                              r3.add("hget", bkey(keys.rq_job, running), "meta"))
             self._current_slots.append(None if not job else (
                 r3.add("hmget", bkey(keys.rq_job, job), list(CURRENT_FIELDS)),
                 r3.add("hget", bkey(keys.rq_execution, run), "created_at") if run else None))
@@ -70,8 +84,17 @@ class WorkersPlanner:
             created = None if slots[1] is None else three[slots[1]]
             return [*job, created] if isinstance(job, list) else job
 
-        return self._rows.rows(
+        rows = self._rows.rows(
             [(n, two[a], two[b], two[c], job_id, current(j), two[d])
              for n, (a, b, c, d), job_id, j in zip(self.names, self._slots, self._current, self._current_slots,
                                                    strict=True)],
             self._seen, self.now, self.offline_after_s, self.suspension.suspended)
+        return tuple(self._with_progress(row, three) for row in rows)
+
+    def _with_progress(self, row: WorkerRow, three: Replies) -> WorkerRow:
+        """The row with its running job's progress (masked with that task's patterns), when the job reports one."""
+        slots = self._progress_slots.get(row.name)
+        if slots is None or not row.current_job_id:
+            return row
+        progress = job_progress(three[slots[0]], three[slots[1]], resolve(self.rules, row.current_job))
+        return replace(row, progress=progress) if progress is not None else row
