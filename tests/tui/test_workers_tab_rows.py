@@ -136,3 +136,29 @@ def test_pilot_workers_tab_shows_abandoned_retry_unknown_the_red_pending_card_an
             await wait_until(lambda: not isinstance(app.screen, WorkerDetailScreen), pilot)
 
     run(body)
+
+
+def test_pilot_36_queues_fill_the_height_backlog_first_and_the_warning_is_never_cut_mid_name() -> None:
+    queues = tuple(QueueRow(f"tenant-{i:02}", pending=i % 4, active=0, completed=0, failed=0, retry=0, scheduled=0,
+                            oldest_pending_age_s=float(i) if i % 4 else None) for i in range(36))
+    snapshot = sample_snapshot(queues=queues, totals=QueueTotals(pending=sum(q.pending for q in queues)))
+
+    async def body() -> None:
+        from tests.tui.fakes import FakeReader
+
+        app = make_app(FakeReader([snapshot]))
+        async with app.run_test(size=(200, 60)) as pilot:
+            await loaded(app, pilot)
+            await pilot.press("2")
+            await pilot.pause()
+            pane = app.workers_pane
+            assert pane.has_class("-many-queues") and pane.queues_table.size.height >= 20
+            first = pane.queues_table.get_row_at(0)[0].plain
+            assert first == "⚠ tenant-35 no worker"
+            line = str(pane.query_one("#unattended-warning").render())
+            assert line.startswith("⚠ 27 queues have pending jobs and no online worker: tenant-35, tenant-31")
+            assert len(line) <= 198 and line.endswith(")")
+            assert all(part.strip().startswith("tenant-") for part in line.split(": ", 1)[1].split(", … ")[0]
+                       .split(", "))
+
+    run(body)
