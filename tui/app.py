@@ -82,7 +82,7 @@ class RqtopApp(OperatorFlow):
         self.stale_banner = StaleBanner("", id="stale-banner", markup=False)
         buttons = tuple(spec for spec in self.KEY_SPECS if spec.button)
         self.jobs_pane = JobsPane(self.settings, buttons, id="jobs-pane")
-        self.workers_pane = WorkersPane(id="workers-pane")
+        self.workers_pane = WorkersPane(self.settings.backlog, id="workers-pane")
         self.metrics_pane = MetricsPane(id="metrics-pane")
         yield self.status_bar
         yield self.stale_banner

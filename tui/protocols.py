@@ -34,8 +34,9 @@ class JobListReader(Protocol):
         """Jobs ``offset``..``offset+limit-1`` of one list of ``queue`` (``offset`` < 0: the last page)."""
         ...
 
-    def job_detail(self, job_id: str) -> JobDetail:
-        """Everything the detail modal shows about one job (metadata only, never the payload)."""
+    def job_detail(self, job_id: str, worker: str | None = None) -> JobDetail:
+        """Everything the detail modal shows about one job (metadata only, never the payload); with ``worker``
+        (the worker its list row named) that worker's RQ state too."""
         ...
 
 

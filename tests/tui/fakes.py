@@ -265,7 +265,7 @@ class FakeReader:
         self._listed.update((job.id, job) for job in jobs)
         return JobsPage(queue, source, start, limit, total, jobs, round_trips=2)
 
-    def job_detail(self, job_id: str) -> JobDetail:
+    def job_detail(self, job_id: str, worker: str | None = None) -> JobDetail:
         """The detail of a job a page listed: one retry and a sanitized error naming the job."""
         self.detail_calls.append(job_id)
         if self.page_fail_with is not None:

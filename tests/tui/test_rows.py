@@ -55,7 +55,7 @@ def test_other_schedulers_rows_say_their_source_liveness_and_that_pause_is_not_a
     assert dead_cron[1][1].plain.startswith("rq cron ✗")
 
 
-def test_worker_row_dims_offline_highlights_failures_and_shows_the_running_task() -> None:
+def test_worker_row_highlights_offline_and_failures_and_shows_the_running_task() -> None:
     _, alpha = worker_row(WORKERS[0], NOW)
     assert alpha[0].plain == "alpha  host-a:1201"
     assert alpha[6].plain == "3" and "red" in str(alpha[6].style)
@@ -64,8 +64,8 @@ def test_worker_row_dims_offline_highlights_failures_and_shows_the_running_task(
     _, bravo = worker_row(WORKERS[1], NOW)
     assert bravo[7].plain == "idle" and "red" not in str(bravo[6].style)
     _, charlie = worker_row(WORKERS[2], NOW)
-    assert charlie[3].plain == "Offline"
-    assert all("dim" in " ".join(styles(cell)) for cell in charlie)
+    assert charlie[3].plain == "Offline" and "bold red" in styles(charlie[3])
+    assert str(charlie[0].style) == "bold red" and "dim" not in " ".join(styles(charlie[3]) | styles(charlie[8]))
     _, delta = worker_row(WORKERS[3], NOW)
     assert delta[3].plain == "Suspended"
 

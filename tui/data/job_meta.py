@@ -141,6 +141,9 @@ class JobDetail(JobSummary):
     """(id, state) of at most ``DEPENDENCIES_MAX`` jobs this one waits on (RQ's dependencies set)."""
     progress: JobProgress | None = None
     """A running job's progress (rqtop's progress key, else ``meta["progress"]``), read in the same round trip."""
+    worker_state: str | None = None
+    """RQ's busy/idle/suspended ``state`` of the worker that runs or ran the job, when the caller named that worker
+    (the list row it came from) and its hash is still there."""
 
 
 DEPENDENCIES_MAX = 20
@@ -181,9 +184,11 @@ def summarize(job_id: str, values: Sequence[Any],
 
 
 def read_job_detail(conn: redis.Redis, job_id: str,
-                    patterns: Sequence[str] | MaskRules = DEFAULT_MASK_PATTERNS) -> JobDetail:
+                    patterns: Sequence[str] | MaskRules = DEFAULT_MASK_PATTERNS,
+                    worker: str | None = None) -> JobDetail:
     """One job's metadata in one pipelined round trip (its hash, its last 10 results, rqtop's history, up to 20
-    dependency ids), plus a second small round for the dependencies' status when it has any."""
+    dependency ids, and RQ's ``state`` of ``worker``, the worker the caller's list row named), plus a second
+    small round for the dependencies' status when it has any."""
     pipe = conn.pipeline(transaction=False)
     pipe.hmget(keys.rq_job(job_id), list(DETAIL_FIELDS))
     pipe.xrevrange(keys.rq_results(job_id), "+", "-", count=10)
@@ -191,7 +196,9 @@ def read_job_detail(conn: redis.Redis, job_id: str,
     pipe.exists(keys.rq_job(job_id))
     pipe.srandmember(keys.rq_dependencies(job_id), DEPENDENCIES_MAX)
     pipe.get(keys.progress(job_id))
-    values, results, history, exists, depends_on, raw_progress = pipe.execute(raise_on_error=False)
+    if worker:
+        pipe.hget(keys.rq_worker(worker), "state")
+    values, results, history, exists, depends_on, raw_progress, *worker_reply = pipe.execute(raise_on_error=False)
     hash_ = Fields.from_hmget(DETAIL_FIELDS, values)
     ours = Fields(history)
     summary = _summary_values(job_id, hash_, patterns, exists)
@@ -222,7 +229,21 @@ def read_job_detail(conn: redis.Redis, job_id: str,
                      schedule=safe_text(keys.schedule_of(job_id) or "") or ours.text("schedule"),
                      meta=meta_pairs(hash_.value("meta"), task_patterns), dependencies=_dependencies(conn, depends_on),
                      progress=job_progress(raw_progress, hash_.value("meta"), task_patterns)
-                     if summary["status"] == "started" else None)
+                     if summary["status"] == "started" else None,
+                     worker_state=_worker_state(worker_reply, worker, summary["worker"]))
+
+
+WORKER_STATES = ("busy", "idle", "suspended", "started")
+"""The ``state`` values RQ 2 and 3 write in a worker hash; anything else reads as unreadable."""
+
+
+def _worker_state(reply: list[Any], asked: str | None, worker: str | None) -> str | None:
+    """RQ's state of the worker asked about, when it is the job's worker (another worker may have taken the job
+    since the list was read) and its hash is there."""
+    if not reply or not asked or worker != safe_text(asked) or not isinstance(reply[0], bytes):
+        return None
+    state = reply[0].decode("utf-8", errors="replace")
+    return state if state in WORKER_STATES else UNREADABLE
 
 
 def _dependencies(conn: redis.Redis, members: Any) -> tuple[tuple[str, str], ...]:

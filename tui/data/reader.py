@@ -123,9 +123,9 @@ class DashboardReader:
         return read_jobs_page(self.conn, queue, source, offset, limit or self.settings.page_size,
                               self.settings.mask_rules, newest_first=source in NEWEST_FIRST)
 
-    def job_detail(self, job_id: str) -> JobDetail:
-        """One job's metadata for the detail screen, in one round trip."""
-        return read_job_detail(self.conn, job_id, self.settings.mask_rules)
+    def job_detail(self, job_id: str, worker: str | None = None) -> JobDetail:
+        """One job's metadata for the detail screen, in one round trip (with ``worker``'s RQ state when named)."""
+        return read_job_detail(self.conn, job_id, self.settings.mask_rules, worker)
 
     def _rounds(self, planners: list[Planner[Any]]) -> tuple[Replies, Replies]:
         """Run rounds 1, 2 and 3 over every planner; the replies of rounds 2 and 3 (an empty round is not sent)."""

@@ -53,6 +53,52 @@ def parse_keymap(text: str, source: str = "RQTOP_KEYMAP") -> tuple[tuple[str, st
     return tuple(pairs)
 
 
+def _env_number(name: str, kind: type[int] | type[float]) -> int | float:
+    """A non-negative number from the environment; SettingsError naming the variable otherwise."""
+    raw = os.environ.get(name, "")
+    try:
+        value = kind(raw.strip().replace("_", ""))
+    except ValueError:
+        value = -1
+    if not value >= 0:  # also refuses nan
+        raise SettingsError(f"{name}={raw!r}: expected a number of {'jobs' if kind is int else 'seconds'} >= 0")
+    return value
+
+
+THRESHOLD_VARIABLES: dict[str, tuple[str, type[int] | type[float]]] = {
+    "pending_amber": ("RQTOP_PENDING_AMBER", int),
+    "pending_red": ("RQTOP_PENDING_RED", int),
+    "oldest_pending_amber_s": ("RQTOP_OLDEST_PENDING_AMBER_S", float),
+    "oldest_pending_red_s": ("RQTOP_OLDEST_PENDING_RED_S", float),
+}
+"""Settings field -> (environment variable, number type) of the backlog thresholds."""
+
+
+@dataclass(frozen=True)
+class Backlog:
+    """Amber/red thresholds for a queue's pending count and its oldest pending job's age."""
+
+    pending_amber: int = 100
+    pending_red: int = 1_000
+    oldest_amber_s: float = 60.0
+    oldest_red_s: float = 300.0
+
+    def pending_level(self, pending: int) -> str | None:
+        """The colour level (red, amber or None) of a pending count."""
+        return level(pending, self.pending_amber, self.pending_red)
+
+    def oldest_level(self, age_s: float | None) -> str | None:
+        """The colour level (red, amber or None) of the oldest pending job's age."""
+        return None if age_s is None else level(age_s, self.oldest_amber_s, self.oldest_red_s)
+
+
+def level(value: float, amber: float, red: float) -> str | None:
+    """red at or above ``red``, amber at or above ``amber``, else None (a value of 0 is never coloured)."""
+    if value <= 0:
+        return None
+    return "red" if value >= red else "amber" if value >= amber else None
+
+
 @dataclass(frozen=True)
 class Settings:
     """What the dashboard needs to know besides its reader and actions."""
@@ -68,7 +114,20 @@ class Settings:
     """Extra patterns per task, e.g. RQTOP_MASK_TASK_PATTERNS="app.tasks.login=pin,ssn;app.tasks.pay=iban"."""
     keymap: tuple[tuple[str, str], ...] = ()
     """Keys moved by binding id, e.g. RQTOP_KEYMAP="jobs.janitor=ctrl+j,view.refresh=f5" (applied by the App)."""
+    pending_amber: int = 100
+    """A queue's Pending (and the Pending card) turns amber at this many jobs (RQTOP_PENDING_AMBER)."""
+    pending_red: int = 1_000
+    """... and red at this many (RQTOP_PENDING_RED)."""
+    oldest_pending_amber_s: float = 60.0
+    """A queue's Oldest pending turns amber at this age in seconds (RQTOP_OLDEST_PENDING_AMBER_S)."""
+    oldest_pending_red_s: float = 300.0
+    """... and red at this age (RQTOP_OLDEST_PENDING_RED_S)."""
     clock: Callable[[], float] = field(default=time.time, compare=False)
+
+    @property
+    def backlog(self) -> Backlog:
+        """The amber/red thresholds of queue backlogs, as the Workers tab takes them."""
+        return Backlog(self.pending_amber, self.pending_red, self.oldest_pending_amber_s, self.oldest_pending_red_s)
 
     @property
     def mask_rules(self) -> MaskRules:
@@ -88,6 +147,9 @@ class Settings:
         per_task = os.environ.get("RQTOP_MASK_TASK_PATTERNS")
         if per_task:
             values["task_mask_patterns"] = parse_task_patterns(per_task)
+        for name, (variable, kind) in THRESHOLD_VARIABLES.items():
+            if os.environ.get(variable, "").strip():
+                values[name] = _env_number(variable, kind)
         keymap = os.environ.get("RQTOP_KEYMAP")
         if keymap:
             values["keymap"] = parse_keymap(keymap)

@@ -179,7 +179,7 @@ class QueueJobsScreen(ModalScreen[None]):
         key = self.table.highlighted_key
         job = self._jobs.get(key) if key is not None else None
         if job is not None:
-            self._read_detail(job.redis_id or job.id, job.id)
+            self._read_detail(job.redis_id or job.id, job.id, job.worker)
 
     @on(DataTable.RowSelected, "#queue-jobs-table")
     def _row_clicked(self, event: DataTable.RowSelected) -> None:
@@ -188,11 +188,11 @@ class QueueJobsScreen(ModalScreen[None]):
         self.action_show_detail()
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="queue-detail")
-    def _read_detail(self, job_id: str, shown_id: str) -> None:
-        """Read one job's detail (by its id as Redis holds it) off the UI thread and post it, or the one-line
-        reason it failed (naming the id as shown)."""
+    def _read_detail(self, job_id: str, shown_id: str, worker: str | None = None) -> None:
+        """Read one job's detail (by its id as Redis holds it, with the RQ state of the ``worker`` its row named)
+        off the UI thread and post it, or the one-line reason it failed (naming the id as shown)."""
         try:
-            detail = self._reader.job_detail(job_id)
+            detail = self._reader.job_detail(job_id, worker)
         except Exception as exc:  # the list stays usable
             self.post_message(DetailFailed(shown_id, fmt.one_line(exc)))
         else:

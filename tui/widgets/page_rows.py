@@ -115,7 +115,8 @@ def detail_fields(job: JobDetail, now: float) -> list[tuple[str, str]]:
         ("Ran for", fmt.ran_for(job.started_at, job.ended_at)),
         ("Retries", retries),
         ("Schedule", job.schedule or fmt.NO_VALUE),
-        ("Worker", job.worker or fmt.NO_VALUE),
+        ("Worker", f"{job.worker}  (RQ state: {job.worker_state})" if job.worker and job.worker_state
+         else job.worker or fmt.NO_VALUE),
         ("Error", job.error or fmt.NO_VALUE),
         *extra,
     ]

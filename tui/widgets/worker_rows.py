@@ -10,8 +10,14 @@ from rich.text import Text
 
 from tui import formatting as fmt
 from tui.data.models import QueueRow, WorkerRow
+from tui.data.settings import Backlog
 from tui.widgets.keyed_table import Row, largest_first
 from tui.widgets.progress_cell import progress_text
+
+LEVEL_STYLES = {"amber": "bold yellow", "red": "bold red"}
+"""A backlog threshold level -> the style of its cell."""
+MANY_QUEUES = 30
+"""From this many queues on, the Queues table lists the backlog first (most pending, then oldest, then name)."""
 
 QUEUE_COLUMNS = (
     ("queue", "Queue"),
@@ -75,24 +81,56 @@ def _number(value: int | None, style: str = "") -> Text:
     return Text(fmt.count(value), style=style, justify="right")
 
 
-def queue_row(row: QueueRow) -> Row:
-    """One per-queue row keyed by queue name."""
+def _unclassified(count: int, unknown: int, style: str) -> Text:
+    """A Retry or Scheduled count, with "+?" while some scheduled entries are not classified yet."""
+    text = _number(count, style if count else "dim")
+    if unknown:
+        text.append("+?", style="yellow")
+    return text
+
+
+def _active(row: QueueRow) -> Text:
+    """Active jobs, and the abandoned ones (past their deadline, worker gone) marked beside them."""
+    text = _number(row.active, "cyan" if row.active else "dim")
+    if row.abandoned:
+        text.append(f" +{fmt.count(row.abandoned)} abandoned", style="bold red")
+    return text
+
+
+def queue_row(row: QueueRow, backlog: Backlog | None = None, unattended: bool = False) -> Row:
+    """One per-queue row keyed by queue name; Pending and Oldest pending coloured by ``backlog``'s thresholds,
+    the name flagged when jobs wait and no online worker listens (``unattended``)."""
+    backlog = backlog or Backlog()
+    pending_level = backlog.pending_level(row.pending)
+    oldest_level = backlog.oldest_level(row.oldest_pending_age_s if row.pending else None)
+    name = Text(row.name, style="bold")
+    if unattended:
+        name = Text.assemble(("⚠ ", "bold red"), (row.name, "bold red"), (" no worker", "red"))
+    has_oldest = row.oldest_pending_age_s is not None
     cells = (
-        Text(row.name, style="bold"),
-        _number(row.pending, "bold" if row.pending else "dim"),
-        _number(row.active, "cyan" if row.active else "dim"),
+        name,
+        _number(row.pending, LEVEL_STYLES.get(pending_level or "", "bold" if row.pending else "dim")),
+        _active(row),
         _number(row.completed),
         _number(row.failed, "red" if row.failed else "dim"),
-        _number(row.retry, "yellow" if row.retry else "dim"),
-        _number(row.scheduled, "" if row.scheduled else "dim"),
+        _unclassified(row.retry, row.retry_unknown, "yellow"),
+        _unclassified(row.scheduled, row.retry_unknown, ""),
         Text(fmt.span(row.oldest_pending_age_s) if row.oldest_pending_age_s is not None else fmt.NO_VALUE,
-             style="" if row.oldest_pending_age_s is not None else "dim", justify="right"),
+             style=LEVEL_STYLES.get(oldest_level or "", "" if has_oldest else "dim"), justify="right"),
     )
     return row.name, cells
 
 
+def queue_order(queues: Sequence[QueueRow]) -> list[QueueRow]:
+    """The snapshot's order for a few queues; from ``MANY_QUEUES`` on, the backlog first (most pending, then
+    the oldest pending job, then by name), so the queues that need a worker are on screen."""
+    if len(queues) < MANY_QUEUES:
+        return list(queues)
+    return sorted(queues, key=lambda q: (-q.pending, -(q.oldest_pending_age_s or 0.0), q.name))
+
+
 def _status(row: WorkerRow) -> Text:
-    """Online / Late (missed the beat RQ scheduled) / Suspended / Offline (dimmed) / Gone (hash expired)."""
+    """Online / Late (missed the beat RQ scheduled) / Suspended / Offline (red) / Gone (hash expired, dim)."""
     if row.unreadable:
         return Text("Unreadable", style="magenta")
     if row.status == "online":
@@ -103,13 +141,16 @@ def _status(row: WorkerRow) -> Text:
         return Text("Suspended", style="bold yellow")
     if row.status == "gone":
         return Text("Gone", style="dim red")
-    return Text("Offline", style="dim")
+    return Text("Offline", style="bold red")
 
 
 def _running(row: WorkerRow) -> Text:
-    """The task being run and for how long, or "idle"."""
+    """The task being run and for how long, "idle", or for an offline worker the task it was last seen running
+    (no elapsed time: nothing says it still runs)."""
     if not row.current_job:
         return Text("idle", style="dim")
+    if row.status in ("offline", "gone"):
+        return Text.assemble(("last seen running ", "yellow"), (fmt.short_task(row.current_job), "yellow"))
     text = Text(fmt.short_task(row.current_job), style="cyan")
     if row.current_elapsed_s is not None:
         text.append(f"  {fmt.duration(row.current_elapsed_s)}", style="dim")
@@ -119,14 +160,22 @@ def _running(row: WorkerRow) -> Text:
     return text
 
 
+def where(row: WorkerRow) -> str:
+    """Host and pid, leaving out what the worker's name already says (RQ 2's ``host.pid`` names)."""
+    host = row.hostname if row.hostname and row.hostname not in row.name else None
+    pid = row.pid if row.pid is not None and str(row.pid) not in row.name else None
+    if host and pid is not None:
+        return f"{host}:{pid}"
+    return host or (f"pid {pid}" if pid is not None else "")
+
+
 def worker_row(row: WorkerRow, now: float) -> Row:
-    """One Worker Status row keyed by worker name; an offline worker's row is dimmed."""
-    where = ""
-    if row.hostname:
-        where = f"{row.hostname}:{row.pid}" if row.pid is not None else row.hostname
-    name = Text(row.name, style="bold" if row.status == "online" else "")
-    if where:
-        name.append(f"  {where}", style="dim")
+    """One Worker Status row keyed by worker name; an offline worker's row is highlighted (it needs a look), a
+    gone one dimmed (it is about to leave the view)."""
+    offline = row.status == "offline"
+    name = Text(row.name, style="bold" if row.status == "online" else "bold red" if offline else "")
+    if location := where(row):
+        name.append(f"  {location}", style="dim")
     failed_style = "bold red" if (row.failed or 0) > 0 else "dim"
     cells: list[Text] = [
         name,
@@ -137,9 +186,9 @@ def worker_row(row: WorkerRow, now: float) -> Row:
         _number(row.processed),
         _number(row.failed, failed_style),
         _running(row),
-        Text(fmt.relative(row.last_seen, now)),
+        Text(fmt.relative(row.last_seen, now), style="bold yellow" if offline else ""),
     ]
-    if row.status in ("offline", "gone"):
+    if row.status == "gone":
         for cell in cells:
             cell.stylize("dim")
     return row.name, cells
@@ -149,3 +198,27 @@ def unattended_queues(queues: Sequence[QueueRow], workers: Sequence[WorkerRow]) 
     """Queues holding pending jobs that no online worker listens to."""
     listened = {name for w in workers if w.status == "online" and w.mode != "scheduler" for name in w.queues}
     return [q.name for q in queues if q.pending > 0 and q.name not in listened]
+
+
+def unattended_warning(names: Sequence[str], width: int) -> str:
+    """The "no worker listens" line for ``names`` in at most ``width`` cells: the whole sentence when it fits,
+    else "N queues have pending jobs and no online worker: a, b, … (+K)" with as many whole names as fit."""
+    if not names:
+        return ""
+    whole = (f"⚠ Jobs are pending in {', '.join(names)} but no online worker listens to "
+             f"{'it' if len(names) == 1 else 'them'}.")
+    if len(whole) <= width:
+        return whole
+    verb = "has" if len(names) == 1 else "have"
+    head = f"⚠ {fmt.plural(len(names), 'queue')} {verb} pending jobs and no online worker"
+    shown: list[str] = []
+    for index, name in enumerate(names):
+        rest = len(names) - index - 1
+        tail = f", … (+{fmt.count(rest)})" if rest else ""
+        if len(f"{head}: {', '.join([*shown, name])}{tail}") > width:
+            break
+        shown.append(name)
+    left = len(names) - len(shown)
+    if not shown:
+        return f"{head} (+{fmt.count(left)})" if len(names) > 1 else head
+    return f"{head}: {', '.join(shown)}" + (f", … (+{fmt.count(left)})" if left else "")

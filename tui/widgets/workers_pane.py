@@ -12,13 +12,18 @@ from textual.widgets import DataTable, Label, Static
 
 from tui import formatting as fmt
 from tui.data.models import Snapshot
+from tui.data.settings import Backlog
+from tui.screens.worker_detail import WorkerDetailScreen
 from tui.widgets.keyed_table import KeyedTable
 from tui.widgets.worker_rows import (
+    MANY_QUEUES,
     QUEUE_COLUMNS,
     WORKER_COLUMNS,
     WORKER_SORTS,
+    queue_order,
     queue_row,
     unattended_queues,
+    unattended_warning,
     worker_row,
 )
 
@@ -34,10 +39,12 @@ class CountCard(Static):
         self.field = field
         self.border_title = title
 
-    def show(self, value: int) -> None:
-        """Show a new total; the card lights up when it is non-zero."""
+    def show(self, value: int, level: str | None = None) -> None:
+        """Show a new total; the card lights up when it is non-zero, amber or red at a backlog ``level``."""
         self.update(fmt.count(value))
         self.set_class(value > 0, "-nonzero")
+        self.set_class(level == "amber", "-amber")
+        self.set_class(level == "red", "-red")
 
 
 class WorkersPane(Vertical):
@@ -49,9 +56,12 @@ class WorkersPane(Vertical):
 
         queue: str
 
-    def __init__(self, *, id: str | None = None) -> None:
+    def __init__(self, backlog: Backlog | None = None, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.sort_index = 0
+        self.backlog = backlog or Backlog()
+        self._snapshot: Snapshot | None = None
+        self._now = 0.0
 
     def compose(self) -> ComposeResult:
         """Cards on top, queues, the warning line, then workers."""
@@ -94,10 +104,15 @@ class WorkersPane(Vertical):
 
     def show(self, snapshot: Snapshot, now: float) -> None:
         """Update cards and both tables in place from ``snapshot``."""
+        self._snapshot, self._now = snapshot, now
         totals = snapshot.totals
         for card in self.query(CountCard):
-            card.show(getattr(totals, card.field))
-        self.queues_table.sync([queue_row(row) for row in snapshot.queues])
+            level = self.backlog.pending_level(totals.pending) if card.field == "pending" else None
+            card.show(getattr(totals, card.field), level)
+        unattended = set(unattended_queues(snapshot.queues, snapshot.workers))
+        self.queues_table.sync([queue_row(row, self.backlog, row.name in unattended)
+                                for row in queue_order(snapshot.queues)])
+        self.set_class(len(snapshot.queues) >= MANY_QUEUES, "-many-queues")
         key = WORKER_SORTS[self.sort_index][1]
         workers = sorted(snapshot.workers, key=key)
         self.workers_table.sync([worker_row(row, now) for row in workers])
@@ -115,9 +130,10 @@ class WorkersPane(Vertical):
         if snapshot.suspended:
             warning.update("⚠ Workers are suspended: no job will start until they are resumed.")
         elif unattended:
-            names = ", ".join(unattended)
-            warning.update(f"⚠ Jobs are pending in {names} but no online worker listens to "
-                           f"{'it' if len(unattended) == 1 else 'them'}.")
+            names = set(unattended)
+            width = (self.size.width or 200) - 2  # the line's padding
+            warning.update(unattended_warning([q.name for q in queue_order(snapshot.queues) if q.name in names],
+                                              width))
         warning.display = snapshot.suspended or bool(unattended)
 
     def focus_table(self) -> None:
@@ -133,3 +149,12 @@ class WorkersPane(Vertical):
         event.stop()
         if event.row_key.value:
             self.post_message(self.QueueSelected(event.row_key.value))
+
+    @on(DataTable.RowSelected, "#workers-table")
+    def _open_worker(self, event: DataTable.RowSelected) -> None:
+        """Enter on a worker row shows its queues, birth, state and current job, as of the shown snapshot."""
+        event.stop()
+        rows = {w.name: w for w in self._snapshot.workers} if self._snapshot is not None else {}
+        row = rows.get(event.row_key.value or "")
+        if row is not None:
+            self.app.push_screen(WorkerDetailScreen(row, self._now))
