@@ -10,8 +10,10 @@ from worker.plans import (
     CancelPendingPlan,
     FailActivePlan,
     JanitorPlan,
+    JobActionPlan,
     PauseResult,
     RunNowResult,
+    WorkerActionPlan,
 )
 
 if TYPE_CHECKING:  # the page and detail types live beside their Redis reads; the UI never imports redis
@@ -80,4 +82,26 @@ class OperatorActions(Protocol):
 
     def cancel_pending(self, plan: CancelPendingPlan) -> ActionResult:
         """Cancel exactly the planned pending jobs."""
+        ...
+
+    def plan_job_action(self, action: str, job_ids: list[str], reason: str = "",
+                        retries: int | None = None) -> JobActionPlan:
+        """The named jobs a job action (re-run, cancel, stop …) applies to now."""
+        ...
+
+    def plan_queue_job_action(self, action: str, queue: str, state: str, reason: str = "",
+                              retries: int | None = None) -> JobActionPlan:
+        """Every job of one queue's state that a job action applies to."""
+        ...
+
+    def job_action(self, plan: JobActionPlan) -> ActionResult:
+        """Act on exactly the planned jobs; those that changed state meanwhile are skipped and counted."""
+        ...
+
+    def plan_worker_action(self, action: str, names: list[str] | None = None) -> WorkerActionPlan:
+        """Suspend/resume every worker, or shut down the named workers."""
+        ...
+
+    def worker_action(self, plan: WorkerActionPlan) -> ActionResult:
+        """Run the planned worker action."""
         ...
