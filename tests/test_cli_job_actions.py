@@ -9,7 +9,7 @@ from rq import Queue
 
 from tests import jobs
 from tests.cli_support import one_error_line, rqtop
-from tests.rq_support import snapshot
+from tests.rq_support import contents as snapshot
 from worker import audit, keys
 
 

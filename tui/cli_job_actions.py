@@ -124,6 +124,32 @@ for _row in JOB_ACTIONS:
     _job_verb(_row)
 
 
+@jobs.command("edit-replay")
+@click.argument("job_id")
+@click.option("--args", "args_json", default=None, help="The new positional arguments as a JSON list.")
+@click.option("--kwargs", "kwargs_json", default=None, help="The new keyword arguments as a JSON object.")
+@click.option("--yes", "-y", is_flag=True, help="Do not ask.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
+@click.option("--read-only", is_flag=True, help="Refuse (as rqtop --read-only does).")
+@click.option("--url", "-u", default=None, help="Redis URL (as rqtop --url).")
+def edit_replay(job_id: str, args_json: str | None, kwargs_json: str | None, yes: bool, as_json: bool,
+                read_only: bool, url: str | None) -> None:
+    """Enqueue a new job from a dead-letter job (plain-data payload only) with edited args/kwargs; the original
+    is kept and linked (its new job's meta names it)."""
+    cli = _cli()
+    actions = cli._actions(url, read_only, "jobs edit-replay")
+    cli._confirm_or_exit(f"replay {safe_text(job_id)} as a new job with the edited arguments?", yes)
+    result = cli.guarded("jobs edit-replay", lambda: actions.edit_replay(job_id, args_json, kwargs_json))
+    if as_json:
+        click.echo(json.dumps({"action": "edit_replay", "ok": result.ok, "message": result.message}, sort_keys=True))
+        if not result.ok:
+            sys.exit(2)
+        return
+    if not result.ok:
+        cli.fail(result.message)
+    cli._finish(result)
+
+
 @click.group("queues")
 def queues() -> None:
     """Act on every job of one queue's registry."""

@@ -105,3 +105,7 @@ class OperatorActions(Protocol):
     def worker_action(self, plan: WorkerActionPlan) -> ActionResult:
         """Run the planned worker action."""
         ...
+
+    def edit_replay(self, job_id: str, args_json: str | None = None, kwargs_json: str | None = None) -> ActionResult:
+        """A new job from a dead-letter job's plain-data payload with edited args/kwargs; the original kept."""
+        ...

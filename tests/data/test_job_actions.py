@@ -13,7 +13,7 @@ from rq import Queue, Retry
 from rq.job import Job
 
 from tests import jobs
-from tests.rq_support import snapshot
+from tests.rq_support import contents as snapshot
 from tui.data.actions import DashboardActions
 from tui.data.settings import Settings
 from worker import audit, keys
@@ -187,3 +187,40 @@ def test_shutdown_publishes_rqs_command(conn: redis.Redis, actions: DashboardAct
     message = listener.get_message(timeout=1)
     assert message and json.loads(message["data"]) == {"command": "shutdown"}
     listener.close()
+
+
+def test_edit_and_replay_makes_a_new_linked_job_and_keeps_the_original(conn: redis.Redis,
+                                                                       actions: DashboardActions) -> None:
+    job = Queue("default", connection=conn).enqueue(jobs.say_hello, "world", meta={"tenant": "acme"})
+    conn.lrem(keys.rq_queue("default"), 0, job.id)
+    conn.hset(keys.rq_job(job.id), "status", "failed")
+    conn.zadd(keys.rq_registry("failed", "default"), {job.id: 9e9})
+    result = actions.edit_replay(job.id, kwargs_json='{"name": "ops"}', args_json="[]")
+    assert result.ok, result.message
+    new_id = conn.lindex(keys.rq_queue("default"), 0).decode()
+    replay = Job.fetch(new_id, connection=conn)  # the test process may unpickle its own test data
+    assert (replay.func_name, replay.args, replay.kwargs) == ("tests.jobs.say_hello", (), {"name": "ops"})
+    assert replay.meta == {"tenant": "acme", "replay_of": job.id} and replay.get_status() == "queued"
+    assert _status(conn, job.id) == "failed" and conn.hget(keys.rq_job(job.id), "rqtop_replayed_as") == new_id.encode()
+    assert audit.read(conn, 1)[0].action == "edit_replay"
+
+
+def test_edit_and_replay_refuses_what_is_not_plain_data(conn: redis.Redis, actions: DashboardActions) -> None:
+    import pickle
+    import zlib
+
+    job_id = _make(conn, "failed")
+    hostile = zlib.compress(pickle.dumps(("tests.jobs.ok", None, [Settings()], {})))  # an object, not plain data
+    conn.hset(keys.rq_job(job_id), "data", hostile)
+    queued, failed = _make(conn, "queued"), _make(conn, "failed")
+    def state() -> list[object]:  # HGETALL, not DUMP: a hash-table encoded hash dumps in its rehash order
+        return [*(conn.hgetall(keys.rq_job(i)) for i in (job_id, queued, failed)),
+                conn.lrange(keys.rq_queue("default"), 0, -1), conn.zrange(keys.rq_registry("failed", "default"), 0, -1),
+                sorted(conn.keys("rq:*"))]
+
+    before = state()
+    result = actions.edit_replay(job_id, args_json="[1]")
+    assert not result.ok and "not plain data" in result.message
+    assert not actions.edit_replay(queued).ok  # not in the dead letter
+    assert "not JSON" in actions.edit_replay(failed, args_json="{bad").message
+    assert state() == before

@@ -10,7 +10,7 @@ from rq import Queue
 from textual.widgets import Button, Input
 
 from tests import jobs
-from tests.rq_support import snapshot
+from tests.rq_support import contents as snapshot
 from tests.tui.fakes import frozen_settings, loaded, make_app, run, wait_until
 from tui.action_table import confirm_job_action, find_job_action
 from tui.data.actions import DashboardActions

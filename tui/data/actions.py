@@ -21,7 +21,7 @@ from typing import TypeVar
 
 import redis
 
-from tui.data import job_actions
+from tui.data import job_actions, job_edit
 from tui.data.settings import Settings
 from worker import audit, cancel, fail_active, janitor, keys
 from worker.dispatch import already_queued, enqueue_run, pending_run, read_entry, set_paused
@@ -234,6 +234,21 @@ class DashboardActions:
         audit.append(self.conn, self.who, plan.action, job_actions.audit_target(plan, changed), counts, True,
                      now=self.settings.clock(), phase="outcome", intent=intent)
         return counts, changed
+
+    def edit_replay(self, job_id: str, args_json: str | None = None, kwargs_json: str | None = None) -> ActionResult:
+        """Enqueue a new job from a dead-letter job's plain-data payload with edited args/kwargs; original kept."""
+        if self.settings.read_only:
+            return ActionResult("edit_replay", False, READ_ONLY_MESSAGE)
+        try:
+            payload = job_edit.read_payload(self.conn, job_id)
+            args, kwargs = job_edit.parse_arguments(args_json, kwargs_json, payload)
+        except job_edit.NotReplayable as exc:
+            return self._refuse("edit_replay", "not_allowed", ActionResult("edit_replay", False, str(exc)))
+        with self._recorded("edit_replay", f"{job_id} on {payload.queue}") as outcome:
+            new_id = job_edit.replay_edited(self.conn, payload, args, kwargs, self.settings.clock())
+            outcome.counts = {"enqueued": 1}
+        return ActionResult("edit_replay", True, f"edit and replay: {job_id} replayed as {new_id} on "
+                            f"{payload.queue} (the original is kept)", {"enqueued": 1})
 
     def plan_worker_action(self, action: str, names: list[str] | None = None) -> WorkerActionPlan:
         """Suspend/resume (every worker) or shutdown of the named workers RQ knows (reads only)."""
