@@ -224,3 +224,15 @@ def test_edit_and_replay_refuses_what_is_not_plain_data(conn: redis.Redis, actio
     assert not actions.edit_replay(queued).ok  # not in the dead letter
     assert "not JSON" in actions.edit_replay(failed, args_json="{bad").message
     assert state() == before
+
+
+def test_stop_on_a_gone_worker_fails_the_job_through_the_registry(conn: redis.Redis,
+                                                                   actions: DashboardActions) -> None:
+    from tests.rq_support import plant_running
+
+    job_id, _execution = plant_running(conn, "ghost-worker")
+    plan = actions.plan_job_action("stop", [job_id])
+    assert plan.total == 1 and not plan.stops[0].worker_alive
+    result = actions.job_action(plan)
+    assert result.counts["failed_dead"] == 1, result
+    assert _status(conn, job_id) == "failed" and _places(conn, job_id) == ["failed"]

@@ -89,6 +89,13 @@ class JobFieldsScreen(FieldsScreen):
         super().__init__(title, fields, error)
         self.job_id = job_id
 
+    def on_mount(self) -> None:
+        """The action keys in the hint unless read-only (FieldsScreen.on_mount fills the fields: Textual runs both)."""
+        settings = getattr(self.app, "settings", None)
+        if settings is not None and not settings.read_only:
+            keys_hint = "  ".join(f"{row.key} {row.verb}" for row in JOB_ACTIONS)
+            self.query_one("#detail-hint", Label).update(f"{keys_hint}\neach asks first · Esc to close")
+
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Read-only hides and refuses every job action."""
         settings = getattr(self.app, "settings", None)
