@@ -236,3 +236,11 @@ def test_stop_on_a_gone_worker_fails_the_job_through_the_registry(conn: redis.Re
     result = actions.job_action(plan)
     assert result.counts["failed_dead"] == 1, result
     assert _status(conn, job_id) == "failed" and _places(conn, job_id) == ["failed"]
+
+
+def test_a_schedulers_template_is_never_dismissed(conn: redis.Redis, actions: DashboardActions) -> None:
+    job_id = _make(conn, "canceled")
+    conn.zadd(keys.RQ_SCHEDULED_JOBS, {job_id: time.time() + 60})  # rq-scheduler owns it: deleting drops the schedule
+    result = actions.job_action(actions.plan_job_action("dismiss", [job_id]))
+    assert result.counts["protected"] == 1 and conn.exists(keys.rq_job(job_id))
+    assert _places(conn, job_id) == ["canceled"]
