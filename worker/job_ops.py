@@ -70,6 +70,15 @@ local function take(id, status, origin)
   if not kind then return false end
   return redis.call('ZREM', registry(kind, origin), id) == 1
 end
+-- a deferred job leaves its parents' dependents sets, so RQ never enqueues it when they finish
+local function detach(id)
+  local deps = deps_head .. id .. deps_tail
+  if redis.call('TYPE', deps)['ok'] ~= 'set' then return end
+  for _, parent in ipairs(redis.call('SMEMBERS', deps)) do
+    local dependents = job_prefix .. parent .. ':dependents'
+    if redis.call('TYPE', dependents)['ok'] == 'set' then redis.call('SREM', dependents, id) end
+  end
+end
 local function enqueue(job, id, origin)
   redis.call('HSET', job, 'status', 'queued', 'enqueued_at', now_iso, 'origin', origin)
   redis.call('RPUSH', queue_key(origin), id)
@@ -105,6 +114,7 @@ for i = 5, #ARGV, 2 do
         redis.call('ZADD', registry('canceled', origin), now, id)
         redis.call('EXPIRE', job, cancel_ttl)
       elseif op == 'dead_letter' then
+        if status == 'deferred' then detach(id) end
         local ttl = tonumber(f[3]) or {DEFAULT_FAILURE_TTL_S}
         redis.call('HSET', job, 'status', 'failed', 'ended_at', now_iso)
         if f[4] then redis.call('HSET', job, 'retries_left', '0') end
@@ -113,6 +123,7 @@ for i = 5, #ARGV, 2 do
                    'exc_string', arg, 'execution_ended_at', tostring(now))
         if ttl > 0 then redis.call('EXPIRE', job, ttl) redis.call('EXPIRE', results_prefix .. id, ttl) end
       elseif op == 'dismiss' then
+        if status == 'deferred' then detach(id) end
         redis.call('LREM', queue_key(origin), 0, id)
         for _, kind in ipairs({{'failed', 'finished', 'scheduled', 'deferred', 'canceled'}}) do
           redis.call('ZREM', registry(kind, origin), id)

@@ -154,3 +154,21 @@ def test_retry_now_and_dead_letter_on_scheduled_retries(conn: redis.Redis, pool:
     for place in placements(conn, [(job_id, "default") for job_id in dead_ids]):
         assert place.status == "failed" and place.homes == ("failed",) and place.starts == 1, place
 
+
+
+@pytest.mark.parametrize("action", ["dead_letter", "dismiss", "cancel"])
+def test_a_deferred_job_acted_on_never_runs_when_its_parent_finishes(conn: redis.Redis, pool: WorkerPool,
+                                                                     action: str) -> None:
+    queue = Queue("default", connection=conn)
+    parent = queue.enqueue(jobs.recorded_ok, 1)
+    child = queue.enqueue(jobs.recorded_ok, 2, depends_on=parent)
+    kept = queue.enqueue(jobs.recorded_ok, 3, depends_on=parent)
+    assert conn.hget(keys.rq_job(child.id), "status") == b"deferred"
+    actions = DashboardActions(conn, Settings(), who="e2e@deferred")
+    assert actions.job_action(actions.plan_job_action(action, [child.id], reason="x")).counts["done"] == 1
+    worker = pool.rqtop("deferred")
+    wait_for(lambda: kept.id in jobs.starts(conn), 30, "the parent and the kept dependent to run")
+    _idle(conn, worker)
+    assert child.id not in jobs.starts(conn), f"a {action} deferred job ran when its parent finished"
+    status = {"dead_letter": b"failed", "cancel": b"canceled", "dismiss": None}[action]
+    assert conn.hget(keys.rq_job(child.id), "status") == status
