@@ -16,8 +16,8 @@ import click
 
 from tui.action_table import JOB_ACTIONS, JobAction, JobConfirmation, confirm_job_action, find_job_action
 from tui.cli_jobs import jobs
-from tui.data.job_actions import APPLIES, SOURCES
 from worker.display_text import safe_text
+from worker.job_states import APPLIES, SOURCES
 from worker.plans import ActionResult, JobActionPlan
 
 STATES = tuple(SOURCES)

@@ -23,7 +23,7 @@ from datetime import datetime, timezone
 
 import redis
 
-from worker import keys
+from worker import job_states, keys
 from worker.cancel import CANCELED_TTL_S
 from worker.records import as_text
 
@@ -34,15 +34,8 @@ DEFAULT_FAILURE_TTL_S = 365 * 24 * 3600
 
 OPS = ("rerun", "cancel", "retry_now", "dead_letter", "dismiss")
 """What the script can do to a job."""
-APPLIES: dict[str, tuple[str, ...]] = {
-    "rerun": ("failed", "stopped", "finished"),
-    "replay": ("failed", "stopped"),
-    "cancel": ("queued", "scheduled", "deferred"),
-    "retry_now": ("scheduled",),
-    "dead_letter": ("queued", "scheduled", "deferred"),
-    "dismiss": ("queued", "scheduled", "deferred", "failed", "stopped", "finished", "canceled"),
-}
-"""The statuses (RQ's ``status`` field) each action applies to; ``replay`` is re-run scoped to the dead letter."""
+APPLIES = {name: states for name, states in job_states.APPLIES.items() if name != "stop"}
+"""The statuses each scripted action applies to (Stop goes through ``worker.fail_active``)."""
 SCRIPT_OP = {"replay": "rerun"}
 """Actions that are another action's script with a narrower set of statuses."""
 COUNT_NAMES = ("done", "changed", "missing", "protected")

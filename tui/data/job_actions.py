@@ -16,17 +16,14 @@ from typing import Any
 
 import redis
 
-from worker import fail_active, job_ops, keys
+from worker import fail_active, job_ops, job_states, keys
 from worker.plans import ExecutionRef, FailActivePlan, JobActionPlan, JobRef, WorkerActionPlan
 from worker.records import as_text
 
 JOB_ACTIONS = ("rerun", "replay", "cancel", "stop", "retry_now", "dead_letter", "dismiss")
 """Every job-level action, by name."""
-APPLIES: dict[str, tuple[str, ...]] = {**job_ops.APPLIES, "stop": ("started",)}
-"""The RQ statuses each action applies to."""
-SOURCES: dict[str, str] = {"queued": "queue", "failed": "failed", "finished": "finished", "scheduled": "scheduled",
-                           "deferred": "deferred", "canceled": "canceled", "started": "wip"}
-"""Where ``plan_selection`` lists a state's ids: the pending list or ``rq:<registry>:<queue>``."""
+APPLIES, SOURCES = job_states.APPLIES, job_states.SOURCES
+"""The RQ statuses each action applies to; where ``plan_selection`` lists a state's ids."""
 AUDIT_IDS = 100
 """How many ids one audit entry names (the count is always exact)."""
 TYPED_ABOVE = 1000
