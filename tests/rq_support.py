@@ -102,3 +102,18 @@ def plant_running(
     })
     conn.zadd(f"rq:wip:{queue}", {f"{job.id}:{execution_id}": time.time() + 600})
     return job.id, execution_id
+
+
+def contents(conn: redis.Redis) -> dict[bytes, object]:
+    """Every key and its content, order-independent where Redis is (hashes, sets): a hash-table encoded hash
+    DUMPs in its rehash order, which a read may advance, so ``snapshot`` can differ without any write."""
+    out: dict[bytes, object] = {}
+    for key in conn.scan_iter(count=1000):
+        kind = conn.type(key)
+        if kind == b"hash":
+            out[key] = conn.hgetall(key)
+        elif kind == b"set":
+            out[key] = conn.smembers(key)
+        else:
+            out[key] = conn.dump(key)
+    return out

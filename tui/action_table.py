@@ -16,7 +16,15 @@ from tui.data.models import ScheduleRow
 from tui.keyspec import KeySpec
 from tui.protocols import OperatorActions
 from worker.display_text import safe_text
-from worker.plans import ActionResult, CancelPendingPlan, FailActivePlan, JanitorPlan, PauseResult, RunNowResult
+from worker.plans import (
+    ActionResult,
+    CancelPendingPlan,
+    FailActivePlan,
+    JanitorPlan,
+    JobActionPlan,
+    PauseResult,
+    RunNowResult,
+)
 
 Outcome = RunNowResult | PauseResult | ActionResult
 """What executing a row returns; the App turns it into a toast, the CLI prints it."""
@@ -211,3 +219,91 @@ def find(table: tuple[OperatorAction[Any], ...], name: str) -> OperatorAction[An
         if row.name == name:
             return row
     raise KeyError(f"no operator action {name!r} (known: {', '.join(row.name for row in table)})")
+
+
+# Job-level actions (issue 13): they act on a confirmed set of job ids, not on a whole-Redis plan, so they are
+# rows of their own type; the job detail screens bind their keys and ``tui.cli_job_actions`` builds their verbs.
+
+TYPED_ABOVE = 1000
+"""A confirmation touching more jobs than this (or every queue) asks for the count to be typed."""
+
+
+@dataclass(frozen=True)
+class JobConfirmation:
+    """The wording of a job action's confirmation; ``typed`` is what the operator must type first ("" = no)."""
+
+    title: str
+    body: str
+    button: str
+    keep: str = "Keep jobs"
+    typed: str = ""
+
+
+@dataclass(frozen=True)
+class JobAction:
+    """One job-level action: its key on the job detail screens, its CLI verb and what it does, in words."""
+
+    name: str
+    """The action ``DashboardActions.plan_job_action`` takes (``rerun``, ``cancel`` …)."""
+    key: str
+    title: str
+    verb: str
+    help: str
+    effect: str
+    """What happens to each job, for the confirmation."""
+    note: str = ""
+    """What the operator should know beyond the counts (irreversible, best effort …)."""
+
+    @property
+    def binding_id(self) -> str:
+        """The binding id of the key on the detail screens."""
+        return f"job.{self.name}"
+
+
+JOB_ACTIONS: tuple[JobAction, ...] = (
+    JobAction("rerun", "R", "Re-run", "retry", "Re-run failed, stopped or completed jobs (same id and payload)",
+              "queued again at the tail of its queue with its attempt counter reset",
+              "Same payload; if it relied on state that has changed since, the re-run may not be valid."),
+    JobAction("replay", "P", "Replay", "replay", "Replay dead-letter (failed) jobs with a fresh attempt counter",
+              "taken from the dead letter and queued again with its attempt counter reset"),
+    JobAction("cancel", "C", "Cancel", "cancel", "Cancel pending, scheduled, deferred or retrying jobs",
+              "moved into RQ's canceled registry; it will not run"),
+    JobAction("stop", "S", "Stop", "stop", "Stop running jobs (RQ's stop command, best effort)",
+              "stopped by its worker (the horse is killed; the job lands in failed as stopped)",
+              "A job whose worker is gone is failed through the registry; a worker that does not listen (frozen, "
+              "or a SimpleWorker without a horse) lets the job run to its end."),
+    JobAction("retry_now", "T", "Retry now", "retry-now", "Bring scheduled (retrying) jobs forward to now",
+              "moved from the scheduled registry to the tail of its queue; its retry budget is not consumed"),
+    JobAction("dead_letter", "D", "Send to dead letter", "dead-letter", "Stop retries: move jobs into failed",
+              "moved into failed with your reason; no further retries run"),
+    JobAction("dismiss", "X", "Dismiss", "dismiss", "Delete jobs and their registry entries (irreversible)",
+              "deleted with its results and registry entries",
+              "Irreversible: the audit log keeps the ids, nothing else."),
+)
+"""Every job-level action, in the order the detail screens list their keys."""
+
+
+def find_job_action(name: str) -> JobAction:
+    """The job action row called ``name``; KeyError naming it when none is."""
+    for row in JOB_ACTIONS:
+        if row.name == name:
+            return row
+    raise KeyError(f"no job action {name!r} (known: {', '.join(row.name for row in JOB_ACTIONS)})")
+
+
+def confirm_job_action(row: JobAction, plan: JobActionPlan, every_queue: bool = False) -> JobConfirmation:
+    """The exact count per queue, what happens to each job, and what is skipped; typed above 1,000 or on all."""
+    lines = [f"{plan.total:,} job(s) will be acted on; each is {row.effect}:"]
+    lines += [f"  • {safe_text(queue)}: {n:,}" for queue, n in plan.per_queue().items()]
+    if plan.skipped:
+        lines.append(f"{len(plan.skipped):,} job(s) asked for are left alone (not in a state {row.title} "
+                     "applies to, or gone).")
+    if row.name == "dead_letter":
+        lines.append(f"Reason: {safe_text(plan.reason) or '(none given)'}")
+    if row.note:
+        lines.append(row.note)
+    lines.append("A job that changes state before it is reached is skipped and counted.")
+    typed = str(plan.total) if plan.total > TYPED_ABOVE or every_queue else ""
+    if typed:
+        lines.append(f"Type {typed} to confirm.")
+    return JobConfirmation(row.title, "\n".join(lines), f"{row.title} {plan.total:,} job(s)", typed=typed)

@@ -467,6 +467,17 @@ def _add_notify() -> None:
 _add_notify()
 
 
+def _add_job_action_verbs() -> None:
+    """Attach the job actions to ``rqtop jobs`` and the ``rqtop queues`` / ``rqtop workers`` groups (issue 13)."""
+    from tui.cli_job_actions import queues, workers
+
+    cli.add_command(queues)
+    cli.add_command(workers)
+
+
+_add_job_action_verbs()
+
+
 def main() -> None:
     """Console-script entry point."""
     cli(prog_name="rqtop")

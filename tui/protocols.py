@@ -10,8 +10,10 @@ from worker.plans import (
     CancelPendingPlan,
     FailActivePlan,
     JanitorPlan,
+    JobActionPlan,
     PauseResult,
     RunNowResult,
+    WorkerActionPlan,
 )
 
 if TYPE_CHECKING:  # the page and detail types live beside their Redis reads; the UI never imports redis
@@ -85,4 +87,30 @@ class OperatorActions(Protocol):
 
     def cancel_running(self, job_id: str) -> ActionResult:
         """Ask a running job to stop at its next checkpoint (cooperative cancel); it then ends as canceled."""
+        ...
+
+    def plan_job_action(self, action: str, job_ids: list[str], reason: str = "",
+                        retries: int | None = None) -> JobActionPlan:
+        """The named jobs a job action (re-run, cancel, stop …) applies to now."""
+        ...
+
+    def plan_queue_job_action(self, action: str, queue: str, state: str, reason: str = "",
+                              retries: int | None = None) -> JobActionPlan:
+        """Every job of one queue's state that a job action applies to."""
+        ...
+
+    def job_action(self, plan: JobActionPlan) -> ActionResult:
+        """Act on exactly the planned jobs; those that changed state meanwhile are skipped and counted."""
+        ...
+
+    def plan_worker_action(self, action: str, names: list[str] | None = None) -> WorkerActionPlan:
+        """Suspend/resume every worker, or shut down the named workers."""
+        ...
+
+    def worker_action(self, plan: WorkerActionPlan) -> ActionResult:
+        """Run the planned worker action."""
+        ...
+
+    def edit_replay(self, job_id: str, args_json: str | None = None, kwargs_json: str | None = None) -> ActionResult:
+        """A new job from a dead-letter job's plain-data payload with edited args/kwargs; the original kept."""
         ...

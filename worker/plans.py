@@ -121,3 +121,49 @@ class ActionResult:
     ok: bool
     message: str
     counts: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class JobRef:
+    """One job of a job-level action's plan: its id, queue and the status it had when planned."""
+
+    job_id: str
+    queue: str
+    status: str
+
+
+@dataclass(frozen=True)
+class JobActionPlan:
+    """The exact jobs a job-level action (re-run, cancel, stop, dismiss …) will act on, as confirmed.
+
+    ``skipped`` holds (id, status) pairs that were asked for but the action does not apply to (``missing`` when
+    the job is gone); ``reason`` is the operator's text (dead letter) and ``retries`` a re-run's retry budget.
+    """
+
+    action: str
+    jobs: tuple[JobRef, ...]
+    skipped: tuple[tuple[str, str], ...] = ()
+    reason: str = ""
+    retries: int | None = None
+    stops: tuple[ExecutionRef, ...] = ()
+    """Stop only: the running executions of the planned jobs, with their workers."""
+
+    @property
+    def total(self) -> int:
+        """How many jobs the operator is asked to act on."""
+        return len(self.jobs)
+
+    def per_queue(self) -> dict[str, int]:
+        """Planned jobs per queue, sorted by queue name."""
+        counts: dict[str, int] = {}
+        for job in self.jobs:
+            counts[job.queue] = counts.get(job.queue, 0) + 1
+        return dict(sorted(counts.items()))
+
+
+@dataclass(frozen=True)
+class WorkerActionPlan:
+    """A worker-level action (suspend, resume, shutdown) and the workers it names ("" for every worker)."""
+
+    action: str
+    workers: tuple[str, ...] = ()

@@ -21,6 +21,7 @@ from typing import TypeVar
 
 import redis
 
+from tui.data import job_actions, job_edit
 from tui.data.settings import Settings
 from worker import audit, cancel, fail_active, janitor, keys
 from worker.cancel_request import request_cancel
@@ -32,8 +33,10 @@ from worker.plans import (
     CancelPendingPlan,
     FailActivePlan,
     JanitorPlan,
+    JobActionPlan,
     PauseResult,
     RunNowResult,
+    WorkerActionPlan,
 )
 
 logging.getLogger("rq").addHandler(logging.NullHandler())  # RQ's cleanup warnings must not print over the TUI
@@ -186,6 +189,98 @@ class DashboardActions:
             message += f", {counts['skipped']} skipped (no longer queued, or unreadable and left at the tail)"
         return ActionResult("cancel_pending", True, message, counts)
 
+    # Job-level actions (issue 13): on exactly the confirmed ids.
+
+    def plan_job_action(self, action: str, job_ids: list[str], reason: str = "",
+                        retries: int | None = None) -> JobActionPlan:
+        """The named jobs ``action`` applies to now, the others listed with their status (reads only)."""
+        return job_actions.plan_jobs(self.conn, action, job_ids, reason, retries)
+
+    def plan_queue_job_action(self, action: str, queue: str, state: str, reason: str = "",
+                              retries: int | None = None) -> JobActionPlan:
+        """Every job in one queue's ``state`` that ``action`` applies to (reads only)."""
+        return job_actions.plan_selection(self.conn, action, queue, state, reason, retries)
+
+    def job_action(self, plan: JobActionPlan) -> ActionResult:
+        """Run the confirmed job action on exactly its planned jobs; one audit entry naming the ids."""
+        if self.settings.read_only:
+            return ActionResult(plan.action, False, READ_ONLY_MESSAGE)
+        if not plan.total:
+            return self._refuse(plan.action, "nothing_planned", ActionResult(
+                plan.action, True, f"{_JOB_VERB[plan.action]}: no job to act on", {}))
+        counts, changed = self._job_audited(plan)
+        if plan.action == "stop":
+            message = (f"stop: {counts['stopped']} stopped, {counts['failed_dead']} on gone workers failed, "
+                       f"{counts['already_ended']} had already ended")
+            if counts["stop_unconfirmed"] or counts["not_delivered"]:
+                message += (f", {counts['stop_unconfirmed']} stop(s) not yet confirmed, "
+                            f"{counts['not_delivered']} worker(s) not listening")
+        else:
+            message = f"{_JOB_VERB[plan.action]}: {counts['done']} of {plan.total} done"
+            if counts["changed"]:
+                message += f", {counts['changed']} skipped (changed state since you confirmed)"
+            if counts["missing"]:
+                message += f", {counts['missing']} gone"
+            if counts["protected"]:
+                message += f", {counts['protected']} kept (a scheduler's template)"
+        return ActionResult(plan.action, True, message, counts)
+
+    def _job_audited(self, plan: JobActionPlan) -> tuple[dict[str, int], list[str]]:
+        """Intent naming the planned ids, then the outcome naming exactly the ids changed (a failure recorded)."""
+        intent = audit.record_intent(self.conn, self.who, plan.action, job_actions.audit_target(plan),
+                                     now=self.settings.clock())
+        try:
+            counts, changed = job_actions.execute(self.conn, plan, self.settings.clock(), STOP_CONFIRM_S)
+        except Exception as exc:
+            audit.append(self.conn, self.who, plan.action, job_actions.audit_target(plan), {}, False,
+                         now=self.settings.clock(), phase="outcome", intent=intent,
+                         error=f"{type(exc).__name__}: {exc}")
+            raise
+        audit.append(self.conn, self.who, plan.action, job_actions.audit_target(plan, changed), counts, True,
+                     now=self.settings.clock(), phase="outcome", intent=intent)
+        return counts, changed
+
+    def edit_replay(self, job_id: str, args_json: str | None = None, kwargs_json: str | None = None) -> ActionResult:
+        """Enqueue a new job from a dead-letter job's plain-data payload with edited args/kwargs; original kept."""
+        if self.settings.read_only:
+            return ActionResult("edit_replay", False, READ_ONLY_MESSAGE)
+        try:
+            payload = job_edit.read_payload(self.conn, job_id)
+            args, kwargs = job_edit.parse_arguments(args_json, kwargs_json, payload)
+        except job_edit.NotReplayable as exc:
+            return self._refuse("edit_replay", "not_allowed", ActionResult("edit_replay", False, str(exc)))
+        with self._recorded("edit_replay", f"{job_id} on {payload.queue}") as outcome:
+            new_id = job_edit.replay_edited(self.conn, payload, args, kwargs, self.settings.clock())
+            outcome.counts = {"enqueued": 1}
+        return ActionResult("edit_replay", True, f"edit and replay: {job_id} replayed as {new_id} on "
+                            f"{payload.queue} (the original is kept)", {"enqueued": 1})
+
+    def plan_worker_action(self, action: str, names: list[str] | None = None) -> WorkerActionPlan:
+        """Suspend/resume (every worker) or shutdown of the named workers RQ knows (reads only)."""
+        return job_actions.plan_workers(self.conn, action, list(names or []))
+
+    def worker_action(self, plan: WorkerActionPlan) -> ActionResult:
+        """Suspend or resume every RQ worker, or ask the planned workers to shut down; audited."""
+        if self.settings.read_only:
+            return ActionResult(plan.action, False, READ_ONLY_MESSAGE)
+        if plan.action == "shutdown" and not plan.workers:
+            return self._refuse("shutdown", "unknown", ActionResult("shutdown", False, "shutdown: no such worker"))
+        target = ", ".join(plan.workers) or "all workers"
+        with self._recorded(plan.action, target) as outcome:
+            if plan.action == "shutdown":
+                counts = job_actions.shutdown(self.conn, plan)
+                message = f"shutdown: asked {counts['sent']} worker(s) to stop after their current job"
+                if counts["not_listening"]:
+                    message += f", {counts['not_listening']} not listening (gone, or a worker without pub/sub)"
+            elif plan.action == "suspend":
+                counts = {"changed": int(job_actions.suspend(self.conn))}
+                message = "workers suspended: they finish their current job and take no new one"
+            else:
+                counts = {"changed": int(job_actions.resume(self.conn))}
+                message = "workers resumed" if counts["changed"] else "workers were not suspended"
+            outcome.counts = counts
+        return ActionResult(plan.action, True, message, counts)
+
     # Helpers.
 
     def _set_paused(self, name: str, paused: bool) -> PauseResult:
@@ -243,6 +338,11 @@ class DashboardActions:
         """A refused no-op: counted, not logged as an entry; ``result`` is passed through."""
         audit.refused(self.conn, action, reason)
         return result
+
+
+_JOB_VERB = {"rerun": "re-run", "replay": "replay", "cancel": "cancel", "stop": "stop", "retry_now": "retry now",
+             "dead_letter": "dead letter", "dismiss": "dismiss"}
+"""How a job action's result message names it."""
 
 
 def _unchanged(name: str, paused: bool) -> str:

@@ -16,7 +16,7 @@ from tui import formatting as fmt
 from tui.data.settings import Settings
 from tui.messages import DetailFailed, DetailReady, PageFailed, PageReady
 from tui.protocols import JobListReader
-from tui.screens.job_detail import FieldsScreen
+from tui.screens.job_detail import JobFieldsScreen
 from tui.widgets.keyed_table import KeyedTable
 from tui.widgets.page_rows import PAGE_COLUMNS, PAGE_SOURCES, detail_fields, page_header, page_row, sources_line
 
@@ -27,11 +27,12 @@ if TYPE_CHECKING:
 HINT = "tab list · n/p page · g/G first/last · enter job · r reread · esc close"
 
 
-class QueueJobDetailScreen(FieldsScreen):
-    """Read-only detail of one job of a queue's list, as read when Enter was pressed."""
+class QueueJobDetailScreen(JobFieldsScreen):
+    """Detail of one job of a queue's list, as read when Enter was pressed, with the job action keys."""
 
     def __init__(self, detail: JobDetail, now: float) -> None:
-        super().__init__(f"Job {fmt.short_task(detail.task)}", detail_fields(detail, now), bool(detail.error))
+        super().__init__(f"Job {fmt.short_task(detail.task)}", detail_fields(detail, now), bool(detail.error),
+                         detail.redis_id or detail.id)
         self.detail = detail
 
 
