@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from tui.data.models import Snapshot
 from worker.plans import (
@@ -15,6 +15,9 @@ from worker.plans import (
 )
 
 if TYPE_CHECKING:  # the page and detail types live beside their Redis reads; the UI never imports redis
+    from tui.data.explorer.attempts import AttemptHistory
+    from tui.data.explorer.pages import ExplorerPage
+    from tui.data.explorer.query import Filter
     from tui.data.job_meta import JobDetail
     from tui.data.jobs_page import JobsPage
 
@@ -80,4 +83,21 @@ class OperatorActions(Protocol):
 
     def cancel_pending(self, plan: CancelPendingPlan) -> ActionResult:
         """Cancel exactly the planned pending jobs."""
+        ...
+
+
+@runtime_checkable
+class ExplorerData(Protocol):
+    """Reads the Jobs explorer's pages and a job's attempt history, without writing; may raise like read()."""
+
+    def explorer_page(self, flt: Filter, offset: int = 0, limit: int = 50, rescan: bool = False) -> ExplorerPage:
+        """Jobs ``offset``..``offset+limit-1`` matching ``flt`` (``offset`` < 0: the last page known)."""
+        ...
+
+    def job_detail(self, job_id: str) -> JobDetail:
+        """Everything the detail drawer shows about one job (metadata only, never the payload)."""
+        ...
+
+    def job_attempts(self, job_id: str, task: str | None = None) -> AttemptHistory:
+        """A job's attempts (RQ's results stream), running executions and masked traceback."""
         ...
