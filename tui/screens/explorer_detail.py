@@ -33,6 +33,7 @@ class ExplorerDetailScreen(FieldsScreen):
     """Read-only detail of one job as read when Enter was pressed; ``y`` copies its id (OSC 52)."""
 
     DEFAULT_CSS = """
+    ExplorerDetailScreen { align: center middle; }
     #explorer-traceback { height: auto; max-height: 12; border-top: solid $accent; }
     """
     BINDINGS = [
