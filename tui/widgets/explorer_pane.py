@@ -33,6 +33,7 @@ from tui.widgets.keyed_table import KeyedTable
 if TYPE_CHECKING:  # the page types live beside their Redis reads; the UI never imports redis
     from tui.data.explorer.attempts import AttemptHistory
     from tui.data.explorer.pages import ExplorerPage
+    from tui.data.explorer.rows import ExplorerRow
     from tui.data.job_meta import JobDetail
     from tui.data.models import Snapshot
     from tui.protocols import ExplorerData
@@ -107,7 +108,7 @@ class ExplorerPane(Vertical):
         self.error = ""
         self._request = 0
         self._reading = False
-        self._rows: dict[str, object] = {}
+        self._rows: dict[str, ExplorerRow] = {}
 
     def compose(self) -> ComposeResult:
         """Query bar (hidden until /), the marked query, header, "newer" marker, table, empty line, error, hint."""
@@ -191,8 +192,10 @@ class ExplorerPane(Vertical):
         table = self.table
         before = {key.value for key in table.rows}
         pinned = table.cursor_row == 0
-        rows = [explorer_row(row, now, row.redis_id in self.marks) for row in page.rows]
-        self._rows = {row.redis_id: row for row in page.rows}
+        self._rows = {}
+        for row in page.rows:  # an id RQ left in two registries is listed once, where it was met first
+            self._rows.setdefault(row.redis_id, row)
+        rows = [explorer_row(row, now, key in self.marks) for key, row in self._rows.items()]
         if moved:
             table.reset()
             self.newer.clear()

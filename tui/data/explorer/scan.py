@@ -32,6 +32,7 @@ MATCHES_MAX = 10_000
 SCAN_EXTRA = ("retries_left", "number_of_retries", "last_heartbeat", "timeout")
 FIELDS = (*SUMMARY_FIELDS, *SCAN_EXTRA)
 DATA_AT = SUMMARY_FIELDS.index("data")
+DESCRIPTION_AT = SUMMARY_FIELDS.index("description")
 FIELDS_NO_DATA = tuple(name for name in FIELDS if name != "data")
 
 
@@ -114,6 +115,8 @@ class Scanner:
                 continue
             if task:
                 reply = [*reply[:DATA_AT], None, *reply[DATA_AT:]]
+            if not flt.text:  # masking a description costs more than the rest of a row: only when text is asked
+                reply[DESCRIPTION_AT] = None
             summary = summarize(job_id.decode(errors="replace"), reply[:len(SUMMARY_FIELDS)], self._patterns, 1)
             if task:
                 summary = dataclasses.replace(summary, task=task, unreadable=summary.state == UNREADABLE)
