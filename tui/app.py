@@ -19,12 +19,13 @@ from tui.commands import DashboardCommands
 from tui.data.models import Snapshot
 from tui.data.settings import Settings
 from tui.messages import ReadFailed, SnapshotReady
-from tui.protocols import DashboardData, OperatorActions
+from tui.protocols import DashboardData, ExplorerData, OperatorActions
 from tui.run_followups import RunFollowups
 from tui.screens.dashboard import DashboardScreen
 from tui.screens.job_detail import JobDetailScreen
 from tui.screens.keys import KeysScreen
 from tui.screens.queue_jobs import QueueJobsScreen
+from tui.widgets.explorer_pane import ExplorerPane
 from tui.widgets.jobs_pane import JobsPane
 from tui.widgets.metrics_pane import MetricsPane
 from tui.widgets.status_bar import CONNECTED, CONNECTING, FAILING, StaleBanner, StatusBar
@@ -84,6 +85,8 @@ class RqtopApp(OperatorFlow):
         self.jobs_pane = JobsPane(self.settings, buttons, id="jobs-pane")
         self.workers_pane = WorkersPane(self.settings.backlog, id="workers-pane")
         self.metrics_pane = MetricsPane(id="metrics-pane")
+        source = self.reader if isinstance(self.reader, ExplorerData) else None
+        self.explorer_pane = ExplorerPane(source, self.settings, id="explorer-pane")
         yield self.status_bar
         yield self.stale_banner
         with TabbedContent(initial="jobs", id="tabs") as tabs:
@@ -94,6 +97,8 @@ class RqtopApp(OperatorFlow):
                 yield self.workers_pane
             with TabPane("Metrics", id="metrics"):
                 yield self.metrics_pane
+            with TabPane("Jobs", id="explorer"):
+                yield self.explorer_pane
         yield Label("The terminal is too small for rqtop: it needs at least 80 columns by 24 rows.", id="too-small")
         yield Footer(compact=True)
 
@@ -195,10 +200,10 @@ class RqtopApp(OperatorFlow):
         self.stale_banner.show(self.connection == FAILING, self.last_ok, now, self.last_error)
         self.tabs.set_class(self.connection == FAILING and self.snapshot is not None, "-stale")
 
-    def _active_pane(self) -> JobsPane | WorkersPane | MetricsPane:
+    def _active_pane(self) -> JobsPane | WorkersPane | MetricsPane | ExplorerPane:
         """The pane of the visible tab."""
-        panes: dict[str, JobsPane | WorkersPane | MetricsPane] = {"workers": self.workers_pane,
-                                                                  "metrics": self.metrics_pane}
+        panes: dict[str, JobsPane | WorkersPane | MetricsPane | ExplorerPane] = {
+            "workers": self.workers_pane, "metrics": self.metrics_pane, "explorer": self.explorer_pane}
         return panes.get(self.tabs.active, self.jobs_pane)
 
     def render_active(self, force: bool = False) -> None:

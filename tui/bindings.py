@@ -18,6 +18,8 @@ VIEW_KEYS: tuple[KeySpec, ...] = (
             "tabs", "Workers", "Show queue totals, queues and workers (2)", show=False),
     KeySpec("3", "show_tab('metrics')", "Metrics", "tab.metrics", "Show the Metrics tab",
             "tabs", "Metrics", "Show runs, success rate and latency per job type (3)", show=False),
+    KeySpec("4", "show_tab('explorer')", "Jobs", "tab.explorer", "Show the Jobs tab (find any job)",
+            "tabs", "Jobs", "Find any job by state, task, queue, worker, time or id (4)", show=False),
     KeySpec("r", "refresh", "Refresh", "view.refresh", "Read Redis now",
             "view", "Refresh now", "Read Redis now instead of waiting for the next poll (r)"),
     KeySpec("s", "cycle_sort", "Sort", "view.sort", "Change the table's sort order",

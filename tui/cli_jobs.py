@@ -1,14 +1,184 @@
 """The ``rqtop jobs`` command group: find, show and act on single jobs from the shell.
 
 Listing verbs (``ls``, ``show``) and action verbs (``retry``, ``cancel``, ``stop``, ``dismiss`` …) attach here;
-``tui.cli`` adds the group to the root command.
+``tui.cli`` adds the group to the root command. ``ls`` takes the explorer's filters as flags or as one
+``--query``; a filter term that cannot be used is a warning line on stderr and the rest still lists.
 """
 
 from __future__ import annotations
 
+import json
+from typing import TYPE_CHECKING, Any
+
 import click
+
+if TYPE_CHECKING:
+    from tui.data.explorer.attempts import AttemptHistory
+    from tui.data.explorer.pages import ExplorerPage
+    from tui.data.explorer.rows import ExplorerRow
+    from tui.data.job_meta import JobDetail
+
+CLI_SCAN_BUDGET_S = 300.0
+"""How long ``jobs ls`` may scan for a filter the job hashes answer (a terminal can wait; the TUI cannot)."""
 
 
 @click.group("jobs")
 def jobs() -> None:
     """Find, show and act on single jobs (the Jobs tab's twin)."""
+
+
+def _iso(when: Any) -> str | None:
+    """An aware datetime as ISO-8601, or None."""
+    return when.isoformat() if when is not None else None
+
+
+def row_json(row: ExplorerRow) -> dict[str, Any]:
+    """One listed job as JSON (display text only: masked, printable)."""
+    job = row.job
+    return {
+        "id": job.id, "task": job.task, "queue": job.queue, "state": row.state, "status": job.status,
+        "description": job.description, "last_event": _iso(row.last_event), "attempts": row.attempts,
+        "max_attempts": row.max_attempts, "worker": job.worker, "error": row.error,
+        "enqueued_at": _iso(job.enqueued_at), "started_at": _iso(job.started_at), "ended_at": _iso(job.ended_at),
+    }
+
+
+def _line(row: ExplorerRow, now: float) -> str:
+    """One listed job as a tab-separated line."""
+    from tui import formatting as fmt
+
+    last = row.last_event
+    when = f"{fmt.relative(last, now)} ({fmt.timestamp(last)})" if last else "-"
+    cells = (row.job.id, row.job.task, row.job.queue or "-", row.state, row.attempts_text, when,
+             row.job.worker or "-", row.error or "-", row.job.description or "-")
+    return "\t".join(cells)
+
+
+def _query(state: tuple[str, ...], task: tuple[str, ...], queue: tuple[str, ...], worker: tuple[str, ...],
+           since: str | None, job_id: str | None, query: str | None) -> str:
+    """The flags written as one query in the explorer's syntax, ``--query`` last."""
+    import shlex
+
+    terms = [f"state:{s}" for s in state] + [f"task:{t}" for t in task] + [f"queue:{q}" for q in queue]
+    terms += [f"worker:{w}" for w in worker]
+    terms += [f"since:{since}"] if since else []
+    terms += [f"id:{job_id}"] if job_id else []
+    return " ".join([shlex.quote(t) for t in terms] + ([query] if query else []))
+
+
+@jobs.command("ls")
+@click.option("--url", "-u", default=None, metavar="URL", help="Redis URL (default: $RQ_REDIS_URL, $REDIS_URL).")
+@click.option("--state", multiple=True, help="pending, running, scheduled, retrying, deferred, failed, canceled, "
+              "stopped, completed, abandoned (repeatable).")
+@click.option("--task", multiple=True, help="Task name, exact or glob (import*).")
+@click.option("--queue", multiple=True, help="Queue name (repeatable).")
+@click.option("--worker", multiple=True, help="Worker name or glob.")
+@click.option("--since", default=None, help="Last event at most this long ago: 90s, 15m, 2h, 3d, 1w.")
+@click.option("--id", "job_id", default=None, help="One job by id (one read).")
+@click.option("--query", "-q", default=None, help='The Jobs tab\'s query syntax: "state:failed task:import* …".')
+@click.option("--completed", is_flag=True, help="Include completed jobs (hidden by default).")
+@click.option("--limit", type=click.IntRange(min=1, max=1000), default=50, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
+def jobs_ls(url: str | None, state: tuple[str, ...], task: tuple[str, ...], queue: tuple[str, ...],
+            worker: tuple[str, ...], since: str | None, job_id: str | None, query: str | None, completed: bool,
+            limit: int, as_json: bool) -> None:
+    """List jobs matching a filter, across every queue and registry, without writing."""
+    import redis
+
+    from tui.cli import _settings, fail, open_redis, redis_said
+    from tui.data.explorer.pages import ExplorerReader
+    from tui.data.explorer.query import parse_query
+    from worker.display_text import safe_text
+
+    flt = parse_query(_query(state, task, queue, worker, since, job_id, query), include_completed=completed)
+    for warning in flt.warnings:
+        click.echo(f"rqtop: warning: ignored {safe_text(str(warning))}", err=True)
+    conn, _ = open_redis(url)
+    settings = _settings()
+    reader = ExplorerReader(conn, settings.mask_rules, settings.clock, scan_budget_s=CLI_SCAN_BUDGET_S)
+    try:
+        page = reader.page(flt, 0, limit)
+    except redis.RedisError as exc:
+        fail(f"jobs ls: {redis_said(exc)}")
+    if as_json:
+        click.echo(json.dumps(page_json(page), indent=2))
+        return
+    now = settings.clock()
+    for row in page.rows:
+        click.echo(_line(row, now))
+    click.echo(_footer(page), err=True)
+
+
+def page_json(page: ExplorerPage) -> dict[str, Any]:
+    """A listed page as JSON: the filter, its warnings, how it was read and the jobs."""
+    progress = page.progress
+    return {
+        "query": page.filter.to_query(), "warnings": [{"term": w.term, "reason": w.reason}
+                                                      for w in page.filter.warnings],
+        "include_completed": page.filter.include_completed, "mode": page.mode, "total": page.total,
+        "complete": page.complete,
+        "scan": None if progress is None else {"scanned": progress.scanned, "of": progress.total,
+                                               "matches": progress.matched, "done": progress.done},
+        "jobs": [row_json(row) for row in page.rows],
+    }
+
+
+def _footer(page: ExplorerPage) -> str:
+    """One stderr line saying how many were listed of how many."""
+    of = f"{page.total:,}" if page.complete else f"{page.total:,}+"
+    tail = f" ({page.progress.line()})" if page.progress is not None else ""
+    return f"{len(page.rows):,} of {of} jobs{tail}"
+
+
+def detail_json(detail: JobDetail, history: AttemptHistory) -> dict[str, Any]:
+    """One job's detail as JSON (metadata only: masked, plain data, never the payload)."""
+    return {
+        "id": detail.id, "task": detail.task, "queue": detail.queue, "state": detail.state, "status": detail.status,
+        "description": detail.description, "created_at": _iso(detail.created_at),
+        "enqueued_at": _iso(detail.enqueued_at), "started_at": _iso(detail.started_at),
+        "ended_at": _iso(detail.ended_at), "retries": detail.retries, "retries_left": detail.retries_left,
+        "worker": detail.worker, "schedule": detail.schedule, "error": detail.error,
+        "meta": dict(detail.meta), "dependencies": [{"id": i, "state": s} for i, s in detail.dependencies],
+        "attempts": [{"outcome": a.outcome, "started_at": _iso(a.started_at), "ended_at": _iso(a.ended_at),
+                      "worker": a.worker, "error": a.error} for a in history.attempts],
+        "running_executions": list(history.running), "traceback": history.traceback,
+    }
+
+
+@jobs.command("show")
+@click.argument("job_id")
+@click.option("--url", "-u", default=None, metavar="URL", help="Redis URL (default: $RQ_REDIS_URL, $REDIS_URL).")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
+def jobs_show(job_id: str, url: str | None, as_json: bool) -> None:
+    """Show one job: fields, attempt history and traceback (masked; nothing is unpickled or run)."""
+    import redis
+
+    from tui import formatting as fmt
+    from tui.cli import _settings, fail, open_redis, redis_said
+    from tui.data.explorer.attempts import read_attempts
+    from tui.data.job_meta import read_job_detail
+    from tui.widgets.page_rows import detail_fields
+
+    conn, _ = open_redis(url)
+    settings = _settings()
+    try:
+        detail = read_job_detail(conn, job_id, settings.mask_rules)
+        history = read_attempts(conn, job_id, detail.task, settings.mask_rules)
+    except redis.RedisError as exc:
+        fail(f"jobs show: {redis_said(exc)}")
+    if detail.state == "expired":
+        fail(f"jobs show: no job {job_id!r} (its hash is gone or never existed)")
+    if as_json:
+        click.echo(json.dumps(detail_json(detail, history), indent=2))
+        return
+    now = settings.clock()
+    for label, value in detail_fields(detail, now):
+        click.echo(f"{label}: {value}")
+    for number, attempt in enumerate(history.attempts, 1):
+        click.echo(f"Attempt -{number}: {attempt.outcome} · {fmt.timestamp(attempt.started_at)} → "
+                   f"{fmt.timestamp(attempt.ended_at)} · {attempt.worker or '-'} · {attempt.error or '-'}")
+    for execution in history.running:
+        click.echo(f"Running: {execution}")
+    if history.traceback:
+        click.echo("Traceback (masked):")
+        click.echo(history.traceback)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from tui.data.models import Snapshot
 from worker.plans import (
@@ -17,6 +17,9 @@ from worker.plans import (
 )
 
 if TYPE_CHECKING:  # the page and detail types live beside their Redis reads; the UI never imports redis
+    from tui.data.explorer.attempts import AttemptHistory
+    from tui.data.explorer.pages import ExplorerPage
+    from tui.data.explorer.query import Filter
     from tui.data.job_meta import JobDetail
     from tui.data.jobs_page import JobsPage
 
@@ -113,4 +116,22 @@ class OperatorActions(Protocol):
 
     def edit_replay(self, job_id: str, args_json: str | None = None, kwargs_json: str | None = None) -> ActionResult:
         """A new job from a dead-letter job's plain-data payload with edited args/kwargs; the original kept."""
+        ...
+
+
+
+@runtime_checkable
+class ExplorerData(Protocol):
+    """Reads the Jobs explorer's pages and a job's attempt history, without writing; may raise like read()."""
+
+    def explorer_page(self, flt: Filter, offset: int = 0, limit: int = 50, rescan: bool = False) -> ExplorerPage:
+        """Jobs ``offset``..``offset+limit-1`` matching ``flt`` (``offset`` < 0: the last page known)."""
+        ...
+
+    def job_detail(self, job_id: str) -> JobDetail:
+        """Everything the detail drawer shows about one job (metadata only, never the payload)."""
+        ...
+
+    def job_attempts(self, job_id: str, task: str | None = None) -> AttemptHistory:
+        """A job's attempts (RQ's results stream), running executions and masked traceback."""
         ...

@@ -22,6 +22,9 @@ from typing import Any
 import redis
 
 from tui.data import metrics
+from tui.data.explorer.attempts import AttemptHistory, read_attempts
+from tui.data.explorer.pages import ExplorerPage, ExplorerReader
+from tui.data.explorer.query import Filter
 from tui.data.job_meta import JobDetail, read_job_detail
 from tui.data.jobs_page import JobsPage, read_jobs_page
 from tui.data.models import HistoryRow, Snapshot, WorkerRow
@@ -70,6 +73,7 @@ class DashboardReader:
         self._schedules = Reuse()
         self._history = Reuse()
         self._retry_kinds = RetryKinds()
+        self._explorer: ExplorerReader | None = None
 
     def read(self, include_metrics: bool = True) -> Snapshot:
         """One Snapshot, taken at ``settings.clock()``; with ``include_metrics`` False nothing of the metrics is
@@ -126,6 +130,17 @@ class DashboardReader:
     def job_detail(self, job_id: str, worker: str | None = None) -> JobDetail:
         """One job's metadata for the detail screen, in one round trip (with ``worker``'s RQ state when named)."""
         return read_job_detail(self.conn, job_id, self.settings.mask_rules, worker)
+
+    def explorer_page(self, flt: Filter, offset: int = 0, limit: int = 50, rescan: bool = False) -> ExplorerPage:
+        """One page of the Jobs explorer (``explorer.pages``): by id, by paging registries, or by an incremental
+        scan kept between calls."""
+        if self._explorer is None:
+            self._explorer = ExplorerReader(self.conn, self.settings.mask_rules, self.settings.clock)
+        return self._explorer.page(flt, offset, limit, rescan)
+
+    def job_attempts(self, job_id: str, task: str | None = None) -> AttemptHistory:
+        """A job's attempt history, running executions and masked traceback, in one round trip."""
+        return read_attempts(self.conn, job_id, task, self.settings.mask_rules)
 
     def _rounds(self, planners: list[Planner[Any]]) -> tuple[Replies, Replies]:
         """Run rounds 1, 2 and 3 over every planner; the replies of rounds 2 and 3 (an empty round is not sent)."""
