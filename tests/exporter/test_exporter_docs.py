@@ -50,3 +50,20 @@ def test_dashboard_and_alerts_use_served_metrics_only() -> None:
         assert f"alert: {alert}" in alerts
     readme = (ROOT / "README.md").read_text()
     assert "## Exporter" in readme and "docs/grafana-dashboard.json" in readme and "docs/alerts.yml" in readme
+
+
+def test_label_values_carry_no_terminal_escapes() -> None:
+    """A queue and a worker named with ESC / BEL / newline: the text served has none of them raw."""
+    from tui.data.models import QueueRow, WorkerRow
+
+    hostile = "evil\x1b]8;;http://x\x07\nq\x1b[2J"
+    snapshot = Snapshot(taken_at=datetime.now(timezone.utc),
+                        queues=(QueueRow(hostile, pending=1, active=0, completed=0, failed=0, retry=0, scheduled=0),),
+                        workers=(WorkerRow(hostile, None, None, "rq", None, "online", None, 1, 0, None, None, None,
+                                           queues=(hostile,), state="idle"),))
+    state = ReadState(snapshot=snapshot, read_at=0.0, read_s=0.0, commands=0, round_trips=0, reads=1, errors=0,
+                      read_s_total=0.0)
+    text = generate_latest(_StateCollector(state, TaskTotals())).decode()
+    assert "\x1b" not in text and "\x07" not in text
+    samples = [s for f in text_string_to_metric_families(text) for s in f.samples if s.name == "rq_jobs"]
+    assert samples and all("evil" in s.labels["queue"] for s in samples)
