@@ -9,6 +9,7 @@ import click
 
 from tui.cli import _settings, fail, open_redis, url_option
 from tui.data.connection import mask_url
+from worker.display_text import safe_text
 
 
 @click.command("exporter")
@@ -24,7 +25,8 @@ def exporter(url: str | None, host: str, port: int, min_interval: float) -> None
     from tui.exporter.server import serve
 
     conn, target = open_redis(url)
-    cache = SnapshotCache(CountingReader(conn, _settings(read_only=True)), min_interval)
+    cache = SnapshotCache(CountingReader(conn, _settings(read_only=True)), min_interval,
+                          say=lambda line: click.echo(f"rqtop exporter: {safe_text(line)}", err=True))
     try:
         server, _thread = serve(cache, host, port)
     except OSError as exc:

@@ -52,8 +52,11 @@ class SnapshotCache:
     """Serves the last ReadState while it is younger than ``min_interval_s``, else reads once under a lock."""
 
     def __init__(self, reader: CountingReader, min_interval_s: float,
-                 clock: Callable[[], float] = time.monotonic, wall: Callable[[], float] = time.time) -> None:
+                 clock: Callable[[], float] = time.monotonic, wall: Callable[[], float] = time.time,
+                 say: Callable[[str], None] | None = None) -> None:
         self.reader = reader
+        self._say = say
+        """Told one line when reads start failing and when they work again."""
         self.min_interval_s = min_interval_s
         self._clock, self._wall = clock, wall
         self._lock = threading.Lock()
@@ -76,7 +79,11 @@ class SnapshotCache:
             snapshot, error = self.reader.read(), None
         except redis.RedisError as exc:
             snapshot, error = None, f"{type(exc).__name__}: {one_line(exc)}"
+        except Exception as exc:  # a reader bug must not turn /metrics into a 500: it is served as rqtop_up 0
+            snapshot, error = None, f"unexpected {type(exc).__name__}: {one_line(exc)}"
         took = time.perf_counter() - began
+        if self._say is not None and (error is None) != (last is None or last.error is None):
+            self._say(f"cannot read Redis ({error}): serving rqtop_up 0" if error else "reading Redis again")
         return ReadState(snapshot=snapshot, read_at=started, read_s=took, commands=self.reader.commands,
                          round_trips=snapshot.round_trips if snapshot else 0, reads=reads + 1,
                          errors=errors + (snapshot is None), read_s_total=spent + took, error=error)
