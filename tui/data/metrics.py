@@ -137,7 +137,7 @@ def _row(task: str, hours: Sequence[Bucket], bins: dict[int, int], last_run: flo
         hourly_runs=tuple(b.runs for b in hours),
         hourly_failures=tuple(b.failures for b in hours),
         duration_le=duration_le(bins),
-        duration_sum_s=sum(records.bin_value(index) * count for index, count in bins.items()) if bins else None,
+        duration_sum_s=sum(records.bin_value(i) * c for i, c in sorted(bins.items())) if bins else None,
     )
 
 
