@@ -478,6 +478,16 @@ def _add_job_action_verbs() -> None:
 _add_job_action_verbs()
 
 
+def _add_exporter_command() -> None:
+    """Attach ``rqtop exporter`` (prometheus_client is imported only when it runs)."""
+    from tui.cli_exporter import exporter
+
+    cli.add_command(exporter)
+
+
+_add_exporter_command()
+
+
 def main() -> None:
     """Console-script entry point."""
     cli(prog_name="rqtop")

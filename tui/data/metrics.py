@@ -136,7 +136,29 @@ def _row(task: str, hours: Sequence[Bucket], bins: dict[int, int], last_run: flo
         last_run=records.from_epoch(max(lasts)) if lasts else None,
         hourly_runs=tuple(b.runs for b in hours),
         hourly_failures=tuple(b.failures for b in hours),
+        duration_le=duration_le(bins),
+        duration_sum_s=sum(records.bin_value(i) * c for i, c in sorted(bins.items())) if bins else None,
     )
+
+
+DURATION_BOUNDS_S = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0,
+                     600.0, 1800.0, 3600.0)
+"""Upper bounds (seconds) of the exporter's duration histogram buckets (``+Inf`` is the run count)."""
+
+
+def duration_le(bins: Mapping[int, int]) -> tuple[int, ...]:
+    """How many runs of the histogram ``bins`` lie at most each bound of ``DURATION_BOUNDS_S`` (a bin counts
+    by its representative value, as the percentiles read it); empty when there are no bins."""
+    if not bins:
+        return ()
+    values = sorted((records.bin_value(index), count) for index, count in bins.items())
+    counts, total, at = [], 0, 0
+    for bound in DURATION_BOUNDS_S:
+        while at < len(values) and values[at][0] <= bound:
+            total += values[at][1]
+            at += 1
+        counts.append(total)
+    return tuple(counts)
 
 
 SORTS: dict[str, Callable[[MetricRow], tuple]] = {
@@ -273,6 +295,15 @@ def _at_most(value: float | None, ceiling: float | None) -> float | None:
     return min(value, ceiling)
 
 
+def _le_of(durations: Iterable[float]) -> tuple[int, ...]:
+    """``duration_le`` of exact durations, binned as the worker bins them."""
+    bins: dict[int, int] = {}
+    for duration in durations:
+        index = records.bin_index(duration)
+        bins[index] = bins.get(index, 0) + 1
+    return duration_le(bins)
+
+
 def from_history(rows: Iterable[HistoryRow], now: float) -> tuple[tuple[MetricRow, ...], float | None]:
     """Rows computed exactly from ended jobs (RQ's registries when rqtop recorded nothing): runs, failures,
     nearest-rank p50/p95 and max of ``ended - started``, over the last 24 h; and the earliest end they cover."""
@@ -301,6 +332,7 @@ def from_history(rows: Iterable[HistoryRow], now: float) -> tuple[tuple[MetricRo
             p50_s=records.exact_percentile(durations, 50), p95_s=records.exact_percentile(durations, 95),
             max_s=max(durations), last_run=records.from_epoch(max(e for e, _, _ in items)),
             hourly_runs=tuple(per_hour[h][0] for h in hours), hourly_failures=tuple(per_hour[h][1] for h in hours),
+            duration_le=_le_of(durations), duration_sum_s=sum(durations),
         ))
     since = min((e for items in runs.values() for e, _, _ in items), default=None)
     return sort_rows(built), since

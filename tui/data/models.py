@@ -141,6 +141,8 @@ class WorkerRow:
     """rqtop's worker only: the runs that failed, retried ones included."""
     progress: JobProgress | None = None
     """How far the running job is (``report_progress`` or RQ's ``meta["progress"]``), when it says."""
+    working_time_s: float | None = None
+    """RQ's ``total_working_time`` of the worker hash (seconds spent running jobs), as rq-exporter exports it."""
 
 
 @dataclass(frozen=True)
@@ -157,6 +159,11 @@ class MetricRow:
     last_run: datetime | None
     hourly_runs: tuple[int, ...] = ()
     hourly_failures: tuple[int, ...] = ()
+    duration_le: tuple[int, ...] = ()
+    """Runs whose duration is at most each of ``metrics.DURATION_BOUNDS_S`` (cumulative), for the exporter's
+    histogram; empty when no duration is known."""
+    duration_sum_s: float | None = None
+    """Sum of the runs' durations (from the bins: within 1 %), for the exporter's histogram."""
 
 
 @dataclass(frozen=True)

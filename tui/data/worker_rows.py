@@ -70,6 +70,8 @@ class WorkerFacts(NamedTuple):
     """rqtop's count of failed runs, from its own record; None for a plain worker."""
     hash_gone: bool = False
     """RQ's hash has expired and rqtop keeps no record of it: only the name is left in ``rq:workers``."""
+    working_time_s: float | None = None
+    """RQ's ``total_working_time`` (seconds), None when absent or not a finite non-negative number."""
 
 
 def current_execution(ours: Any, executions: Any) -> bytes | None:
@@ -138,8 +140,17 @@ def worker_facts(rq: Fields, ours: Fields, executions: Any, job_id: bytes | None
         queues=tuple(q for q in (queues or "").split(",") if q), birth_at=records.from_epoch(birth),
         rq_hash_live=mode == "rq" and bool(rq) and rq.value("death") is None,
         rq_state=rq.text("state", 20), attempts=attempts, attempts_failed=attempts_failed,
-        hash_gone=not rq and not ours and not rq.bad,
+        hash_gone=not rq and not ours and not rq.bad, working_time_s=_seconds(rq.text("total_working_time")),
     )
+
+
+def _seconds(text: str | None) -> float | None:
+    """A finite, non-negative number of seconds from a hash field, else None (garbage is not a duration)."""
+    try:
+        value = float(text) if text is not None else None
+    except ValueError:
+        return None
+    return value if value is not None and 0 <= value < float("inf") else None
 
 
 def is_late(pttl: Any) -> bool:
@@ -169,7 +180,7 @@ def worker_row(name: str, facts: WorkerFacts, seen: float | None, now: float, of
         current_elapsed_s=max(0.0, now - started) if (current_task or current_id) and started else None,
         last_seen=last_seen_at, current_job_id=current_id or None, queues=facts.queues,
         birth=facts.birth_at, unreadable=facts.unreadable, state=facts.rq_state,
-        attempts=facts.attempts, attempts_failed=facts.attempts_failed,
+        attempts=facts.attempts, attempts_failed=facts.attempts_failed, working_time_s=facts.working_time_s,
     )
 
 
