@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
-from textual import on, work
+from textual import events, on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
@@ -17,7 +17,7 @@ from tui import formatting as fmt
 from tui.action_flow import OperatorFlow
 from tui.commands import DashboardCommands
 from tui.data.models import Snapshot
-from tui.data.settings import Settings
+from tui.data.settings import Settings, step_interval
 from tui.messages import ReadFailed, SnapshotReady
 from tui.protocols import DashboardData, OperatorActions
 from tui.run_followups import RunFollowups
@@ -71,6 +71,14 @@ class RqtopApp(OperatorFlow):
         self._shown: dict[str, Snapshot] = {}
         self._action_tabs = {spec.name: spec.tabs for spec in self.KEY_SPECS if spec.tabs}
         """Actions offered only on some tabs."""
+        self.refresh_s = settings.refresh_s
+        """Seconds between polls; `+` and `-` step it."""
+        self.frozen = False
+        """True while `f` has paused polling (`r` still reads once)."""
+        moved = dict(settings.keymap)
+        self._write_keys = {key.strip(): spec.title for spec in self.KEY_SPECS if spec.name in self.WRITE_ACTIONS
+                            for key in moved.get(spec.id, spec.key).split(",")}
+        """Keys of the write actions, so read-only mode can say why a press does nothing."""
 
     def get_default_screen(self) -> Screen[None]:
         """The main screen: it re-renders the visible tab whenever a modal closes."""
@@ -144,6 +152,8 @@ class RqtopApp(OperatorFlow):
             self._poll_again = False
             self.call_later(self._start_poll)
             return
+        if self.frozen:
+            return
         self._poll_timer = self.set_timer(delay, self._start_poll)
 
     def on_snapshot_ready(self, message: SnapshotReady) -> None:
@@ -164,14 +174,14 @@ class RqtopApp(OperatorFlow):
             self.notify(text, severity=severity, timeout=8)
         if recovered:
             self.notify("Redis answers again; data is live.", title="Reconnected")
-        self._schedule_next(self.settings.refresh_s)
+        self._schedule_next(self.refresh_s)
 
     def on_read_failed(self, message: ReadFailed) -> None:
         """Keep the last data on screen, marked stale; retry soon."""
         self.connection = FAILING
         self.last_error = message.error
         self._render_status()
-        self._schedule_next(min(RETRY_S, self.settings.refresh_s))
+        self._schedule_next(min(RETRY_S, self.refresh_s))
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """The one place a worker's unexpected error lands: a poll becomes a failed read, others a toast."""
@@ -241,6 +251,44 @@ class RqtopApp(OperatorFlow):
     def action_refresh(self) -> None:
         """Read now (or right after the read in flight)."""
         self._start_poll()
+
+    def _change_interval(self, slower: bool) -> None:
+        """Step the refresh interval and say what it is now; the next poll uses it."""
+        self.refresh_s = step_interval(self.refresh_s, slower)
+        self.notify(f"Refreshing every {self.refresh_s:g} s.", timeout=3)
+        if not self._polling and not self.frozen:
+            if self._poll_timer is not None:
+                self._poll_timer.stop()
+            self._poll_timer = self.set_timer(self.refresh_s, self._start_poll)
+
+    def action_refresh_slower(self) -> None:
+        """Refresh less often (+)."""
+        self._change_interval(slower=True)
+
+    def action_refresh_faster(self) -> None:
+        """Refresh more often (-)."""
+        self._change_interval(slower=False)
+
+    def action_toggle_freeze(self) -> None:
+        """Freeze polling (a PAUSED badge shows) or resume it with a read now."""
+        self.frozen = not self.frozen
+        self.status_bar.show_paused(self.frozen)
+        if self.frozen:
+            if self._poll_timer is not None:
+                self._poll_timer.stop()
+                self._poll_timer = None
+            self.notify("Polling paused: the data on screen is not refreshed. f resumes, r reads once.", timeout=4)
+        else:
+            self.notify(f"Polling resumed, every {self.refresh_s:g} s.", timeout=3)
+            self._start_poll()
+
+    def on_key(self, event: events.Key) -> None:
+        """Read-only mode hides the action keys; pressing one still says why nothing happens."""
+        if not self.settings.read_only or len(self.screen_stack) > 1:
+            return
+        if event.key in self._write_keys or any(alias in self._write_keys for alias in event.aliases):
+            event.stop()
+            self.notify("Read-only: actions are disabled.", severity="warning")
 
     def action_cycle_sort(self) -> None:
         """Next sort order for the visible table."""

@@ -53,6 +53,17 @@ def parse_keymap(text: str, source: str = "RQTOP_KEYMAP") -> tuple[tuple[str, st
     return tuple(pairs)
 
 
+REFRESH_STEPS_S = (0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0, 300.0)
+"""The intervals `+` and `-` step through."""
+
+
+def step_interval(current: float, slower: bool) -> float:
+    """The next refresh interval from ``current``: one step longer (``slower``) or shorter, kept in range."""
+    if slower:
+        return next((step for step in REFRESH_STEPS_S if step > current), max(current, REFRESH_STEPS_S[-1]))
+    return next((step for step in reversed(REFRESH_STEPS_S) if step < current), min(current, REFRESH_STEPS_S[0]))
+
+
 @dataclass(frozen=True)
 class Settings:
     """What the dashboard needs to know besides its reader and actions."""
