@@ -154,7 +154,7 @@ class OperatorFlow(App[None]):
         def decided(confirmed: bool | None) -> None:
             self._flow_busy = False
             if confirmed:
-                self._act(lambda: finished(row.name, row.execute(self.actions, plan)), wording.title)
+                self._act(lambda: finished(row.name, row.execute(self.actions, plan), plan), wording.title)
             else:
                 self.notify("Nothing was changed.")
 
