@@ -9,6 +9,7 @@ from textual import events, on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
+from textual.theme import Theme
 from textual.timer import Timer
 from textual.widgets import Footer, Label, TabbedContent, TabPane
 from textual.worker import Worker, WorkerState
@@ -16,6 +17,7 @@ from textual.worker import Worker, WorkerState
 from tui import formatting as fmt
 from tui.action_flow import OperatorFlow
 from tui.commands import DashboardCommands
+from tui.data.config_file import remember_theme
 from tui.data.models import Snapshot
 from tui.data.settings import Settings, step_interval
 from tui.messages import ReadFailed, SnapshotReady
@@ -110,6 +112,9 @@ class RqtopApp(OperatorFlow):
         self.stale_banner.display = False
         if self.settings.keymap:
             self.set_keymap(dict(self.settings.keymap))
+        if self.settings.theme and self.settings.theme in self.available_themes:
+            self.theme = self.settings.theme
+        self.theme_changed_signal.subscribe(self, self._remember_theme)
         self._render_status()
         self.set_interval(1.0, self._render_status)
         self.jobs_pane.focus_table()
@@ -289,6 +294,11 @@ class RqtopApp(OperatorFlow):
         if event.key in self._write_keys or any(alias in self._write_keys for alias in event.aliases):
             event.stop()
             self.notify("Read-only: actions are disabled.", severity="warning")
+
+    def _remember_theme(self, theme: Theme) -> None:
+        """Keep the picked theme in the state file beside the config (never in Redis) for the next start."""
+        if self.settings.state_path is not None:
+            remember_theme(self.settings.state_path, theme.name)
 
     def action_cycle_sort(self) -> None:
         """Next sort order for the visible table."""

@@ -115,8 +115,10 @@ def open_redis(url: str | None) -> tuple[redis.Redis, str]:
 def _settings(read_only: bool | None = None, refresh: float | None = None) -> Settings:
     """Settings from the environment with CLI overrides (given before or after the subcommand); a bad
     environment value is one line and exit 2."""
+    from tui.data.config_file import load_config
+
     try:
-        return Settings.from_env(read_only=_root_option("read_only", read_only) or None,
+        return Settings.from_env(load_config(), read_only=_root_option("read_only", read_only) or None,
                                  refresh_s=_root_option("refresh", refresh))
     except SettingsError as exc:
         fail(str(exc))
@@ -184,7 +186,7 @@ def run_dashboard(conn: redis.Redis, url: str, settings: Settings) -> None:
 
     unknown = sorted({binding_id for binding_id, _ in settings.keymap} - BINDING_IDS)
     if unknown:
-        fail(f"RQTOP_KEYMAP: no binding with id {', '.join(map(repr, unknown))} "
+        fail(f"RQTOP_KEYMAP or the config file's keymap: no binding with id {', '.join(map(repr, unknown))} "
              f"(ids: {', '.join(sorted(BINDING_IDS))})")
     from tui.app import RqtopApp
     from tui.data.actions import DashboardActions

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from tui.data.masking import MaskRules
 from worker.masking import DEFAULT_MASK_PATTERNS
@@ -79,6 +80,12 @@ class Settings:
     """Extra patterns per task, e.g. RQTOP_MASK_TASK_PATTERNS="app.tasks.login=pin,ssn;app.tasks.pay=iban"."""
     keymap: tuple[tuple[str, str], ...] = ()
     """Keys moved by binding id, e.g. RQTOP_KEYMAP="jobs.janitor=ctrl+j,view.refresh=f5" (applied by the App)."""
+    theme: str | None = None
+    """The Textual theme to start with (config file, or the one picked last); None keeps Textual's default."""
+    timezone: str = "UTC"
+    """The zone the config file names for local times (IANA name)."""
+    state_path: Path | None = field(default=None, compare=False)
+    """Where the App remembers the picked theme (state.toml beside the config file); None remembers nothing."""
     clock: Callable[[], float] = field(default=time.time, compare=False)
 
     @property
@@ -87,10 +94,10 @@ class Settings:
         return MaskRules(self.mask_patterns, self.task_mask_patterns)
 
     @classmethod
-    def from_env(cls, **overrides: object) -> Settings:
-        """Defaults, then RQTOP_* environment variables, then explicit overrides (CLI flags); SettingsError
-        for a malformed variable."""
-        values: dict[str, object] = {}
+    def from_env(cls, file_values: Mapping[str, object] | None = None, **overrides: object) -> Settings:
+        """Defaults, then the config file's ``file_values``, then RQTOP_* environment variables, then explicit
+        overrides (CLI flags); SettingsError for a malformed variable."""
+        values: dict[str, object] = dict(file_values or {})
         if _env_flag("RQTOP_READ_ONLY"):
             values["read_only"] = True
         patterns = os.environ.get("RQTOP_MASK_PATTERNS")
