@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from pathlib import Path
 
 from textual import events, on, work
@@ -73,6 +74,11 @@ class RqtopApp(OperatorFlow):
         self._shown: dict[str, Snapshot] = {}
         self._action_tabs = {spec.name: spec.tabs for spec in self.KEY_SPECS if spec.tabs}
         """Actions offered only on some tabs."""
+        self.first_notice: str | None = None
+        """A toast shown once the dashboard is up (the demo's attach command)."""
+        self.watch_problem: Callable[[], str | None] | None = None
+        """Names a helper process that died (the demo's own Redis or worker); toasted once when it does."""
+        self._problem_said = False
         self.refresh_s = settings.refresh_s
         """Seconds between polls; `+` and `-` step it."""
         self.frozen = False
@@ -115,6 +121,10 @@ class RqtopApp(OperatorFlow):
         if self.settings.theme and self.settings.theme in self.available_themes:
             self.theme = self.settings.theme
         self.theme_changed_signal.subscribe(self, self._remember_theme)
+        if self.first_notice:
+            self.notify(self.first_notice, title="rqtop demo", timeout=20)
+        if self.watch_problem is not None:
+            self.set_interval(1.0, self._check_problem)
         self._render_status()
         self.set_interval(1.0, self._render_status)
         self.jobs_pane.focus_table()
@@ -294,6 +304,13 @@ class RqtopApp(OperatorFlow):
         if event.key in self._write_keys or any(alias in self._write_keys for alias in event.aliases):
             event.stop()
             self.notify("Read-only: actions are disabled.", severity="warning")
+
+    def _check_problem(self) -> None:
+        """Toast once when a helper process (the demo's Redis or worker) has died."""
+        problem = self.watch_problem() if self.watch_problem is not None else None
+        if problem and not self._problem_said:
+            self._problem_said = True
+            self.notify(problem, title="rqtop demo", severity="error", timeout=30)
 
     def _remember_theme(self, theme: Theme) -> None:
         """Keep the picked theme in the state file beside the config (never in Redis) for the next start."""

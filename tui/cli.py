@@ -97,18 +97,31 @@ def use_key_prefix(prefix: str | None) -> None:
         fail(f"{source}: {exc}")
 
 
+def url_source(explicit: str | None) -> str | None:
+    """Where the URL came from when the environment gave it ($RQ_REDIS_URL, $REDIS_URL); None for --url or none."""
+    if explicit:
+        return None
+    for name in ("RQ_REDIS_URL", "REDIS_URL"):
+        if os.environ.get(name):
+            return f"${name}"
+    return None
+
+
 def open_redis(url: str | None) -> tuple[redis.Redis, str]:
     """Connect and PING, or exit 2 with one line naming the (masked) URL and the reason."""
     use_key_prefix(_root_option("key_prefix", None))
-    target = resolve_url(_root_option("url", url)) or DEFAULT_URL
+    explicit = _root_option("url", url)
+    target = resolve_url(explicit) or DEFAULT_URL
+    source = url_source(explicit)
     try:
         validate_url(target)
         conn = connect(target)
         conn.ping()
     except BadRedisUrl as exc:
-        fail(str(exc))
+        fail(f"{source}: {exc}" if source else str(exc))
     except redis.RedisError as exc:
-        fail(f"cannot reach Redis at {mask_url(target)}: {one_line(exc)}{tls_hint(target, exc)}")
+        where = f" (from {source})" if source else ""
+        fail(f"cannot reach Redis at {mask_url(target)}{where}: {one_line(exc)}{tls_hint(target, exc)}")
     return conn, target
 
 
@@ -180,8 +193,10 @@ def cli(ctx: click.Context, url: str | None, refresh: float | None, read_only: b
     run_dashboard(conn, target, _settings(read_only, refresh))
 
 
-def run_dashboard(conn: redis.Redis, url: str, settings: Settings) -> None:
-    """Build the App with the real reader and actions and run it (a keymap naming no binding exits 2)."""
+def run_dashboard(conn: redis.Redis, url: str, settings: Settings, notice: str | None = None,
+                  watch: Callable[[], str | None] | None = None) -> None:
+    """Build the App with the real reader and actions and run it (a keymap naming no binding exits 2); ``notice``
+    is a first toast, ``watch`` names a dead helper process (the demo's Redis or worker) for a toast."""
     from tui.bindings import BINDING_IDS
 
     unknown = sorted({binding_id for binding_id, _ in settings.keymap} - BINDING_IDS)
@@ -198,6 +213,8 @@ def run_dashboard(conn: redis.Redis, url: str, settings: Settings) -> None:
         settings=settings,
         url_label=mask_url(url),
     )
+    app.first_notice = notice
+    app.watch_problem = watch
     app.run()
 
 
@@ -219,7 +236,9 @@ def demo(url: str | None, schedules_path: str, no_dashboard: bool, duration: flo
         if no_dashboard:
             platform.wait(duration)
         else:
-            run_dashboard(platform.conn, platform.url, settings)
+            run_dashboard(platform.conn, platform.url, settings,
+                          notice=f"Attach a second dashboard: {platform.attach}  (or: make attach)",
+                          watch=platform.problem)
 
 
 @cli.command()
