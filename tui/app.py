@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import Any
 
 from textual import events, on, work
-from textual.app import App, ComposeResult
+from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
+from textual.command import CommandPalette
 from textual.screen import Screen
 from textual.theme import Theme
 from textual.timer import Timer
@@ -32,6 +34,18 @@ from tui.widgets.jobs_pane import JobsPane
 from tui.widgets.metrics_pane import MetricsPane
 from tui.widgets.status_bar import CONNECTED, CONNECTING, FAILING, StaleBanner, StatusBar
 from tui.widgets.workers_pane import WorkersPane
+
+NAVIGATION_KEYS: tuple[tuple[str, str, str], ...] = (
+    ("Tab / Shift+Tab", "Focus", "Move to the next / previous table or button"),
+    ("↑ ↓ PgUp PgDn", "Move", "Move the cursor in the focused table"),
+    ("Enter", "Open", "Open the highlighted row (job detail, a queue's job lists) or press the button"),
+    ("Esc", "Close", "Close the dialog or screen on top (q too)"),
+    ("ctrl+p", "Palette", "Search every command by name"),
+)
+"""Keys every table and dialog shares, listed by `?` after the screen's own."""
+
+DUPLICATED_SYSTEM_COMMANDS = frozenset({"Quit"})
+"""Textual's palette commands left out because the dashboard's palette has its own ("app: Quit")."""
 
 RETRY_S = 0.5
 """Delay between polls while Redis is unreachable, so the dashboard recovers within a second or two."""
@@ -79,6 +93,9 @@ class RqtopApp(OperatorFlow):
         self.watch_problem: Callable[[], str | None] | None = None
         """Names a helper process that died (the demo's own Redis or worker); toasted once when it does."""
         self._problem_said = False
+        self._dashboard_actions = frozenset(spec.name for spec in self.KEY_SPECS) - {"help"}
+        """The dashboard's keys, hidden while a modal is open (its footer shows its own keys)."""
+        self._quit_asked = False
         self.refresh_s = settings.refresh_s
         """Seconds between polls; `+` and `-` step it."""
         self.frozen = False
@@ -256,8 +273,15 @@ class RqtopApp(OperatorFlow):
         sort on Workers and Metrics, the queue browser on Workers) is hidden on the others."""
         if action in self.WRITE_ACTIONS and self.settings.read_only:
             return False
+        if action in self._dashboard_actions and self._modal_open():
+            return False  # a modal (queue browser, detail, keys) shows and takes its own keys only, and ?
         tabs = self._action_tabs.get(action)
         return self.tabs.active in tabs if tabs else True
+
+    def _modal_open(self) -> bool:
+        """True while a screen of ours covers the dashboard (the command palette does not count: it offers the
+        dashboard's commands)."""
+        return any(not isinstance(screen, CommandPalette) for screen in self.screen_stack[1:])
 
     def action_show_tab(self, tab: str) -> None:
         """Switch to a tab by id."""
@@ -298,7 +322,12 @@ class RqtopApp(OperatorFlow):
             self._start_poll()
 
     def on_key(self, event: events.Key) -> None:
-        """Read-only mode hides the action keys; pressing one still says why nothing happens."""
+        """Esc closes Textual's keys panel; read-only mode hides the action keys, and pressing one says why
+        nothing happens."""
+        if event.key == "escape" and self.screen.query("HelpPanel"):
+            event.stop()
+            self.action_hide_help_panel()
+            return
         if not self.settings.read_only or len(self.screen_stack) > 1:
             return
         if event.key in self._write_keys or any(alias in self._write_keys for alias in event.aliases):
@@ -325,13 +354,34 @@ class RqtopApp(OperatorFlow):
             self.render_active(force=True)
 
     def action_help(self) -> None:
-        """List the keys that work right now."""
+        """List the keys that work right now: the open screen's own (the dashboard's, or a modal's such as the
+        queue browser), then the keys every table and dialog shares."""
+        modal = self._modal_open()
+        owner = type(self.screen) if modal else type(self)
         rows = [
             (self.get_key_display(binding), binding.description, binding.tooltip)
-            for binding in self.BINDINGS
-            if isinstance(binding, Binding) and self.check_action(binding.action.split("(")[0], ()) is not False
+            for binding in owner.BINDINGS
+            if isinstance(binding, Binding)
+            and (modal or self.check_action(binding.action.split("(")[0], ()) is not False)
         ]
+        rows += NAVIGATION_KEYS
         self.push_screen(KeysScreen(rows))
+
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        """Textual's palette commands, less those the dashboard's own entries duplicate ("Quit": ours asks once
+        while an action runs)."""
+        for command in super().get_system_commands(screen):
+            if command.title not in DUPLICATED_SYSTEM_COMMANDS:
+                yield command
+
+    async def action_quit(self) -> None:
+        """Quit; while an action is running or awaiting its confirmation, ask once (q again quits)."""
+        busy = self._flow_busy or any(worker.group == "action" and worker.is_running for worker in self.workers)
+        if busy and not self._quit_asked:
+            self._quit_asked = True
+            self.notify("An action is still running: press q again to quit anyway.", severity="warning")
+            return
+        self.exit()
 
     @on(JobsPane.ActionRequested)
     async def _button_action(self, message: JobsPane.ActionRequested) -> None:
