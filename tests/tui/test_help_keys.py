@@ -117,3 +117,14 @@ def test_escape_closes_textuals_keys_panel() -> None:
             assert app.screen.query_one(Footer) is not None
 
     run(body)
+
+
+def test_the_readme_names_every_shown_dashboard_key() -> None:
+    """The README's keys paragraph names each dashboard key (issue 15: README keys match the app)."""
+    from pathlib import Path
+
+    from tui.bindings import KEYS
+
+    readme = Path(__file__).resolve().parents[2].joinpath("README.md").read_text()
+    missing = [spec.key_display or spec.key for spec in KEYS if f"`{spec.key_display or spec.key}`" not in readme]
+    assert missing == []
