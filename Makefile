@@ -8,7 +8,7 @@ VENV_RQ2 := .venv-rq2
 STAMP_RQ2 := $(VENV_RQ2)/.installed-rq-2.12.0
 RQ2_PINS := rq==2.12.0 rq-scheduler==0.14.0 redis
 
-.PHONY: demo test lint bench clean
+.PHONY: demo attach test lint bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,12 @@ $(STAMP_RQ2):
 
 demo: $(VENV)/.installed
 	$(BIN)/rqtop demo
+
+# A second dashboard on the running demo's Redis (the demo leaves its URL in a file while it runs).
+attach: $(VENV)/.installed
+	@url="$$($(BIN)/python -c 'from tui.demo import demo_url_file as f; p = f(); print(p.read_text().strip() if p.exists() else "")')"; \
+	if [ -z "$$url" ]; then echo "make attach: no rqtop demo is running (start one with: make demo)" >&2; exit 2; fi; \
+	$(BIN)/rqtop --url "$$url"
 
 test: $(STAMP) $(STAMP_RQ2)
 	$(BIN)/ruff check .

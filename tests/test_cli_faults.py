@@ -143,6 +143,7 @@ def test_audit_on_malformed_entries_prints_every_entry(conn: redis.Redis, redis_
     conn.xadd(keys.AUDIT, {"who": "dee", "action": "run_now", "at": "-1e20", "counts": '{"q": 1}'})
     result = rqtop("audit", url=redis_url)
     assert result.returncode == 0 and "Traceback" not in result.stderr, result.stderr
-    lines = result.stdout.splitlines()
+    header, *lines = result.stdout.splitlines()
+    assert header.startswith("WHEN (UTC)")
     assert len(lines) == 4 and [line.split()[1] for line in lines] == ["dee", "cy", "bob", "ann"], lines
     assert "q=1" in lines[0] and "c=2" in lines[1] and "counts.a" in lines[1] and "counts.n" in lines[3]

@@ -11,6 +11,7 @@ from pathlib import Path
 import redis
 
 from tests.waiting import wait_for
+from tui.demo import demo_url_file
 from worker import keys
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -31,7 +32,11 @@ def test_demo_on_an_empty_database_runs_the_platform_and_stops_its_worker(redis_
     finally:
         process.kill()
     assert process.returncode == 0, err
-    assert "attach a second dashboard with:  rqtop --url" in out
+    assert "attach a second dashboard with:  .venv/bin/rqtop --url" in out or "-m tui --url" in out
+    log_dir = Path(next(line for line in out.splitlines() if "worker log:" in line).split("worker log: ")[1]
+                   .split(" (")[0]).parent
+    assert log_dir.name.startswith("rqtop-demo-") and not log_dir.exists(), "the demo removes its temp folder"
+    assert not demo_url_file().exists(), "the attach URL file goes with the demo"
     assert conn.get(keys.DEMO_MARKER) == b"1"
     assert len(conn.hkeys(keys.SCHEDULES)) == 11 and conn.sismember(keys.PAUSED, "soft_delete_cleanup")
     assert conn.zcard(keys.HISTORY) > 0, "demo traffic and warm-up runs reached the worker"

@@ -92,7 +92,7 @@ class OperatorFlow(App[None]):
     def _refused(self) -> bool:
         """True (and a toast says why) when no write may start now."""
         if self.settings.read_only:
-            self.notify("Read-only mode: actions are disabled.", severity="warning")
+            self.notify("Read-only: actions are disabled.", severity="warning")
         elif self.connection == FAILING:
             self.notify("Redis is unreachable: action refused. Retrying…", severity="error")
         elif self._flow_busy:
@@ -154,7 +154,7 @@ class OperatorFlow(App[None]):
         def decided(confirmed: bool | None) -> None:
             self._flow_busy = False
             if confirmed:
-                self._act(lambda: finished(row.name, row.execute(self.actions, plan)), wording.title)
+                self._act(lambda: finished(row.name, row.execute(self.actions, plan), plan), wording.title)
             else:
                 self.notify("Nothing was changed.")
 

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import Any
 
-from textual import on, work
-from textual.app import App, ComposeResult
+from textual import events, on, work
+from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
+from textual.command import CommandPalette
 from textual.screen import Screen
+from textual.theme import Theme
 from textual.timer import Timer
 from textual.widgets import Footer, Label, TabbedContent, TabPane
 from textual.worker import Worker, WorkerState
@@ -16,8 +20,9 @@ from textual.worker import Worker, WorkerState
 from tui import formatting as fmt
 from tui.action_flow import OperatorFlow
 from tui.commands import DashboardCommands
+from tui.data.config_file import remember_theme
 from tui.data.models import Snapshot
-from tui.data.settings import Settings
+from tui.data.settings import Settings, step_interval
 from tui.messages import ReadFailed, SnapshotReady
 from tui.protocols import DashboardData, ExplorerData, OperatorActions
 from tui.run_followups import RunFollowups
@@ -30,6 +35,18 @@ from tui.widgets.jobs_pane import JobsPane
 from tui.widgets.metrics_pane import MetricsPane
 from tui.widgets.status_bar import CONNECTED, CONNECTING, FAILING, StaleBanner, StatusBar
 from tui.widgets.workers_pane import WorkersPane
+
+NAVIGATION_KEYS: tuple[tuple[str, str, str], ...] = (
+    ("Tab / Shift+Tab", "Focus", "Move to the next / previous table or button"),
+    ("↑ ↓ PgUp PgDn", "Move", "Move the cursor in the focused table"),
+    ("Enter", "Open", "Open the highlighted row (job detail, a queue's job lists) or press the button"),
+    ("Esc", "Close", "Close the dialog or screen on top (q too)"),
+    ("ctrl+p", "Palette", "Search every command by name"),
+)
+"""Keys every table and dialog shares, listed by `?` after the screen's own."""
+
+DUPLICATED_SYSTEM_COMMANDS = frozenset({"Quit"})
+"""Textual's palette commands left out because the dashboard's palette has its own ("app: Quit")."""
 
 RETRY_S = 0.5
 """Delay between polls while Redis is unreachable, so the dashboard recovers within a second or two."""
@@ -72,6 +89,22 @@ class RqtopApp(OperatorFlow):
         self._shown: dict[str, Snapshot] = {}
         self._action_tabs = {spec.name: spec.tabs for spec in self.KEY_SPECS if spec.tabs}
         """Actions offered only on some tabs."""
+        self.first_notice: str | None = None
+        """A toast shown once the dashboard is up (the demo's attach command)."""
+        self.watch_problem: Callable[[], str | None] | None = None
+        """Names a helper process that died (the demo's own Redis or worker); toasted once when it does."""
+        self._problem_said = False
+        self._dashboard_actions = frozenset(spec.name for spec in self.KEY_SPECS) - {"help"}
+        """The dashboard's keys, hidden while a modal is open (its footer shows its own keys)."""
+        self._quit_asked = False
+        self.refresh_s = settings.refresh_s
+        """Seconds between polls; `+` and `-` step it."""
+        self.frozen = False
+        """True while `f` has paused polling (`r` still reads once)."""
+        moved = dict(settings.keymap)
+        self._write_keys = {key.strip(): spec.title for spec in self.KEY_SPECS if spec.name in self.WRITE_ACTIONS
+                            for key in moved.get(spec.id, spec.key).split(",")}
+        """Keys of the write actions, so read-only mode can say why a press does nothing."""
 
     def get_default_screen(self) -> Screen[None]:
         """The main screen: it re-renders the visible tab whenever a modal closes."""
@@ -107,6 +140,13 @@ class RqtopApp(OperatorFlow):
         self.stale_banner.display = False
         if self.settings.keymap:
             self.set_keymap(dict(self.settings.keymap))
+        if self.settings.theme and self.settings.theme in self.available_themes:
+            self.theme = self.settings.theme
+        self.theme_changed_signal.subscribe(self, self._remember_theme)
+        if self.first_notice:
+            self.notify(self.first_notice, title="rqtop demo", timeout=20)
+        if self.watch_problem is not None:
+            self.set_interval(1.0, self._check_problem)
         self._render_status()
         self.set_interval(1.0, self._render_status)
         self.jobs_pane.focus_table()
@@ -149,6 +189,8 @@ class RqtopApp(OperatorFlow):
             self._poll_again = False
             self.call_later(self._start_poll)
             return
+        if self.frozen:
+            return
         self._poll_timer = self.set_timer(delay, self._start_poll)
 
     def on_snapshot_ready(self, message: SnapshotReady) -> None:
@@ -169,14 +211,14 @@ class RqtopApp(OperatorFlow):
             self.notify(text, severity=severity, timeout=8)
         if recovered:
             self.notify("Redis answers again; data is live.", title="Reconnected")
-        self._schedule_next(self.settings.refresh_s)
+        self._schedule_next(self.refresh_s)
 
     def on_read_failed(self, message: ReadFailed) -> None:
         """Keep the last data on screen, marked stale; retry soon."""
         self.connection = FAILING
         self.last_error = message.error
         self._render_status()
-        self._schedule_next(min(RETRY_S, self.settings.refresh_s))
+        self._schedule_next(min(RETRY_S, self.refresh_s))
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """The one place a worker's unexpected error lands: a poll becomes a failed read, others a toast."""
@@ -236,8 +278,15 @@ class RqtopApp(OperatorFlow):
         sort on Workers and Metrics, the queue browser on Workers) is hidden on the others."""
         if action in self.WRITE_ACTIONS and self.settings.read_only:
             return False
+        if action in self._dashboard_actions and self._modal_open():
+            return False  # a modal (queue browser, detail, keys) shows and takes its own keys only, and ?
         tabs = self._action_tabs.get(action)
         return self.tabs.active in tabs if tabs else True
+
+    def _modal_open(self) -> bool:
+        """True while a screen of ours covers the dashboard (the command palette does not count: it offers the
+        dashboard's commands)."""
+        return any(not isinstance(screen, CommandPalette) for screen in self.screen_stack[1:])
 
     def action_show_tab(self, tab: str) -> None:
         """Switch to a tab by id."""
@@ -247,6 +296,61 @@ class RqtopApp(OperatorFlow):
         """Read now (or right after the read in flight)."""
         self._start_poll()
 
+    def _change_interval(self, slower: bool) -> None:
+        """Step the refresh interval and say what it is now; the next poll uses it."""
+        self.refresh_s = step_interval(self.refresh_s, slower)
+        self.notify(f"Refreshing every {self.refresh_s:g} s.", timeout=3)
+        if not self._polling and not self.frozen:
+            if self._poll_timer is not None:
+                self._poll_timer.stop()
+            self._poll_timer = self.set_timer(self.refresh_s, self._start_poll)
+
+    def action_refresh_slower(self) -> None:
+        """Refresh less often (+)."""
+        self._change_interval(slower=True)
+
+    def action_refresh_faster(self) -> None:
+        """Refresh more often (-)."""
+        self._change_interval(slower=False)
+
+    def action_toggle_freeze(self) -> None:
+        """Freeze polling (a PAUSED badge shows) or resume it with a read now."""
+        self.frozen = not self.frozen
+        self.status_bar.show_paused(self.frozen)
+        if self.frozen:
+            if self._poll_timer is not None:
+                self._poll_timer.stop()
+                self._poll_timer = None
+            self.notify("Polling paused: the data on screen is not refreshed. f resumes, r reads once.", timeout=4)
+        else:
+            self.notify(f"Polling resumed, every {self.refresh_s:g} s.", timeout=3)
+            self._start_poll()
+
+    def on_key(self, event: events.Key) -> None:
+        """Esc closes Textual's keys panel; read-only mode hides the action keys, and pressing one says why
+        nothing happens."""
+        if event.key == "escape" and self.screen.query("HelpPanel"):
+            event.stop()
+            self.action_hide_help_panel()
+            return
+        if not self.settings.read_only or len(self.screen_stack) > 1:
+            return
+        if event.key in self._write_keys or any(alias in self._write_keys for alias in event.aliases):
+            event.stop()
+            self.notify("Read-only: actions are disabled.", severity="warning")
+
+    def _check_problem(self) -> None:
+        """Toast once when a helper process (the demo's Redis or worker) has died."""
+        problem = self.watch_problem() if self.watch_problem is not None else None
+        if problem and not self._problem_said:
+            self._problem_said = True
+            self.notify(problem, title="rqtop demo", severity="error", timeout=30)
+
+    def _remember_theme(self, theme: Theme) -> None:
+        """Keep the picked theme in the state file beside the config (never in Redis) for the next start."""
+        if self.settings.state_path is not None:
+            remember_theme(self.settings.state_path, theme.name)
+
     def action_cycle_sort(self) -> None:
         """Next sort order for the visible table."""
         pane = self._active_pane()
@@ -255,13 +359,34 @@ class RqtopApp(OperatorFlow):
             self.render_active(force=True)
 
     def action_help(self) -> None:
-        """List the keys that work right now."""
+        """List the keys that work right now: the open screen's own (the dashboard's, or a modal's such as the
+        queue browser), then the keys every table and dialog shares."""
+        modal = self._modal_open()
+        owner = type(self.screen) if modal else type(self)
         rows = [
             (self.get_key_display(binding), binding.description, binding.tooltip)
-            for binding in self.BINDINGS
-            if isinstance(binding, Binding) and self.check_action(binding.action.split("(")[0], ()) is not False
+            for binding in owner.BINDINGS
+            if isinstance(binding, Binding)
+            and (modal or self.check_action(binding.action.split("(")[0], ()) is not False)
         ]
+        rows += NAVIGATION_KEYS
         self.push_screen(KeysScreen(rows))
+
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        """Textual's palette commands, less those the dashboard's own entries duplicate ("Quit": ours asks once
+        while an action runs)."""
+        for command in super().get_system_commands(screen):
+            if command.title not in DUPLICATED_SYSTEM_COMMANDS:
+                yield command
+
+    async def action_quit(self) -> None:
+        """Quit; while an action is running or awaiting its confirmation, ask once (q again quits)."""
+        busy = self._flow_busy or any(worker.group == "action" and worker.is_running for worker in self.workers)
+        if busy and not self._quit_asked:
+            self._quit_asked = True
+            self.notify("An action is still running: press q again to quit anyway.", severity="warning")
+            return
+        self.exit()
 
     @on(JobsPane.ActionRequested)
     async def _button_action(self, message: JobsPane.ActionRequested) -> None:

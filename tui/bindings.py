@@ -33,6 +33,16 @@ VIEW_KEYS: tuple[KeySpec, ...] = (
 )
 """Keys that only read: tabs, refresh, sort, queue browser."""
 
+REFRESH_KEYS: tuple[KeySpec, ...] = (
+    KeySpec("plus", "refresh_slower", "Slower", "view.slower", "Refresh less often (longer interval)",
+            "view", "Refresh less often", "Lengthen the refresh interval one step (+)", show=False, key_display="+"),
+    KeySpec("minus", "refresh_faster", "Faster", "view.faster", "Refresh more often (shorter interval)",
+            "view", "Refresh more often", "Shorten the refresh interval one step (-)", show=False, key_display="-"),
+    KeySpec("f", "toggle_freeze", "Freeze", "view.freeze", "Pause or resume polling (r still reads once)",
+            "view", "Freeze/unfreeze polling", "Stop reading Redis until f is pressed again (f)", show=False),
+)
+"""Keys that change how often the dashboard reads: slower, faster, freeze."""
+
 APP_KEYS: tuple[KeySpec, ...] = (
     KeySpec("question_mark", "help", "Keys", "app.keys", "List the keys",
             "help", "Show keys", "List the keys that work right now (?)", key_display="?"),
@@ -46,7 +56,7 @@ def key_specs(table: tuple[OperatorAction[Any], ...] = ACTIONS) -> tuple[KeySpec
     The view keys that show on other tabs than the row actions sit before them; no tab shows both, so the
     footer, the keys screen and the palette read as they always have.
     """
-    specs = (*VIEW_KEYS, *(row.key for row in table), *APP_KEYS)
+    specs = (*VIEW_KEYS, *(row.key for row in table), *REFRESH_KEYS, *APP_KEYS)
     ids = [spec.id for spec in specs]
     duplicated = sorted({binding_id for binding_id in ids if ids.count(binding_id) > 1})
     if duplicated:

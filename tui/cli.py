@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 import sys
 from collections.abc import Callable, Collection
 from pathlib import Path
@@ -96,26 +97,41 @@ def use_key_prefix(prefix: str | None) -> None:
         fail(f"{source}: {exc}")
 
 
+def url_source(explicit: str | None) -> str | None:
+    """Where the URL came from when the environment gave it ($RQ_REDIS_URL, $REDIS_URL); None for --url or none."""
+    if explicit:
+        return None
+    for name in ("RQ_REDIS_URL", "REDIS_URL"):
+        if os.environ.get(name):
+            return f"${name}"
+    return None
+
+
 def open_redis(url: str | None) -> tuple[redis.Redis, str]:
     """Connect and PING, or exit 2 with one line naming the (masked) URL and the reason."""
     use_key_prefix(_root_option("key_prefix", None))
-    target = resolve_url(_root_option("url", url)) or DEFAULT_URL
+    explicit = _root_option("url", url)
+    target = resolve_url(explicit) or DEFAULT_URL
+    source = url_source(explicit)
     try:
         validate_url(target)
         conn = connect(target)
         conn.ping()
     except BadRedisUrl as exc:
-        fail(str(exc))
+        fail(f"{source}: {exc}" if source else str(exc))
     except redis.RedisError as exc:
-        fail(f"cannot reach Redis at {mask_url(target)}: {one_line(exc)}{tls_hint(target, exc)}")
+        where = f" (from {source})" if source else ""
+        fail(f"cannot reach Redis at {mask_url(target)}{where}: {one_line(exc)}{tls_hint(target, exc)}")
     return conn, target
 
 
 def _settings(read_only: bool | None = None, refresh: float | None = None) -> Settings:
     """Settings from the environment with CLI overrides (given before or after the subcommand); a bad
     environment value is one line and exit 2."""
+    from tui.data.config_file import load_config
+
     try:
-        return Settings.from_env(read_only=_root_option("read_only", read_only) or None,
+        return Settings.from_env(load_config(), read_only=_root_option("read_only", read_only) or None,
                                  refresh_s=_root_option("refresh", refresh))
     except SettingsError as exc:
         fail(str(exc))
@@ -132,7 +148,21 @@ def _refresh_seconds(ctx: click.Context, param: click.Parameter, value: float | 
 
 
 class RqtopGroup(click.Group):
-    """A click group whose usage errors are one line and exit 2."""
+    """A click group whose usage errors are one line and exit 2, and whose help lists each command's whole first
+    sentence (wrapped, never cut with "...")."""
+
+    group_class = type  # `@cli.group()` subgroups list their commands the same way
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """The "Commands" section with uncut summaries."""
+        rows = []
+        for name in self.list_commands(ctx):
+            command = self.get_command(ctx, name)
+            if command is not None and not command.hidden:
+                rows.append((name, command.get_short_help_str(limit=1000)))
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
 
     def main(self, *args: Any, **kwargs: Any) -> Any:
         kwargs["standalone_mode"] = False
@@ -163,13 +193,15 @@ def cli(ctx: click.Context, url: str | None, refresh: float | None, read_only: b
     run_dashboard(conn, target, _settings(read_only, refresh))
 
 
-def run_dashboard(conn: redis.Redis, url: str, settings: Settings) -> None:
-    """Build the App with the real reader and actions and run it (a keymap naming no binding exits 2)."""
+def run_dashboard(conn: redis.Redis, url: str, settings: Settings, notice: str | None = None,
+                  watch: Callable[[], str | None] | None = None) -> None:
+    """Build the App with the real reader and actions and run it (a keymap naming no binding exits 2); ``notice``
+    is a first toast, ``watch`` names a dead helper process (the demo's Redis or worker) for a toast."""
     from tui.bindings import BINDING_IDS
 
     unknown = sorted({binding_id for binding_id, _ in settings.keymap} - BINDING_IDS)
     if unknown:
-        fail(f"RQTOP_KEYMAP: no binding with id {', '.join(map(repr, unknown))} "
+        fail(f"RQTOP_KEYMAP or the config file's keymap: no binding with id {', '.join(map(repr, unknown))} "
              f"(ids: {', '.join(sorted(BINDING_IDS))})")
     from tui.app import RqtopApp
     from tui.data.actions import DashboardActions
@@ -181,12 +213,15 @@ def run_dashboard(conn: redis.Redis, url: str, settings: Settings) -> None:
         settings=settings,
         url_label=mask_url(url),
     )
+    app.first_notice = notice
+    app.watch_problem = watch
     app.run()
 
 
 @cli.command()
 @url_option
-@click.option("--schedules", "schedules_path", default="schedules.toml", type=click.Path(dir_okay=False))
+@click.option("--schedules", "schedules_path", default="schedules.toml", type=click.Path(dir_okay=False),
+              show_default=True, help="The schedules file the demo worker registers.")
 @click.option("--no-dashboard", is_flag=True, help="Run Redis, worker and traffic without the dashboard.")
 @click.option("--duration", type=float, default=None, help="With --no-dashboard: stop after this many seconds.")
 def demo(url: str | None, schedules_path: str, no_dashboard: bool, duration: float | None) -> None:
@@ -201,17 +236,21 @@ def demo(url: str | None, schedules_path: str, no_dashboard: bool, duration: flo
         if no_dashboard:
             platform.wait(duration)
         else:
-            run_dashboard(platform.conn, platform.url, settings)
+            run_dashboard(platform.conn, platform.url, settings,
+                          notice=f"Attach a second dashboard: {platform.attach}  (or: make attach)",
+                          watch=platform.problem)
 
 
 @cli.command()
 @url_option
-@click.option("--mode", type=click.Choice(["all", "worker", "scheduler"]), default="all", show_default=True)
+@click.option("--mode", type=click.Choice(["all", "worker", "scheduler"]), default="all", show_default=True,
+              help="Run jobs, queue scheduled runs, or both.")
 @click.option("--queues", default="high,default,low", show_default=True, help="Comma-separated, in priority order.")
-@click.option("--schedules", "schedules_path", default="schedules.toml", type=click.Path(dir_okay=False))
+@click.option("--schedules", "schedules_path", default="schedules.toml", type=click.Path(dir_okay=False),
+              show_default=True, help="The schedules file (modes all and scheduler).")
 @click.option("--burst", is_flag=True, help="Exit when the queues are empty.")
 @click.option("--name", default=None, help="Worker name (default: RQ's).")
-@click.option("--read-only", is_flag=True, hidden=True)
+@click.option("--read-only", is_flag=True, hidden=True, help="Refused: a worker writes by nature.")
 def worker(url: str | None, mode: str, queues: str, schedules_path: str, burst: bool, name: str | None,
            read_only: bool) -> None:
     """Run an rqtop worker: RQ worker with heartbeats and bookkeeping, and/or the scheduler."""
@@ -242,9 +281,10 @@ def worker(url: str | None, mode: str, queues: str, schedules_path: str, burst: 
 @cli.command()
 @url_option
 @key_prefix_option
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON document instead of a summary line.")
+@click.option("--json", "as_json", is_flag=True,
+              help="Print one JSON document (everything the three tabs show, with schema_version) instead.")
 def status(url: str | None, key_prefix: str | None, as_json: bool) -> None:
-    """Print exactly what the three tabs show, as JSON, for scripts and monitoring."""
+    """Print one summary line of jobs, workers and schedules; --json prints everything the tabs show."""
     from tui.data.reader import DashboardReader
 
     if key_prefix:
@@ -255,7 +295,7 @@ def status(url: str | None, key_prefix: str | None, as_json: bool) -> None:
     except redis.RedisError as exc:
         fail(f"cannot read from Redis at {mask_url(target)}: {one_line(exc)}")
     if as_json:
-        click.echo(json.dumps(snapshot.to_json(), indent=2))
+        click.echo(status_json(snapshot.to_json()))
         return
     totals = snapshot.totals
     online = sum(1 for w in snapshot.workers if w.status == "online")
@@ -269,12 +309,35 @@ def status(url: str | None, key_prefix: str | None, as_json: bool) -> None:
                    f"{', '.join(map(repr, snapshot.other_key_prefixes))}: try --key-prefix")
 
 
+STATUS_SCHEMA_VERSION = 1
+"""Bumped when a key of `status --json` is renamed or removed (adding keys keeps the version)."""
+
+
+def _stable(value: Any, key: str = "") -> Any:
+    """Keys sorted at every level; floats rounded (ages and durations to 0.1 s, rates to 0.01)."""
+    if isinstance(value, dict):
+        return {name: _stable(value[name], name) for name in sorted(value)}
+    if isinstance(value, list):
+        return [_stable(item, key) for item in value]
+    if isinstance(value, float) and math.isfinite(value):
+        return round(value, 1 if key.endswith("_s") else 2)
+    return value
+
+
+def status_json(document: dict[str, Any]) -> str:
+    """The `status --json` text: schema_version first, then the keys in sorted order, floats rounded, and each
+    array of plain numbers (the hourly buckets) on one line."""
+    text = json.dumps({"schema_version": STATUS_SCHEMA_VERSION, **_stable(document)}, indent=2)
+    return re.sub(r"\[\s*((?:-?[\d.eE+-]+|null)(?:,\s*(?:-?[\d.eE+-]+|null))*)\s*\]",
+                  lambda match: "[" + ", ".join(part.strip() for part in match.group(1).split(",")) + "]", text)
+
+
 @cli.command()
 @url_option
 @click.option("--interval", default=5.0, show_default=True, type=click.FloatRange(min=0.1, max=3600),
               help="Seconds between passes.")
 @click.option("--once", is_flag=True, help="Run one pass, print what it recorded and exit.")
-@click.option("--read-only", is_flag=True, hidden=True)
+@click.option("--read-only", is_flag=True, hidden=True, help="Refused: the collector writes.")
 def collect(url: str | None, interval: float, once: bool, read_only: bool) -> None:
     """Record runs of plain `rq worker` processes (RQ's finished/failed registries) into History and Metrics."""
     from worker.collector import Collector, run_collector
@@ -341,13 +404,16 @@ def _actions(url: str | None, read_only: bool, verb: str) -> OperatorActions:
     return DashboardActions(conn, settings)
 
 
-def _finish(result: Any) -> None:
-    """Print an action result (safe display text: it can quote Redis) and exit 0 when it succeeded, 2 when refused."""
-    click.echo(safe_text(result.message))
-    counts = getattr(result, "counts", None)
-    if counts:
-        for step, count in counts.items():
-            click.echo(f"  {safe_text(str(step))}: {count}")
+def _finish(result: Any, plan: Any = None) -> None:
+    """Print an action result in the dashboard toast's words (safe display text: it can quote Redis), the job id
+    Run now queued on its own line, and exit 0 when it succeeded, 2 when refused."""
+    from tui.outcome_words import outcome_words
+    from worker.plans import ActionResult
+
+    click.echo(outcome_words(result, plan) if isinstance(result, ActionResult) else safe_text(result.message))
+    job_id = getattr(result, "job_id", None)
+    if job_id:
+        click.echo(f"job id: {safe_text(job_id)}")
     if not getattr(result, "ok", True) or getattr(result, "status", "queued") in ("unknown", "not_allowed"):
         sys.exit(EXIT_USAGE)
 
@@ -357,14 +423,13 @@ def _schedule_command(group: click.Group, twin: CliVerb) -> None:
     on_schedule = twin.on_schedule
     assert on_schedule is not None
 
-    @group.command(name=twin.verb, help=f"{twin.help} (as the dashboard's key).")
+    @group.command(name=twin.verb, help=f"{twin.help} (as the dashboard's key; not destructive, so it never asks).")
     @url_option
     @click.argument("schedule")
-    @click.option("--yes", "-y", is_flag=True, help="Do not ask.")
+    @click.option("--yes", "-y", is_flag=True, hidden=True, help="Accepted and ignored: this verb never asks.")
     @click.option("--read-only", is_flag=True, help="Refuse (as rqtop --read-only does).")
     def command(url: str | None, schedule: str, yes: bool, read_only: bool, wait: bool = False) -> None:
         actions = _actions(url, read_only, twin.verb)
-        _confirm_or_exit(f"{twin.verb} {schedule}?", yes)
         result = guarded(twin.verb, lambda: on_schedule(actions, schedule))
         _finish(result)
         job_id = getattr(result, "job_id", None)
@@ -384,13 +449,13 @@ def _plan_command(group: click.Group, row: OperatorAction[Any], twin: CliVerb) -
 
     @group.command(name=twin.verb, help=f"{twin.help} (asks y/N; --yes without a terminal).")
     @url_option
-    @click.option("--yes", "-y", is_flag=True, help="Do not ask.")
+    @click.option("--yes", "-y", is_flag=True, help="Do not ask (needed without a terminal).")
     @click.option("--read-only", is_flag=True, help="Refuse (as rqtop --read-only does).")
     def command(url: str | None, yes: bool, read_only: bool) -> None:
         actions = _actions(url, read_only, twin.verb)
         plan = guarded(twin.verb, lambda: plan_of(actions))
-        _confirm_or_exit(f"{twin.help}: {plan.total} item(s) will be touched. Proceed?", yes)
-        _finish(guarded(twin.verb, lambda: row.execute(actions, plan)))
+        _confirm_or_exit(f"{twin.help}: {plan.total:,} item(s) will be touched. Proceed?", yes)
+        _finish(guarded(twin.verb, lambda: row.execute(actions, plan)), plan)
 
 
 def add_action_verbs(group: click.Group, table: tuple[OperatorAction[Any], ...]) -> None:
@@ -408,8 +473,9 @@ add_action_verbs(cli, ACTIONS)
 
 @cli.command()
 @url_option
-@click.option("--limit", type=click.IntRange(min=1), default=50, show_default=True)
-def audit(url: str | None, limit: int) -> None:
+@click.option("--limit", type=click.IntRange(min=1), default=50, show_default=True, help="Newest entries to print.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document (entries and refused counts).")
+def audit(url: str | None, limit: int, as_json: bool) -> None:
     """Print the audit log of operator actions, newest first."""
     from worker import audit as audit_log
 
@@ -417,10 +483,34 @@ def audit(url: str | None, limit: int) -> None:
     entries = guarded("audit", lambda: audit_log.read(conn, limit=limit))
     refused = guarded("audit", lambda: audit_log.refused_counts(conn))
     concluded = {entry.intent for entry in entries if entry.phase == "outcome"}
+    if as_json:
+        click.echo(json.dumps({"schema_version": 1, "entries": [_audit_json(entry, concluded) for entry in entries],
+                               "refused": dict(sorted(refused.items()))}, indent=2))
+        return
+    if entries:
+        click.echo(AUDIT_HEADER)
+    else:
+        click.echo("no operator action recorded yet")
     for entry in entries:
         click.echo(_format_audit(entry, concluded))
-    if refused:
-        click.echo("refused no-ops (counted, not logged): " + ", ".join(f"{k}={v}" for k, v in refused.items()))
+    if any(refused.values()):
+        click.echo("refused no-ops (counted, not logged): "
+                   + ", ".join(f"{k}={v}" for k, v in refused.items() if v))
+
+
+AUDIT_HEADER = f"{'WHEN (UTC)':<23}  {'WHO':<24} {'ACTION':<16} {'TARGET':<20} STATUS AND COUNTS"
+"""The column names above `rqtop audit`'s lines."""
+
+
+def _audit_json(entry: Any, concluded: Collection[str]) -> dict[str, Any]:
+    """One audit entry as JSON: the same fields the line shows, counts of zero included (scripts sum them)."""
+    from worker.records import from_epoch
+
+    at = from_epoch(entry.at)
+    return {"id": entry.id, "at": at.isoformat().replace("+00:00", "Z") if at else None, "who": safe_text(entry.who),
+            "action": safe_text(entry.action), "target": safe_text(entry.target), "phase": entry.phase,
+            "status": _audit_status(entry, concluded), "ok": entry.ok, "error": safe_text(entry.error),
+            "counts": {safe_text(str(k)): v for k, v in entry.counts.items()}, "unreadable": list(entry.unreadable)}
 
 
 def _audit_status(entry: Any, concluded: Collection[str]) -> str:
@@ -438,7 +528,7 @@ def _format_audit(entry: Any, concluded: Collection[str] = ()) -> str:
 
     at = from_epoch(entry.at)
     when = at.strftime("%Y-%m-%d %H:%M:%S UTC") if at else "?"
-    detail = " ".join(f"{k}={v}" for k, v in entry.counts.items())
+    detail = " ".join(f"{k}={v}" for k, v in entry.counts.items() if v)
     if entry.unreadable:
         detail += " (unreadable: " + ", ".join(entry.unreadable) + ")"
     status = _audit_status(entry, concluded)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -30,6 +31,38 @@ DEMO_PAUSED_SCHEDULE = "soft_delete_cleanup"
 
 DEMO_WARM_SCHEDULES = ("account_reconciliation", "alert_evaluation", "runtime_cleanup", "catalog_sync")
 """Schedules run once at start so the first screen already shows last runs, history and metrics."""
+
+
+def rqtop_command() -> str:
+    """A path to `rqtop` that works from this shell: the console script beside this Python (``.venv/bin/rqtop``,
+    relative when under the current folder), else ``python -m tui``."""
+    script = Path(sys.executable).parent / "rqtop"
+    if not script.exists():
+        return f"{sys.executable} -m tui"
+    with contextlib.suppress(ValueError):
+        return str(script.relative_to(Path.cwd()))
+    return str(script)
+
+
+def attach_command(url: str) -> str:
+    """The command that opens a second dashboard on the demo's Redis (its URL masked as everywhere)."""
+    return f"{rqtop_command()} --url {mask_url(url)}"
+
+
+def demo_url_file() -> Path:
+    """Where a running demo leaves its Redis URL for `make attach` (removed when the demo stops)."""
+    return Path(tempfile.gettempdir()) / f"rqtop-demo-{os.getuid()}.url"
+
+
+def _leave_url(url: str) -> None:
+    """Write the URL for `make attach`, readable by this user only (a given URL may carry a password)."""
+    path = demo_url_file()
+    with contextlib.suppress(OSError):
+        path.unlink()
+    with contextlib.suppress(OSError):
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w") as out:
+            out.write(url + "\n")
 
 
 def schedules_file(path: Path) -> Path:
@@ -104,6 +137,22 @@ class DemoPlatform:
     url: str
     worker: subprocess.Popen[bytes]
     log_path: Path
+    server: EmbeddedRedis | None = None
+    """The private Redis, when the demo started one."""
+
+    @property
+    def attach(self) -> str:
+        """The command that attaches a second dashboard."""
+        return attach_command(self.url)
+
+    def problem(self) -> str | None:
+        """What of the demo's own processes has died (its private Redis, its worker), or None when all run."""
+        process = self.server.process if self.server is not None else None
+        if self.server is not None and (process is None or process.poll() is not None):
+            return "the demo's private Redis exited: the dashboard shows the last data; restart `rqtop demo`"
+        if self.worker.poll() is not None:
+            return f"the demo worker exited; see {self.log_path}"
+        return None
 
     def __iter__(self) -> Iterator[object]:
         return iter((self.conn, self.url))
@@ -112,8 +161,9 @@ class DemoPlatform:
         """Block until ``duration`` passes (forever without one); a worker that exits is an error naming its log."""
         deadline = time.monotonic() + duration if duration else None
         while deadline is None or time.monotonic() < deadline:
-            if self.worker.poll() is not None:
-                raise click.ClickException(f"the demo worker exited; see {self.log_path}")
+            problem = self.problem()
+            if problem:
+                raise click.ClickException(problem)
             time.sleep(0.5)
 
 
@@ -140,8 +190,9 @@ def demo_platform(url: str | None, schedules_path: Path) -> Iterator[DemoPlatfor
         if server is None:
             claim_database(conn, url)
         click.echo(f"rqtop demo: Redis at {mask_url(url)}")
-        click.echo(f"  attach a second dashboard with:  rqtop --url {mask_url(url)}")
-        click.echo(f"  worker log: {log_dir / 'worker.log'}")
+        click.echo(f"  attach a second dashboard with:  {attach_command(url)}   (or: make attach)")
+        click.echo(f"  worker log: {log_dir / 'worker.log'} (removed when the demo stops)")
+        _leave_url(url)
         worker_process = start_worker(url, schedules, log_dir / "worker.log")
         traffic = threading.Thread(
             target=demo_traffic.run, args=(connect(url), stop), name="demo-traffic", daemon=True
@@ -150,7 +201,7 @@ def demo_platform(url: str | None, schedules_path: Path) -> Iterator[DemoPlatfor
         set_paused(conn, DEMO_PAUSED_SCHEDULE, True)
         threading.Thread(target=_warm_up, args=(connect(url),), name="demo-warm-up", daemon=True).start()
         with contextlib.suppress(KeyboardInterrupt):
-            yield DemoPlatform(conn, url, worker_process, log_dir / "worker.log")
+            yield DemoPlatform(conn, url, worker_process, log_dir / "worker.log", server)
     except KeyboardInterrupt:
         pass
     finally:
@@ -161,3 +212,6 @@ def demo_platform(url: str | None, schedules_path: Path) -> Iterator[DemoPlatfor
             stop_process(worker_process)
         if server is not None:
             server.stop()
+        with contextlib.suppress(OSError):
+            demo_url_file().unlink()
+        shutil.rmtree(log_dir, ignore_errors=True)

@@ -99,7 +99,7 @@ def timestamp(when: datetime | float | None) -> str:
 
 
 def duration(seconds: float | None) -> str:
-    """A measured duration, compact for tables: "850 ms", "4.2 s", "42 s", "3m 04s", "2h 14m"."""
+    """A measured duration in the units of ``span``, finer: "850 ms", "4.2 s", "42 s", "3 min 04 s", "2 h 14 min"."""
     if seconds is None:
         return NO_VALUE
     seconds = max(0.0, float(seconds))
@@ -111,9 +111,11 @@ def duration(seconds: float | None) -> str:
         return f"{seconds:.0f} s"
     if seconds < _HOUR:
         minutes, rest = divmod(int(seconds), 60)
-        return f"{minutes}m {rest:02d}s"
-    hours, rest = divmod(int(seconds), int(_HOUR))
-    return f"{hours}h {rest // 60:02d}m"
+        return f"{minutes} min {rest:02d} s"
+    if seconds < _DAY:
+        hours, rest = divmod(int(seconds), int(_HOUR))
+        return f"{hours} h {rest // 60:02d} min"
+    return span(seconds)
 
 
 def ran_for(started: datetime | float | None, ended: datetime | float | None) -> str:

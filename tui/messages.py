@@ -9,6 +9,7 @@ from textual.message import Message
 
 from tui.action_table import OperatorAction, Outcome
 from tui.data.models import Snapshot
+from tui.outcome_words import outcome_words
 from worker.plans import (
     ActionResult,
     CancelPendingPlan,
@@ -114,18 +115,15 @@ def pause_finished(result: PauseResult) -> ActionFinished:
     return ActionFinished("toggle_pause", result.ok, result.message, "information" if result.ok else "warning")
 
 
-def action_finished(action: str, result: ActionResult) -> ActionFinished:
-    """The toast for a destructive action: its message and the count per step."""
-    message = result.message
-    if result.counts:
-        message += "\n" + ", ".join(f"{step}: {value}" for step, value in result.counts.items())
-    return ActionFinished(action, result.ok, message, "information" if result.ok else "error")
+def action_finished(action: str, result: ActionResult, plan: Plan | None = None) -> ActionFinished:
+    """The toast for a destructive action: what it did in the operator's words (``outcome_words``)."""
+    return ActionFinished(action, result.ok, outcome_words(result, plan), "information" if result.ok else "error")
 
 
-def finished(action: str, outcome: Outcome) -> ActionFinished:
+def finished(action: str, outcome: Outcome, plan: Plan | None = None) -> ActionFinished:
     """The toast for any operator action's outcome (the table's execute returns one of three result types)."""
     if isinstance(outcome, RunNowResult):
         return run_now_finished(outcome)
     if isinstance(outcome, PauseResult):
         return pause_finished(outcome)
-    return action_finished(action, outcome)
+    return action_finished(action, outcome, plan)

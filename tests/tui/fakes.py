@@ -332,7 +332,9 @@ class FakeActions:
 
     def fail_active(self, plan: FailActivePlan) -> ActionResult:
         self._record("fail_active", plan)
-        return ActionResult("fail_active", True, f"Failed {plan.total} jobs", {"failed": plan.total})
+        alive = sum(1 for target in plan.targets if target.worker_alive)
+        return ActionResult("fail_active", True, f"Failed {plan.total} jobs",
+                            {"stopped": alive, "failed_dead": plan.total - alive})
 
     def plan_cancel_pending(self) -> CancelPendingPlan:
         self._record("plan_cancel_pending")

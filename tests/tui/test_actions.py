@@ -27,9 +27,12 @@ from tui.screens.keys import KeysScreen
 from worker.plans import CancelPendingPlan, QueueCut
 
 DESTRUCTIVE = [
-    ("J", "plan_janitor", "run_janitor", JANITOR_PLAN, "3 items", "orphans: 2, workers: 1"),
-    ("F", "plan_fail_active", "fail_active", FAIL_PLAN, "3 running jobs", "failed: 3"),
-    ("C", "plan_cancel_pending", "cancel_pending", CANCEL_PLAN, "21 pending jobs", "canceled: 21"),
+    ("J", "plan_janitor", "run_janitor", JANITOR_PLAN, "3 items",
+     "Janitor cleaned up 3 items: Orphaned started jobs to fail: 2; Dead worker records to remove: 1."),
+    ("F", "plan_fail_active", "fail_active", FAIL_PLAN, "3 running jobs",
+     "Failed 3 running jobs (2 stopped on their live workers, 1 on a worker that is gone)."),
+    ("C", "plan_cancel_pending", "cancel_pending", CANCEL_PLAN, "21 pending jobs",
+     "Canceled 21 pending jobs in high, default, low."),
 ]
 
 

@@ -30,7 +30,8 @@ def test_relative_accepts_epochs_and_none() -> None:
 
 @pytest.mark.parametrize(
     ("seconds", "expected"),
-    [(0.0123, "12 ms"), (4.24, "4.2 s"), (42.4, "42 s"), (184, "3m 04s"), (8040, "2h 14m"), (None, "—")],
+    [(0.0123, "12 ms"), (4.24, "4.2 s"), (42.4, "42 s"), (184, "3 min 04 s"), (8040, "2 h 14 min"),
+     (2 * 86400 + 3600, "2 d 1 h"), (None, "—")],
 )
 def test_duration(seconds: float | None, expected: str) -> None:
     assert fmt.duration(seconds) == expected

@@ -78,12 +78,25 @@ def test_unattended_queues_ignore_offline_and_scheduler_only_workers() -> None:
 
 
 def test_success_rate_colours_and_runs_with_failures() -> None:
-    assert rate_style(99.0) == "green" and rate_style(95.0) == "" and "red" in rate_style(89.9)
+    assert rate_style(99.0) == "green" and rate_style(95.0) == "yellow" and "red" in rate_style(89.9)
     _, cells = metric_row(METRICS[1], NOW)
-    assert cells[1].plain.endswith("12 failed")
+    assert cells[1].plain.endswith("96 runs · 12 failed")
     assert cells[2].plain == "87.5 %" and "red" in str(cells[2].style)
     _, cells = metric_row(METRICS[3], NOW)
-    assert cells[1].plain.strip() == "1" and cells[2].plain == "100 %"
+    assert cells[1].plain.strip() == "1 run" and cells[2].plain == "100 %"
+
+
+def test_metric_run_counts_line_up_with_and_without_failures() -> None:
+    """The counts end in the same column whether or not the row names failures (issue 15, item 19)."""
+    plains = [metric_row(row, NOW)[1][1].plain for row in METRICS]
+    ends = {plain.index(" run") for plain in plains}
+    assert len(ends) == 1, plains
+
+
+def test_metric_durations_share_the_span_units() -> None:
+    """p50/p95/max speak the same units as relative times ("3 min 04 s"), not a second style (item 19)."""
+    _, cells = metric_row(METRICS[3], NOW)  # p50 = 184 s
+    assert cells[3].plain == "3 min 04 s"
 
 
 def test_every_binding_has_an_id_and_a_tooltip_and_every_action_is_in_the_palette() -> None:

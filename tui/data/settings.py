@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from tui.data.masking import MaskRules
 from worker.masking import DEFAULT_MASK_PATTERNS
@@ -99,6 +100,17 @@ def level(value: float, amber: float, red: float) -> str | None:
     return "red" if value >= red else "amber" if value >= amber else None
 
 
+REFRESH_STEPS_S = (0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0, 300.0)
+"""The intervals `+` and `-` step through."""
+
+
+def step_interval(current: float, slower: bool) -> float:
+    """The next refresh interval from ``current``: one step longer (``slower``) or shorter, kept in range."""
+    if slower:
+        return next((step for step in REFRESH_STEPS_S if step > current), max(current, REFRESH_STEPS_S[-1]))
+    return next((step for step in reversed(REFRESH_STEPS_S) if step < current), min(current, REFRESH_STEPS_S[0]))
+
+
 @dataclass(frozen=True)
 class Settings:
     """What the dashboard needs to know besides its reader and actions."""
@@ -122,6 +134,12 @@ class Settings:
     """A queue's Oldest pending turns amber at this age in seconds (RQTOP_OLDEST_PENDING_AMBER_S)."""
     oldest_pending_red_s: float = 300.0
     """... and red at this age (RQTOP_OLDEST_PENDING_RED_S)."""
+    theme: str | None = None
+    """The Textual theme to start with (config file, or the one picked last); None keeps Textual's default."""
+    timezone: str = "UTC"
+    """The zone the config file names for local times (IANA name)."""
+    state_path: Path | None = field(default=None, compare=False)
+    """Where the App remembers the picked theme (state.toml beside the config file); None remembers nothing."""
     clock: Callable[[], float] = field(default=time.time, compare=False)
 
     @property
@@ -135,10 +153,10 @@ class Settings:
         return MaskRules(self.mask_patterns, self.task_mask_patterns)
 
     @classmethod
-    def from_env(cls, **overrides: object) -> Settings:
-        """Defaults, then RQTOP_* environment variables, then explicit overrides (CLI flags); SettingsError
-        for a malformed variable."""
-        values: dict[str, object] = {}
+    def from_env(cls, file_values: Mapping[str, object] | None = None, **overrides: object) -> Settings:
+        """Defaults, then the config file's ``file_values``, then RQTOP_* environment variables, then explicit
+        overrides (CLI flags); SettingsError for a malformed variable."""
+        values: dict[str, object] = dict(file_values or {})
         if _env_flag("RQTOP_READ_ONLY"):
             values["read_only"] = True
         patterns = os.environ.get("RQTOP_MASK_PATTERNS")

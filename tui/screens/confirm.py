@@ -19,7 +19,7 @@ class ConfirmScreen(ModalScreen[bool]):
     BINDINGS = [
         Binding("y", "confirm", "Confirm", id="confirm.yes", tooltip="Proceed with the action as stated"),
         Binding("n", "cancel", "Back out", id="confirm.no", tooltip="Close without changing anything"),
-        Binding("escape", "cancel", "Back out", id="confirm.escape", tooltip="Close without changing anything"),
+        Binding("escape,q", "cancel", "Back out", id="confirm.escape", tooltip="Close without changing anything"),
         Binding("left,right,tab", "switch_focus", "Switch button", show=False, id="confirm.switch",
                 tooltip="Move between Confirm and Cancel"),
     ]

@@ -56,6 +56,8 @@ class QueueJobsScreen(ModalScreen[None]):
         Binding("enter", "show_detail", "Detail", id="queue.detail", tooltip="Show the highlighted job's detail",
                 priority=True),
         Binding("r", "reread", "Re-read", id="queue.reread", tooltip="Read the shown page again"),
+        Binding("question_mark", "app.help", "Keys", id="queue.keys", key_display="?",
+                tooltip="List this screen's keys"),
     ]
 
     def __init__(self, reader: JobListReader, queue: str, settings: Settings, source: str = "pending") -> None:

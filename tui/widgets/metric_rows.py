@@ -43,15 +43,28 @@ METRIC_SORTS: tuple[tuple[str, Callable[[MetricRow], Any]], ...] = (
 """Every Metrics column as a sort order, in the order `s` cycles them: the default first, then p95 as the tip says."""
 
 
+RUNS_WIDTH = 9
+"""Room for the run count ("1,234,567"), so the counts line up whether or not a row names failures."""
+
+
 def rate_style(rate: float | None) -> str:
-    """Green at 99 % and above, neutral from 90 %, red below."""
+    """Green at 99 % and above, amber from 90 % (worth a look), red below."""
     if rate is None:
         return "dim"
     if rate >= GOOD_RATE:
         return "green"
     if rate >= FAIR_RATE:
-        return ""
+        return "yellow"
     return "bold red"
+
+
+def runs_cell(runs: int, failures: int) -> Text:
+    """ "      288 runs · 1 failed": the count right-aligned in a fixed width, the noun agreeing with it."""
+    text = Text(f"{fmt.count(runs):>{RUNS_WIDTH}} {'run' if runs == 1 else 'runs'}")
+    if failures:
+        text.append(" · ", style="dim")
+        text.append(f"{fmt.count(failures)} failed", style="red")
+    return text
 
 
 def _seconds(value: float | None) -> Text:
@@ -61,12 +74,9 @@ def _seconds(value: float | None) -> Text:
 
 def metric_row(row: MetricRow, now: float) -> Row:
     """One Metrics row keyed by task; failures are named next to the run count."""
-    runs = Text(fmt.count(row.runs), justify="right")
-    if row.failures:
-        runs.append(f"  {fmt.count(row.failures)} failed", style="red")
     cells = (
         Text(fmt.short_task(row.task), style="bold"),
-        runs,
+        runs_cell(row.runs, row.failures),
         Text(fmt.percent(row.success_rate), style=rate_style(row.success_rate), justify="right"),
         _seconds(row.p50_s),
         _seconds(row.p95_s),

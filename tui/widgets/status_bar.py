@@ -30,6 +30,9 @@ class StatusBar(Horizontal):
         badge = Label("READ-ONLY", id="status-badge")
         badge.display = self._read_only
         yield badge
+        paused = Label("PAUSED · f to resume", id="status-paused")
+        paused.display = False
+        yield paused
 
     def show(self, state: str, last_ok: float | None, now: float) -> None:
         """Render the connection state and the age of the last good read."""
@@ -47,6 +50,11 @@ class StatusBar(Horizontal):
             refresh.update("no data yet")
         else:
             refresh.update(f"refreshed {fmt.relative(last_ok, now)} · {fmt.clock(last_ok)}")
+
+
+    def show_paused(self, paused: bool) -> None:
+        """The "paused" badge while polling is frozen (f), so frozen data is never mistaken for live."""
+        self.query_one("#status-paused", Label).display = paused
 
 
 class StaleBanner(Label):
