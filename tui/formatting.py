@@ -131,6 +131,13 @@ def count(value: int | None) -> str:
     return f"{value:,}"
 
 
+def exact(value: int | None) -> str:
+    """A count in full with thousands separators, never abbreviated (confirmations): "1,234,567"."""
+    if value is None:
+        return NO_VALUE
+    return f"{value:,}"
+
+
 def percent(rate: float | None) -> str:
     """A success rate: "99.5 %", "100 %"."""
     if rate is None:
@@ -194,9 +201,9 @@ def state_label(state: str) -> str:
 
 
 def plural(value: int, noun: str, many: str | None = None) -> str:
-    """A count with its noun: "1 job", "12 jobs", "1,204 items"."""
+    """A count in full with its noun: "1 job", "12 jobs", "1,234,567 items" (a sentence never rounds)."""
     word = noun if value == 1 else (many or f"{noun}s")
-    return f"{count(value)} {word}"
+    return f"{exact(value)} {word}"
 
 
 def one_line(error: BaseException | str | None) -> str:

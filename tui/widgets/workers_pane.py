@@ -30,7 +30,9 @@ class CountCard(Static):
     """One bordered total, titled with what it counts."""
 
     def __init__(self, field: str, title: str) -> None:
-        super().__init__("0", id=f"card-{field}", classes="card")
+        # The colour rules select a class, not the id: Textual's style cache keys a node by its classes, so
+        # id-only differences between siblings were lost after a restyle (a blip turned every card amber).
+        super().__init__("0", id=f"card-{field}", classes=f"card card-{field}")
         self.field = field
         self.border_title = title
 
