@@ -10,7 +10,7 @@ from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import Footer, Label, TabbedContent, TabPane
+from textual.widgets import Label, TabbedContent, TabPane
 from textual.worker import Worker, WorkerState
 
 from tui import formatting as fmt
@@ -25,6 +25,7 @@ from tui.screens.dashboard import DashboardScreen
 from tui.screens.job_detail import JobDetailScreen
 from tui.screens.keys import KeysScreen
 from tui.screens.queue_jobs import QueueJobsScreen
+from tui.widgets.footer import PinnedFooter
 from tui.widgets.jobs_pane import JobsPane
 from tui.widgets.metrics_pane import MetricsPane
 from tui.widgets.status_bar import CONNECTED, CONNECTING, FAILING, StaleBanner, StatusBar
@@ -44,8 +45,8 @@ class RqtopApp(OperatorFlow):
     """Absolute, so a subclass defined elsewhere (a test's extra row) finds it too."""
     TITLE = "rqtop"
     COMMANDS = App.COMMANDS | {DashboardCommands}
-    HORIZONTAL_BREAKPOINTS = [(0, "-too-narrow"), (80, "-wide-enough")]
-    VERTICAL_BREAKPOINTS = [(0, "-too-short"), (24, "-tall-enough")]
+    HORIZONTAL_BREAKPOINTS = [(0, "-too-narrow"), (80, "-wide-enough"), (120, "-wide")]
+    VERTICAL_BREAKPOINTS = [(0, "-too-short"), (24, "-tall-enough"), (40, "-tall")]
 
     # BINDINGS, KEY_SPECS and one action_<name> per operator action come from the action table (OperatorFlow).
 
@@ -71,6 +72,8 @@ class RqtopApp(OperatorFlow):
         self._shown: dict[str, Snapshot] = {}
         self._action_tabs = {spec.name: spec.tabs for spec in self.KEY_SPECS if spec.tabs}
         """Actions offered only on some tabs."""
+        self._schedule_actions = frozenset(row.name for row in self.ACTION_TABLE if row.plan is None)
+        """Row actions (n, p): they act on the Scheduled Jobs table's row, so only while that table has focus."""
 
     def get_default_screen(self) -> Screen[None]:
         """The main screen: it re-renders the visible tab whenever a modal closes."""
@@ -95,7 +98,7 @@ class RqtopApp(OperatorFlow):
             with TabPane("Metrics", id="metrics"):
                 yield self.metrics_pane
         yield Label("The terminal is too small for rqtop: it needs at least 80 columns by 24 rows.", id="too-small")
-        yield Footer(compact=True)
+        yield PinnedFooter(compact=True)
 
     def on_mount(self) -> None:
         """Show the empty frame, apply the keymap setting, start polling and tick the status line's relative times."""
@@ -232,7 +235,10 @@ class RqtopApp(OperatorFlow):
         if action in self.WRITE_ACTIONS and self.settings.read_only:
             return False
         tabs = self._action_tabs.get(action)
-        return self.tabs.active in tabs if tabs else True
+        if tabs and self.tabs.active not in tabs:
+            return False
+        pane: JobsPane | None = getattr(self, "jobs_pane", None)
+        return not (action in self._schedule_actions and pane is not None and not pane.schedules_focused())
 
     def action_show_tab(self, tab: str) -> None:
         """Switch to a tab by id."""

@@ -30,7 +30,7 @@ WORKER_COLUMNS = (
     ("status", "Status"),
     ("uptime", "Uptime"),
     ("processed", "Processed"),
-    ("failed", "Failed"),
+    ("failed", "Failed runs"),
     ("running", "Now running"),
     ("last_seen", "Last seen"),
 )
@@ -74,6 +74,14 @@ def _number(value: int | None, style: str = "") -> Text:
     return Text(fmt.count(value), style=style, justify="right")
 
 
+def _unclassified(cell: Text, unknown: int) -> Text:
+    """A Retry or Scheduled count, with "+N?" for the scheduled entries not yet classified as either (so the two
+    columns never show one number twice as if it were known)."""
+    if unknown:
+        cell.append(f" +{fmt.count(unknown)}?", style="dim italic")
+    return cell
+
+
 def queue_row(row: QueueRow) -> Row:
     """One per-queue row keyed by queue name."""
     cells = (
@@ -82,8 +90,8 @@ def queue_row(row: QueueRow) -> Row:
         _number(row.active, "cyan" if row.active else "dim"),
         _number(row.completed),
         _number(row.failed, "red" if row.failed else "dim"),
-        _number(row.retry, "yellow" if row.retry else "dim"),
-        _number(row.scheduled, "" if row.scheduled else "dim"),
+        _unclassified(_number(row.retry, "yellow" if row.retry else "dim"), row.retry_unknown),
+        _unclassified(_number(row.scheduled, "" if row.scheduled else "dim"), row.retry_unknown),
         Text(fmt.span(row.oldest_pending_age_s) if row.oldest_pending_age_s is not None else fmt.NO_VALUE,
              style="" if row.oldest_pending_age_s is not None else "dim", justify="right"),
     )
