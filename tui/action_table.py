@@ -94,12 +94,25 @@ class OperatorAction(Generic[T]):
         return self.act_title(target) if self.act_title is not None else self.title
 
 
+_EXPIRED_NOTE = "also counts expired entries: ids left in RQ's {} list after their job data expired"
+JANITOR_NOTES = {
+    "delete_old_completed": _EXPIRED_NOTE.format("completed"),
+    "delete_old_failed": _EXPIRED_NOTE.format("failed"),
+}
+"""What a janitor step's count holds when its one-line description alone would mislead, by step name."""
+
+
 def confirm_janitor(plan: JanitorPlan) -> Confirmation:
     """Each step the janitor will take, with its exact count."""
     lines = [f"The janitor will touch {fmt.plural(plan.total, 'item')}:"]
-    lines += [f"  • {safe_text(step.description)}: {fmt.count(step.total)}" for step in plan.steps if step.total]
+    for step in plan.steps:
+        if step.total:
+            lines.append(f"  • {safe_text(step.description)}: {fmt.exact(step.total)}")
+            note = JANITOR_NOTES.get(step.name)
+            if note:
+                lines.append(f"    {note}")
     lines.append("Only the items listed when you pressed J are touched.")
-    return Confirmation("Run Janitor Now", "\n".join(lines), f"Run janitor ({fmt.count(plan.total)})")
+    return Confirmation("Run Janitor Now", "\n".join(lines), f"Run janitor ({fmt.exact(plan.total)})")
 
 
 def confirm_fail_active(plan: FailActivePlan) -> Confirmation:
@@ -109,7 +122,7 @@ def confirm_fail_active(plan: FailActivePlan) -> Confirmation:
         per_queue[target.queue] = per_queue.get(target.queue, 0) + 1
     dead = sum(1 for target in plan.targets if not target.worker_alive)
     lines = [f"{fmt.plural(plan.total, 'running job')} will be marked failed; live workers are told to stop them:"]
-    lines += [f"  • {safe_text(queue)}: {fmt.count(n)}" for queue, n in sorted(per_queue.items())]
+    lines += [f"  • {safe_text(queue)}: {fmt.exact(n)}" for queue, n in sorted(per_queue.items())]
     if dead:
         verb = "belongs to a worker that is" if dead == 1 else "belong to workers that are"
         lines.append(f"{fmt.plural(dead, 'job')} {verb} gone: failed through the registry.")
@@ -120,7 +133,7 @@ def confirm_fail_active(plan: FailActivePlan) -> Confirmation:
 def confirm_cancel_pending(plan: CancelPendingPlan) -> Confirmation:
     """The pending jobs per queue that will be canceled."""
     lines = [f"{fmt.plural(plan.total, 'pending job')} will be canceled and taken off their queues:"]
-    lines += [f"  • {safe_text(cut.queue)}: {fmt.count(cut.size)}" for cut in plan.cuts if cut.size]
+    lines += [f"  • {safe_text(cut.queue)}: {fmt.exact(cut.size)}" for cut in plan.cuts if cut.size]
     lines.append("Jobs queued after you pressed C are not touched.")
     return Confirmation("Cancel All Pending", "\n".join(lines), f"Cancel {fmt.plural(plan.total, 'job')}")
 

@@ -14,7 +14,7 @@ from textual.command import CommandPalette
 from textual.screen import Screen
 from textual.theme import Theme
 from textual.timer import Timer
-from textual.widgets import Footer, Label, TabbedContent, TabPane
+from textual.widgets import Label, TabbedContent, TabPane
 from textual.worker import Worker, WorkerState
 
 from tui import formatting as fmt
@@ -31,6 +31,7 @@ from tui.screens.job_detail import JobDetailScreen
 from tui.screens.keys import KeysScreen
 from tui.screens.queue_jobs import QueueJobsScreen
 from tui.widgets.explorer_pane import ExplorerPane
+from tui.widgets.footer import PinnedFooter
 from tui.widgets.jobs_pane import JobsPane
 from tui.widgets.metrics_pane import MetricsPane
 from tui.widgets.status_bar import CONNECTED, CONNECTING, FAILING, StaleBanner, StatusBar
@@ -62,8 +63,8 @@ class RqtopApp(OperatorFlow):
     """Absolute, so a subclass defined elsewhere (a test's extra row) finds it too."""
     TITLE = "rqtop"
     COMMANDS = App.COMMANDS | {DashboardCommands}
-    HORIZONTAL_BREAKPOINTS = [(0, "-too-narrow"), (80, "-wide-enough")]
-    VERTICAL_BREAKPOINTS = [(0, "-too-short"), (24, "-tall-enough")]
+    HORIZONTAL_BREAKPOINTS = [(0, "-too-narrow"), (80, "-wide-enough"), (120, "-wide")]
+    VERTICAL_BREAKPOINTS = [(0, "-too-short"), (24, "-tall-enough"), (40, "-tall")]
 
     # BINDINGS, KEY_SPECS and one action_<name> per operator action come from the action table (OperatorFlow).
 
@@ -105,6 +106,8 @@ class RqtopApp(OperatorFlow):
         self._write_keys = {key.strip(): spec.title for spec in self.KEY_SPECS if spec.name in self.WRITE_ACTIONS
                             for key in moved.get(spec.id, spec.key).split(",")}
         """Keys of the write actions, so read-only mode can say why a press does nothing."""
+        self._schedule_actions = frozenset(row.name for row in self.ACTION_TABLE if row.plan is None)
+        """Row actions (n, p): they act on the Scheduled Jobs table's row, so only while that table has focus."""
 
     def get_default_screen(self) -> Screen[None]:
         """The main screen: it re-renders the visible tab whenever a modal closes."""
@@ -133,7 +136,7 @@ class RqtopApp(OperatorFlow):
             with TabPane("Jobs", id="explorer"):
                 yield self.explorer_pane
         yield Label("The terminal is too small for rqtop: it needs at least 80 columns by 24 rows.", id="too-small")
-        yield Footer(compact=True)
+        yield PinnedFooter(compact=True)
 
     def on_mount(self) -> None:
         """Show the empty frame, apply the keymap setting, start polling and tick the status line's relative times."""
@@ -281,7 +284,10 @@ class RqtopApp(OperatorFlow):
         if action in self._dashboard_actions and self._modal_open():
             return False  # a modal (queue browser, detail, keys) shows and takes its own keys only, and ?
         tabs = self._action_tabs.get(action)
-        return self.tabs.active in tabs if tabs else True
+        if tabs and self.tabs.active not in tabs:
+            return False
+        pane: JobsPane | None = getattr(self, "jobs_pane", None)
+        return not (action in self._schedule_actions and pane is not None and not pane.schedules_focused())
 
     def _modal_open(self) -> bool:
         """True while a screen of ours covers the dashboard (the command palette does not count: it offers the

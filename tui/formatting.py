@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timezone
 
 from worker.display_text import safe_text
@@ -133,6 +134,37 @@ def count(value: int | None) -> str:
     return f"{value:,}"
 
 
+def exact(value: int | None) -> str:
+    """A count in full with thousands separators, never abbreviated (confirmations): "1,234,567"."""
+    if value is None:
+        return NO_VALUE
+    return f"{value:,}"
+
+
+BARS = "▁▂▃▄▅▆▇█"
+"""Eighth-block bar heights, lowest first."""
+
+
+def bars(values: Sequence[int], top: int) -> str:
+    """One cell per value on a shared scale up to ``top``: a blank for 0, at least the lowest bar for any run."""
+    if top <= 0:
+        return " " * len(values)
+    cells = []
+    for value in values:
+        if value <= 0:
+            cells.append(" ")
+        else:
+            cells.append(BARS[min(len(BARS) - 1, max(0, round(value / top * len(BARS)) - 1))])
+    return "".join(cells)
+
+
+def time_axis(buckets: int, span_label: str) -> str:
+    """An axis under ``buckets`` cells: "24 h ago" at the left, "now" at the right (just the ends if it is short)."""
+    left, right = f"{span_label} ago", "now"
+    gap = buckets - len(left) - len(right)
+    return f"{left}{' ' * gap}{right}" if gap >= 1 else f"{left} … {right}"
+
+
 def percent(rate: float | None) -> str:
     """A success rate: "99.5 %", "100 %"."""
     if rate is None:
@@ -196,9 +228,9 @@ def state_label(state: str) -> str:
 
 
 def plural(value: int, noun: str, many: str | None = None) -> str:
-    """A count with its noun: "1 job", "12 jobs", "1,204 items"."""
+    """A count in full with its noun: "1 job", "12 jobs", "1,234,567 items" (a sentence never rounds)."""
     word = noun if value == 1 else (many or f"{noun}s")
-    return f"{count(value)} {word}"
+    return f"{exact(value)} {word}"
 
 
 def one_line(error: BaseException | str | None) -> str:

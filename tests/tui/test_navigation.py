@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from textual.widgets import Sparkline
+from typing import Any
+
+from textual.widgets import Label
 
 from tests.tui.fakes import HISTORY, METRICS, FakeReader, loaded, make_app, run, sample_snapshot, wait_until
+from tui import formatting as fmt
 from tui.screens.job_detail import JobDetailScreen
 from tui.screens.keys import KeysScreen
 from tui.widgets.keyed_table import KeyedTable
@@ -80,21 +83,29 @@ def test_s_cycles_the_workers_sort_and_is_hidden_on_background_jobs() -> None:
 
 
 def test_highlighting_a_metric_row_shows_its_hourly_sparklines() -> None:
+    """The bars follow the cursor, one cell per hour, failures drawn on the runs' scale."""
+
+    def bars(app: Any, name: str) -> str:
+        return str(app.metrics_pane.query_one(f"#{name}-bars", Label).content)
+
+    def expected(metric: Any) -> tuple[str, str]:
+        top = max([*metric.hourly_runs, *metric.hourly_failures])
+        return fmt.bars(metric.hourly_runs, top), fmt.bars(metric.hourly_failures, top)
+
     async def body() -> None:
         app = make_app()
         async with app.run_test(size=(120, 36)) as pilot:
             await loaded(app, pilot)
             await pilot.press("3")
-            runs = app.metrics_pane.query_one("#runs-sparkline", Sparkline)
-            failures = app.metrics_pane.query_one("#failures-sparkline", Sparkline)
+            await pilot.pause()
             by_task = {m.task: m for m in METRICS}
-            assert list(runs.data or []) == list(by_task["worker.demo_tasks.invoice_retry"].hourly_runs)
+            assert (bars(app, "runs"), bars(app, "failures")) == expected(by_task["worker.demo_tasks.invoice_retry"])
             await pilot.press("down")
             await pilot.pause()
             selected = app.metrics_pane.selected_metric()
             assert selected is not None and selected.task == "worker.demo_tasks.cache_warm"
-            assert list(runs.data or []) == list(selected.hourly_runs)
-            assert list(failures.data or []) == list(selected.hourly_failures)
+            assert (bars(app, "runs"), bars(app, "failures")) == expected(selected)
+            assert len(bars(app, "runs")) == 24
 
     run(body)
 

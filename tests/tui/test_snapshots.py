@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from textual.pilot import Pilot
 
 from tests.tui.fakes import FakeReader, empty_workers_snapshot, loaded, make_app, mixed_sources_snapshot, wait_until
@@ -12,6 +13,8 @@ from tui.widgets.status_bar import FAILING
 
 WIDE = (120, 36)
 SMALL = (80, 24)
+MEDIUM = (120, 40)
+LARGE = (200, 50)
 
 
 def show(*keys: str) -> Any:
@@ -51,6 +54,12 @@ class TestTabs:
         """The same at the smallest supported terminal (source column left out, liveness in the title)."""
         app = make_app(FakeReader([mixed_sources_snapshot()]))
         assert snap_compare(app, terminal_size=SMALL, run_before=show())
+
+    @pytest.mark.parametrize("size", [SMALL, MEDIUM, LARGE], ids=lambda size: f"{size[0]}x{size[1]}")
+    @pytest.mark.parametrize("tab", ["1", "2", "3"], ids=["jobs", "workers", "metrics"])
+    def test_every_tab_at_the_reviewed_sizes(self, snap_compare: Any, tab: str, size: tuple[int, int]) -> None:
+        """Each tab at 80x24, 120x40 and 200x50: history rows, Last run, ? and q, wide screens' extra columns."""
+        assert snap_compare(make_app(), terminal_size=size, run_before=show(tab))
 
     def test_too_small(self, snap_compare: Any) -> None:
         """Below 80x24 a message replaces the dashboard."""

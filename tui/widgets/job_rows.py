@@ -7,6 +7,7 @@ from rich.text import Text
 from tui import formatting as fmt
 from tui.data.models import HistoryRow, ScheduleRow
 from tui.widgets.keyed_table import Row
+from worker.display_text import safe_text
 
 SCHEDULE_COLUMNS = (
     ("job", "Job"),
@@ -25,7 +26,18 @@ HISTORY_COLUMNS = (
     ("created", "Created"),
     ("completed", "Completed"),
     ("retries", "Retries"),
+    ("duration", "Duration"),
+    ("worker", "Worker"),
+    ("job_id", "Job id"),
+    ("error", "Error"),
 )
+HISTORY_NARROW_OUT = frozenset({"created"})
+"""History columns left out below HISTORY_FULL_WIDTH cells, so Completed and Retries stay on screen at 80."""
+HISTORY_FULL_WIDTH = 100
+HISTORY_WIDE = frozenset({"duration", "worker", "job_id", "error"})
+"""History columns a wide terminal gains (from HISTORY_WIDE_WIDTH cells)."""
+HISTORY_WIDE_WIDTH = 160
+ERROR_WIDTH = 48
 
 OUTCOME_STYLES = {
     "completed": "green",
@@ -42,6 +54,7 @@ JOB_WIDTH = 20
 DESCRIPTION_WIDTH = 28
 SCHEDULE_WIDTH = 16
 SOURCE_WIDTH = 14
+WORKER_WIDTH = 24
 
 
 def _pair(main: str, extra: str, main_style: str = "", extra_style: str = "dim") -> Text:
@@ -81,10 +94,10 @@ def last_run_text(row: ScheduleRow, now: float) -> Text:
     return Text("\n").join([Text(fmt.relative(row.last_run, now)), outcome])
 
 
-def _description(row: ScheduleRow) -> Text:
+def _description(row: ScheduleRow, width: int = DESCRIPTION_WIDTH) -> Text:
     """The description cut to the column, over the queue-expiry note, which is never cut."""
     top = Text(row.description or "")
-    top.truncate(DESCRIPTION_WIDTH, overflow="ellipsis")
+    top.truncate(width, overflow="ellipsis")
     return _stack(top, Text(fmt.expiry_note(row.expires_after_s), style="italic"))
 
 
@@ -103,7 +116,17 @@ def _job_name(row: ScheduleRow) -> str:
     return row.name.rsplit("/", 1)[-1] if row.source == "rq cron" else fmt.short_task(row.task)
 
 
-def schedule_row(row: ScheduleRow, now: float, pending_threshold: int) -> Row:
+def text_widths(table_width: int, full_width: int) -> tuple[int, int]:
+    """(description, schedule) widths for a table ``table_width`` cells wide: the spare cells beyond
+    ``full_width`` go to the schedule text first (up to 16 more, so "Daily at 00:17 UTC" fits), then to the
+    description."""
+    spare = max(0, table_width - full_width)
+    schedule_extra = min(16, spare // 2)
+    return DESCRIPTION_WIDTH + spare - schedule_extra, SCHEDULE_WIDTH + schedule_extra
+
+
+def schedule_row(row: ScheduleRow, now: float, pending_threshold: int,
+                 widths: tuple[int, int] = (DESCRIPTION_WIDTH, SCHEDULE_WIDTH)) -> Row:
     """One two-line Scheduled Jobs row keyed by schedule name (``rq-scheduler/<id>``, ``rq-cron/...`` for others)."""
     pending_style = "bold red" if row.pending > pending_threshold else ""
     name_style = "magenta" if row.unreadable else ("dim" if row.paused else "bold")
@@ -111,8 +134,8 @@ def schedule_row(row: ScheduleRow, now: float, pending_threshold: int) -> Row:
         _stack(Text(_job_name(row), style=name_style),
                row.queue if row.source == "rqtop" else f"{row.queue} · {row.source}", JOB_WIDTH),
         source_text(row),
-        _description(row),
-        _stack(row.schedule_text or fmt.NO_VALUE, fmt.raw_schedule(row.cron, row.interval_s), SCHEDULE_WIDTH),
+        _description(row, widths[0]),
+        _stack(row.schedule_text or fmt.NO_VALUE, fmt.raw_schedule(row.cron, row.interval_s), widths[1]),
         Text(fmt.priority_label(row.priority), style=PRIORITY_STYLES.get(row.priority, "")),
         next_run_text(row, now),
         Text(fmt.count(row.pending), style=pending_style, justify="right"),
@@ -135,8 +158,21 @@ def history_row(row: HistoryRow, now: float) -> Row:
         created,
         completed,
         Text(str(row.retries), style="yellow" if row.retries else "dim", justify="right"),
+        Text(fmt.ran_for(row.started_at, row.ended_at), justify="right"),
+        _cut(row.worker, WORKER_WIDTH),
+        Text(fmt.short_id(row.id), style="dim"),
+        _cut(fmt.one_line(row.error) if row.error else None, ERROR_WIDTH, "red"),
     )
     return row.id, cells
+
+
+def _cut(value: str | None, width: int, style: str = "") -> Text:
+    """Safe display text cut to ``width`` cells with an ellipsis, or a dim dash."""
+    if not value:
+        return Text(fmt.NO_VALUE, style="dim")
+    text = Text(safe_text(value), style=style)
+    text.truncate(width, overflow="ellipsis")
+    return text
 
 
 def _state(row: HistoryRow) -> Text:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from textual import getters, on
@@ -14,9 +15,22 @@ from tui import formatting as fmt
 from tui.data.models import HistoryRow, ScheduleRow, Snapshot
 from tui.data.settings import Settings
 from tui.keyspec import KeySpec
-from tui.widgets.job_rows import HISTORY_COLUMNS, SCHEDULE_COLUMNS, history_row, schedule_row
+from tui.widgets.job_rows import (
+    HISTORY_COLUMNS,
+    HISTORY_FULL_WIDTH,
+    HISTORY_NARROW_OUT,
+    HISTORY_WIDE,
+    HISTORY_WIDE_WIDTH,
+    SCHEDULE_COLUMNS,
+    history_row,
+    schedule_row,
+    text_widths,
+)
 from tui.widgets.keyed_table import KeyedTable
 from tui.widgets.labels import set_label
+
+SCHEDULES_FULL_WIDTH = 126
+"""The Scheduled Jobs table shows Source, Description and Priority from this many cells."""
 
 
 class JobsPane(Vertical):
@@ -46,12 +60,18 @@ class JobsPane(Vertical):
         """The keys that also get a Job Management button (label = title, the key's variant and palette help)."""
         self._schedules: dict[str, ScheduleRow] = {}
         self._history: dict[str, HistoryRow] = {}
+        self._newer = 0
+        """Rows that arrived above the history cursor since the operator moved it off the newest row."""
+        self._history_title = "Recent Job History"
+        self._last: tuple[Snapshot, float] | None = None
+        self._widths: tuple[int, int] | None = None
+        """The (description, schedule) text widths the schedule rows were last cut to."""
 
     def compose(self) -> ComposeResult:
         """Two tables with the management strip between them."""
         yield Label("Scheduled Jobs", id="schedules-title", classes="section-title")
         yield KeyedTable(SCHEDULE_COLUMNS, row_height=2, id="schedules-table",
-                         optional=frozenset({"description", "priority", "source"}), full_width=126)
+                         optional=frozenset({"description", "priority", "source"}), full_width=SCHEDULES_FULL_WIDTH)
         yield Label("No schedules are registered.", id="schedules-empty", classes="empty-state")
         read_only = self._settings.read_only
         with Horizontal(id="job-management", disabled=read_only) as strip:
@@ -62,7 +82,8 @@ class JobsPane(Vertical):
                              compact=True, tooltip=spec.palette_help, disabled=read_only)
             yield Label("n run now · p pause/resume", id="row-hint")
         yield Label("Recent Job History", id="history-title", classes="section-title")
-        yield KeyedTable(HISTORY_COLUMNS, id="history-table")
+        yield KeyedTable(HISTORY_COLUMNS, id="history-table", optional=HISTORY_NARROW_OUT,
+                         full_width=HISTORY_FULL_WIDTH, wide=HISTORY_WIDE, wide_width=HISTORY_WIDE_WIDTH)
         yield Label("No job has run recently.", id="history-empty", classes="empty-state")
         yield Label("", id="history-note", classes="empty-state")
         notify_status = Label("", id="notify-status", classes="empty-state")
@@ -75,8 +96,13 @@ class JobsPane(Vertical):
         history = snapshot.history[: self._settings.history_limit]
         self._history = {row.id: row for row in history}
         threshold = self._settings.pending_threshold
-        self.schedules_table.sync([schedule_row(row, now, threshold) for row in snapshot.schedules])
-        self.history_table.sync([history_row(row, now) for row in history])
+        self._last = (snapshot, now)
+        widths = text_widths(self.size.width, SCHEDULES_FULL_WIDTH)
+        if widths != self._widths:
+            self._widths = widths
+            self.schedules_table.reset()
+        self.schedules_table.sync([schedule_row(row, now, threshold, widths) for row in snapshot.schedules])
+        self._sync_history(history, now)
         paused = sum(1 for row in snapshot.schedules if row.paused)
         title = f"Scheduled Jobs ({len(snapshot.schedules)}"
         title += f", {paused} paused" if paused else ""
@@ -84,7 +110,8 @@ class JobsPane(Vertical):
         down = [s.source if s.source == "rq-scheduler" else s.name for s in snapshot.schedulers if not s.alive]
         title += ")" + (f"  ✗ scheduler down: {', '.join(down)}" if down else "")
         self.query_one("#schedules-title", Label).update(title)
-        self.query_one("#history-title", Label).update(f"Recent Job History (last {len(history)})")
+        self._history_title = f"Recent Job History (last {len(history)})"
+        self._show_history_title()
         self.query_one("#schedules-empty").display = not snapshot.schedules
         set_label(self.query_one("#history-empty", Label), empty_history_text(snapshot), not history)
         set_label(self.query_one("#history-note", Label), snapshot.history_note or "",
@@ -92,10 +119,34 @@ class JobsPane(Vertical):
         note = notify_text(snapshot)
         set_label(self.query_one("#notify-status", Label), note, bool(note))
 
+    def _sync_history(self, history: Sequence[HistoryRow], now: float) -> None:
+        """Show ``history``: pinned to the newest row while the cursor is on it, else kept on its row, counting
+        the rows that arrived above it (the title's "↑ N newer")."""
+        table = self.history_table
+        pinned = table.cursor_row <= 0
+        before = {key.value for key in table.rows}
+        table.sync([history_row(row, now) for row in history])
+        if pinned:
+            self._newer = 0
+            if table.row_count:
+                table.move_cursor(row=0, scroll=False)
+            table.scroll_home(animate=False)
+            return
+        self._newer += sum(1 for row in history[: table.cursor_row] if row.id not in before)
+
+    def on_resize(self) -> None:
+        """A new width re-cuts the schedule texts (the description takes the spare cells)."""
+        if self._last is not None and text_widths(self.size.width, SCHEDULES_FULL_WIDTH) != self._widths:
+            self.show(*self._last)
+
     def selected_schedule(self) -> ScheduleRow | None:
         """The schedule under the cursor, as of the last snapshot shown."""
         key = self.schedules_table.highlighted_key
         return self._schedules.get(key) if key is not None else None
+
+    def schedules_focused(self) -> bool:
+        """True while the Scheduled Jobs table has this screen's focus (a modal or the palette on top keeps it)."""
+        return self.is_mounted and self.screen.focused is self.schedules_table
 
     def focus_table(self) -> None:
         """Give the Scheduled Jobs table the keyboard."""
@@ -107,6 +158,18 @@ class JobsPane(Vertical):
         event.stop()
         if event.button.id and event.button.id.startswith("btn-"):
             self.post_message(self.ActionRequested(event.button.id.removeprefix("btn-")))
+
+    @on(DataTable.RowHighlighted, "#history-table")
+    def _history_cursor_moved(self, event: DataTable.RowHighlighted) -> None:
+        """Back on the newest row: pinned again, nothing newer to point at."""
+        if event.cursor_row == 0 and self._newer:
+            self._newer = 0
+            self._show_history_title()
+
+    def _show_history_title(self) -> None:
+        """The history title, with "↑ N newer" while rows arrived above the cursor."""
+        newer = f"  ↑ {self._newer} newer" if self._newer else ""
+        self.query_one("#history-title", Label).update(self._history_title + newer)
 
     @on(DataTable.RowSelected, "#history-table")
     def _open_history_row(self, event: DataTable.RowSelected) -> None:

@@ -51,14 +51,20 @@ class KeyedTable(DataTable[Cell]):
         id: str | None = None,
         optional: frozenset[str] = frozenset(),
         full_width: int = 0,
+        wide: frozenset[str] = frozenset(),
+        wide_width: int = 0,
     ) -> None:
-        """``optional`` columns are left out while the table is narrower than ``full_width`` cells."""
+        """``optional`` columns are left out while the table is narrower than ``full_width`` cells; ``wide``
+        columns are added only once it is ``wide_width`` cells or wider."""
         super().__init__(id=id, cursor_type="row", zebra_stripes=True)
         self._column_spec = tuple(columns)
         self._row_height = row_height
         self._optional = optional
         self._full_width = full_width
         self._compact = False
+        self._wide_keys = wide
+        self._wide_width = wide_width
+        self._wide = False
         self._last_rows: Sequence[Row] = ()
 
     def on_mount(self) -> None:
@@ -74,9 +80,10 @@ class KeyedTable(DataTable[Cell]):
     def on_resize(self) -> None:
         """Switch between full and compact columns when the width crosses ``full_width`` (rare: a resize)."""
         compact = bool(self._optional) and 0 < self.size.width < self._full_width
-        if compact == self._compact:
+        wide = bool(self._wide_keys) and self.size.width >= self._wide_width
+        if (compact, wide) == (self._compact, self._wide):
             return
-        self._compact = compact
+        self._compact, self._wide = compact, wide
         keep = self.highlighted_key
         self.clear(columns=True)
         self._add_columns()
@@ -93,13 +100,17 @@ class KeyedTable(DataTable[Cell]):
     @property
     def column_keys(self) -> tuple[str, ...]:
         """The visible columns' keys, in order."""
-        return tuple(key for key, _ in self._column_spec if not (self._compact and key in self._optional))
+        return tuple(key for key, _ in self._column_spec if self._shows(key))
+
+    def _shows(self, key: str) -> bool:
+        """Whether column ``key`` is visible at the current width."""
+        return not (self._compact and key in self._optional) and (self._wide or key not in self._wide_keys)
 
     def _visible(self, cells: Sequence[Cell]) -> Sequence[Cell]:
         """The cells of the visible columns (rows always carry every column)."""
-        if not self._compact:
+        if not self._compact and (self._wide or not self._wide_keys):
             return cells
-        return [cell for (key, _), cell in zip(self._column_spec, cells, strict=True) if key not in self._optional]
+        return [cell for (key, _), cell in zip(self._column_spec, cells, strict=True) if self._shows(key)]
 
     @property
     def highlighted_key(self) -> str | None:

@@ -1,11 +1,12 @@
-"""The Metrics tab: per-job-type runs, success and latency, with hourly sparklines for the selected type."""
+"""The Metrics tab: per-job-type runs, success and latency, with hourly bars (one scale) for the selected type."""
 
 from __future__ import annotations
 
+from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
-from textual.widgets import DataTable, Label, Sparkline
+from textual.widgets import DataTable, Label
 
 from tui import formatting as fmt
 from tui.data.models import MetricRow, Snapshot
@@ -32,17 +33,22 @@ class MetricsPane(Vertical):
         with Horizontal(classes="title-row"):
             yield Label("Job types, last 24 h", id="metrics-title", classes="section-title")
             yield Label("", id="metrics-sort", classes="sort-hint")
-        yield KeyedTable(METRIC_COLUMNS, id="metrics-table")
+        yield KeyedTable(METRIC_COLUMNS, id="metrics-table", optional=frozenset({"max"}), full_width=100)
         yield Label("No job has finished in the last 24 hours.", id="metrics-empty", classes="empty-state")
         yield Label("", id="metrics-note", classes="empty-state")
         with Vertical(id="trend"):
             yield Label("", id="trend-title", markup=False)
             with Horizontal(classes="trend-row"):
                 yield Label("runs/h", classes="trend-label")
-                yield Sparkline([], id="runs-sparkline")
+                yield Label("", id="runs-bars", classes="trend-bars", markup=False)
+                yield Label("", id="runs-max", classes="trend-max", markup=False)
             with Horizontal(classes="trend-row"):
                 yield Label("failed/h", classes="trend-label")
-                yield Sparkline([], id="failures-sparkline")
+                yield Label("", id="failures-bars", classes="trend-bars", markup=False)
+                yield Label("", id="failures-max", classes="trend-max", markup=False)
+            with Horizontal(classes="trend-row"):
+                yield Label("", classes="trend-label")
+                yield Label("", id="trend-axis", classes="trend-axis", markup=False)
         yield Label(TIP, id="metrics-tip")
 
     @property
@@ -91,12 +97,17 @@ class MetricsPane(Vertical):
         if row is None:
             return
         runs, failures = list(row.hourly_runs), list(row.hourly_failures)
+        hours = len(runs) or 24
         self.query_one("#trend-title", Label).update(
-            f"{fmt.short_task(row.task)}: {fmt.count(sum(runs))} runs, {fmt.count(sum(failures))} failed "
-            f"in the last {len(runs) or 24} h, one bar per hour"
+            f"{fmt.short_task(row.task)}: {fmt.count(sum(runs))} runs, {fmt.count(sum(failures))} failed, "
+            f"last {hours} h (one cell per hour, one scale)"
         )
-        self.query_one("#runs-sparkline", Sparkline).data = runs
-        self.query_one("#failures-sparkline", Sparkline).data = failures
+        top = max([*runs, *failures, 0])
+        self.query_one("#runs-bars", Label).update(Text(fmt.bars(runs, top), style="green"))
+        self.query_one("#failures-bars", Label).update(Text(fmt.bars(failures, top), style="red"))
+        self.query_one("#runs-max", Label).update(f"max {fmt.count(max(runs, default=0))}/h")
+        self.query_one("#failures-max", Label).update(f"max {fmt.count(max(failures, default=0))}/h")
+        self.query_one("#trend-axis", Label).update(fmt.time_axis(hours, f"{hours} h"))
 
     def focus_table(self) -> None:
         """Give the metrics table the keyboard."""

@@ -37,7 +37,7 @@ WORKER_COLUMNS = (
     ("status", "Status"),
     ("uptime", "Uptime"),
     ("processed", "Processed"),
-    ("failed", "Failed"),
+    ("failed", "Failed runs"),
     ("running", "Now running"),
     ("last_seen", "Last seen"),
 )

@@ -30,14 +30,27 @@ from tui.widgets.worker_rows import (
 CARDS = (("active", "Active"), ("pending", "Pending"), ("completed", "Completed"), ("failed", "Failed"),
          ("retry", "Retry"))
 
+CARD_TOOLTIPS = {
+    "active": "Jobs running now, over every queue (RQ's started registries, abandoned entries left out)",
+    "pending": "Jobs waiting in every queue",
+    "completed": "Completed jobs RQ still keeps (until their result TTL), over every queue",
+    "failed": "Failed jobs RQ still keeps in its failed registries, over every queue; a worker's \"Failed runs\" "
+              "counts the jobs it failed since it started, kept or not",
+    "retry": "Failed jobs waiting in the scheduled registry for another try",
+}
+"""What each total card counts, shown on hover (the Failed card and a worker's Failed runs differ)."""
+
 
 class CountCard(Static):
     """One bordered total, titled with what it counts."""
 
     def __init__(self, field: str, title: str) -> None:
-        super().__init__("0", id=f"card-{field}", classes="card")
+        # The colour rules select a class, not the id: Textual's style cache keys a node by its classes, so
+        # id-only differences between siblings were lost after a restyle (a blip turned every card amber).
+        super().__init__("0", id=f"card-{field}", classes=f"card card-{field}")
         self.field = field
         self.border_title = title
+        self.tooltip = CARD_TOOLTIPS.get(field)
 
     def show(self, value: int, level: str | None = None) -> None:
         """Show a new total; the card lights up when it is non-zero, amber or red at a backlog ``level``."""
