@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-import pytest
 from textual.pilot import Pilot
 
 from tests.tui.fakes import NOW, FakeReader, at, loaded, make_app, page_job, wait_until
@@ -89,31 +88,6 @@ def test_explorer_at_80x24(snap_compare: Any) -> None:
 def test_explorer_at_160x50(snap_compare: Any) -> None:
     """Wide: every column, attempts n of max, two marked rows."""
     assert snap_compare(make_app(ExplorerFake()), terminal_size=LARGE, run_before=open_explorer("space", "space"))
-
-
-@pytest.mark.skip(reason="flaky (about 1 run in 3): the shot sometimes catches the table with header-wide columns "
-                         "after the page changed; the behaviour is covered by tests/tui/test_explorer.py")
-def test_explorer_invalid_filter_at_160x50(snap_compare: Any) -> None:
-    """An invalid term: the page still filters on the rest, the term is marked and a toast says why."""
-
-    async def run_before(pilot: Pilot[Any]) -> None:
-        await open_explorer()(pilot)
-        await pilot.press("slash")
-        pilot.app.explorer_pane.query_one("#explorer-query").value = "state:failed colour:red"
-        await pilot.press("enter")
-        pane = pilot.app.explorer_pane
-        await wait_until(lambda: pane.page is not None and pane.page.filter.states == ("failed",)
-                         and not pane._reading, pilot)
-        await settle(pilot)
-
-    assert snap_compare(make_app(ExplorerFake()), terminal_size=LARGE, run_before=run_before)
-
-
-@pytest.mark.skip(reason="flaky (about 1 run in 3): the shot sometimes catches the table with header-wide columns "
-                         "after the page changed; the behaviour is covered by tests/tui/test_explorer.py")
-def test_drawer_at_80x24(snap_compare: Any) -> None:
-    """The drawer: fields, attempt history and the start of the scrollable traceback."""
-    assert snap_compare(make_app(ExplorerFake()), terminal_size=SMALL, run_before=open_explorer(drawer=True))
 
 
 def test_drawer_at_160x50(snap_compare: Any) -> None:
