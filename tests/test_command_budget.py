@@ -4,8 +4,8 @@ Counts come from the server (INFO commandstats deltas) and round trips from the 
 The budget of one refresh, by what Redis holds (Q queues, W workers, S schedules, H history items, T
 metric tasks, R rq-scheduler jobs, C ``rq cron`` processes):
 
-- round 1: 15 index reads (8 of rqtop's and RQ's, 4 of rq-scheduler's zset and lock, 1 of ``rq cron``'s
-  registry, 2 of the notification outbox: XLEN and the senders' counters);
+- round 1: 16 index reads (8 of rqtop's and RQ's, 4 of rq-scheduler's zset and lock, 1 of ``rq cron``'s
+  registry, 2 of the notification outbox: XLEN and the senders' counters, 1 HMGET of the collector's heartbeat);
 - round 2: 10 per queue (LLEN, ZCARD + ZCOUNT of the started registry (abandoned), ZCOUNT of finished and
   failed (alive entries only), 3 ZCARD, ZRANGE of at most 100 scheduled entries, LINDEX), 4 per worker
   (two HGETALL, SMEMBERS, PTTL of RQ's hash: late), 3 per schedule, 1 per history item, and per task
@@ -106,10 +106,10 @@ def budget(queues: int, workers: int, schedules: int, history: int, tasks: int, 
     foreign = min(rq_jobs, RQ_SCHEDULER_LIMIT) + min(cron_schedulers, CRON_SCHEDULER_LIMIT)
     foreign += 2 * (plain_busy + rqtop_busy)  # not foreign: every busy worker's progress key and job meta, round 3
     if not metrics:
-        return (14 + 10 * queues + 4 * workers + 3 * schedules + history + heads + tokens + 2 * plain_busy
+        return (15 + 10 * queues + 4 * workers + 3 * schedules + history + heads + tokens + 2 * plain_busy
                 + classified + foreign)
     per_task = 4 if warm else 24
-    return (15 + 10 * queues + 4 * workers + 3 * schedules + history + per_task * tasks
+    return (16 + 10 * queues + 4 * workers + 3 * schedules + history + per_task * tasks
             + heads + tokens + 2 * plain_busy + classified + foreign)
 
 

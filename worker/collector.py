@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import logging
 import math
+import os
+import socket
 import threading
 import time
 from dataclasses import dataclass
@@ -177,6 +179,15 @@ class Collector:
         ], client=pipe)
 
 
+def beat(conn: redis.Redis, interval: float) -> None:
+    """Say the collector is alive (one pipelined HSET + EXPIRE): the dashboard and exporter show its liveness."""
+    pipe = conn.pipeline(transaction=False)
+    pipe.hset(keys.COLLECT_HEARTBEAT, mapping={"at": repr(time.time()), "interval": repr(interval),
+                                               "host": socket.gethostname(), "pid": os.getpid()})
+    pipe.expire(keys.COLLECT_HEARTBEAT, max(30, int(3 * interval) + 1))
+    pipe.execute()
+
+
 def run_collector(conn: redis.Redis, interval: float = INTERVAL_S, stop: threading.Event | None = None,
                   batch: int = BATCH) -> None:
     """Collect every ``interval`` seconds until ``stop`` is set; an outage waits for Redis and carries on."""
@@ -185,6 +196,7 @@ def run_collector(conn: redis.Redis, interval: float = INTERVAL_S, stop: threadi
     while not stop.is_set():
         try:
             result = collector.collect_once()
+            beat(conn, interval)
         except OUTAGE_ERRORS as exc:
             HEALTH.lost(exc)
             if not wait_for_redis(conn, stop, pause_first=True):

@@ -21,6 +21,7 @@ Layout (all under the ``rqtop:`` prefix; RQ's own keys keep RQ's ``rq:`` prefix)
 | ``rqtop:audit:refused`` | hash | ``<action>:<reason>`` -> how many refused no-ops were asked for |
 | ``rqtop:janitor:last`` | hash | when the janitor last ran and its per-step counts |
 | ``rqtop:collect:marks`` | hash | ``<registry>:<queue>`` -> the collector's high-water score in that RQ registry |
+| ``rqtop:collect:heartbeat`` | hash | ``rqtop collect``'s liveness: at, interval, host, pid (expires by itself) |
 | ``rqtop:collected:<id>`` | string | set (NX, with a TTL) when ``rqtop collect`` recorded a job: each run counts once |
 | ``rqtop:notify:outbox`` | stream | notifications waiting to be sent: job_id, schedule, state, task, queue, |
 |  |  | started_at, ended_at, attempts, error, worker, system ("1": by policy), to (Run now + notify) |
@@ -57,6 +58,7 @@ AUDIT = PREFIX + "audit"
 AUDIT_REFUSED = PREFIX + "audit:refused"
 JANITOR_LAST = PREFIX + "janitor:last"
 COLLECT_MARKS = PREFIX + "collect:marks"
+COLLECT_HEARTBEAT = PREFIX + "collect:heartbeat"
 COLLECT_NO_WORKER = PREFIX + "collect:no-worker"
 """Never written: the collector passes it to the end-of-job script as the (absent) rqtop worker record."""
 DEMO_MARKER = PREFIX + "demo"

@@ -102,3 +102,28 @@ def test_every_exported_value_matches_the_state_redis_holds(conn: redis.Redis, r
     assert abs(value(s, "rqtop_schedule_next_run_timestamp_seconds", **schedule) - next_run) < 1e-3  # datetime: µs
     assert value(s, "rqtop_scheduler_up", source="rq-scheduler", name=keys.RQ_SCHEDULED_JOBS) == 0
     assert {"rq_request_processing_seconds_count", "rqtop_suspended", "rqtop_reads_total"} <= names(s)
+
+
+def test_collector_liveness_follows_its_heartbeat(conn: redis.Redis, redis_url: str) -> None:
+    """No collector: rqtop_collector_up 0; one pass of `rqtop collect --interval`: 1 and its last-seen time."""
+    import threading
+
+    from worker.collector import run_collector
+
+    with running_exporter(redis_url, "--min-interval", "0.2") as port:
+        before = scrape(port)
+        assert value(before, "rqtop_collector_up") == 0
+        assert "rqtop_collector_last_seen_timestamp_seconds" not in names(before)
+        stop = threading.Event()
+        thread = threading.Thread(target=run_collector, args=(conn, 0.2, stop), daemon=True)
+        thread.start()
+        try:
+            wait_for(lambda: conn.exists(keys.COLLECT_HEARTBEAT), 5, "the first heartbeat")
+            time.sleep(0.3)  # past the exporter's min interval: the next scrape reads again
+            after = scrape(port)
+        finally:
+            stop.set()
+            thread.join(5)
+        assert value(after, "rqtop_collector_up") == 1
+        seen = value(after, "rqtop_collector_last_seen_timestamp_seconds")
+        assert abs(seen - float(conn.hget(keys.COLLECT_HEARTBEAT, "at"))) < 1.0

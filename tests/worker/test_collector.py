@@ -96,3 +96,29 @@ def test_collect_once_from_the_command_line(conn: redis.Redis, redis_url: str, r
     assert "recorded 2 run(s)" in out.output
     refused = CliRunner().invoke(cli, ["--read-only", "collect", "--url", redis_url, "--once"])
     assert refused.exit_code == 2 and "refused with --read-only" in refused.output
+
+
+def test_the_collector_heartbeat_shows_it_alive_then_gone(conn: redis.Redis) -> None:
+    """A running collector is alive in the snapshot (host, pid, interval); 3 missed passes later it is not."""
+    import os
+    import time
+
+    from worker.collector import run_collector
+
+    assert DashboardReader(conn, Settings()).read(include_metrics=False).collector is None  # never ran
+    stop = threading.Event()
+    thread = threading.Thread(target=run_collector, args=(conn, 0.2, stop), daemon=True)
+    thread.start()
+    try:
+        deadline = time.time() + 5
+        while not conn.exists(keys.COLLECT_HEARTBEAT) and time.time() < deadline:
+            time.sleep(0.05)
+    finally:
+        stop.set()
+        thread.join(5)
+    beat = DashboardReader(conn, Settings()).read(include_metrics=False).collector
+    assert beat is not None and beat.alive and beat.pid == os.getpid() and beat.interval_s == 0.2
+    assert 0 < conn.ttl(keys.COLLECT_HEARTBEAT) <= 30  # it expires by itself when the collector stops
+    later = Settings(clock=lambda: beat.seen_at.timestamp() + 10)  # 3 passes of 0.2 s are long overdue
+    stale = DashboardReader(conn, later).read(include_metrics=False).collector
+    assert stale is not None and not stale.alive

@@ -167,6 +167,17 @@ class MetricRow:
 
 
 @dataclass(frozen=True)
+class CollectorBeat:
+    """``rqtop collect``'s last heartbeat: when, at what pass interval, where, and whether it is still alive."""
+
+    seen_at: datetime
+    interval_s: float
+    host: str
+    pid: int | None
+    alive: bool
+
+
+@dataclass(frozen=True)
 class NotifyCounts:
     """The notification outbox: waiting notifications, failed delivery attempts, channel kinds failing now."""
 
@@ -210,6 +221,8 @@ class Snapshot:
     """When nothing was found under ``key_prefix``: other prefixes whose ``<prefix>:queues`` key one bounded SCAN
     met (a hint to try ``--key-prefix``)."""
     notify: NotifyCounts = field(default_factory=NotifyCounts)
+    collector: CollectorBeat | None = None
+    """``rqtop collect``'s heartbeat, or None when no collector ran in the last few passes."""
     """The notification outbox's waiting count and failed delivery attempts."""
 
     def to_json(self) -> dict[str, Any]:

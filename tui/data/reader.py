@@ -28,6 +28,7 @@ from tui.data.explorer.query import Filter
 from tui.data.job_meta import JobDetail, read_job_detail
 from tui.data.jobs_page import JobsPage, read_jobs_page
 from tui.data.models import HistoryRow, Snapshot, WorkerRow
+from tui.data.sections.collector import CollectorPlanner
 from tui.data.sections.history import HistoryPlanner
 from tui.data.sections.notify import NotifyPlanner
 from tui.data.sections.prefix_hint import PrefixHintPlanner
@@ -90,8 +91,9 @@ class DashboardReader:
         tasks = MetricsPlanner(self._buckets, now) if include_metrics else None
         hint = PrefixHintPlanner(queues, workers)
         notify = NotifyPlanner()
+        collector = CollectorPlanner(now)
         planners: list[Planner[Any]] = [queues, workers, schedules, rq_scheduler, rq_cron, history, suspension, hint,
-                                        notify]
+                                        notify, collector]
         if tasks is not None:
             planners.append(tasks)
         two, three = self._rounds(planners)
@@ -119,7 +121,7 @@ class DashboardReader:
                         metrics_source=history.source if plain else "rqtop",
                         metrics_note=plain.note if plain else None, metrics_since=plain.since if plain else None,
                         key_prefix=keys.RQ_PREFIX[:-1], other_key_prefixes=hint.rows(two, three),
-                        notify=notify.rows(two, three))
+                        notify=notify.rows(two, three), collector=collector.rows(two, three))
 
     def jobs_page(self, queue: str, source: str = "pending", offset: int = 0, limit: int | None = None) -> JobsPage:
         """One page of a queue or registry (``offset`` < 0: the last page), in two round trips; ended jobs

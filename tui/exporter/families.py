@@ -191,6 +191,14 @@ def schedule_families(snapshot: Snapshot) -> Iterator[Metric]:
     for scheduler in snapshot.schedulers:
         up.add_metric([_label(scheduler.source), _label(scheduler.name)], 1 if scheduler.alive else 0)
     yield up
+    beat = snapshot.collector
+    yield GaugeMetricFamily("rqtop_collector_up", "1 while `rqtop collect` sends its heartbeat (at most 3 passes "
+                            "overdue), 0 when it stopped or never ran.", value=1 if beat and beat.alive else 0)
+    seen = GaugeMetricFamily("rqtop_collector_last_seen_timestamp_seconds", "When `rqtop collect` last finished a "
+                             "pass (absent when it never ran or its heartbeat expired).")
+    if beat is not None:
+        seen.add_metric([], beat.seen_at.timestamp())
+    yield seen
 
 
 def families(state: ReadState, totals: TaskTotals) -> Iterator[Metric]:
