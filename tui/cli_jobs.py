@@ -77,7 +77,8 @@ def _query(state: tuple[str, ...], task: tuple[str, ...], queue: tuple[str, ...]
 @click.option("--id", "job_id", default=None, help="One job by id (one read).")
 @click.option("--query", "-q", default=None, help='The Jobs tab\'s query syntax: "state:failed task:import* …".')
 @click.option("--completed", is_flag=True, help="Include completed jobs (hidden by default).")
-@click.option("--limit", type=click.IntRange(min=1, max=1000), default=50, show_default=True)
+@click.option("--limit", type=click.IntRange(min=1, max=1000), default=50, show_default=True,
+              help="At most this many rows (one page).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
 def jobs_ls(url: str | None, state: tuple[str, ...], task: tuple[str, ...], queue: tuple[str, ...],
             worker: tuple[str, ...], since: str | None, job_id: str | None, query: str | None, completed: bool,

@@ -125,7 +125,11 @@ def test_plain_rq_worker_progress_is_shown_the_same_way(conn: redis.Redis, rq_bi
     worker = line.worker("progress")
     release = f"plain:release:{uuid.uuid4().hex}"
     reporting = line.enqueue("report_until_released", release)
-    row = wait_for(lambda: running_row(status_json(redis_url), reporting), 20, "the plain job's progress")
+    def at_45() -> dict[str, Any] | None:  # the first write says 1 of 200; the next, a second later, 45
+        row = running_row(status_json(redis_url), reporting)
+        return row if row and row["progress"]["processed"] == 45 else None
+
+    row = wait_for(at_45, 20, "the plain job's progress to reach 45")
     assert row["name"] == worker.name
     assert (row["progress"]["processed"], row["progress"]["total"]) == (45, 200)
     assert row["progress"]["source"] == "rqtop"

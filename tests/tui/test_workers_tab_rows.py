@@ -32,7 +32,7 @@ def test_abandoned_executions_are_marked_beside_active_and_unclassified_retries_
                    retry_unknown=4)
     shown = cells(row)
     assert shown["active"].plain == "1 +2 abandoned" and "red" in styles(shown["active"])
-    assert shown["retry"].plain == "3+?" and shown["scheduled"].plain == "2+?"
+    assert shown["retry"].plain == "3 +4?" and shown["scheduled"].plain == "2 +4?"
     plain = cells(replace(row, abandoned=0, retry_unknown=0))
     assert (plain["active"].plain, plain["retry"].plain, plain["scheduled"].plain) == ("1", "3", "2")
 
@@ -125,7 +125,7 @@ def test_pilot_workers_tab_shows_abandoned_retry_unknown_the_red_pending_card_an
             await pilot.pause()
             table = app.workers_pane.queues_table
             high = table.get_row("high")
-            assert "abandoned" in high[2].plain and high[5].plain.endswith("+?")
+            assert "abandoned" in high[2].plain and high[5].plain.endswith("?")
             assert table.get_row("low")[0].plain.startswith("⚠ low")
             assert app.workers_pane.query_one("#card-pending").has_class("-red")
             app.workers_pane.workers_table.focus()

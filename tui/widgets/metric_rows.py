@@ -14,7 +14,7 @@ from tui.widgets.keyed_table import Row, largest_first
 METRIC_COLUMNS = (
     ("job", "Job"),
     ("runs", "Runs"),
-    ("success", "Success rate"),
+    ("success", "Success"),
     ("p50", "p50"),
     ("p95", "p95"),
     ("max", "Max"),
@@ -43,7 +43,7 @@ METRIC_SORTS: tuple[tuple[str, Callable[[MetricRow], Any]], ...] = (
 """Every Metrics column as a sort order, in the order `s` cycles them: the default first, then p95 as the tip says."""
 
 
-RUNS_WIDTH = 9
+RUNS_WIDTH = 7
 """Room for the run count ("1,234,567"), so the counts line up whether or not a row names failures."""
 
 

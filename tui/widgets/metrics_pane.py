@@ -33,7 +33,7 @@ class MetricsPane(Vertical):
         with Horizontal(classes="title-row"):
             yield Label("Job types, last 24 h", id="metrics-title", classes="section-title")
             yield Label("", id="metrics-sort", classes="sort-hint")
-        yield KeyedTable(METRIC_COLUMNS, id="metrics-table", optional=frozenset({"max"}), full_width=100)
+        yield KeyedTable(METRIC_COLUMNS, id="metrics-table", optional=frozenset({"max", "p95"}), full_width=100)
         yield Label("No job has finished in the last 24 hours.", id="metrics-empty", classes="empty-state")
         yield Label("", id="metrics-note", classes="empty-state")
         with Vertical(id="trend"):

@@ -85,7 +85,7 @@ def _unclassified(count: int, unknown: int, style: str) -> Text:
     """A Retry or Scheduled count, with "+?" while some scheduled entries are not classified yet."""
     text = _number(count, style if count else "dim")
     if unknown:
-        text.append("+?", style="yellow")
+        text.append(f" +{fmt.count(unknown)}?", style="yellow")
     return text
 
 
