@@ -206,3 +206,42 @@ def test_json_serializer_worker_shows_its_running_job(conn: redis.Redis, line: P
     conn.set(release, 1)
     wait_for(lambda: ended(conn, held), 15, "the JSON job to end")
     assert row(status_json(line.url), "workers", worker.name)["processed"] == 1
+
+
+def test_with_scheduler_moves_enqueue_in_and_retries_back_and_the_counts_follow(conn: redis.Redis,
+                                                                                 line: PlainRq) -> None:
+    """``rq worker --with-scheduler``: an ``enqueue_in`` job and a ``Retry(interval)`` wait as scheduled and
+    retry apart; once RQ's own scheduler moves them back they run, and the counts say so."""
+    waiting = line.enqueue("recorded_ok", queue="ws", in_s=4)
+    retried = line.enqueue("recorded_boom", queue="ws", retry={"max": 1, "interval": 3})
+    line.worker("sched", "ws", extra=("--with-scheduler",))
+    wait_for(lambda: conn.hget(keys.rq_job(retried), "status") == b"scheduled", 20, "the first attempt to fail")
+    ws = row(status_json(line.url), "queues", "ws")
+    assert (ws["scheduled"], ws["retry"], ws["retry_unknown"], ws["failed"], ws["completed"]) == (1, 1, 0, 0, 0)
+
+    wait_for(lambda: ended(conn, waiting, retried), 30, "RQ's scheduler to run both again")
+    assert conn.hget(keys.rq_job(retried), "status") == b"failed", "one retry, then dead"
+    doc = status_json(line.url)
+    ws = row(doc, "queues", "ws")
+    assert (ws["scheduled"], ws["retry"], ws["pending"], ws["failed"], ws["completed"]) == (0, 0, 0, 1, 1)
+    plain = [w for w in doc["workers"] if w["queues"] == ["ws"]]
+    assert [(w["processed"], w["failed"]) for w in plain] == [(1, 2)], "RQ counts each failed attempt"
+
+
+def test_rq_worker_with_rqtops_worker_class_records_history_and_metrics(conn: redis.Redis, rq3_bin: Path,
+                                                                         redis_url: str, pool: WorkerPool) -> None:
+    """``rq worker -w worker.rqtop_worker.RqtopWorker`` (RQ 3): plain ``rq worker`` command line, rqtop's records:
+    history from rqtop with no registry note, and exact metrics rows."""
+    line = PlainRq(rq3_bin, redis_url, pool)
+    line.worker("classed", "cw", extra=("-w", "worker.rqtop_worker.RqtopWorker"))
+    ran = [line.enqueue("sleep_then", 0.01, queue="cw"), line.enqueue("sleep_then", 0.01, queue="cw"),
+           line.enqueue("sleep_then", 0.01, True, queue="cw")]
+    wait_for(lambda: ended(conn, *ran), 20, "three jobs to end")
+    doc = wait_for(lambda: len((d := status_json(redis_url))["history"]) == 3 and d, 10, "three history rows")
+    assert (doc["history_source"], doc["history_note"], doc["metrics_note"]) == ("rqtop", None, None)
+    assert {h["id"]: h["state"] for h in doc["history"]} == {ran[0]: "completed", ran[1]: "completed",
+                                                             ran[2]: "failed"}
+    [metric] = doc["metrics"]
+    assert (metric["task"], metric["runs"], metric["failures"]) == ("tests.jobs.sleep_then", 3, 1)
+    [worker] = [w for w in doc["workers"] if w["queues"] == ["cw"]]
+    assert (worker["processed"], worker["failed"]) == (2, 1)
