@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from counting import command_stats, counting_client, delta, round_trips, writes  # noqa: E402
 from floors import SameReadsFloor, spec_floor  # noqa: E402
-from populate import add_workers, populate  # noqa: E402
+from populate import QUEUES, add_workers, populate  # noqa: E402
 
 from tui.data.reader import DashboardReader  # noqa: E402
 from tui.data.settings import Settings  # noqa: E402
@@ -133,7 +133,11 @@ def main() -> None:
     parser.add_argument("--workers", default="100,1000", help="comma-separated worker counts (ascending)")
     parser.add_argument("--rounds", type=int, default=40)
     parser.add_argument("--rq-info", action="store_true", help="also time `rq info` (after the rest, it writes)")
+    parser.add_argument("--queues", type=int, default=0,
+                        help="spread the jobs over this many per-tenant queues (tenant-000, ...) instead of the "
+                             "8 default ones; workers listen on the first three, as in populate.py")
     args = parser.parse_args()
+    queues = tuple(f"tenant-{i:03d}" for i in range(args.queues)) if args.queues else QUEUES
     job_sizes = [int(x) for x in args.jobs.split(",")]
     worker_sizes = sorted(int(x) for x in args.workers.split(","))
     results: dict[tuple[int, int], dict[str, float]] = {}
@@ -145,14 +149,15 @@ def main() -> None:
             conn = redis.Redis.from_url(url)
             conn.flushdb()
             t0 = time.perf_counter()
-            populate(conn, jobs, worker_sizes[0], now=now)
-            print(f"populated {jobs:,} jobs x {worker_sizes[0]} workers in {time.perf_counter() - t0:.0f}s",
-                  flush=True)
+            populate(conn, jobs, worker_sizes[0], now=now, queues=queues)
+            print(f"populated {jobs:,} jobs x {worker_sizes[0]} workers x {len(queues)} queues in "
+                  f"{time.perf_counter() - t0:.0f}s", flush=True)
         have = worker_sizes[0]
         for workers in worker_sizes:
             for url in urls.values():
                 if workers > have:
-                    add_workers(redis.Redis.from_url(url), random.Random(workers), have, workers - have, now)
+                    add_workers(redis.Redis.from_url(url), random.Random(workers), have, workers - have, now,
+                                queues=queues)
             have = workers
             for jobs, url in urls.items():
                 results[(jobs, workers)] = measure(url, args.rounds, now)
