@@ -5,7 +5,7 @@ read-only ACL user, every value checked against what Redis and the jobs themselv
 from __future__ import annotations
 
 import time
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import redis
@@ -29,7 +29,8 @@ def epoch(raw: Any) -> float:
 
 def test_every_exported_value_matches_the_state_redis_holds(conn: redis.Redis, redis_url: str,
                                                              read_only_url: str) -> None:
-    """rq-exporter's metrics, queue latency and abandoned, per-task counters and histogram, a schedule's next run."""
+    """rq-exporter's metrics (every rq_jobs status), queue latency and abandoned, per-task counters and
+    histogram, a schedule's next run."""
     gt = Queue("gt", connection=conn)
     ran = [gt.enqueue(jobs.ok, 1) for _ in range(3)] + [gt.enqueue(jobs.boom) for _ in range(2)]
     ran += [gt.enqueue(jobs.sleep_for, 0.3) for _ in range(2)]
@@ -40,6 +41,9 @@ def test_every_exported_value_matches_the_state_redis_holds(conn: redis.Redis, r
                  and int(conn.hget(keys.rq_worker("plain-gt"), "successful_job_count") or 0) == 5, 15, "worker idle")
         backlog = Queue("backlog", connection=conn)
         waiting = [backlog.enqueue(jobs.ok) for _ in range(2)]
+        backlog.enqueue(jobs.ok, depends_on=waiting[0])  # deferred behind a job that has not run
+        backlog.enqueue_in(timedelta(hours=1), jobs.ok)  # scheduled
+        backlog.enqueue(jobs.ok).cancel()  # canceled: out of the queue, into RQ's canceled registry
         plant_running(conn, "ghost-worker", queue="stale")
         (member,) = conn.zrange("rq:wip:stale", 0, -1)
         conn.zadd("rq:wip:stale", {member: time.time() - 120})  # past its deadline, its worker never existed
@@ -67,7 +71,9 @@ def test_every_exported_value_matches_the_state_redis_holds(conn: redis.Redis, r
         worker_hash[b"total_working_time"])
     assert {k: value(s, "rq_jobs", queue="gt", status=k) for k in ("queued", "started", "finished", "failed")} == {
         "queued": 0, "started": 0, "finished": 5, "failed": 2}
-    assert value(s, "rq_jobs", queue="backlog", status="queued") == 2
+    assert {k: value(s, "rq_jobs", queue="backlog", status=k) for k in (
+        "queued", "deferred", "scheduled", "canceled", "finished")} == {
+        "queued": 2, "deferred": 1, "scheduled": 1, "canceled": 1, "finished": 0}
     assert value(s, "rq_jobs", queue="stale", status="started") == 0
 
     # rqtop's queue metrics
