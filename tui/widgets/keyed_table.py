@@ -150,8 +150,7 @@ class KeyedTable(DataTable[Cell]):
         """
         keep = self.highlighted_key
         if self.sorting is not None and self.sorting.marker != self._marked:
-            self.clear(columns=True)  # a new sort: the headers take the arrow; rows are re-added below
-            self._add_columns()
+            self._relabel()
         self._last_rows = rows
         wanted = {key for key, _ in rows}
         for stale in [key.value for key in self.rows if key.value is not None and key.value not in wanted]:
@@ -175,6 +174,15 @@ class KeyedTable(DataTable[Cell]):
             rank = {key: position for position, (key, _) in enumerate(rows)}
             self.sort(columns[0], key=lambda cell: rank[cell.row_key])
         self._restore_cursor(keep)
+
+    def _relabel(self) -> None:
+        """A new sort: re-create the columns so the sorted one's header takes the arrow; the rows are re-added by
+        the caller. Each column keeps its measured width, so no row is drawn cut before the table re-measures."""
+        widths = {key.value: column.content_width for key, column in self.columns.items()}
+        self.clear(columns=True)
+        self._add_columns()
+        for key, column in self.columns.items():
+            column.content_width = max(column.content_width, widths.get(key.value, 0))
 
     @on(DataTable.HeaderSelected)
     def _sort_by_header(self, event: DataTable.HeaderSelected) -> None:

@@ -58,7 +58,7 @@ class Sorting(Generic[T]):
     @property
     def hint(self) -> str:
         """The line beside the table's title: what it is sorted by and the keys that change it."""
-        return f"sorted by {self.label} · s/S to change"
+        return f"sorted by {self.label} · s/S"
 
     @property
     def arrow(self) -> str:
