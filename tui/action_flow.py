@@ -13,6 +13,7 @@ from textual.binding import Binding
 from tui import formatting as fmt
 from tui.action_table import ACTIONS, OperatorAction, find
 from tui.bindings import key_specs
+from tui.data.models import ScheduleRow
 from tui.data.settings import Settings
 from tui.keyspec import KeySpec
 from tui.messages import ActionFinished, PlanFailed, PlanReady, finished
@@ -101,19 +102,20 @@ class OperatorFlow(App[None]):
             return False
         return True
 
-    def start_action(self, row: OperatorAction[Any]) -> None:
-        """A row action runs on the highlighted schedule at once; a planned one reads its plan, then confirms."""
+    def start_action(self, row: OperatorAction[Any], schedule: ScheduleRow | None = None) -> None:
+        """A row action runs at once on ``schedule`` (a palette entry names it), else on the highlighted one; a
+        planned one reads its plan, then confirms."""
         if row.plan is None:
-            self._run_on_schedule(row)
+            self._run_on_schedule(row, schedule)
             return
         if self._refused():
             return
         self._flow_busy = True
         self._make_plan(row)
 
-    def _run_on_schedule(self, row: OperatorAction[Any]) -> None:
-        """Run a row action on the highlighted schedule (a toast says why not when it may not start)."""
-        schedule = self.jobs_pane.selected_schedule()
+    def _run_on_schedule(self, row: OperatorAction[Any], named: ScheduleRow | None = None) -> None:
+        """Run a row action on ``named`` or the highlighted schedule (a toast says why not when it may not start)."""
+        schedule = named or self.jobs_pane.selected_schedule()
         if self._refused():
             return
         if schedule is None:

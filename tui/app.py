@@ -19,9 +19,9 @@ from textual.worker import Worker, WorkerState
 
 from tui import formatting as fmt
 from tui.action_flow import OperatorFlow
-from tui.commands import DashboardCommands
+from tui.commands import DashboardCommands, NamedTargetCommands
 from tui.data.config_file import remember_theme
-from tui.data.models import Snapshot
+from tui.data.models import ScheduleRow, Snapshot
 from tui.data.settings import Settings, step_interval
 from tui.messages import ReadFailed, SnapshotReady
 from tui.protocols import DashboardData, ExplorerData, OperatorActions
@@ -30,9 +30,10 @@ from tui.screens.dashboard import DashboardScreen
 from tui.screens.job_detail import JobDetailScreen
 from tui.screens.keys import KeysScreen
 from tui.screens.queue_jobs import QueueJobsScreen
-from tui.widgets.explorer_pane import ExplorerPane
+from tui.widgets.explorer_pane import ExplorerPane, task_query
 from tui.widgets.footer import PinnedFooter
 from tui.widgets.jobs_pane import JobsPane
+from tui.widgets.keyed_table import KeyedTable
 from tui.widgets.metrics_pane import MetricsPane
 from tui.widgets.status_bar import CONNECTED, CONNECTING, FAILING, StaleBanner, StatusBar
 from tui.widgets.workers_pane import WorkersPane
@@ -45,6 +46,9 @@ NAVIGATION_KEYS: tuple[tuple[str, str, str], ...] = (
     ("ctrl+p", "Palette", "Search every command by name"),
 )
 """Keys every table and dialog shares, listed by `?` after the screen's own."""
+
+SORT_ACTIONS = frozenset({"cycle_sort", "reverse_sort"})
+"""The sort keys: on Background Jobs they act on Recent Job History only, so only while it has focus."""
 
 DUPLICATED_SYSTEM_COMMANDS = frozenset({"Quit"})
 """Textual's palette commands left out because the dashboard's palette has its own ("app: Quit")."""
@@ -62,7 +66,7 @@ class RqtopApp(OperatorFlow):
     CSS_PATH = Path(__file__).with_name("app.tcss")
     """Absolute, so a subclass defined elsewhere (a test's extra row) finds it too."""
     TITLE = "rqtop"
-    COMMANDS = App.COMMANDS | {DashboardCommands}
+    COMMANDS = App.COMMANDS | {DashboardCommands, NamedTargetCommands}
     HORIZONTAL_BREAKPOINTS = [(0, "-too-narrow"), (80, "-wide-enough"), (120, "-wide")]
     VERTICAL_BREAKPOINTS = [(0, "-too-short"), (24, "-tall-enough"), (40, "-tall")]
 
@@ -278,18 +282,21 @@ class RqtopApp(OperatorFlow):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Read-only hides every write; an action offered on some tabs only (row actions on Background Jobs,
-        sort on Workers and Metrics, the queue browser on Workers) is hidden on the others."""
+        sort on Workers and Metrics and on a focused history table, the queue browser on Workers) is hidden on the
+        others."""
         if action in self.WRITE_ACTIONS and self.settings.read_only:
             return False
-        if action in self._dashboard_actions and self._modal_open():
+        if action in self._dashboard_actions and self.modal_open():
             return False  # a modal (queue browser, detail, keys) shows and takes its own keys only, and ?
         tabs = self._action_tabs.get(action)
         if tabs and self.tabs.active not in tabs:
             return False
         pane: JobsPane | None = getattr(self, "jobs_pane", None)
+        if action in SORT_ACTIONS and self.tabs.active == "jobs":
+            return pane is not None and pane.sort_table() is not None  # Background Jobs: only history sorts
         return not (action in self._schedule_actions and pane is not None and not pane.schedules_focused())
 
-    def _modal_open(self) -> bool:
+    def modal_open(self) -> bool:
         """True while a screen of ours covers the dashboard (the command palette does not count: it offers the
         dashboard's commands)."""
         return any(not isinstance(screen, CommandPalette) for screen in self.screen_stack[1:])
@@ -357,17 +364,34 @@ class RqtopApp(OperatorFlow):
         if self.settings.state_path is not None:
             remember_theme(self.settings.state_path, theme.name)
 
-    def action_cycle_sort(self) -> None:
-        """Next sort order for the visible table."""
+    def _sort_table(self) -> KeyedTable | None:
+        """The table `s` and `S` act on: the visible tab's focused sortable table (its main one on Workers)."""
         pane = self._active_pane()
-        if isinstance(pane, (WorkersPane, MetricsPane)):
-            pane.cycle_sort()
+        return pane.sort_table() if isinstance(pane, (JobsPane, WorkersPane, MetricsPane)) else None
+
+    def action_cycle_sort(self) -> None:
+        """Sort the visible table by its next order (the sort hint and the header arrow follow)."""
+        table = self._sort_table()
+        if table is not None and table.sorting is not None:
+            table.sorting.cycle()
             self.render_active(force=True)
+
+    def action_reverse_sort(self) -> None:
+        """Reverse the visible table's sort order."""
+        table = self._sort_table()
+        if table is not None and table.sorting is not None:
+            table.sorting.reverse()
+            self.render_active(force=True)
+
+    @on(KeyedTable.SortChanged)
+    def _header_sorted(self) -> None:
+        """A header click sorted a table: show the rows in the new order now."""
+        self.render_active(force=True)
 
     def action_help(self) -> None:
         """List the keys that work right now: the open screen's own (the dashboard's, or a modal's such as the
         queue browser), then the keys every table and dialog shares."""
-        modal = self._modal_open()
+        modal = self.modal_open()
         owner = type(self.screen) if modal else type(self)
         rows = [
             (self.get_key_display(binding), binding.description, binding.tooltip)
@@ -404,10 +428,25 @@ class RqtopApp(OperatorFlow):
         """Enter on a history row opens its detail."""
         self.push_screen(JobDetailScreen(message.row, self.settings.clock()))
 
+    @on(MetricsPane.TaskSelected)
+    def _explore_task(self, message: MetricsPane.TaskSelected) -> None:
+        """Enter on a job type: the Jobs tab, filtered to that task's recent runs and failures (completed too)."""
+        self.action_show_tab("explorer")
+        self.explorer_pane.apply_query(task_query(message.task))
+
     @on(WorkersPane.QueueSelected)
     def _open_queue(self, message: WorkersPane.QueueSelected) -> None:
         """Enter on a queue row opens its job lists."""
-        self.push_screen(QueueJobsScreen(self.reader, message.queue, self.settings))
+        self.open_queue(message.queue)
+
+    def open_queue(self, queue: str) -> None:
+        """Open the job lists of ``queue`` (Enter on its row, `o`, or the palette naming it)."""
+        self.push_screen(QueueJobsScreen(self.reader, queue, self.settings))
+
+    def run_on_schedule(self, action: str, schedule: ScheduleRow) -> None:
+        """A palette entry naming a schedule: the row action ``action`` on it, with the key's refusals (read-only,
+        Redis unreachable, a confirmation open, a schedule that cannot take it) and toasts."""
+        self.start_action(self.action_row(action), schedule)
 
     def action_browse_queue(self) -> None:
         """Open the job lists of the highlighted queue on the Workers tab, else of the first queue."""
@@ -416,4 +455,4 @@ class RqtopApp(OperatorFlow):
         if queue is None:
             self.notify("No queue to browse yet.", severity="warning")
             return
-        self.push_screen(QueueJobsScreen(self.reader, queue, self.settings))
+        self.open_queue(queue)

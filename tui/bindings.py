@@ -22,16 +22,19 @@ VIEW_KEYS: tuple[KeySpec, ...] = (
             "tabs", "Jobs", "Find any job by state, task, queue, worker, time or id (4)", show=False),
     KeySpec("r", "refresh", "Refresh", "view.refresh", "Read Redis now",
             "view", "Refresh now", "Read Redis now instead of waiting for the next poll (r)"),
-    KeySpec("s", "cycle_sort", "Sort", "view.sort", "Change the table's sort order",
-            "view", "Cycle sort", "Change the sort order of the Workers or Metrics table (s)",
-            tabs=("workers", "metrics")),
+    KeySpec("s", "cycle_sort", "Sort", "view.sort", "Sort the table by its next column (or click a header)",
+            "view", "Cycle sort", "Sort the focused table (queues, workers, metrics, history) by its next column (s)",
+            tabs=("jobs", "workers", "metrics")),
+    KeySpec("S", "reverse_sort", "Reverse", "view.reverse_sort", "Reverse the table's sort order",
+            "view", "Reverse sort", "Reverse the focused table's sort order (S)", show=False,
+            tabs=("jobs", "workers", "metrics")),
     KeySpec("o", "browse_queue", "Open queue", "workers.open_queue",
             "Page through the highlighted queue's jobs (also Enter on a queue row)",
             "queues", "Browse queue jobs",
             "Page through the highlighted (or first) queue's pending, active, failed… jobs (o, or Enter on a queue)",
             tabs=("workers",)),
 )
-"""Keys that only read: tabs, refresh, sort, queue browser."""
+"""Keys that only read: tabs, refresh, sort and reverse, queue browser."""
 
 REFRESH_KEYS: tuple[KeySpec, ...] = (
     KeySpec("plus", "refresh_slower", "Slower", "view.slower", "Refresh less often (longer interval)",

@@ -119,11 +119,11 @@ def test_source_keys_cycle_every_list_both_ways_and_r_reads_the_same_page() -> N
                 await wait_until(lambda source=source: screen.page.source == source, pilot)
             assert [call[1] for call in reader.page_calls[1:]] == [
                 "active", "completed", "failed", "scheduled", "deferred", "canceled", "pending", "canceled", "deferred"]
-            assert header(screen) == "high · deferred · no jobs"
+            assert header(screen) == "low · deferred · no jobs"
             assert screen.query_one("#queue-jobs-empty").display and not screen.table.display
             await pilot.press("r")
             await wait_until(lambda: len(reader.page_calls) == 11, pilot)
-            assert reader.page_calls[-1] == ("high", "deferred", 0, 50)
+            assert reader.page_calls[-1] == ("low", "deferred", 0, 50)
 
     run(body)
 
@@ -208,7 +208,7 @@ def test_the_palette_opens_the_first_queue_and_every_binding_has_an_id_and_a_too
             assert "queues: Browse queue jobs" in titles, "browsing never writes, so read-only offers it"
             await app.run_action("browse_queue")
             await wait_until(lambda: isinstance(app.screen, QueueJobsScreen) and app.screen.page is not None, pilot)
-            assert reader.page_calls == [("high", "pending", 0, 50)]
+            assert reader.page_calls == [("low", "pending", 0, 50)]
 
     run(body)
     assert ("queues: Browse queue jobs", "browse_queue") in {entry[:2] for entry in PALETTE_COMMANDS}

@@ -61,6 +61,19 @@ class TestTabs:
         """Each tab at 80x24, 120x40 and 200x50: history rows, Last run, ? and q, wide screens' extra columns."""
         assert snap_compare(make_app(), terminal_size=size, run_before=show(tab))
 
+    @pytest.mark.parametrize("size", [SMALL, LARGE], ids=lambda size: f"{size[0]}x{size[1]}")
+    def test_sorted_and_reversed(self, snap_compare: Any, size: tuple[int, int]) -> None:
+        """Workers: the worker table by status, reversed (Status▼, the hint says reversed), the queues by name."""
+
+        async def run_before(pilot: Pilot[Any]) -> None:
+            await loaded(pilot.app, pilot)
+            await pilot.press("2", "s", "S")
+            pilot.app.workers_pane.queues_table.focus()
+            await pilot.press("s")
+            await pilot.pause()
+
+        assert snap_compare(make_app(), terminal_size=size, run_before=run_before)
+
     def test_too_small(self, snap_compare: Any) -> None:
         """Below 80x24 a message replaces the dashboard."""
         assert snap_compare(make_app(), terminal_size=(70, 20), run_before=show())

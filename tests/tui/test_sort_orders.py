@@ -9,9 +9,11 @@ from textual.widgets import Label
 
 from tests.tui.fakes import METRICS, WORKERS, at, loaded, make_app, run
 from tui.data.models import MetricRow, WorkerRow
+from tui.widgets.job_rows import HISTORY_COLUMNS, HISTORY_SORTS
 from tui.widgets.metric_rows import METRIC_COLUMNS, METRIC_SORTS
 from tui.widgets.metrics_pane import MetricsPane
-from tui.widgets.worker_rows import WORKER_COLUMNS, WORKER_SORTS
+from tui.widgets.sorting import SortOrder
+from tui.widgets.worker_rows import QUEUE_COLUMNS, QUEUE_SORTS, WORKER_COLUMNS, WORKER_SORTS
 from tui.widgets.workers_pane import WorkersPane
 
 LONGEST_LABEL = len("success rate (worst first)")
@@ -84,11 +86,15 @@ def _inputs(rows: tuple[Any, ...]) -> list[list[Any]]:
 
 def test_every_column_has_one_sort_order_with_the_default_first_and_a_short_label() -> None:
     assert len(WORKER_SORTS) == len(WORKER_COLUMNS) and len(METRIC_SORTS) == len(METRIC_COLUMNS) + 1  # + failures
-    assert [name for name, _ in WORKER_SORTS] == list(WORKER_EXPECTED)
-    assert [name for name, _ in METRIC_SORTS] == list(METRIC_EXPECTED)
-    assert WORKER_SORTS[0][0] == "name" and METRIC_SORTS[0][0] == "success rate (worst first)"
-    assert METRIC_SORTS[1][0].startswith("p95"), "the Metrics tip promises p95 one press away"
-    assert all(len(name) <= LONGEST_LABEL for name, _ in WORKER_SORTS + METRIC_SORTS)
+    assert [order.name for order in WORKER_SORTS] == list(WORKER_EXPECTED)
+    assert [order.name for order in METRIC_SORTS] == list(METRIC_EXPECTED)
+    assert WORKER_SORTS[0].name == "name" and METRIC_SORTS[0].name == "success rate (worst first)"
+    assert METRIC_SORTS[1].name.startswith("p95"), "the Metrics tip promises p95 one press away"
+    assert all(len(order.name) <= LONGEST_LABEL for order in WORKER_SORTS + METRIC_SORTS)
+    for columns, sorts in ((WORKER_COLUMNS, WORKER_SORTS), (METRIC_COLUMNS, METRIC_SORTS),
+                           (QUEUE_COLUMNS, QUEUE_SORTS), (HISTORY_COLUMNS, HISTORY_SORTS)):
+        keys = [key for key, _ in columns]
+        assert set(keys) == {order.column for order in sorts}, "every column sorts, and only columns"
 
 
 @pytest.mark.parametrize(("pane_type", "sorts", "rows", "expected", "label"), [
@@ -96,13 +102,13 @@ def test_every_column_has_one_sort_order_with_the_default_first_and_a_short_labe
     (MetricsPane, METRIC_SORTS, SORT_METRICS, METRIC_EXPECTED, lambda m: m.task.rsplit(".", 1)[-1]),
 ], ids=["workers", "metrics"])
 def test_cycling_the_sort_orders_rows_by_every_column_in_turn(
-    pane_type: type, sorts: tuple[tuple[str, Any], ...], rows: tuple[Any, ...], expected: dict[str, list[str]],
+    pane_type: type, sorts: tuple[SortOrder[Any], ...], rows: tuple[Any, ...], expected: dict[str, list[str]],
     label: Any,
 ) -> None:
     pane = pane_type()
     seen = []
     for _ in sorts:
-        name, key = sorts[pane.sort_index]
+        name, key = sorts[pane.sort_index].name, sorts[pane.sort_index].key
         assert name == pane.sort_name
         for ordering in _inputs(rows):
             assert [label(row) for row in sorted(ordering, key=key)] == expected[name], name
@@ -121,18 +127,18 @@ def test_pressing_s_shows_each_order_in_the_hint_and_reorders_the_table(tab: str
             pane = app.workers_pane if tab == "workers" else app.metrics_pane
             table = pane.workers_table if tab == "workers" else pane.metrics_table
             if tab == "workers":
-                sorts: tuple[tuple[str, Any], ...] = WORKER_SORTS
-                keys = {name: [w.name for w in sorted(WORKERS, key=key)] for name, key in WORKER_SORTS}
+                sorts: tuple[SortOrder[Any], ...] = WORKER_SORTS
+                keys = {o.name: [w.name for w in sorted(WORKERS, key=o.key)] for o in WORKER_SORTS}
             else:
                 sorts = METRIC_SORTS
-                keys = {name: [m.task for m in sorted(METRICS, key=key)] for name, key in METRIC_SORTS}
+                keys = {o.name: [m.task for m in sorted(METRICS, key=o.key)] for o in METRIC_SORTS}
             hint = pane.query_one(f"#{tab}-sort", Label)
             for press in range(len(sorts) + 1):
-                name = sorts[press % len(sorts)][0]
+                name = sorts[press % len(sorts)].name
                 expected = keys[name]
                 shown = [table.coordinate_to_cell_key((i, 0)).row_key.value for i in range(table.row_count)]
                 assert shown == expected, name
-                assert str(hint.render()) == f"sorted by {name} · s to change"
+                assert str(hint.render()) == f"sorted by {name} · s/S"
                 await pilot.press("s")
                 await pilot.pause()
 

@@ -82,8 +82,10 @@ def test_the_worker_cell_leaves_out_host_and_pid_its_name_already_says() -> None
     assert worker_row(replace(WORKERS[0], name="host-a.1201"), NOW)[1][0].plain == "host-a.1201"
 
 
-def test_many_queues_list_the_backlog_first_and_a_few_keep_their_order() -> None:
-    assert [q.name for q in queue_order(QUEUES)] == ["high", "default", "low"]
+def test_queues_list_the_backlog_first_and_idle_queues_keep_rqs_order() -> None:
+    assert [q.name for q in queue_order(QUEUES)] == ["low", "default", "high"]  # 14, 5, 2 pending
+    idle = [replace(q, pending=0, oldest_pending_age_s=None) for q in QUEUES]
+    assert [q.name for q in queue_order(idle)] == ["high", "default", "low"]
     many = [QueueRow(f"tenant-{i:02}", pending=i % 7, active=0, completed=0, failed=0, retry=0, scheduled=0,
                      oldest_pending_age_s=float(i) if i % 7 else None) for i in range(MANY_QUEUES + 6)]
     ordered = queue_order(many)

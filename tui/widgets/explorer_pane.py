@@ -7,6 +7,7 @@ The list stays pinned to the newest row unless the cursor moved (then "↑ N new
 
 from __future__ import annotations
 
+import shlex
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -360,3 +361,8 @@ class ExplorerPane(Vertical):
             return
         if self.screen is self.app.screen:
             self.app.push_screen(ExplorerDetailScreen(message.detail, message.history, self._settings.clock()))
+
+
+def task_query(task: str) -> str:
+    """The explorer query for one job type's recent runs, completed ones included (quoted when it must be)."""
+    return f"{shlex.quote(f'task:{task}')} completed:yes"

@@ -6,7 +6,8 @@ from rich.text import Text
 
 from tui import formatting as fmt
 from tui.data.models import HistoryRow, ScheduleRow
-from tui.widgets.keyed_table import Row
+from tui.widgets.keyed_table import Row, largest_first
+from tui.widgets.sorting import SortOrder
 from worker.display_text import safe_text
 
 SCHEDULE_COLUMNS = (
@@ -31,6 +32,27 @@ HISTORY_COLUMNS = (
     ("job_id", "Job id"),
     ("error", "Error"),
 )
+
+
+def _ran_for_s(row: HistoryRow) -> float | None:
+    """Seconds the run took, or None while either end is unknown."""
+    start, end = fmt.to_epoch(row.started_at), fmt.to_epoch(row.ended_at)
+    return end - start if start is not None and end is not None else None
+
+
+HISTORY_SORTS: tuple[SortOrder[HistoryRow], ...] = (
+    SortOrder("newest first", "completed", lambda h: 0, True),
+    SortOrder("job type", "task", lambda h: (fmt.short_task(h.task), h.task, h.queue)),
+    SortOrder("state", "state", lambda h: h.state),
+    SortOrder("created (latest first)", "created", lambda h: largest_first(fmt.to_epoch(h.created_at)), True),
+    SortOrder("retries (most first)", "retries", lambda h: -h.retries, True),
+    SortOrder("duration (longest first)", "duration", lambda h: largest_first(_ran_for_s(h)), True),
+    SortOrder("worker", "worker", lambda h: (h.worker is None, h.worker or "")),
+    SortOrder("job id", "job_id", lambda h: h.id),
+    SortOrder("error", "error", lambda h: (h.error is None, h.error or "")),
+)
+"""Every history column as a sort order, in the order `s` cycles them. The default is the snapshot's own order,
+newest first (a stable sort on a constant key keeps it); only that order pins the table to its newest row."""
 HISTORY_NARROW_OUT = frozenset({"created"})
 """History columns left out below HISTORY_FULL_WIDTH cells, so Completed and Retries stay on screen at 80."""
 HISTORY_FULL_WIDTH = 100

@@ -19,6 +19,7 @@ from tui.widgets.job_rows import (
     HISTORY_COLUMNS,
     HISTORY_FULL_WIDTH,
     HISTORY_NARROW_OUT,
+    HISTORY_SORTS,
     HISTORY_WIDE,
     HISTORY_WIDE_WIDTH,
     SCHEDULE_COLUMNS,
@@ -28,6 +29,7 @@ from tui.widgets.job_rows import (
 )
 from tui.widgets.keyed_table import KeyedTable
 from tui.widgets.labels import set_label
+from tui.widgets.sorting import Sorting
 
 SCHEDULES_FULL_WIDTH = 126
 """The Scheduled Jobs table shows Source, Description and Priority from this many cells."""
@@ -60,6 +62,7 @@ class JobsPane(Vertical):
         """The keys that also get a Job Management button (label = title, the key's variant and palette help)."""
         self._schedules: dict[str, ScheduleRow] = {}
         self._history: dict[str, HistoryRow] = {}
+        self.history_sorting = Sorting(HISTORY_SORTS)
         self._newer = 0
         """Rows that arrived above the history cursor since the operator moved it off the newest row."""
         self._history_title = "Recent Job History"
@@ -81,8 +84,11 @@ class JobsPane(Vertical):
                 yield Button(spec.title, id=f"btn-{spec.action}", variant=spec.button or "default",
                              compact=True, tooltip=spec.palette_help, disabled=read_only)
             yield Label("n run now · p pause/resume", id="row-hint")
-        yield Label("Recent Job History", id="history-title", classes="section-title")
-        yield KeyedTable(HISTORY_COLUMNS, id="history-table", optional=HISTORY_NARROW_OUT,
+        with Horizontal(classes="title-row"):
+            yield Label("Recent Job History", id="history-title", classes="section-title")
+            yield Label("", id="history-sort", classes="sort-hint")
+        yield KeyedTable(HISTORY_COLUMNS, id="history-table", sorting=self.history_sorting,
+                         optional=HISTORY_NARROW_OUT,
                          full_width=HISTORY_FULL_WIDTH, wide=HISTORY_WIDE, wide_width=HISTORY_WIDE_WIDTH)
         yield Label("No job has run recently.", id="history-empty", classes="empty-state")
         yield Label("", id="history-note", classes="empty-state")
@@ -121,11 +127,17 @@ class JobsPane(Vertical):
 
     def _sync_history(self, history: Sequence[HistoryRow], now: float) -> None:
         """Show ``history``: pinned to the newest row while the cursor is on it, else kept on its row, counting
-        the rows that arrived above it (the title's "↑ N newer")."""
+        the rows that arrived above it (the title's "↑ N newer"). Sorted any other way than newest first, the
+        cursor stays on its row and nothing counts as newer."""
         table = self.history_table
-        pinned = table.cursor_row <= 0
+        newest_first = self.history_sorting.is_default
+        pinned = table.cursor_row <= 0 and newest_first
         before = {key.value for key in table.rows}
-        table.sync([history_row(row, now) for row in history])
+        table.sync([history_row(row, now) for row in self.history_sorting.apply(history)])
+        set_label(self.query_one("#history-sort", Label), self.history_sorting.hint, not newest_first)
+        if not newest_first:
+            self._newer = 0
+            return
         if pinned:
             self._newer = 0
             if table.row_count:
@@ -147,6 +159,10 @@ class JobsPane(Vertical):
     def schedules_focused(self) -> bool:
         """True while the Scheduled Jobs table has this screen's focus (a modal or the palette on top keeps it)."""
         return self.is_mounted and self.screen.focused is self.schedules_table
+
+    def sort_table(self) -> KeyedTable | None:
+        """The table `s` and `S` act on: Recent Job History while it has focus (the schedules are not sorted)."""
+        return self.history_table if self.is_mounted and self.screen.focused is self.history_table else None
 
     def focus_table(self) -> None:
         """Give the Scheduled Jobs table the keyboard."""

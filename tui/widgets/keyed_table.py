@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
 
 from rich.cells import cell_len
 from rich.text import Text
+from textual import on
 from textual.coordinate import Coordinate
+from textual.message import Message
 from textual.widgets import DataTable
 from textual.widgets.data_table import ColumnKey
+
+from tui.widgets.sorting import Sorting
 
 Cell = str | Text
 Row = tuple[str, Sequence[Cell]]
@@ -41,7 +47,17 @@ def largest_first(value: float | None) -> tuple[bool, float]:
     return value is None, -(value or 0.0)
 
 class KeyedTable(DataTable[Cell]):
-    """Row-cursor table with fixed columns; ``sync`` updates changed cells, adds new keys, drops stale ones."""
+    """Row-cursor table with fixed columns; ``sync`` updates changed cells, adds new keys, drops stale ones.
+
+    Given a ``sorting``, the sorted column's header carries its arrow and a header click picks that column's
+    order (a second click reverses it); the table posts ``SortChanged`` and its owner re-renders the rows.
+    """
+
+    @dataclass
+    class SortChanged(Message):
+        """A header click changed the table's sort; the rows are re-sorted on the next render."""
+
+        table: KeyedTable
 
     def __init__(
         self,
@@ -53,6 +69,7 @@ class KeyedTable(DataTable[Cell]):
         full_width: int = 0,
         wide: frozenset[str] = frozenset(),
         wide_width: int = 0,
+        sorting: Sorting[Any] | None = None,
     ) -> None:
         """``optional`` columns are left out while the table is narrower than ``full_width`` cells; ``wide``
         columns are added only once it is ``wide_width`` cells or wider."""
@@ -66,16 +83,21 @@ class KeyedTable(DataTable[Cell]):
         self._wide_width = wide_width
         self._wide = False
         self._last_rows: Sequence[Row] = ()
+        self.sorting = sorting
+        self._marked: tuple[str, str] | None = None
+        """The (column, arrow) the headers show now."""
 
     def on_mount(self) -> None:
         """Create the columns once; rows come and go by key after that (and on a width change, see on_resize)."""
         self._add_columns()
 
     def _add_columns(self) -> None:
-        """Add the columns that fit the current mode."""
+        """Add the columns that fit the current mode, the sorted one's label with its arrow."""
+        self._marked = self.sorting.marker if self.sorting is not None else None
+        column, arrow = self._marked or ("", "")
         for key, label in self._column_spec:
             if key in self.column_keys:
-                self.add_column(label, key=key)
+                self.add_column(Text(f"{label}{arrow}" if key == column else label), key=key)
 
     def on_resize(self) -> None:
         """Switch between full and compact columns when the width crosses ``full_width`` (rare: a resize)."""
@@ -126,8 +148,10 @@ class KeyedTable(DataTable[Cell]):
         A column grows when a cell outgrows it but never shrinks on update: re-measuring a whole column per
         narrower cell (what ``update_width=True`` does) is quadratic at 1,000 rows, and steady widths read better.
         """
-        self._last_rows = rows
         keep = self.highlighted_key
+        if self.sorting is not None and self.sorting.marker != self._marked:
+            self._relabel()
+        self._last_rows = rows
         wanted = {key for key, _ in rows}
         for stale in [key.value for key in self.rows if key.value is not None and key.value not in wanted]:
             self.remove_row(stale)
@@ -150,6 +174,22 @@ class KeyedTable(DataTable[Cell]):
             rank = {key: position for position, (key, _) in enumerate(rows)}
             self.sort(columns[0], key=lambda cell: rank[cell.row_key])
         self._restore_cursor(keep)
+
+    def _relabel(self) -> None:
+        """A new sort: re-create the columns so the sorted one's header takes the arrow; the rows are re-added by
+        the caller. Each column keeps its measured width, so no row is drawn cut before the table re-measures."""
+        widths = {key.value: column.content_width for key, column in self.columns.items()}
+        self.clear(columns=True)
+        self._add_columns()
+        for key, column in self.columns.items():
+            column.content_width = max(column.content_width, widths.get(key.value, 0))
+
+    @on(DataTable.HeaderSelected)
+    def _sort_by_header(self, event: DataTable.HeaderSelected) -> None:
+        """A click on a sortable column's header sorts by it (again: reversed)."""
+        event.stop()
+        if self.sorting is not None and self.sorting.by_column(event.column_key.value or ""):
+            self.post_message(self.SortChanged(self))
 
     def _restore_cursor(self, key: str | None) -> None:
         """Put the cursor back on the row it was on before the sync, when that row is still there."""

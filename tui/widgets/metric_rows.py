@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
 from rich.text import Text
 
 from tui import formatting as fmt
 from tui.data.models import MetricRow
 from tui.widgets.keyed_table import Row, largest_first
+from tui.widgets.sorting import SortOrder
 
 METRIC_COLUMNS = (
     ("job", "Job"),
@@ -30,15 +28,16 @@ def _rate_key(row: MetricRow) -> float:
     return row.success_rate if row.success_rate is not None else 101.0
 
 
-METRIC_SORTS: tuple[tuple[str, Callable[[MetricRow], Any]], ...] = (
-    ("success rate (worst first)", lambda m: (_rate_key(m), -m.runs, m.task)),
-    ("p95 (slowest first)", lambda m: (largest_first(m.p95_s), m.task)),
-    ("p50 (slowest first)", lambda m: (largest_first(m.p50_s), m.task)),
-    ("max (slowest first)", lambda m: (largest_first(m.max_s), m.task)),
-    ("runs (most first)", lambda m: (-m.runs, m.task)),
-    ("failures (most first)", lambda m: (-m.failures, m.task)),
-    ("last run (latest first)", lambda m: (largest_first(fmt.to_epoch(m.last_run)), m.task)),
-    ("job name", lambda m: (fmt.short_task(m.task), m.task)),
+METRIC_SORTS: tuple[SortOrder[MetricRow], ...] = (
+    SortOrder("success rate (worst first)", "success", lambda m: (_rate_key(m), -m.runs, m.task)),
+    SortOrder("p95 (slowest first)", "p95", lambda m: (largest_first(m.p95_s), m.task), True),
+    SortOrder("p50 (slowest first)", "p50", lambda m: (largest_first(m.p50_s), m.task), True),
+    SortOrder("max (slowest first)", "max", lambda m: (largest_first(m.max_s), m.task), True),
+    SortOrder("runs (most first)", "runs", lambda m: (-m.runs, m.task), True),
+    SortOrder("failures (most first)", "runs", lambda m: (-m.failures, m.task), True),
+    SortOrder("last run (latest first)", "last_run", lambda m: (largest_first(fmt.to_epoch(m.last_run)), m.task),
+              True),
+    SortOrder("job name", "job", lambda m: (fmt.short_task(m.task), m.task)),
 )
 """Every Metrics column as a sort order, in the order `s` cycles them: the default first, then p95 as the tip says."""
 

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
+from textual.message import Message
 from textual.widgets import DataTable, Label
 
 from tui import formatting as fmt
@@ -13,19 +16,26 @@ from tui.data.models import MetricRow, Snapshot
 from tui.widgets.keyed_table import KeyedTable
 from tui.widgets.labels import set_label
 from tui.widgets.metric_rows import METRIC_COLUMNS, METRIC_SORTS, metric_row
+from tui.widgets.sorting import Sorting
 
 TIP = (
-    "Start here when the queue backs up: the worst success rates are on top; "
-    "s sorts by p95 to find the slow job types."
+    "Start here when the queue backs up: worst success rates on top; s sorts by p95; "
+    "Enter lists a job type's runs."
 )
 
 
 class MetricsPane(Vertical):
     """Shows one row per job type; the highlighted row's hourly runs and failures appear as sparklines."""
 
+    @dataclass
+    class TaskSelected(Message):
+        """The operator chose a job type whose recent runs and failures to list (Enter on its row)."""
+
+        task: str
+
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
-        self.sort_index = 0
+        self.sorting = Sorting(METRIC_SORTS)
         self._metrics: dict[str, MetricRow] = {}
 
     def compose(self) -> ComposeResult:
@@ -33,7 +43,8 @@ class MetricsPane(Vertical):
         with Horizontal(classes="title-row"):
             yield Label("Job types, last 24 h", id="metrics-title", classes="section-title")
             yield Label("", id="metrics-sort", classes="sort-hint")
-        yield KeyedTable(METRIC_COLUMNS, id="metrics-table", optional=frozenset({"max", "p95"}), full_width=100)
+        yield KeyedTable(METRIC_COLUMNS, id="metrics-table", sorting=self.sorting,
+                         optional=frozenset({"max", "p95"}), full_width=100)
         yield Label("No job has finished in the last 24 hours.", id="metrics-empty", classes="empty-state")
         yield Label("", id="metrics-note", classes="empty-state")
         with Vertical(id="trend"):
@@ -57,21 +68,29 @@ class MetricsPane(Vertical):
         return self.query_one("#metrics-table", KeyedTable)
 
     @property
+    def sort_index(self) -> int:
+        """Which of METRIC_SORTS the table uses."""
+        return self.sorting.index
+
+    @property
     def sort_name(self) -> str:
         """What the table is sorted by."""
-        return METRIC_SORTS[self.sort_index][0]
+        return self.sorting.label
 
     def cycle_sort(self) -> str:
         """Move to the next sort order and return its name; the caller re-renders."""
-        self.sort_index = (self.sort_index + 1) % len(METRIC_SORTS)
-        return self.sort_name
+        return self.sorting.cycle()
+
+    def sort_table(self) -> KeyedTable:
+        """The table `s` and `S` act on."""
+        return self.metrics_table
 
     def show(self, snapshot: Snapshot, now: float) -> None:
         """Update the table in place, then the sparklines for the highlighted job type."""
-        rows = sorted(snapshot.metrics, key=METRIC_SORTS[self.sort_index][1])
+        rows = self.sorting.apply(snapshot.metrics)
         self._metrics = {row.task: row for row in rows}
         self.metrics_table.sync([metric_row(row, now) for row in rows])
-        self.query_one("#metrics-sort", Label).update(f"sorted by {self.sort_name} · s to change")
+        self.query_one("#metrics-sort", Label).update(self.sorting.hint)
         set_label(self.query_one("#metrics-empty", Label), empty_metrics_text(snapshot), not rows)
         set_label(self.query_one("#metrics-note", Label), snapshot.metrics_note or "",
                       bool(snapshot.metrics_note and rows))
@@ -90,6 +109,13 @@ class MetricsPane(Vertical):
         """Selecting a row shows its hourly sparklines."""
         event.stop()
         self._show_trend(event.row_key.value)
+
+    @on(DataTable.RowSelected, "#metrics-table")
+    def _open_task(self, event: DataTable.RowSelected) -> None:
+        """Enter on a job type asks for its recent runs and failures in the Jobs explorer."""
+        event.stop()
+        if event.row_key.value in self._metrics:
+            self.post_message(self.TaskSelected(event.row_key.value))
 
     def _show_trend(self, task: str | None) -> None:
         """Fill the sparklines from one job type's hourly buckets."""

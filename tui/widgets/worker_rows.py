@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
-from typing import Any
+from collections.abc import Sequence
 
 from rich.text import Text
 
@@ -13,11 +12,12 @@ from tui.data.models import QueueRow, WorkerRow
 from tui.data.settings import Backlog
 from tui.widgets.keyed_table import Row, largest_first
 from tui.widgets.progress_cell import progress_text
+from tui.widgets.sorting import SortOrder
 
 LEVEL_STYLES = {"amber": "bold yellow", "red": "bold red"}
 """A backlog threshold level -> the style of its cell."""
 MANY_QUEUES = 30
-"""From this many queues on, the Queues table lists the backlog first (most pending, then oldest, then name)."""
+"""From this many queues on, the Queues table gives up its fixed height and uses the spare space."""
 
 QUEUE_COLUMNS = (
     ("queue", "Queue"),
@@ -62,16 +62,16 @@ def _running_key(row: WorkerRow) -> tuple[bool, bool, float]:
     return row.current_job is None, *largest_first(row.current_elapsed_s)
 
 
-WORKER_SORTS: tuple[tuple[str, Callable[[WorkerRow], Any]], ...] = (
-    ("name", lambda w: w.name),
-    ("status (offline first)", lambda w: (STATUS_RANK.get(w.status, 0), w.name)),
-    ("mode", lambda w: (w.mode, w.name)),
-    ("version (oldest first)", lambda w: (_version(w), w.name)),
-    ("uptime (longest first)", lambda w: (largest_first(w.uptime_s), w.name)),
-    ("processed (most first)", lambda w: (largest_first(w.processed), w.name)),
-    ("failed (most first)", lambda w: (largest_first(w.failed), w.name)),
-    ("running (longest first)", lambda w: (_running_key(w), w.name)),
-    ("last seen (oldest first)", lambda w: (_seen(w), w.name)),
+WORKER_SORTS: tuple[SortOrder[WorkerRow], ...] = (
+    SortOrder("name", "worker", lambda w: w.name),
+    SortOrder("status (offline first)", "status", lambda w: (STATUS_RANK.get(w.status, 0), w.name)),
+    SortOrder("mode", "mode", lambda w: (w.mode, w.name)),
+    SortOrder("version (oldest first)", "version", lambda w: (_version(w), w.name)),
+    SortOrder("uptime (longest first)", "uptime", lambda w: (largest_first(w.uptime_s), w.name), True),
+    SortOrder("processed (most first)", "processed", lambda w: (largest_first(w.processed), w.name), True),
+    SortOrder("failed (most first)", "failed", lambda w: (largest_first(w.failed), w.name), True),
+    SortOrder("running (longest first)", "running", lambda w: (_running_key(w), w.name), True),
+    SortOrder("last seen (oldest first)", "last_seen", lambda w: (_seen(w), w.name)),
 )
 """Every Worker Status column as a sort order, in the order `s` cycles them; the first is the default."""
 
@@ -121,12 +121,34 @@ def queue_row(row: QueueRow, backlog: Backlog | None = None, unattended: bool = 
     return row.name, cells
 
 
+def _backlog(row: QueueRow) -> tuple[int, float]:
+    """Sort key for the backlog first: most pending, then the oldest pending job; ties keep RQ's order."""
+    return -row.pending, -(row.oldest_pending_age_s or 0.0)
+
+
+def _most(value: int) -> int:
+    """Sort key part for the largest count first."""
+    return -value
+
+
+QUEUE_SORTS: tuple[SortOrder[QueueRow], ...] = (
+    SortOrder("backlog (most pending first)", "pending", _backlog, True),
+    SortOrder("name", "queue", lambda q: q.name),
+    SortOrder("active (most first)", "active", lambda q: (_most(q.active + q.abandoned), q.name), True),
+    SortOrder("completed (most first)", "completed", lambda q: (_most(q.completed), q.name), True),
+    SortOrder("failed (most first)", "failed", lambda q: (_most(q.failed), q.name), True),
+    SortOrder("retry (most first)", "retry", lambda q: (_most(q.retry), q.name), True),
+    SortOrder("scheduled (most first)", "scheduled", lambda q: (_most(q.scheduled), q.name), True),
+    SortOrder("oldest pending (oldest first)", "oldest",
+              lambda q: (largest_first(q.oldest_pending_age_s if q.pending else None), q.name), True),
+)
+"""Every Queues column as a sort order, in the order `s` cycles them; the backlog first by default, so the
+queues that need a worker are on screen however many there are."""
+
+
 def queue_order(queues: Sequence[QueueRow]) -> list[QueueRow]:
-    """The snapshot's order for a few queues; from ``MANY_QUEUES`` on, the backlog first (most pending, then
-    the oldest pending job, then by name), so the queues that need a worker are on screen."""
-    if len(queues) < MANY_QUEUES:
-        return list(queues)
-    return sorted(queues, key=lambda q: (-q.pending, -(q.oldest_pending_age_s or 0.0), q.name))
+    """The default order: the backlog first (most pending, then the oldest pending job); ties keep RQ's order."""
+    return sorted(queues, key=_backlog)
 
 
 def _status(row: WorkerRow) -> Text:

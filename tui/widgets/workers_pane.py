@@ -15,9 +15,11 @@ from tui.data.models import Snapshot
 from tui.data.settings import Backlog
 from tui.screens.worker_detail import WorkerDetailScreen
 from tui.widgets.keyed_table import KeyedTable
+from tui.widgets.sorting import Sorting
 from tui.widgets.worker_rows import (
     MANY_QUEUES,
     QUEUE_COLUMNS,
+    QUEUE_SORTS,
     WORKER_COLUMNS,
     WORKER_SORTS,
     queue_order,
@@ -71,7 +73,8 @@ class WorkersPane(Vertical):
 
     def __init__(self, backlog: Backlog | None = None, *, id: str | None = None) -> None:
         super().__init__(id=id)
-        self.sort_index = 0
+        self.worker_sorting = Sorting(WORKER_SORTS)
+        self.queue_sorting = Sorting(QUEUE_SORTS)
         self.backlog = backlog or Backlog()
         self._snapshot: Snapshot | None = None
         self._now = 0.0
@@ -81,14 +84,16 @@ class WorkersPane(Vertical):
         with Horizontal(id="cards"):
             for field, title in CARDS:
                 yield CountCard(field, title)
-        yield Label("Queues", id="queues-title", classes="section-title")
-        yield KeyedTable(QUEUE_COLUMNS, id="queues-table")
+        with Horizontal(classes="title-row"):
+            yield Label("Queues", id="queues-title", classes="section-title")
+            yield Label("", id="queues-sort", classes="sort-hint")
+        yield KeyedTable(QUEUE_COLUMNS, id="queues-table", sorting=self.queue_sorting)
         yield Label("", id="unattended-warning", classes="warning-line", markup=False)
         with Horizontal(classes="title-row"):
             yield Label("Worker Status", id="workers-title", classes="section-title")
             yield Label("", id="workers-sort", classes="sort-hint")
         yield Label("No workers", id="workers-empty", classes="empty-state")
-        yield KeyedTable(WORKER_COLUMNS, id="workers-table",
+        yield KeyedTable(WORKER_COLUMNS, id="workers-table", sorting=self.worker_sorting,
                          optional=frozenset({"mode", "version", "uptime", "processed"}), full_width=110)
 
     @property
@@ -106,14 +111,24 @@ class WorkersPane(Vertical):
         return self.queues_table.highlighted_key
 
     @property
+    def sort_index(self) -> int:
+        """Which of WORKER_SORTS the Worker Status table uses."""
+        return self.worker_sorting.index
+
+    @property
     def sort_name(self) -> str:
         """What the Worker Status table is sorted by."""
-        return WORKER_SORTS[self.sort_index][0]
+        return self.worker_sorting.label
 
     def cycle_sort(self) -> str:
-        """Move to the next sort order and return its name; the caller re-renders."""
-        self.sort_index = (self.sort_index + 1) % len(WORKER_SORTS)
-        return self.sort_name
+        """Move the Worker Status table to its next sort order and return its name; the caller re-renders."""
+        return self.worker_sorting.cycle()
+
+    def sort_table(self) -> KeyedTable:
+        """The table `s` and `S` act on: the queues table while it has focus, else the Worker Status table."""
+        if self.is_mounted and self.screen.focused is self.queues_table:
+            return self.queues_table
+        return self.workers_table
 
     def show(self, snapshot: Snapshot, now: float) -> None:
         """Update cards and both tables in place from ``snapshot``."""
@@ -124,14 +139,14 @@ class WorkersPane(Vertical):
             card.show(getattr(totals, card.field), level)
         unattended = set(unattended_queues(snapshot.queues, snapshot.workers))
         self.queues_table.sync([queue_row(row, self.backlog, row.name in unattended)
-                                for row in queue_order(snapshot.queues)])
+                                for row in self.queue_sorting.apply(snapshot.queues)])
         self.set_class(len(snapshot.queues) >= MANY_QUEUES, "-many-queues")
-        key = WORKER_SORTS[self.sort_index][1]
-        workers = sorted(snapshot.workers, key=key)
+        workers = self.worker_sorting.apply(snapshot.workers)
         self.workers_table.sync([worker_row(row, now) for row in workers])
         online = sum(1 for w in workers if w.status == "online")
         self.query_one("#workers-title", Label).update(f"Worker Status ({online} online of {len(workers)})")
-        self.query_one("#workers-sort", Label).update(f"sorted by {self.sort_name} · s to change")
+        self.query_one("#workers-sort", Label).update(self.worker_sorting.hint)
+        self.query_one("#queues-sort", Label).update(self.queue_sorting.hint)
         self.query_one("#workers-empty").display = not workers
         self.workers_table.display = bool(workers)
         self._show_warning(snapshot)
