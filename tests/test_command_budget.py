@@ -29,6 +29,11 @@ so round 3 holds at most 4 x ``history_limit`` of them, whatever the registries 
 ``read(include_metrics=False)`` (the Jobs and Workers tabs) sends the same minus every metrics read: 14 index
 reads in round 1 and nothing per task.
 
+``read(workers=WorkerReads(...))`` (the open dashboard, ``tui.data.worker_reads``) counts in W, and in the busy
+workers of round 3, only the workers re-read this refresh: those on screen, those never read, and at most
+ceil(W' x refresh_s / cadence_s) of the others whose last read is a heartbeat cadence (10 s) old (W' the workers
+not on screen); the rest cost nothing beyond round 1's index reads.
+
 Nothing in it grows with the number of queued jobs. INFO counts are server-wide: the test needs a server no
 other process uses meanwhile (the default embedded one per pytest-xdist worker; not a shared ``REDIS_URL``).
 """
@@ -235,3 +240,63 @@ def test_scheduled_entries_are_classified_once_at_most_k_per_refresh(conn: redis
     assert second == (budget(**shape) + registry_history, 2, 0), "nothing left to classify: round 3 is not sent"
     row = reader.read().queues[0]
     assert (row.retry, row.scheduled, row.retry_unknown) == (0, retry_kinds.SCAN_PER_QUEUE, 50)
+
+
+def test_the_dashboard_rereads_workers_on_screen_and_the_rest_at_the_heartbeat_cadence(conn: redis.Redis,
+                                                                                       redis_url: str) -> None:
+    """``read(workers=WorkerReads(...))``: the first refresh reads all 40 workers; 2 s later only the 3 on screen;
+    from the cadence on, the stalest others, ceil(37 x 2 / 10) = 8 a refresh (ties by name), so each is re-read
+    within two cadences; a row not re-read says how old it is, and a change to it shows once it is re-read."""
+    from tui.data.settings import Settings
+    from tui.data.worker_reads import HEARTBEAT_CADENCE_S, WorkerReads
+
+    head = base_state(conn, queued=10)
+    add_workers(conn, 0, 40, head)
+    names = sorted([f"plain-{i}" for i in range(40) if i % 4 < 2] + [f"rqtop-{i}" for i in range(40) if i % 4 >= 2])
+    kind = {n: int(n.split("-")[1]) % 4 for n in names}
+    on_screen = frozenset({"plain-1", "rqtop-3", "plain-5"})
+    reads = WorkerReads(visible=on_screen, refresh_s=2.0)
+    clock = [NOW]
+    counting = CountingClient(redis_url)
+    reader = DashboardReader(counting.client, Settings(clock=lambda: clock[0]))
+
+    def cost_of(read_names: list[str]) -> int:
+        return budget(queues=2, workers=len(read_names), schedules=1, history=3, tasks=0, heads=2, tokens=1,
+                      plain_busy=sum(1 for n in read_names if kind[n] == 0), metrics=False, warm=True,
+                      rqtop_busy=sum(1 for n in read_names if kind[n] == 2))
+
+    def refresh() -> tuple[int, int, int]:
+        before = command_calls(conn)
+        snapshot, trips = counting.count(lambda: reader.read(include_metrics=False, workers=reads))
+        after = command_calls(conn)
+        diff = {c: after.get(c, 0) - before.get(c, 0) for c in after if c != "info"}
+        refresh.snapshot = snapshot  # type: ignore[attr-defined]
+        return sum(diff.values()), trips, sum(n for c, n in diff.items() if c in WRITES)
+
+    assert refresh() == (cost_of(names), ROUND_TRIPS, 0)
+    clock[0] = NOW + 2
+    assert refresh() == (cost_of(sorted(on_screen)), ROUND_TRIPS, 0)
+    rows = {w.name: w for w in refresh.snapshot.workers}  # type: ignore[attr-defined]
+    assert {n for n, w in rows.items() if w.read_age_s is None} == on_screen
+    assert {w.read_age_s for n, w in rows.items() if n not in on_screen} == {2.0}
+    assert rows["rqtop-2"].current_job == "tests.jobs.say_hello", "a kept row keeps its running job"
+
+    put_worker_record(conn, "rqtop-39", NOW + 9, processed=99)  # beats: its new count shows once re-read
+    clock[0] = NOW + HEARTBEAT_CADENCE_S
+    first_slice = [n for n in names if n not in on_screen][:8]
+    assert refresh() == (cost_of(sorted(on_screen | set(first_slice))), ROUND_TRIPS, 0)
+    worst = 0.0
+    seen_99 = None
+    for step in range(1, 21):
+        clock[0] = NOW + HEARTBEAT_CADENCE_S + 2 * step
+        refresh()
+        workers = refresh.snapshot.workers  # type: ignore[attr-defined]
+        assert len(workers) == 40
+        worst = max([worst, *(w.read_age_s or 0.0 for w in workers)])
+        row = next(w for w in workers if w.name == "rqtop-39")
+        if seen_99 is None and row.read_age_s is None:
+            seen_99 = row.attempts
+    assert worst <= 2 * HEARTBEAT_CADENCE_S, worst
+    assert seen_99 == 99
+    assert reader.read().workers and all(w.read_age_s is None for w in reader.read().workers), (
+        "read() without WorkerReads (status, exporter) reads every worker")

@@ -23,6 +23,7 @@ from tui.commands import DashboardCommands, NamedTargetCommands
 from tui.data.config_file import remember_theme
 from tui.data.models import ScheduleRow, Snapshot
 from tui.data.settings import Settings, step_interval
+from tui.data.worker_reads import WorkerReads
 from tui.messages import ReadFailed, SnapshotReady
 from tui.protocols import DashboardData, ExplorerData, OperatorActions
 from tui.run_followups import RunFollowups
@@ -170,7 +171,7 @@ class RqtopApp(OperatorFlow):
             self._poll_timer.stop()
             self._poll_timer = None
         self._polling = True
-        self._read_snapshot(self._wants_metrics())
+        self._read_snapshot(self._wants_metrics(), self._worker_reads())
 
     def _wants_metrics(self) -> bool:
         """Cost follows the screen: read the metrics when their tab is visible, when none have been read yet,
@@ -179,11 +180,18 @@ class RqtopApp(OperatorFlow):
         return (self.tabs.active == "metrics" or kept is None
                 or self.settings.clock() - kept.timestamp() >= METRICS_MAX_AGE_S)
 
+    def _worker_reads(self) -> WorkerReads:
+        """Cost follows the screen: the workers on the visible Workers tab are re-read every refresh, the rest
+        about once per heartbeat cadence (``tui.data.worker_reads``)."""
+        visible = self.workers_pane.visible_workers() if self.tabs.active == "workers" else frozenset()
+        return WorkerReads(visible=visible, refresh_s=self.refresh_s)
+
     @work(thread=True, exclusive=True, exit_on_error=False, group="poll")
-    def _read_snapshot(self, include_metrics: bool = True) -> None:
-        """Read one snapshot off the UI thread (without the metrics when they are not wanted) and post it."""
+    def _read_snapshot(self, include_metrics: bool = True, workers: WorkerReads | None = None) -> None:
+        """Read one snapshot off the UI thread (without the metrics when they are not wanted, re-reading the
+        workers ``workers`` picks) and post it."""
         try:
-            snapshot = self.reader.read(include_metrics=include_metrics)
+            snapshot = self.reader.read(include_metrics=include_metrics, workers=workers)
         except Exception as exc:  # every failure keeps the UI alive and is retried
             self.post_message(ReadFailed(fmt.one_line(exc)))
         else:

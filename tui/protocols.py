@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from tui.data.models import Snapshot
+from tui.data.worker_reads import WorkerReads
 from worker.plans import (
     ActionResult,
     CancelPendingPlan,
@@ -27,8 +28,9 @@ if TYPE_CHECKING:  # the page and detail types live beside their Redis reads; th
 class SnapshotReader(Protocol):
     """Reads one Snapshot; may raise redis.RedisError, ConnectionError or TimeoutError."""
 
-    def read(self, include_metrics: bool = True) -> Snapshot:
-        """Everything the three tabs show, read without writing (the metrics only with ``include_metrics``)."""
+    def read(self, include_metrics: bool = True, workers: WorkerReads | None = None) -> Snapshot:
+        """Everything the three tabs show, read without writing (the metrics only with ``include_metrics``; with
+        ``workers``, only the workers it picks re-read, the rest as last read)."""
         ...
 
 

@@ -24,6 +24,7 @@ from tui.data.models import (
     WorkerRow,
 )
 from tui.data.settings import Settings
+from tui.data.worker_reads import WorkerReads
 from tui.protocols import DashboardData, OperatorActions
 from worker.plans import (
     ActionResult,
@@ -219,6 +220,7 @@ class FakeReader:
         self.delay_s = delay_s
         self.clock = clock
         self.metrics_asked: list[bool] = []
+        self.workers_asked: list[WorkerReads | None] = []
         self.fail_with: BaseException | None = None
         self.calls = 0
         self.active = 0
@@ -230,11 +232,12 @@ class FakeReader:
         self.detail_calls: list[str] = []
         self._listed: dict[str, JobSummary] = {}
 
-    def read(self, include_metrics: bool = True) -> Snapshot:
+    def read(self, include_metrics: bool = True, workers: WorkerReads | None = None) -> Snapshot:
         """One canned snapshot, after ``delay_s`` (without its metrics unless ``include_metrics``)."""
         with self._lock:
             self.calls += 1
             self.metrics_asked.append(include_metrics)
+            self.workers_asked.append(workers)
             self.active += 1
             self.max_active = max(self.max_active, self.active)
         try:

@@ -47,3 +47,32 @@ def test_metrics_are_read_when_shown_and_kept_otherwise() -> None:
             assert app.metrics_pane.metrics_table.row_count == len(METRICS)
 
     run(body)
+
+
+def test_workers_on_screen_are_named_to_the_reader_only_on_the_workers_tab() -> None:
+    """Cost follows the screen: on the Workers tab the reader is told which workers are in view; elsewhere none."""
+    async def body() -> None:
+        clock = FrozenClock()
+        reader = FakeReader(clock=clock)
+        app = make_app(reader, clock=clock)
+        async with app.run_test(size=(120, 36)) as pilot:
+            await loaded(app, pilot)
+            first = reader.workers_asked[-1]
+            assert first is not None and first.visible == frozenset(), "Background Jobs shows no worker"
+            await pilot.press("2")
+            await pilot.pause()
+            count = len(reader.workers_asked)
+            await pilot.press("r")
+            await wait_until(lambda: len(reader.workers_asked) > count, pilot)
+            shown = {w.name for w in app.snapshot.workers}
+            asked = reader.workers_asked[-1]
+            assert asked is not None and asked.visible == shown and shown, "every worker fits on this screen"
+            assert asked.refresh_s == app.refresh_s
+            await pilot.press("4")
+            await pilot.pause()
+            count = len(reader.workers_asked)
+            await pilot.press("r")
+            await wait_until(lambda: len(reader.workers_asked) > count, pilot)
+            assert reader.workers_asked[-1] is not None and reader.workers_asked[-1].visible == frozenset()
+
+    run(body)

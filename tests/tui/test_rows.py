@@ -109,3 +109,11 @@ def test_every_binding_has_an_id_and_a_tooltip_and_every_action_is_in_the_palett
     assert keys <= palette
     assert palette >= OPERATOR_ACTIONS
     assert all(title.split(": ", 1)[0].islower() for title, _, _ in PALETTE_COMMANDS)
+
+
+def test_a_worker_row_not_reread_says_how_old_its_data_is() -> None:
+    """A row kept from an earlier read (off screen, between heartbeat reads) says 'as of N s ago'; a fresh one not."""
+    fresh = worker_row(WORKERS[0], NOW)[1][-1].plain
+    kept = worker_row(replace(WORKERS[0], read_age_s=8.4), NOW)[1][-1].plain
+    assert "as of" not in fresh
+    assert kept == f"{fresh} · as of 8 s ago"

@@ -143,6 +143,9 @@ class WorkerRow:
     """How far the running job is (``report_progress`` or RQ's ``meta["progress"]``), when it says."""
     working_time_s: float | None = None
     """RQ's ``total_working_time`` of the worker hash (seconds spent running jobs), as rq-exporter exports it."""
+    read_age_s: float | None = None
+    """Seconds since this row's hashes were read, when this refresh did not re-read them (``worker_reads``);
+    None when they were read now."""
 
 
 @dataclass(frozen=True)

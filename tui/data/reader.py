@@ -9,9 +9,11 @@ scheduled jobs not classified before as retry or scheduled). Only read commands 
 ``pipeline(transaction=False)``: no scripts, no MULTI, nothing that cleans up as it reads. Keys are
 built from the raw bytes Redis returned (``sections.raw_keys.bkey``). Metric buckets of settled hours are
 kept between refreshes (``metrics.BucketCache``); ``read(include_metrics=False)`` leaves the metrics
-planner out, so nothing of the metrics is read (the Jobs and Workers tabs). Rows of workers, schedules and
-history items whose replies equal the last refresh's are reused, not parsed again. Adding a section is
-adding a planner to ``read``.
+planner out, so nothing of the metrics is read (the Jobs and Workers tabs). The dashboard passes a
+``WorkerReads``: then rounds 2 and 3 re-read only the workers on screen, new ones, and a slice of the rest per
+refresh (each about once per heartbeat cadence); the others keep their last rows (``worker_reads``). Rows of
+workers, schedules and history items whose replies equal the last refresh's are reused, not parsed again.
+Adding a section is adding a planner to ``read``.
 """
 
 from __future__ import annotations
@@ -46,6 +48,7 @@ from tui.data.sections.suspension import SuspensionPlanner
 from tui.data.sections.task_metrics import MetricsPlanner
 from tui.data.sections.workers import WorkersPlanner
 from tui.data.settings import Settings
+from tui.data.worker_reads import WorkerReads
 from tui.data.worker_rows import WorkerRows
 from worker import keys, records
 
@@ -76,23 +79,24 @@ class DashboardReader:
         self._retry_kinds = RetryKinds()
         self._explorer: ExplorerReader | None = None
 
-    def read(self, include_metrics: bool = True) -> Snapshot:
+    def read(self, include_metrics: bool = True, workers: WorkerReads | None = None) -> Snapshot:
         """One Snapshot, taken at ``settings.clock()``; with ``include_metrics`` False nothing of the metrics is
-        read (``metrics`` empty, ``metrics_taken_at`` None), for a screen that does not show them."""
+        read (``metrics`` empty, ``metrics_taken_at`` None), for a screen that does not show them; with
+        ``workers`` only the workers it picks are re-read (``worker_reads``), the rest keep their last rows."""
         now = self.settings.clock()
         rules = self.settings.mask_rules
         suspension = SuspensionPlanner()
         queues = QueuesPlanner(now, self._retry_kinds)
-        workers = WorkersPlanner(self._workers, now, self.settings.offline_after_s, suspension, rules)
+        roster = WorkersPlanner(self._workers, now, self.settings.offline_after_s, suspension, rules, workers)
         schedules = SchedulesPlanner(self._schedules, rules)
         rq_scheduler = RqSchedulerPlanner(rules, now)
         rq_cron = RqCronPlanner(rules, now)
         history = HistoryPlanner(self._history, self.settings.history_limit, rules, queues, now)
         tasks = MetricsPlanner(self._buckets, now) if include_metrics else None
-        hint = PrefixHintPlanner(queues, workers)
+        hint = PrefixHintPlanner(queues, roster)
         notify = NotifyPlanner()
         collector = CollectorPlanner(now)
-        planners: list[Planner[Any]] = [queues, workers, schedules, rq_scheduler, rq_cron, history, suspension, hint,
+        planners: list[Planner[Any]] = [queues, roster, schedules, rq_scheduler, rq_cron, history, suspension, hint,
                                         notify, collector]
         if tasks is not None:
             planners.append(tasks)
@@ -104,7 +108,7 @@ class DashboardReader:
         templates = sum(1 for row in ours if row.next_run is not None)
         foreign = rq_scheduler.rows(two, three) + rq_cron.rows(two, three)
         shared = rq_scheduler.scheduler(templates)
-        worker_rows = workers.rows(two, three)
+        worker_rows = roster.rows(two, three)
         history_rows = with_progress(history.rows(two, three), worker_rows)
         fallback = history.fallback
         metric_rows = tasks.rows(two, three) if tasks is not None else ()

@@ -184,12 +184,22 @@ def worker_row(name: str, facts: WorkerFacts, seen: float | None, now: float, of
     )
 
 
+KEPT = object()
+"""In place of a worker's replies: it was not read this refresh; build its row from its last read."""
+
+
 class WorkerRows:
     """Builds every worker's row per refresh, re-parsing only workers whose replies changed since the last one;
     remembers the last row of a worker whose hash then expired, shown as *gone* for ``GONE_SHOWN_S``."""
 
     def __init__(self) -> None:
         self._known: dict[bytes, tuple[tuple[Any, ...], str, WorkerFacts]] = {}
+        self.read_at: dict[bytes, float] = {}
+        """Worker name -> when its hashes were last read (``worker_reads.due`` picks the stalest)."""
+        self._pttl: dict[bytes, Any] = {}
+        """Worker name -> the PTTL of RQ's hash at that read (a kept row is late or not as that read said)."""
+        self.progress: dict[str, Any] = {}
+        """Worker name -> the running job's progress at its last read (kept with the row)."""
         self._last_rows: dict[bytes, WorkerRow] = {}
         self._gone: dict[bytes, tuple[float, WorkerRow]] = {}
         """Worker name -> (when a refresh first saw its hash gone, its last row before that)."""
@@ -197,18 +207,27 @@ class WorkerRows:
     def rows(self, workers: list[tuple[bytes, Any, Any, Any, bytes | None, Any, Any]], seen: dict[bytes, float],
              now: float, offline_after_s: float, suspended: bool) -> tuple[WorkerRow, ...]:
         """Rows for ``(name, rq reply, rqtop reply, executions reply, current job id, its CURRENT_READ replies,
-        PTTL of RQ's hash)``."""
+        PTTL of RQ's hash)``; a worker given as ``(name, KEPT, ...)`` was not read this time: its row is built from
+        its last read (late or not as that read said), with ``read_age_s`` set."""
         known, kept = self._known, {}
         rows = []
         last_rows: dict[bytes, WorkerRow] = {}
         gone: dict[bytes, tuple[float, WorkerRow]] = {}
+        read_at, pttls = self.read_at, self._pttl
         for name, rq, ours, executions, job_id, job, pttl in workers:
-            replies = (rq, ours, executions, job_id, job)
+            age = None
             hit = known.get(name)
-            if hit is not None and hit[0] == replies:
-                entry = hit
+            if rq is KEPT and hit is not None:
+                entry, age = hit, max(0.0, now - read_at[name])
+                pttl = pttls.get(name)  # as read: counting it down would call a beating worker late
             else:
-                entry = (replies, decode(name) or "", worker_facts(Fields(rq), Fields(ours), executions, job_id, job))
+                replies = (rq, ours, executions, job_id, job)
+                if hit is not None and hit[0] == replies:
+                    entry = hit
+                else:
+                    entry = (replies, decode(name) or "",
+                             worker_facts(Fields(rq), Fields(ours), executions, job_id, job))
+                read_at[name], pttls[name] = now, pttl
             kept[name] = entry
             if entry[2].dead:
                 continue  # RQ wrote its death: a clean exit caught between its steps (or between our rounds)
@@ -219,9 +238,17 @@ class WorkerRows:
                     rows.append(row)
                 continue
             row = worker_row(entry[1], entry[2], seen.get(name), now, offline_after_s, suspended, pttl)
+            if age is not None:
+                row = replace(row, read_age_s=age)
             last_rows[name] = row
             rows.append(row)
         self._known, self._last_rows, self._gone = kept, last_rows, gone
+        for stale in [n for n in read_at if n not in kept]:  # workers no longer listed: forget them
+            read_at.pop(stale, None)
+            pttls.pop(stale, None)
+        if len(self.progress) > len(rows):
+            listed = {row.name for row in rows}
+            self.progress = {name: p for name, p in self.progress.items() if name in listed}
         return tuple(rows)
 
     def _gone_row(self, name: bytes, now: float) -> WorkerRow | None:

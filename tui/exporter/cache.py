@@ -12,6 +12,7 @@ import redis
 from tui.data.models import Snapshot
 from tui.data.reader import DashboardReader
 from tui.data.sections.rounds import Replies, Round
+from tui.data.worker_reads import WorkerReads
 from worker.records import one_line
 
 
@@ -20,10 +21,10 @@ class CountingReader(DashboardReader):
 
     commands = 0
 
-    def read(self, include_metrics: bool = True) -> Snapshot:
+    def read(self, include_metrics: bool = True, workers: WorkerReads | None = None) -> Snapshot:
         """One Snapshot, with ``commands`` set to the number of commands it sent."""
         self.commands = 0
-        return super().read(include_metrics)
+        return super().read(include_metrics, workers)
 
     def _run(self, round_: Round) -> Replies:
         """Execute one round, adding its commands to ``commands``."""

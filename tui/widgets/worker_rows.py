@@ -208,12 +208,20 @@ def worker_row(row: WorkerRow, now: float) -> Row:
         _number(row.processed),
         _number(row.failed, failed_style),
         _running(row),
-        Text(fmt.relative(row.last_seen, now), style="bold yellow" if offline else ""),
+        _last_seen(row, now, offline),
     ]
     if row.status == "gone":
         for cell in cells:
             cell.stylize("dim")
     return row.name, cells
+
+
+def _last_seen(row: WorkerRow, now: float, offline: bool) -> Text:
+    """When the worker was last seen; a row the last refresh did not re-read says how old its data is."""
+    cell = Text(fmt.relative(row.last_seen, now), style="bold yellow" if offline else "")
+    if row.read_age_s is not None and row.read_age_s >= 1:
+        cell.append(f" · as of {fmt.span(row.read_age_s)} ago", style="dim")
+    return cell
 
 
 def unattended_queues(queues: Sequence[QueueRow], workers: Sequence[WorkerRow]) -> list[str]:

@@ -106,6 +106,16 @@ class WorkersPane(Vertical):
         """The per-queue table."""
         return self.query_one("#queues-table", KeyedTable)
 
+    def visible_workers(self, margin: int = 5) -> frozenset[str]:
+        """Names of the workers in the Worker Status table's viewport (plus ``margin`` rows either side): the ones
+        the reader re-reads every refresh; none while the table is hidden."""
+        table = self.workers_table
+        if not table.display or not self.display or table.row_count == 0:
+            return frozenset()
+        top = max(0, int(table.scroll_y) - margin)
+        bottom = int(table.scroll_y) + table.size.height + margin
+        return frozenset(str(row.key.value) for row in table.ordered_rows[top:bottom] if row.key.value is not None)
+
     def selected_queue(self) -> str | None:
         """The queue under the cursor, once the table has been shown."""
         return self.queues_table.highlighted_key

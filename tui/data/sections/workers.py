@@ -8,6 +8,10 @@ name (a plain ``rq worker``), HMGET of that job's ``CURRENT_FIELDS`` and, on RQ 
 worker running a job (rqtop's or plain), GET of its progress key and HGET of its ``meta`` (RQ's
 ``meta["progress"]``): bounded by the workers, not by what Redis holds. Rows are built by ``WorkerRows``, which
 re-parses only workers whose replies changed; the progress is parsed every refresh (it changes every second).
+
+With a ``WorkerReads`` (the dashboard) rounds 2 and 3 cover only the workers ``worker_reads.due`` picks: the
+ones on screen, new ones, and a slice of the rest per refresh so each is re-read about once per heartbeat
+cadence; the others keep their last row and progress, with ``read_age_s`` set. Round 1 still lists them all.
 """
 
 from __future__ import annotations
@@ -21,7 +25,8 @@ from tui.data.progress import job_progress
 from tui.data.sections.raw_keys import bkey
 from tui.data.sections.rounds import Replies, Round, reply_as
 from tui.data.sections.suspension import SuspensionPlanner
-from tui.data.worker_rows import CURRENT_FIELDS, WorkerRows, current_execution, job_of, rq2_current_job
+from tui.data.worker_reads import WorkerReads, due
+from tui.data.worker_rows import CURRENT_FIELDS, KEPT, WorkerRows, current_execution, job_of, rq2_current_job
 from worker import keys
 
 
@@ -29,8 +34,12 @@ class WorkersPlanner:
     """Reads every worker's hashes and, for a plain ``rq worker``, the job it runs."""
 
     def __init__(self, rows: WorkerRows, now: float, offline_after_s: float, suspension: SuspensionPlanner,
-                 rules: MaskRules | None = None) -> None:
+                 rules: MaskRules | None = None, reads: WorkerReads | None = None) -> None:
         self._rows = rows
+        self.reads = reads
+        """Which workers to re-read (None: all of them)."""
+        self.fresh: list[bytes] = []
+        """The workers rounds 2 and 3 read this refresh (a subset of ``names`` with ``reads``)."""
         self.rules = rules or MaskRules(())
         self._progress_slots: dict[str, tuple[int, int]] = {}
         """Worker name -> round-3 slots of its running job's progress key (GET) and meta (HGET)."""
@@ -52,8 +61,11 @@ class WorkersPlanner:
         rq_workers, ours = (one[slot] for slot in self._index)
         self._seen = dict(reply_as(ours, list, []))
         prefix = keys.rq_worker("").encode()
-        self.names = names = sorted({m[len(prefix):] for m in reply_as(rq_workers, set, ())
-                                     if m.startswith(prefix)} | set(self._seen))
+        self.names = sorted({m[len(prefix):] for m in reply_as(rq_workers, set, ())
+                             if m.startswith(prefix)} | set(self._seen))
+        picked = due(self.names, self._rows.read_at, self.now, self.reads,
+                     {n: decode(n) or "" for n in self.names} if self.reads and self.reads.visible else {})
+        self.fresh = names = [n for n in self.names if n in picked]
         self._slots = list(zip(r2.each("hgetall", [bkey(keys.rq_worker, n) for n in names]),
                                r2.each("hgetall", [bkey(keys.worker, n) for n in names]),
                                r2.each("smembers", [bkey(keys.rq_worker_executions, n) for n in names]),
@@ -62,7 +74,7 @@ class WorkersPlanner:
 
     def third(self, two: Replies, r3: Round) -> None:
         self._current, self._current_slots, self._progress_slots = [], [], {}
-        for raw_name, (a, b, c, _) in zip(self.names, self._slots, strict=True):
+        for raw_name, (a, b, c, _) in zip(self.fresh, self._slots, strict=True):
             name = decode(raw_name) or ""
             run = current_execution(two[b], two[c])
             job = job_of(run) or rq2_current_job(two[a], two[b], two[c])
@@ -84,17 +96,22 @@ class WorkersPlanner:
             created = None if slots[1] is None else three[slots[1]]
             return [*job, created] if isinstance(job, list) else job
 
-        rows = self._rows.rows(
-            [(n, two[a], two[b], two[c], job_id, current(j), two[d])
-             for n, (a, b, c, d), job_id, j in zip(self.names, self._slots, self._current, self._current_slots,
-                                                   strict=True)],
-            self._seen, self.now, self.offline_after_s, self.suspension.suspended)
+        read = {n: (n, two[a], two[b], two[c], job_id, current(j), two[d])
+                for n, (a, b, c, d), job_id, j in zip(self.fresh, self._slots, self._current, self._current_slots,
+                                                      strict=True)}
+        rows = self._rows.rows([read.get(n) or (n, KEPT, None, None, None, None, None) for n in self.names],
+                               self._seen, self.now, self.offline_after_s, self.suspension.suspended)
         return tuple(self._with_progress(row, three) for row in rows)
 
     def _with_progress(self, row: WorkerRow, three: Replies) -> WorkerRow:
-        """The row with its running job's progress (masked with that task's patterns), when the job reports one."""
-        slots = self._progress_slots.get(row.name)
-        if slots is None or not row.current_job_id:
-            return row
-        progress = job_progress(three[slots[0]], three[slots[1]], resolve(self.rules, row.current_job))
+        """The row with its running job's progress (masked with that task's patterns), when the job reports one;
+        a row not re-read keeps the progress of its last read."""
+        kept = self._rows.progress
+        if row.read_age_s is not None:
+            progress = kept.get(row.name) if row.current_job_id else None
+        else:
+            slots = self._progress_slots.get(row.name)
+            progress = None if slots is None or not row.current_job_id else job_progress(
+                three[slots[0]], three[slots[1]], resolve(self.rules, row.current_job))
+            kept[row.name] = progress
         return replace(row, progress=progress) if progress is not None else row
