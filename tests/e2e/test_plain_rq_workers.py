@@ -212,14 +212,14 @@ def test_with_scheduler_moves_enqueue_in_and_retries_back_and_the_counts_follow(
                                                                                  line: PlainRq) -> None:
     """``rq worker --with-scheduler``: an ``enqueue_in`` job and a ``Retry(interval)`` wait as scheduled and
     retry apart; once RQ's own scheduler moves them back they run, and the counts say so."""
-    waiting = line.enqueue("recorded_ok", queue="ws", in_s=4)
-    retried = line.enqueue("recorded_boom", queue="ws", retry={"max": 1, "interval": 3})
+    retried = line.enqueue("recorded_boom", queue="ws", retry={"max": 1, "interval": 8})
     line.worker("sched", "ws", extra=("--with-scheduler",))
     wait_for(lambda: conn.hget(keys.rq_job(retried), "status") == b"scheduled", 20, "the first attempt to fail")
+    waiting = line.enqueue("recorded_ok", queue="ws", in_s=6)
     ws = row(status_json(line.url), "queues", "ws")
     assert (ws["scheduled"], ws["retry"], ws["retry_unknown"], ws["failed"], ws["completed"]) == (1, 1, 0, 0, 0)
 
-    wait_for(lambda: ended(conn, waiting, retried), 30, "RQ's scheduler to run both again")
+    wait_for(lambda: ended(conn, waiting, retried), 40, "RQ's scheduler to run both again")
     assert conn.hget(keys.rq_job(retried), "status") == b"failed", "one retry, then dead"
     doc = status_json(line.url)
     ws = row(doc, "queues", "ws")
