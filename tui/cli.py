@@ -517,10 +517,16 @@ def audit(url: str | None, limit: int, as_json: bool, actor: str, action: str, s
         click.echo(f"rqtop: searched the newest {audit_log.SEARCH_SCAN_MAX:,} entries only; narrow with --since",
                    err=True)
     refused = guarded("audit", lambda: audit_log.refused_counts(conn))
+    removed = guarded("audit", lambda: audit_log.removed_early(conn))
+    if removed is not None:
+        click.echo(f"rqtop: warning: audit entries were removed before their {keys.AUDIT_KEEP_S // 86400} days "
+                   f"(the newest removed was written {_utc(removed)}): someone deleted or trimmed the log",
+                   err=True)
     concluded = {entry.intent for entry in entries if entry.phase == "outcome"}
     if as_json:
         click.echo(json.dumps({"schema_version": 1, "entries": [_audit_json(entry, concluded) for entry in entries],
-                               "refused": dict(sorted(refused.items()))}, indent=2))
+                               "refused": dict(sorted(refused.items())),
+                               "removed_early_at": _utc(removed) if removed is not None else None}, indent=2))
         return
     if entries:
         click.echo(AUDIT_HEADER)
@@ -550,6 +556,14 @@ def _since(text: str) -> float:
     except ValueError:
         fail(f"--since: {text!r}: expected an age (90s, 15m, 2h, 7d) or an ISO time (2026-01-31T08:00Z)")
     return (at if at.tzinfo else at.replace(tzinfo=timezone.utc)).timestamp()
+
+
+def _utc(epoch: float) -> str:
+    """An epoch as ISO-8601 UTC with Z."""
+    from worker.records import from_epoch
+
+    at = from_epoch(epoch)
+    return at.isoformat().replace("+00:00", "Z") if at else "?"
 
 
 AUDIT_HEADER = f"{'WHEN (UTC)':<23}  {'WHO':<24} {'ACTION':<16} {'TARGET':<20} STATUS AND COUNTS"

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import shlex
-import sys
 
 import click
 
+from tui.data.acl import REDIS_VERSIONS
 from tui.data.roles import ROLES
 
 
@@ -22,11 +22,13 @@ def acl() -> None:
 @click.option("--user", default=None, metavar="NAME", help="The ACL user's name (default: rqtop-<role>).")
 @click.option("--password", default=None, metavar="TEXT",
               help="The user's password (default: a fresh random one, printed in the line).")
-def acl_print(role: str, prefix: str | None, user: str | None, password: str | None) -> None:
+@click.option("--redis-version", type=click.Choice(REDIS_VERSIONS), default="7", show_default=True,
+              help="The server's ACL syntax: 7 (Redis or Valkey 7+, selectors keep the audit log append-only) or 6.2.")
+def acl_print(role: str, prefix: str | None, user: str | None, password: str | None, redis_version: str) -> None:
     """Print the ACL SETUSER line (key patterns, RQ's worker command channels, commands) for ROLE; paste it into
     redis-cli, or add it to your ACL file without the leading "ACL SETUSER"."""
     from tui import cli
-    from tui.data.acl import setuser_line
+    from tui.data.acl import caveat, setuser_line
     from worker import keys
 
     if prefix is not None and not keys.valid_key_prefix(prefix):
@@ -39,8 +41,11 @@ def acl_print(role: str, prefix: str | None, user: str | None, password: str | N
     if password is not None and (not password or any(c.isspace() for c in password)):
         cli.fail("--password: give a password without spaces")
     role_map = cli._settings().role_map
-    words = setuser_line(role, user, password, prefix, role_map)
-    click.echo(f"# rqtop role {role}: {_summary(role, role_map)}", err=not sys.stdout.isatty())
+    words = setuser_line(role, user, password, prefix, role_map, redis_version)
+    click.echo(f"# rqtop role {role}: {_summary(role, role_map)}")
+    note = caveat(role, role_map, redis_version)
+    if note:
+        click.echo(f"# note: {note}")
     click.echo(" ".join(shlex.quote(word) for word in words))
 
 

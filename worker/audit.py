@@ -168,6 +168,23 @@ def read(conn: redis.Redis, limit: int = 50) -> tuple[AuditEntry, ...]:
     return tuple(_entry(entry_id, fields or {}) for entry_id, fields in rows)
 
 
+def removed_early(conn: redis.Redis, now: float | None = None) -> float | None:
+    """When the newest entry removed before its ``AUDIT_KEEP_S`` was written (XDEL, or XADD/XTRIM with a MAXLEN or
+    MINID of someone's own), else None; rqtop's own trim only removes older entries. Redis 7+ reports it
+    (``XINFO STREAM`` max-deleted-entry-id); older servers and a missing stream give None."""
+    try:
+        info: dict[Any, Any] = conn.xinfo_stream(keys.AUDIT)
+    except redis.ResponseError:
+        return None
+    raw = info.get("max-deleted-entry-id") or info.get(b"max-deleted-entry-id")
+    millis = as_text(raw).split("-", 1)[0] if raw else ""
+    if not millis.isdigit() or int(millis) == 0:
+        return None
+    removed = int(millis) / 1000
+    keep_from = (time.time() if now is None else now) - keys.AUDIT_KEEP_S
+    return removed if removed > keep_from else None
+
+
 SEARCH_SCAN_MAX = 20_000
 """How many entries one filtered ``search`` reads at most (newest first), so a filter never reads the whole log."""
 

@@ -79,7 +79,9 @@ local function enqueue(job, id, origin)
 end
 -- dismiss deletes: a caller whose ACL lacks DEL is refused here, before the first write (Redis does not roll a
 -- script back, so a refusal half-way would leave a job taken out of its registry but not deleted)
-if op == 'dismiss' then redis.call('DEL', {keys.PREFIX + "acl:probe"!r}) end
+if op == 'dismiss' then redis.call('DEL', job_prefix .. ':acl-probe') end
+-- dead letter appends to the results stream: likewise refused up front (NOMKSTREAM on a key that never exists)
+if op == 'dead_letter' then redis.call('XADD', results_prefix .. ':acl-probe', 'NOMKSTREAM', '*', 'p', '1') end
 local tally, done = {{0, 0, 0, 0}}, {{}}
 for i = 5, #ARGV, 2 do
   local id, expected = ARGV[i], ARGV[i + 1]

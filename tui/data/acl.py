@@ -68,18 +68,26 @@ PUBSUB_ACTIONS = frozenset({"stop", "fail_active", "shutdown"})
 DEFAULT_USERS = {role: f"rqtop-{role}" for role in ROLES}
 
 
-def key_patterns(rq_prefix: str) -> tuple[str, ...]:
-    """RQ's keys under ``rq_prefix``, rq-scheduler's (always ``rq:``) and rqtop's."""
-    patterns = [f"~{rq_prefix}:*", "~rq:scheduler*", f"~{keys.PREFIX}*"]
-    return tuple(dict.fromkeys(patterns))
+AUDIT_SELECTOR = f"(~{keys.AUDIT} +@read +xadd)"
+"""Redis >= 7: the only rights a non-admin has on the audit stream: read it and append to it."""
+BUT_THE_AUDIT = (f"~{keys.PREFIX}[^a]*", f"~{keys.PREFIX}active:*", f"~{keys.AUDIT}:*")
+"""Every rqtop key but the audit stream itself (``rqtop:active:*`` and ``rqtop:audit:refused`` start with a)."""
 
 
-def role_commands(role: str, role_map: RoleMap = DEFAULT_ROLE_MAP) -> tuple[str, ...]:
-    """The command rules of ``role``: the reads, and for a role that acts the audit append and its actions'."""
+def key_patterns(rq_prefix: str, guard_audit: bool = False) -> tuple[str, ...]:
+    """RQ's keys under ``rq_prefix``, rq-scheduler's (always ``rq:``) and rqtop's (with ``guard_audit``: all but
+    the audit stream, which ``AUDIT_SELECTOR`` then grants append-only)."""
+    rqtop = BUT_THE_AUDIT if guard_audit else (f"~{keys.PREFIX}*",)
+    return tuple(dict.fromkeys([f"~{rq_prefix}:*", "~rq:scheduler*", *rqtop]))
+
+
+def role_commands(role: str, role_map: RoleMap = DEFAULT_ROLE_MAP, selectors: bool = False) -> tuple[str, ...]:
+    """The command rules of ``role``: the reads, and for a role that acts the audit append and its actions'
+    (with ``selectors`` the audit's XADD comes from ``AUDIT_SELECTOR`` instead, unless an action needs XADD)."""
     rules = list(READS)
     granted = [action for action in ACTION_NAMES if role_map.allows(role, action) and ACTION_COMMANDS[action]]
     if granted:
-        rules += AUDIT_APPEND
+        rules += ("+hincrby",) if selectors and role != "admin" else AUDIT_APPEND
     for action in granted:
         rules += ACTION_COMMANDS[action]
     if any(ACTION_COMMANDS[action] == BROAD for action in granted):
@@ -94,13 +102,34 @@ def channel_rules(role: str, rq_prefix: str, role_map: RoleMap = DEFAULT_ROLE_MA
     return ("resetchannels",)
 
 
+REDIS_VERSIONS = ("7", "6.2")
+"""The ACL syntaxes ``acl print`` writes: Redis (or Valkey) 7+ with selectors, and 6.2 without."""
+
+
 def setuser_line(role: str, user: str | None = None, password: str | None = None, rq_prefix: str = "rq",
-                 role_map: RoleMap = DEFAULT_ROLE_MAP) -> tuple[str, ...]:
+                 role_map: RoleMap = DEFAULT_ROLE_MAP, redis_version: str = "7") -> tuple[str, ...]:
     """The words of ``ACL SETUSER`` that make ``user`` (default ``rqtop-<role>``) able to do exactly ``role``'s
-    actions; a fresh random password when none is given."""
+    actions; a fresh random password when none is given. On Redis 7 a role that acts but is not admin reaches the
+    audit stream through ``AUDIT_SELECTOR`` only (read and XADD: no XDEL, XTRIM, DEL, SET, EXPIRE, RENAME)."""
     secret = password or secrets.token_urlsafe(24)
+    selectors = redis_version != "6.2"
+    guard = selectors and role != "admin" and any(ACTION_COMMANDS[action] for action in role_map.actions(role))
     return ("ACL", "SETUSER", user or DEFAULT_USERS[role], "reset", "on", f">{secret}",
-            *key_patterns(rq_prefix), *channel_rules(role, rq_prefix, role_map), *role_commands(role, role_map))
+            *key_patterns(rq_prefix, guard), *channel_rules(role, rq_prefix, role_map),
+            *role_commands(role, role_map, guard), *((AUDIT_SELECTOR,) if guard else ()))
+
+
+def caveat(role: str, role_map: RoleMap = DEFAULT_ROLE_MAP, redis_version: str = "7") -> str:
+    """What the line cannot enforce, in one line ("" when nothing): Redis ACLs allow commands and keys, not
+    arguments, so XADD's own MAXLEN/MINID can still trim (``rqtop audit`` reports entries removed too young)."""
+    acts = any(ACTION_COMMANDS[action] for action in role_map.actions(role))
+    if role == "admin" or not acts:
+        return ""
+    if redis_version == "6.2":
+        return ("Redis 6.2 has no ACL selectors: this user's SET and EXPIRE reach rqtop:audit too, so the audit log "
+                "is append-only only on Redis >= 7 (print without --redis-version 6.2)")
+    return ("XADD's MAXLEN/MINID arguments can still trim the audit log (ACLs cannot restrict arguments); "
+            "`rqtop audit` reports entries removed before their 90 days")
 
 
 @dataclass(frozen=True)
@@ -111,10 +140,6 @@ class Detection:
     role: str
     note: str = ""
     """Why the role is weaker than admin, in words (a read-only replica, an ACL user)."""
-
-
-PROBE_KEY = keys.PREFIX + "acl:probe"
-"""Never written: the operator probe's XADD NOMKSTREAM names it, so an allowed probe changes nothing."""
 
 
 def _allowed(conn: redis.Redis, *command: str) -> tuple[bool, str]:
@@ -142,14 +167,15 @@ def whoami(conn: redis.Redis) -> str:
 
 
 def detect(conn: redis.Redis) -> Detection:
-    """The strongest role this connection can act as: admin when it may delete audit entries (``XDEL`` of an id
-    rqtop never writes), operator when it may append to the audit (``XADD NOMKSTREAM`` on a key that does not
-    exist), else viewer. Nothing is written either way."""
+    """The strongest role this connection can act as: admin when it may delete audit entries (``XDEL`` of id 0-0,
+    which no stream holds), operator when it may append to the audit (``XADD NOMKSTREAM`` with id 0-0, which
+    Redis refuses after the ACL check, or ignores when the stream does not exist), else viewer. Nothing is
+    written either way."""
     user = whoami(conn)
-    admin, _ = _allowed(conn, "XDEL", keys.AUDIT, "0-1")
+    admin, _ = _allowed(conn, "XDEL", keys.AUDIT, "0-0")
     if admin:
         return Detection(user, "admin")
-    operator, why = _allowed(conn, "XADD", PROBE_KEY, "NOMKSTREAM", "*", "probe", "1")
+    operator, why = _allowed(conn, "XADD", keys.AUDIT, "NOMKSTREAM", "0-0", "probe", "1")
     if operator:
         return Detection(user, "operator", f"Redis user {user or '?'} may not trim the audit log")
     return Detection(user, "viewer", f"Redis user {user or '?'} may not write ({why.splitlines()[0] if why else ''})")
