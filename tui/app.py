@@ -116,7 +116,8 @@ class RqtopApp(OperatorFlow):
 
     def compose(self) -> ComposeResult:
         """Status line, stale banner, three tabs, footer; a notice replaces them when the terminal is too small."""
-        self.status_bar = StatusBar(self.url_label, self.settings.read_only, id="status-bar")
+        self.status_bar = StatusBar(self.url_label, self.settings.read_only, role=self.settings.role,
+                                    id="status-bar")
         self.stale_banner = StaleBanner("", id="stale-banner", markup=False)
         buttons = tuple(spec for spec in self.KEY_SPECS if spec.button)
         self.jobs_pane = JobsPane(self.settings, buttons, id="jobs-pane")
