@@ -30,7 +30,7 @@ def test_a_config_file_changes_a_role_and_acl_print_follows(tmp_path: Path) -> N
     assert printed.returncode == 0, printed.stderr
     words = shlex.split(printed.stdout.splitlines()[-1])
     assert "+del" in words and "+set" not in words  # dismiss now, run now no more
-    assert "reads and dismiss, rerun" in printed.stdout
+    assert "reads and dismiss, rerun" in printed.stderr and len(printed.stdout.splitlines()) == 1
     default = rqtop("acl", "print", "--role", "operator", "--password", "pw")
     assert "+del" not in shlex.split(default.stdout.splitlines()[-1])
 

@@ -26,7 +26,8 @@ def acl() -> None:
               help="The server's ACL syntax: 7 (Redis or Valkey 7+, selectors keep the audit log append-only) or 6.2.")
 def acl_print(role: str, prefix: str | None, user: str | None, password: str | None, redis_version: str) -> None:
     """Print the ACL SETUSER line (key patterns, RQ's worker command channels, commands) for ROLE; paste it into
-    redis-cli, or add it to your ACL file without the leading "ACL SETUSER"."""
+    redis-cli (``rqtop acl print --role operator | redis-cli``), or put it in your ACL file as "user ..." (without
+    the leading "ACL SETUSER"); what the role may do, and what the line cannot enforce, go to stderr."""
     from tui import cli
     from tui.data.acl import caveat, setuser_line
     from worker import keys
@@ -42,10 +43,10 @@ def acl_print(role: str, prefix: str | None, user: str | None, password: str | N
         cli.fail("--password: give a password without spaces")
     role_map = cli._settings().role_map
     words = setuser_line(role, user, password, prefix, role_map, redis_version)
-    click.echo(f"# rqtop role {role}: {_summary(role, role_map)}")
+    click.echo(f"# rqtop role {role}: {_summary(role, role_map)}", err=True)  # stdout is only the line (pipe it)
     note = caveat(role, role_map, redis_version)
     if note:
-        click.echo(f"# note: {note}")
+        click.echo(f"# note: {note}", err=True)
     click.echo(" ".join(shlex.quote(word) for word in words))
 
 

@@ -58,9 +58,8 @@ ACTION_COMMANDS: dict[str, tuple[str, ...]] = {
     "suspend": ("+set", "+expire"),
     "resume": ("+del",),
     "shutdown": ("+publish",),
-    "view_payload": (),
 }
-"""The commands each action runs beyond the reads (``view_payload`` is a display choice, not a command)."""
+"""The commands each action runs beyond the reads."""
 
 PUBSUB_ACTIONS = frozenset({"stop", "fail_active", "shutdown"})
 """Actions that publish RQ's worker commands (``rq.command``: ``stop-job`` / ``shutdown`` on ``rq:pubsub:<worker>``)."""

@@ -1,10 +1,9 @@
 """The three roles (viewer, operator, admin) and what each may do, as one table a config file may change.
 
 Keys are the action names of ``tui.action_table`` (the operator rows and the job actions) plus the few actions
-that have no row there (edit-and-replay, the worker verbs, cooperative cancel) and ``view_payload`` (payloads shown
-unmasked). The default is issue 17's map: a viewer lists and reads (payloads masked), an operator also re-runs,
-cancels, runs a schedule now and pauses/resumes it, an admin may do everything. ``rqtop acl print`` turns the
-same table into Redis ACL users, so Redis refuses what the UI hides.
+that have no row there (edit-and-replay, the worker verbs, cooperative cancel). The default is issue 17's map: a
+viewer lists and reads, an operator also re-runs, cancels, runs a schedule now and pauses/resumes it, an admin may
+do everything. ``rqtop acl print`` turns the same table into Redis ACL users, so Redis refuses what the UI hides.
 """
 
 from __future__ import annotations
@@ -19,9 +18,9 @@ ROLES = ("viewer", "operator", "admin")
 ACTION_NAMES = (
     "run_now", "toggle_pause", "janitor", "fail_active", "cancel_pending", "run_now_notify",
     "rerun", "replay", "cancel", "stop", "retry_now", "dead_letter", "dismiss",
-    "edit_replay", "suspend", "resume", "shutdown", "cancel_running", "view_payload",
+    "edit_replay", "suspend", "resume", "shutdown", "cancel_running",
 )
-"""Every capability: the action table's row and job-action names, the actions without a row, ``view_payload``."""
+"""Every capability: the action table's row and job-action names, and the actions without a row."""
 
 OPERATOR_ACTIONS = frozenset({"rerun", "cancel", "cancel_running", "run_now", "run_now_notify", "toggle_pause"})
 """What an operator may do beyond reading (issue 17: re-run, cancel, run a schedule now, pause/resume)."""
