@@ -149,7 +149,8 @@ class RqtopApp(OperatorFlow):
             self.theme = self.settings.theme
         self.theme_changed_signal.subscribe(self, self._remember_theme)
         if self.first_notice:
-            self.notify(self.first_notice, title="rqtop demo", timeout=20)
+            title = "rqtop demo" if self.watch_problem is not None else "rqtop"
+            self.notify(self.first_notice, title=title, timeout=20)
         if self.watch_problem is not None:
             self.set_interval(1.0, self._check_problem)
         self._render_status()

@@ -211,16 +211,32 @@ def run_dashboard(conn: redis.Redis, url: str, settings: Settings, notice: str |
     from tui.data.actions import DashboardActions
     from tui.data.reader import DashboardReader
 
-    settings, redis_user = _with_detected_role(conn, settings)
+    settings, redis_user, problem = _dashboard_role(conn, settings)
     app = RqtopApp(
         reader=DashboardReader(conn, settings),
         actions=DashboardActions(conn, settings, redis_user=redis_user),
         settings=settings,
         url_label=mask_url(url),
     )
-    app.first_notice = notice
+    app.first_notice = "\n".join(text for text in (notice, problem) if text) or None
     app.watch_problem = watch
     app.run()
+
+
+def _dashboard_role(conn: redis.Redis, settings: Settings) -> tuple[Settings, str, str | None]:
+    """The dashboard's settings with the detected role, its ACL user, and a first toast when Redis could not be
+    asked (a write pause blocks the probes): then it keeps the configured role, and Redis still refuses what
+    the user may not do."""
+    from dataclasses import replace
+
+    from tui.data.acl import detect
+    from tui.data.roles import weaker
+
+    try:
+        found = detect(conn)
+    except redis.RedisError as exc:
+        return settings, "", f"Could not ask Redis what this user may do ({one_line(exc)}): acting as {settings.role}"
+    return replace(settings, role=weaker(settings.role, found.role)), found.redis_user, None
 
 
 @cli.command()
@@ -407,21 +423,22 @@ def _actions(url: str | None, read_only: bool, verb: str, action: str) -> Operat
     if settings.read_only:
         fail(f"{verb}: refused in read-only mode (--read-only or RQTOP_READ_ONLY); nothing was changed")
     conn, target = open_redis(url)
-    settings, redis_user = _with_detected_role(conn, settings)
+    settings, redis_user = _with_detected_role(conn, settings, verb)
     refusal = settings.refusal(action)
     if refusal:
         fail(f"{verb}: {refusal}; nothing was changed")
     return DashboardActions(conn, settings, redis_user=redis_user)
 
 
-def _with_detected_role(conn: redis.Redis, settings: Settings) -> tuple[Settings, str]:
-    """``settings`` acting as the weaker of its role and what Redis lets this connection do, and the ACL user."""
+def _with_detected_role(conn: redis.Redis, settings: Settings, verb: str) -> tuple[Settings, str]:
+    """``settings`` acting as the weaker of its role and what Redis lets this connection do, and the ACL user; a
+    Redis that does not answer the probes is one line naming ``verb``, exit 2."""
     from dataclasses import replace
 
     from tui.data.acl import detect
     from tui.data.roles import weaker
 
-    found = guarded("detecting the role", lambda: detect(conn))
+    found = guarded(verb, lambda: detect(conn))
     return replace(settings, role=weaker(settings.role, found.role)), found.redis_user
 
 
