@@ -312,3 +312,21 @@ def test_rqtop_audit_reports_entries_removed_before_their_time(users: dict[str, 
         assert json.loads(result.stdout)["removed_early_at"].startswith(time.strftime("%Y-", time.gmtime()))
     else:  # Redis 6.2 does not keep that record
         assert json.loads(result.stdout)["removed_early_at"] is None
+
+
+def test_the_viewer_and_operator_read_exactly_what_an_admin_reads(users: dict[str, redis.Redis],
+                                                                  srv: Server) -> None:
+    """The reader keeps going past error replies, so a read the ACL line forgot would show as a silent zero."""
+    from tests.test_read_only_acl import _busy_database
+    from tui.data.reader import DashboardReader
+
+    _busy_database(srv.conn)
+    audit.append(srv.conn, "op@host", "rerun", "x", {"done": 1}, True)
+    now = time.time()
+    seen = {role: DashboardReader(client, Settings(clock=lambda: now)).read().to_json()
+            for role, client in users.items()}
+    admin = DashboardReader(srv.conn, Settings(clock=lambda: now)).read().to_json()
+    assert admin["schedules"] and admin["history"] and admin["metrics"] and admin["totals"]["failed"] == 1
+    assert seen["viewer"] == admin and seen["operator"] == admin and seen["admin"] == admin
+    for role, client in users.items():
+        assert audit.read(client, 1)[0].action == "rerun", role  # `rqtop audit` works for every role

@@ -6,7 +6,7 @@ from dataclasses import replace
 from typing import Any
 
 from rich.text import Text
-from textual import work
+from textual import events, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -102,6 +102,17 @@ class JobFieldsScreen(FieldsScreen):
         if action != "job_action" or settings is None:
             return True
         return not (settings.read_only or (parameters and settings.refusal(str(parameters[0]))))
+
+    def on_key(self, event: events.Key) -> None:
+        """A job action key the role may not press (hidden, so Textual ignores it) says why nothing happens."""
+        settings = getattr(self.app, "settings", None)
+        if settings is None or settings.read_only:
+            return
+        row = next((row for row in JOB_ACTIONS if row.key in (event.key, event.character)), None)
+        refusal = settings.refusal(row.name) if row is not None else None
+        if refusal:
+            event.stop()
+            self.app.notify(refusal, severity="warning")
 
     def action_job_action(self, name: str) -> None:
         """Plan ``name`` on this job (reads only), then confirm."""
