@@ -90,10 +90,13 @@ class OperatorFlow(App[None]):
 
     # Operator actions: refused with a toast when read-only, unreachable or mid-confirmation.
 
-    def _refused(self) -> bool:
-        """True (and a toast says why) when no write may start now."""
+    def _refused(self, action: str = "") -> bool:
+        """True (and a toast says why) when no write may start now, or this role may not take ``action``."""
+        refusal = self.settings.refusal(action) if action else None
         if self.settings.read_only:
             self.notify("Read-only: actions are disabled.", severity="warning")
+        elif refusal:
+            self.notify(refusal, severity="warning")
         elif self.connection == FAILING:
             self.notify("Redis is unreachable: action refused. Retrying…", severity="error")
         elif self._flow_busy:
@@ -108,7 +111,7 @@ class OperatorFlow(App[None]):
         if row.plan is None:
             self._run_on_schedule(row, schedule)
             return
-        if self._refused():
+        if self._refused(row.name):
             return
         self._flow_busy = True
         self._make_plan(row)
@@ -116,7 +119,7 @@ class OperatorFlow(App[None]):
     def _run_on_schedule(self, row: OperatorAction[Any], named: ScheduleRow | None = None) -> None:
         """Run a row action on ``named`` or the highlighted schedule (a toast says why not when it may not start)."""
         schedule = named or self.jobs_pane.selected_schedule()
-        if self._refused():
+        if self._refused(row.name):
             return
         if schedule is None:
             self.notify("No schedule is highlighted.", severity="warning")

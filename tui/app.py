@@ -108,9 +108,10 @@ class RqtopApp(OperatorFlow):
         self.frozen = False
         """True while `f` has paused polling (`r` still reads once)."""
         moved = dict(settings.keymap)
-        self._write_keys = {key.strip(): spec.title for spec in self.KEY_SPECS if spec.name in self.WRITE_ACTIONS
-                            for key in moved.get(spec.id, spec.key).split(",")}
-        """Keys of the write actions, so read-only mode can say why a press does nothing."""
+        self._write_keys = {key.strip(): (spec.title, spec.name) for spec in self.KEY_SPECS
+                            if spec.name in self.WRITE_ACTIONS for key in moved.get(spec.id, spec.key).split(",")}
+        """Keys of the write actions (title, action), so read-only mode or the role can say why a press does
+        nothing."""
         self._schedule_actions = frozenset(row.name for row in self.ACTION_TABLE if row.plan is None)
         """Row actions (n, p): they act on the Scheduled Jobs table's row, so only while that table has focus."""
 
@@ -120,7 +121,8 @@ class RqtopApp(OperatorFlow):
 
     def compose(self) -> ComposeResult:
         """Status line, stale banner, three tabs, footer; a notice replaces them when the terminal is too small."""
-        self.status_bar = StatusBar(self.url_label, self.settings.read_only, id="status-bar")
+        self.status_bar = StatusBar(self.url_label, self.settings.read_only, role=self.settings.role,
+                                    id="status-bar")
         self.stale_banner = StaleBanner("", id="stale-banner", markup=False)
         buttons = tuple(spec for spec in self.KEY_SPECS if spec.button)
         self.jobs_pane = JobsPane(self.settings, buttons, id="jobs-pane")
@@ -152,7 +154,8 @@ class RqtopApp(OperatorFlow):
             self.theme = self.settings.theme
         self.theme_changed_signal.subscribe(self, self._remember_theme)
         if self.first_notice:
-            self.notify(self.first_notice, title="rqtop demo", timeout=20)
+            title = "rqtop demo" if self.watch_problem is not None else "rqtop"
+            self.notify(self.first_notice, title=title, timeout=20)
         if self.watch_problem is not None:
             self.set_interval(1.0, self._check_problem)
         self._render_status()
@@ -292,8 +295,8 @@ class RqtopApp(OperatorFlow):
         """Read-only hides every write; an action offered on some tabs only (row actions on Background Jobs,
         sort on Workers and Metrics and on a focused history table, the queue browser on Workers) is hidden on the
         others."""
-        if action in self.WRITE_ACTIONS and self.settings.read_only:
-            return False
+        if action in self.WRITE_ACTIONS and (self.settings.read_only or self.settings.refusal(action)):
+            return False  # read-only, or the role (configured, or what Redis lets this user do) may not
         if action in self._dashboard_actions and self.modal_open():
             return False  # a modal (queue browser, detail, keys) shows and takes its own keys only, and ?
         tabs = self._action_tabs.get(action)
@@ -354,11 +357,19 @@ class RqtopApp(OperatorFlow):
             event.stop()
             self.action_hide_help_panel()
             return
-        if not self.settings.read_only or len(self.screen_stack) > 1:
+        if len(self.screen_stack) > 1:
             return
-        if event.key in self._write_keys or any(alias in self._write_keys for alias in event.aliases):
+        pressed = next((key for key in (event.key, *event.aliases) if key in self._write_keys), None)
+        if pressed is None:
+            return
+        if self.settings.read_only:
             event.stop()
             self.notify("Read-only: actions are disabled.", severity="warning")
+            return
+        refusal = self.settings.refusal(self._write_keys[pressed][1])
+        if refusal:
+            event.stop()
+            self.notify(refusal, severity="warning")
 
     def _check_problem(self) -> None:
         """Toast once when a helper process (the demo's Redis or worker) has died."""

@@ -16,6 +16,7 @@ import redis
 
 from tui.action_table import ACTIONS, CliVerb, OperatorAction
 from tui.data.connection import BadRedisUrl, connect, mask_url, resolve_url, tls_hint, validate_url
+from tui.data.roles import ROLES
 from tui.data.settings import Settings, SettingsError
 from tui.protocols import OperatorActions
 from worker import keys
@@ -132,7 +133,7 @@ def _settings(read_only: bool | None = None, refresh: float | None = None) -> Se
 
     try:
         return Settings.from_env(load_config(), read_only=_root_option("read_only", read_only) or None,
-                                 refresh_s=_root_option("refresh", refresh))
+                                 refresh_s=_root_option("refresh", refresh), role=_root_option("role", None))
     except SettingsError as exc:
         fail(str(exc))
 
@@ -182,10 +183,13 @@ class RqtopGroup(click.Group):
 @click.option("--refresh", type=float, default=None, callback=_refresh_seconds,
               help="Seconds between refreshes, 0.2 to 3600 (2).")
 @click.option("--read-only", is_flag=True, default=False, help="Hide and refuse every action ($RQTOP_READ_ONLY=1).")
+@click.option("--role", type=click.Choice(ROLES), default=None,
+              help="Act as this role ($RQTOP_ROLE, the config file's role; default admin); Redis may make it weaker.")
 @key_prefix_option
 @click.version_option(package_name="rqtop")
 @click.pass_context
-def cli(ctx: click.Context, url: str | None, refresh: float | None, read_only: bool, key_prefix: str | None) -> None:
+def cli(ctx: click.Context, url: str | None, refresh: float | None, read_only: bool, role: str | None,
+        key_prefix: str | None) -> None:
     """rqtop: a terminal dashboard for RQ. Without a command, opens the dashboard."""
     if ctx.invoked_subcommand is not None:
         return
@@ -207,15 +211,32 @@ def run_dashboard(conn: redis.Redis, url: str, settings: Settings, notice: str |
     from tui.data.actions import DashboardActions
     from tui.data.reader import DashboardReader
 
+    settings, redis_user, problem = _dashboard_role(conn, settings)
     app = RqtopApp(
         reader=DashboardReader(conn, settings),
-        actions=DashboardActions(conn, settings),
+        actions=DashboardActions(conn, settings, redis_user=redis_user),
         settings=settings,
         url_label=mask_url(url),
     )
-    app.first_notice = notice
+    app.first_notice = "\n".join(text for text in (notice, problem) if text) or None
     app.watch_problem = watch
     app.run()
+
+
+def _dashboard_role(conn: redis.Redis, settings: Settings) -> tuple[Settings, str, str | None]:
+    """The dashboard's settings with the detected role, its ACL user, and a first toast when Redis could not be
+    asked (a write pause blocks the probes): then it keeps the configured role, and Redis still refuses what
+    the user may not do."""
+    from dataclasses import replace
+
+    from tui.data.acl import detect
+    from tui.data.roles import weaker
+
+    try:
+        found = detect(conn)
+    except redis.RedisError as exc:
+        return settings, "", f"Could not ask Redis what this user may do ({one_line(exc)}): acting as {settings.role}"
+    return replace(settings, role=weaker(settings.role, found.role)), found.redis_user, None
 
 
 @cli.command()
@@ -393,15 +414,32 @@ def _confirm_or_exit(question: str, yes: bool) -> None:
         fail("not confirmed; nothing was changed")
 
 
-def _actions(url: str | None, read_only: bool, verb: str) -> OperatorActions:
-    """The same actions object the dashboard uses; read-only settings refuse before anything is asked or sent."""
+def _actions(url: str | None, read_only: bool, verb: str, action: str) -> OperatorActions:
+    """The same actions object the dashboard uses, acting as the weaker of the configured role and the one Redis
+    lets this user act as; read-only, or a role that may not take ``action``, refuses before anything is asked."""
     from tui.data.actions import DashboardActions
 
     settings = _settings(read_only)
     if settings.read_only:
         fail(f"{verb}: refused in read-only mode (--read-only or RQTOP_READ_ONLY); nothing was changed")
     conn, target = open_redis(url)
-    return DashboardActions(conn, settings)
+    settings, redis_user = _with_detected_role(conn, settings, verb)
+    refusal = settings.refusal(action)
+    if refusal:
+        fail(f"{verb}: {refusal}; nothing was changed")
+    return DashboardActions(conn, settings, redis_user=redis_user)
+
+
+def _with_detected_role(conn: redis.Redis, settings: Settings, verb: str) -> tuple[Settings, str]:
+    """``settings`` acting as the weaker of its role and what Redis lets this connection do, and the ACL user; a
+    Redis that does not answer the probes is one line naming ``verb``, exit 2."""
+    from dataclasses import replace
+
+    from tui.data.acl import detect
+    from tui.data.roles import weaker
+
+    found = guarded(verb, lambda: detect(conn))
+    return replace(settings, role=weaker(settings.role, found.role)), found.redis_user
 
 
 def _finish(result: Any, plan: Any = None) -> None:
@@ -418,10 +456,15 @@ def _finish(result: Any, plan: Any = None) -> None:
         sys.exit(EXIT_USAGE)
 
 
+VERB_ACTIONS = {"pause": "toggle_pause", "resume": "toggle_pause"}
+"""Schedule verbs whose action (capability) is named otherwise."""
+
+
 def _schedule_command(group: click.Group, twin: CliVerb) -> None:
     """Register one `rqtop <verb> NAME` twin of a schedule row action."""
     on_schedule = twin.on_schedule
     assert on_schedule is not None
+    row_action = VERB_ACTIONS.get(twin.verb, twin.verb.replace("-", "_"))
 
     @group.command(name=twin.verb, help=f"{twin.help} (as the dashboard's key; not destructive, so it never asks).")
     @url_option
@@ -429,7 +472,7 @@ def _schedule_command(group: click.Group, twin: CliVerb) -> None:
     @click.option("--yes", "-y", is_flag=True, hidden=True, help="Accepted and ignored: this verb never asks.")
     @click.option("--read-only", is_flag=True, help="Refuse (as rqtop --read-only does).")
     def command(url: str | None, schedule: str, yes: bool, read_only: bool, wait: bool = False) -> None:
-        actions = _actions(url, read_only, twin.verb)
+        actions = _actions(url, read_only, twin.verb, row_action)
         result = guarded(twin.verb, lambda: on_schedule(actions, schedule))
         _finish(result)
         job_id = getattr(result, "job_id", None)
@@ -452,7 +495,7 @@ def _plan_command(group: click.Group, row: OperatorAction[Any], twin: CliVerb) -
     @click.option("--yes", "-y", is_flag=True, help="Do not ask (needed without a terminal).")
     @click.option("--read-only", is_flag=True, help="Refuse (as rqtop --read-only does).")
     def command(url: str | None, yes: bool, read_only: bool) -> None:
-        actions = _actions(url, read_only, twin.verb)
+        actions = _actions(url, read_only, twin.verb, row.name)
         plan = guarded(twin.verb, lambda: plan_of(actions))
         _confirm_or_exit(f"{twin.help}: {plan.total:,} item(s) will be touched. Proceed?", yes)
         _finish(guarded(twin.verb, lambda: row.execute(actions, plan)), plan)
@@ -475,17 +518,32 @@ add_action_verbs(cli, ACTIONS)
 @url_option
 @click.option("--limit", type=click.IntRange(min=1), default=50, show_default=True, help="Newest entries to print.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document (entries and refused counts).")
-def audit(url: str | None, limit: int, as_json: bool) -> None:
-    """Print the audit log of operator actions, newest first."""
+@click.option("--actor", default="", metavar="TEXT",
+              help="Only entries whose who, OS user, sudo user, SSH client or Redis user contains TEXT.")
+@click.option("--action", default="", metavar="NAME", help="Only entries of this action (rerun, dismiss, janitor …).")
+@click.option("--since", default=None, metavar="AGE|TIME",
+              help="Only entries this recent: an age (90s, 15m, 2h, 7d) or an ISO time (2026-01-31T08:00Z).")
+def audit(url: str | None, limit: int, as_json: bool, actor: str, action: str, since: str | None) -> None:
+    """Print the audit log of operator actions, newest first; --actor, --action and --since filter it."""
     from worker import audit as audit_log
 
+    since_epoch = _since(since) if since is not None else None
     conn, _ = open_redis(url)
-    entries = guarded("audit", lambda: audit_log.read(conn, limit=limit))
+    entries, cut = guarded("audit", lambda: audit_log.search(conn, limit, since_epoch, actor.strip(), action.strip()))
+    if cut:
+        click.echo(f"rqtop: searched the newest {audit_log.SEARCH_SCAN_MAX:,} entries only; narrow with --since",
+                   err=True)
     refused = guarded("audit", lambda: audit_log.refused_counts(conn))
+    removed = guarded("audit", lambda: audit_log.removed_early(conn))
+    if removed is not None:
+        click.echo(f"rqtop: warning: audit entries were removed before their {keys.AUDIT_KEEP_S // 86400} days "
+                   f"(the newest removed was written {_utc(removed)}): someone deleted or trimmed the log",
+                   err=True)
     concluded = {entry.intent for entry in entries if entry.phase == "outcome"}
     if as_json:
         click.echo(json.dumps({"schema_version": 1, "entries": [_audit_json(entry, concluded) for entry in entries],
-                               "refused": dict(sorted(refused.items()))}, indent=2))
+                               "refused": dict(sorted(refused.items())),
+                               "removed_early_at": _utc(removed) if removed is not None else None}, indent=2))
         return
     if entries:
         click.echo(AUDIT_HEADER)
@@ -496,6 +554,33 @@ def audit(url: str | None, limit: int, as_json: bool) -> None:
     if any(refused.values()):
         click.echo("refused no-ops (counted, not logged): "
                    + ", ".join(f"{k}={v}" for k, v in refused.items() if v))
+
+
+_AGE_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def _since(text: str) -> float:
+    """``--since`` as an epoch: an age like 15m or 2h back from now, or an ISO-8601 time (UTC unless it says)."""
+    import time
+    from datetime import datetime, timezone
+
+    word = text.strip()
+    match = re.fullmatch(r"(\d+(?:\.\d+)?)([smhd])", word)
+    if match:
+        return time.time() - float(match.group(1)) * _AGE_UNITS[match.group(2)]
+    try:
+        at = datetime.fromisoformat(word.replace("Z", "+00:00"))
+    except ValueError:
+        fail(f"--since: {text!r}: expected an age (90s, 15m, 2h, 7d) or an ISO time (2026-01-31T08:00Z)")
+    return (at if at.tzinfo else at.replace(tzinfo=timezone.utc)).timestamp()
+
+
+def _utc(epoch: float) -> str:
+    """An epoch as ISO-8601 UTC with Z."""
+    from worker.records import from_epoch
+
+    at = from_epoch(epoch)
+    return at.isoformat().replace("+00:00", "Z") if at else "?"
 
 
 AUDIT_HEADER = f"{'WHEN (UTC)':<23}  {'WHO':<24} {'ACTION':<16} {'TARGET':<20} STATUS AND COUNTS"
@@ -510,7 +595,8 @@ def _audit_json(entry: Any, concluded: Collection[str]) -> dict[str, Any]:
     return {"id": entry.id, "at": at.isoformat().replace("+00:00", "Z") if at else None, "who": safe_text(entry.who),
             "action": safe_text(entry.action), "target": safe_text(entry.target), "phase": entry.phase,
             "status": _audit_status(entry, concluded), "ok": entry.ok, "error": safe_text(entry.error),
-            "counts": {safe_text(str(k)): v for k, v in entry.counts.items()}, "unreadable": list(entry.unreadable)}
+            "counts": {safe_text(str(k)): v for k, v in entry.counts.items()}, "unreadable": list(entry.unreadable),
+            **{name: safe_text(value) for name, value in entry.actor.items()}}
 
 
 def _audit_status(entry: Any, concluded: Collection[str]) -> str:
@@ -566,6 +652,16 @@ def _add_job_action_verbs() -> None:
 
 
 _add_job_action_verbs()
+
+
+def _add_acl_command() -> None:
+    """Attach ``rqtop acl print``."""
+    from tui.cli_acl import acl
+
+    cli.add_command(acl)
+
+
+_add_acl_command()
 
 
 def _add_exporter_command() -> None:

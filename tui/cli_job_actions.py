@@ -90,7 +90,7 @@ def _job_verb(row: JobAction) -> None:
             cli.fail(f"jobs {row.verb}: name job ids, or --queue Q --state S, or --state S --all (one of them)")
         if (queues or every_queue) and state is None:
             cli.fail(f"jobs {row.verb}: --queue and --all need --state (one of {', '.join(STATES)})")
-        actions = cli._actions(url, read_only, f"jobs {row.verb}")
+        actions = cli._actions(url, read_only, f"jobs {row.verb}", row.name)
         plan = cli.guarded(f"jobs {row.verb}", lambda: _plan(actions, row, list(job_ids), queues, state,
                                                               every_queue, reason, retries))
         if not plan.total:
@@ -137,7 +137,7 @@ def edit_replay(job_id: str, args_json: str | None, kwargs_json: str | None, yes
     """Enqueue a new job from a dead-letter job (plain-data payload only) with edited args/kwargs; the original
     is kept and linked (its new job's meta names it)."""
     cli = _cli()
-    actions = cli._actions(url, read_only, "jobs edit-replay")
+    actions = cli._actions(url, read_only, "jobs edit-replay", "edit_replay")
     cli._confirm_or_exit(f"replay {safe_text(job_id)} as a new job with the edited arguments?", yes)
     result = cli.guarded("jobs edit-replay", lambda: actions.edit_replay(job_id, args_json, kwargs_json))
     if as_json:
@@ -183,7 +183,7 @@ def _queue_verb(action: str, queue: str, state: str, yes: bool, as_json: bool, r
     """Plan one queue's registry, confirm with the queue name typed, act on exactly the plan."""
     cli = _cli()
     row = find_job_action(action)
-    actions = cli._actions(url, read_only, f"queues {action}")
+    actions = cli._actions(url, read_only, f"queues {action}", action)
     plan = cli.guarded(action, lambda: actions.plan_queue_job_action(action, queue, state))
     if not plan.total:
         _report(plan, None, as_json)
@@ -209,7 +209,7 @@ def _worker_verb(action: str, help_text: str, named: bool) -> None:
     @click.option("--url", "-u", default=None, help="Redis URL (as rqtop --url).")
     def command(names: tuple[str, ...], yes: bool, read_only: bool, url: str | None) -> None:
         cli = _cli()
-        actions = cli._actions(url, read_only, f"workers {action}")
+        actions = cli._actions(url, read_only, f"workers {action}", action)
         plan = cli.guarded(action, lambda: actions.plan_worker_action(action, list(names)))
         if named and not plan.workers:
             cli.fail(f"workers {action}: no such worker: {', '.join(names)} (not in RQ's worker set)")

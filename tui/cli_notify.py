@@ -112,7 +112,7 @@ def add_notify_option(command: click.Command) -> None:
         if len(found) != 1 or not found[0]:
             root.fail("--notify: give one email address (or '-' with RQTOP_NOTIFY_EMAIL set)")
         schedule = kwargs["schedule"]
-        actions = root._actions(kwargs["url"], kwargs["read_only"], "run-now")
+        actions = root._actions(kwargs["url"], kwargs["read_only"], "run-now", "run_now_notify")
         root._confirm_or_exit(f"run-now {schedule}?", kwargs["yes"])
         root._finish(root.guarded("run-now", lambda: actions.run_now(schedule, notify=found[0])))
 

@@ -117,7 +117,7 @@ def wait(url: str | None, job_id: str, timeout_s: float | None) -> None:
 @click.option("--read-only", is_flag=True, help="Refuse (as rqtop --read-only does).")
 def cancel_running(url: str | None, job_id: str, yes: bool, read_only: bool) -> None:
     """Ask a running job to stop at its next checkpoint (cooperative cancel); it then ends as canceled."""
-    actions = _actions(url, read_only, "cancel-running")
+    actions = _actions(url, read_only, "cancel-running", "cancel_running")
     _confirm_or_exit(f"Cancel running job {job_id}? ({CANCEL_NOTE})", yes)
     result = guarded("cancel-running", lambda: actions.cancel_running(job_id))
     click.echo(result.message)

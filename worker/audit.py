@@ -56,6 +56,29 @@ class AuditEntry:
     """For a failed outcome: the one line the failure said."""
     unreadable: tuple[str, ...] = ()
     """Fields (or ``counts.<name>``) that were present but could not be read."""
+    actor: dict[str, str] = field(default_factory=dict)
+    """The known ``ACTOR_FIELDS`` (OS user, sudo caller, SSH client, Redis user, role)."""
+
+
+ACTOR_FIELDS = ("os_user", "sudo_user", "ssh_client", "redis_user", "role")
+"""The entry fields that say who acted beyond ``who`` (written when known)."""
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who acts: ``user@host``, the OS user, the sudo caller, the SSH client's address, the Redis ACL user and the
+    role rqtop acted as."""
+
+    who: str
+    os_user: str = ""
+    sudo_user: str = ""
+    ssh_client: str = ""
+    redis_user: str = ""
+    role: str = ""
+
+    def fields(self) -> dict[str, str]:
+        """The known actor fields of an entry."""
+        return {"who": self.who, **{name: getattr(self, name) for name in ACTOR_FIELDS if getattr(self, name)}}
 
 
 @dataclass
@@ -73,13 +96,18 @@ def _add(conn: redis.Redis, fields: dict[str, str]) -> str:
     return as_text(conn.xadd(keys.AUDIT, entry, minid=f"{oldest_ms}-0", approximate=True))
 
 
-def _base(who: str, action: str, target: str, now: float | None) -> dict[str, str]:
-    """The fields every entry has."""
-    return {"who": who, "action": action, "target": target, "at": epoch_text(time.time() if now is None else now)}
+Who = str | Actor
+"""Who acts: ``user@host`` (the worker, older callers) or the whole ``Actor``."""
+
+
+def _base(who: Who, action: str, target: str, now: float | None) -> dict[str, str]:
+    """The fields every entry has, and the actor's when known."""
+    actor = who.fields() if isinstance(who, Actor) else {"who": who}
+    return {**actor, "action": action, "target": target, "at": epoch_text(time.time() if now is None else now)}
 
 
 def append(
-    conn: redis.Redis, who: str, action: str, target: str, counts: dict[str, int], ok: bool,
+    conn: redis.Redis, who: Who, action: str, target: str, counts: dict[str, int], ok: bool,
     now: float | None = None, phase: Phase = "", intent: str = "", error: str = "",
 ) -> str:
     """Add one entry and return its stream id."""
@@ -93,13 +121,13 @@ def append(
     return _add(conn, fields)
 
 
-def record_intent(conn: redis.Redis, who: str, action: str, target: str, now: float | None = None) -> str:
+def record_intent(conn: redis.Redis, who: Who, action: str, target: str, now: float | None = None) -> str:
     """Record that an action is about to act; its id links the outcome."""
     return _add(conn, {**_base(who, action, target, now), "phase": "intent"})
 
 
 @contextmanager
-def recorded(conn: redis.Redis, who: str, action: str, target: str,
+def recorded(conn: redis.Redis, who: Who, action: str, target: str,
              clock: Any = time.time) -> Iterator[Outcome]:
     """Intent before the body acts, outcome after; a body that raises gets a failed outcome and the error goes on.
 
@@ -138,6 +166,57 @@ def read(conn: redis.Redis, limit: int = 50) -> tuple[AuditEntry, ...]:
     """The newest ``limit`` entries, newest first; malformed fields read as empty, never raise."""
     rows = (conn.xrevrange(keys.AUDIT, "+", "-", count=max(limit, 0)) if limit > 0 else None) or []
     return tuple(_entry(entry_id, fields or {}) for entry_id, fields in rows)
+
+
+def removed_early(conn: redis.Redis, now: float | None = None) -> float | None:
+    """When the newest entry removed before its ``AUDIT_KEEP_S`` was written (XDEL, or XADD/XTRIM with a MAXLEN or
+    MINID of someone's own), else None; rqtop's own trim only removes older entries. Redis 7+ reports it
+    (``XINFO STREAM`` max-deleted-entry-id); older servers and a missing stream give None."""
+    try:
+        info: dict[Any, Any] = conn.xinfo_stream(keys.AUDIT)
+    except redis.ResponseError:
+        return None
+    raw = info.get("max-deleted-entry-id") or info.get(b"max-deleted-entry-id")
+    millis = as_text(raw).split("-", 1)[0] if raw else ""
+    if not millis.isdigit() or int(millis) == 0:
+        return None
+    removed = int(millis) / 1000
+    keep_from = (time.time() if now is None else now) - keys.AUDIT_KEEP_S
+    return removed if removed > keep_from else None
+
+
+SEARCH_SCAN_MAX = 20_000
+"""How many entries one filtered ``search`` reads at most (newest first), so a filter never reads the whole log."""
+
+
+def search(conn: redis.Redis, limit: int = 50, since: float | None = None, actor: str = "", action: str = "",
+           scan_max: int = SEARCH_SCAN_MAX) -> tuple[tuple[AuditEntry, ...], bool]:
+    """The newest ``limit`` entries at or after ``since`` whose actor (who, OS user, sudo caller, SSH client or
+    Redis user) contains ``actor`` and whose action is ``action``; and whether ``scan_max`` cut the search short."""
+    low = f"{max(int(since * 1000), 0)}-0" if since is not None else "-"
+    found: list[AuditEntry] = []
+    high, scanned, page = "+", 0, 500
+    while len(found) < limit and scanned < scan_max:
+        rows = conn.xrevrange(keys.AUDIT, high, low, count=min(page, scan_max - scanned)) or []
+        for entry_id, fields in rows:
+            entry = _entry(entry_id, fields or {})
+            if _matches(entry, actor, action):
+                found.append(entry)
+                if len(found) == limit:
+                    break
+        scanned += len(rows)
+        if len(rows) < page or len(found) == limit:
+            return tuple(found), False
+        high = f"({as_text(rows[-1][0])}"
+    return tuple(found), len(found) < limit and scanned >= scan_max
+
+
+def _matches(entry: AuditEntry, actor: str, action: str) -> bool:
+    """True when ``entry`` is ``action`` (any when "") by someone whose names contain ``actor`` (any when "")."""
+    if action and entry.action != action:
+        return False
+    names = (entry.who, *(entry.actor.get(name, "") for name in ("os_user", "sudo_user", "ssh_client", "redis_user")))
+    return not actor or any(actor.lower() in name.lower() for name in names)
 
 
 def _count(value: Any) -> int | None:
@@ -198,5 +277,5 @@ def _entry(entry_id: Any, fields: dict[Any, Any]) -> AuditEntry:
         id=safe_text(as_text(entry_id)), who=text.get("who", ""), action=text.get("action", ""),
         target=text.get("target", ""), counts=counts, at=at, ok=text.get("ok") == "1",
         phase=phase if phase in PHASES else "", intent=text.get("intent", ""), error=text.get("error", ""),
-        unreadable=bad,
+        unreadable=bad, actor={name: text[name] for name in ACTOR_FIELDS if text.get(name)},
     )

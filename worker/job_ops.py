@@ -77,6 +77,11 @@ local function enqueue(job, id, origin)
   redis.call('RPUSH', queue_key(origin), id)
   redis.call('SADD', queues_key, queue_key(origin))
 end
+-- dismiss deletes: a caller whose ACL lacks DEL is refused here, before the first write (Redis does not roll a
+-- script back, so a refusal half-way would leave a job taken out of its registry but not deleted)
+if op == 'dismiss' then redis.call('DEL', job_prefix .. ':acl-probe') end
+-- dead letter appends to the results stream: likewise refused up front (NOMKSTREAM on a key that never exists)
+if op == 'dead_letter' then redis.call('XADD', results_prefix .. ':acl-probe', 'NOMKSTREAM', '*', 'p', '1') end
 local tally, done = {{0, 0, 0, 0}}, {{}}
 for i = 5, #ARGV, 2 do
   local id, expected = ARGV[i], ARGV[i + 1]

@@ -58,15 +58,43 @@ def default_who() -> str:
     return f"{user}@{socket.gethostname()}"
 
 
+def os_user() -> str:
+    """The login name this process runs as (not the sudo caller)."""
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return os.environ.get("USER", "")
+
+
+def ssh_client() -> str:
+    """The SSH client's address when this runs in an SSH session (``SSH_CLIENT``, else ``SSH_CONNECTION``)."""
+    for name in ("SSH_CLIENT", "SSH_CONNECTION"):
+        words = os.environ.get(name, "").split()
+        if words:
+            return words[0]
+    return ""
+
+
+def default_actor(who: str, redis_user: str, role: str) -> audit.Actor:
+    """Who acts, as the audit records it: ``user@host``, OS user, sudo caller, SSH client, Redis ACL user, role."""
+    return audit.Actor(who, os_user(), os.environ.get("SUDO_USER", ""), ssh_client(), redis_user, role)
+
+
 class DashboardActions:
     """Run now, pause/resume, janitor, Fail Active and Cancel All Pending against one Redis."""
 
     def __init__(self, conn: redis.Redis, settings: Settings, who: str | None = None,
-                 janitor_settings: janitor.JanitorSettings | None = None):
+                 janitor_settings: janitor.JanitorSettings | None = None, redis_user: str = ""):
         self.conn = conn
         self.settings = settings
         self.who = who or default_who()
+        self.actor = default_actor(self.who, redis_user, settings.role)
+        """Who acts, as every audit entry records it."""
         self.janitor_settings = janitor_settings or janitor.JanitorSettings()
+
+    def refusal(self, action: str) -> str | None:
+        """Why this dashboard may not take ``action`` now (read-only, or its role), or None."""
+        return READ_ONLY_MESSAGE if self.settings.read_only else self.settings.refusal(action)
 
     # Schedules.
 
@@ -74,8 +102,9 @@ class DashboardActions:
         """Enqueue one manual run of a schedule (deduplicated by its token); for a row of another scheduler
         (``rq-scheduler/<id>``, ``rq-cron/<scheduler>/<job>``) a fresh copy on its queue, schedule untouched.
         With ``notify``, that address gets an email when the run ends."""
-        if self.settings.read_only:
-            return RunNowResult(name, "not_allowed", None, READ_ONLY_MESSAGE)
+        refusal = self.refusal("run_now_notify" if notify else "run_now")
+        if refusal:
+            return RunNowResult(name, "not_allowed", None, refusal)
         if name.startswith((keys.RQ_SCHEDULER_ROW, keys.RQ_CRON_ROW)):
             with self._recorded("run_now", name) as outcome:
                 if name.startswith(keys.RQ_SCHEDULER_ROW):
@@ -116,8 +145,9 @@ class DashboardActions:
 
     def run_janitor(self, plan: JanitorPlan) -> ActionResult:
         """Run the confirmed janitor plan; counts per step."""
-        if self.settings.read_only:
-            return ActionResult("janitor", False, READ_ONLY_MESSAGE)
+        refusal = self.refusal("janitor")
+        if refusal:
+            return ActionResult("janitor", False, refusal)
         if not plan.total:
             return self._refuse("janitor", "nothing_planned", ActionResult(
                 "janitor", True, "janitor: nothing to clean up", {step.name: 0 for step in plan.steps}))
@@ -139,8 +169,9 @@ class DashboardActions:
 
     def fail_active(self, plan: FailActivePlan) -> ActionResult:
         """Stop planned executions on live workers (they fail the job) and fail gone workers' executions."""
-        if self.settings.read_only:
-            return ActionResult("fail_active", False, READ_ONLY_MESSAGE)
+        refusal = self.refusal("fail_active")
+        if refusal:
+            return ActionResult("fail_active", False, refusal)
         if not plan.total:
             return self._refuse("fail_active", "nothing_planned", ActionResult(
                 "fail_active", True, "fail active: nothing was running", dict.fromkeys(fail_active.COUNT_NAMES, 0)))
@@ -171,8 +202,9 @@ class DashboardActions:
 
     def cancel_pending(self, plan: CancelPendingPlan) -> ActionResult:
         """Cancel each queue's pending jobs up to its planned boundary; later jobs (tail or head) stay."""
-        if self.settings.read_only:
-            return ActionResult("cancel_pending", False, READ_ONLY_MESSAGE)
+        refusal = self.refusal("cancel_pending")
+        if refusal:
+            return ActionResult("cancel_pending", False, refusal)
         if not plan.total:
             return self._refuse("cancel_pending", "nothing_planned", ActionResult(
                 "cancel_pending", True, "cancel pending: nothing was pending", dict.fromkeys(cancel.COUNT_NAMES, 0)))
@@ -203,8 +235,9 @@ class DashboardActions:
 
     def job_action(self, plan: JobActionPlan) -> ActionResult:
         """Run the confirmed job action on exactly its planned jobs; one audit entry naming the ids."""
-        if self.settings.read_only:
-            return ActionResult(plan.action, False, READ_ONLY_MESSAGE)
+        refusal = self.refusal(plan.action)
+        if refusal:
+            return ActionResult(plan.action, False, refusal)
         if not plan.total:
             return self._refuse(plan.action, "nothing_planned", ActionResult(
                 plan.action, True, f"{_JOB_VERB[plan.action]}: no job to act on", {}))
@@ -227,23 +260,24 @@ class DashboardActions:
 
     def _job_audited(self, plan: JobActionPlan) -> tuple[dict[str, int], list[str]]:
         """Intent naming the planned ids, then the outcome naming exactly the ids changed (a failure recorded)."""
-        intent = audit.record_intent(self.conn, self.who, plan.action, job_actions.audit_target(plan),
+        intent = audit.record_intent(self.conn, self.actor, plan.action, job_actions.audit_target(plan),
                                      now=self.settings.clock())
         try:
             counts, changed = job_actions.execute(self.conn, plan, self.settings.clock(), STOP_CONFIRM_S)
         except Exception as exc:
-            audit.append(self.conn, self.who, plan.action, job_actions.audit_target(plan), {}, False,
+            audit.append(self.conn, self.actor, plan.action, job_actions.audit_target(plan), {}, False,
                          now=self.settings.clock(), phase="outcome", intent=intent,
                          error=f"{type(exc).__name__}: {exc}")
             raise
-        audit.append(self.conn, self.who, plan.action, job_actions.audit_target(plan, changed), counts, True,
+        audit.append(self.conn, self.actor, plan.action, job_actions.audit_target(plan, changed), counts, True,
                      now=self.settings.clock(), phase="outcome", intent=intent)
         return counts, changed
 
     def edit_replay(self, job_id: str, args_json: str | None = None, kwargs_json: str | None = None) -> ActionResult:
         """Enqueue a new job from a dead-letter job's plain-data payload with edited args/kwargs; original kept."""
-        if self.settings.read_only:
-            return ActionResult("edit_replay", False, READ_ONLY_MESSAGE)
+        refusal = self.refusal("edit_replay")
+        if refusal:
+            return ActionResult("edit_replay", False, refusal)
         try:
             payload = job_edit.read_payload(self.conn, job_id)
             args, kwargs = job_edit.parse_arguments(args_json, kwargs_json, payload)
@@ -261,8 +295,9 @@ class DashboardActions:
 
     def worker_action(self, plan: WorkerActionPlan) -> ActionResult:
         """Suspend or resume every RQ worker, or ask the planned workers to shut down; audited."""
-        if self.settings.read_only:
-            return ActionResult(plan.action, False, READ_ONLY_MESSAGE)
+        refusal = self.refusal(plan.action)
+        if refusal:
+            return ActionResult(plan.action, False, refusal)
         if plan.action == "shutdown" and not plan.workers:
             return self._refuse("shutdown", "unknown", ActionResult("shutdown", False, "shutdown: no such worker"))
         target = ", ".join(plan.workers) or "all workers"
@@ -291,8 +326,9 @@ class DashboardActions:
             return self._refuse(verb, "not_allowed", PauseResult(
                 name, False, False, f"{name}: {verb} is not available: {source} has no pause rqtop could set "
                 "(only rqtop's own schedules can be paused)", ok=False))
-        if self.settings.read_only:
-            return PauseResult(name, bool(self.conn.sismember(keys.PAUSED, name)), False, READ_ONLY_MESSAGE, ok=False)
+        refusal = self.refusal("toggle_pause")
+        if refusal:
+            return PauseResult(name, bool(self.conn.sismember(keys.PAUSED, name)), False, refusal, ok=False)
         known = self.conn.hexists(keys.SCHEDULES, name)
         was_paused = bool(self.conn.sismember(keys.PAUSED, name))
         if not known:
@@ -311,8 +347,9 @@ class DashboardActions:
     def cancel_running(self, job_id: str) -> ActionResult:
         """Ask a running job to stop at its next checkpoint (``worker.cancel_request``), audited; a job that is not
         running is refused (counted, not logged). A task without checkpoints finishes first, then ends canceled."""
-        if self.settings.read_only:
-            return ActionResult("cancel_running", False, READ_ONLY_MESSAGE)
+        refusal = self.refusal("cancel_running")
+        if refusal:
+            return ActionResult("cancel_running", False, refusal)
         status = self.conn.hget(keys.rq_job(job_id), "status")
         if status != b"started":
             reason: audit.Refusal = "unknown" if status is None else "not_allowed"
@@ -325,7 +362,7 @@ class DashboardActions:
 
     def _recorded(self, action: str, target: str) -> AbstractContextManager[audit.Outcome]:
         """Intent now, outcome when the block ends (failed, with the error, when it raises)."""
-        return audit.recorded(self.conn, self.who, action, target, clock=self.settings.clock)
+        return audit.recorded(self.conn, self.actor, action, target, clock=self.settings.clock)
 
     def _audited(self, action: str, target: str, act: Callable[[], ActionResult]) -> ActionResult:
         """Run ``act`` between its intent and its outcome entries."""

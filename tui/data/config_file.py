@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import platformdirs
 
+from tui.data.roles import RoleError, check_role, parse_roles
 from tui.data.settings import SettingsError
 
 if sys.version_info >= (3, 11):
@@ -28,7 +29,7 @@ CONFIG_ENV = "RQTOP_CONFIG"
 """Names another config file (tests, or several setups side by side)."""
 STATE_NAME = "state.toml"
 REFRESH_RANGE_S = (0.2, 3600.0)
-KNOWN_FIELDS = ("theme", "timezone", "refresh", "read_only", "thresholds", "keymap")
+KNOWN_FIELDS = ("theme", "timezone", "refresh", "read_only", "thresholds", "keymap", "role", "roles")
 THRESHOLD_FIELDS = {"pending": "pending_threshold", "offline_after": "offline_after_s",
                     "pending_amber": "pending_amber", "pending_red": "pending_red",
                     "oldest_pending_amber_s": "oldest_pending_amber_s", "oldest_pending_red_s": "oldest_pending_red_s"}
@@ -100,6 +101,13 @@ def parse_config(path: Path, document: Mapping[str, Any]) -> dict[str, object]:
     if keymap:
         values["keymap"] = tuple((str(binding_id), _text(path, f"keymap.{binding_id}", key))
                                  for binding_id, key in keymap.items())
+    try:
+        if "role" in document:
+            values["role"] = check_role(document["role"], f"{path}: field 'role'")
+        if "roles" in document:
+            values["role_map"] = parse_roles(document["roles"], str(path))
+    except RoleError as exc:
+        raise ConfigError(str(exc)) from None
     return values
 
 

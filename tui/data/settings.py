@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tui.data.masking import MaskRules
+from tui.data.roles import DEFAULT_ROLE, DEFAULT_ROLE_MAP, RoleError, RoleMap, check_role
 from worker.masking import DEFAULT_MASK_PATTERNS
 
 TRUE_WORDS = ("1", "true", "yes", "on", "y", "enabled")
@@ -140,7 +141,15 @@ class Settings:
     """The zone the config file names for local times (IANA name)."""
     state_path: Path | None = field(default=None, compare=False)
     """Where the App remembers the picked theme (state.toml beside the config file); None remembers nothing."""
+    role: str = DEFAULT_ROLE
+    """The role this dashboard acts as (--role, RQTOP_ROLE, the config file's ``role``); Redis may make it weaker."""
+    role_map: RoleMap = field(default=DEFAULT_ROLE_MAP, compare=False)
+    """What each role may do (the config file's ``[roles]`` over ``tui.data.roles.DEFAULT_GRANTS``)."""
     clock: Callable[[], float] = field(default=time.time, compare=False)
+
+    def refusal(self, action: str) -> str | None:
+        """Why this dashboard's role may not take ``action`` (one line), or None when it may."""
+        return self.role_map.refusal(self.role, action)
 
     @property
     def backlog(self) -> Backlog:
@@ -171,5 +180,14 @@ class Settings:
         keymap = os.environ.get("RQTOP_KEYMAP")
         if keymap:
             values["keymap"] = parse_keymap(keymap)
+        role = os.environ.get("RQTOP_ROLE", "").strip()
+        if role:
+            values["role"] = role
         values.update({key: value for key, value in overrides.items() if value is not None})
+        if "role" in values:
+            try:
+                check_role(values["role"], "--role" if overrides.get("role") else
+                           "RQTOP_ROLE" if role else "the config file's field 'role'")
+            except RoleError as exc:
+                raise SettingsError(str(exc)) from None
         return cls(**values)  # type: ignore[arg-type]

@@ -6,7 +6,7 @@ from dataclasses import replace
 from typing import Any
 
 from rich.text import Text
-from textual import work
+from textual import events, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -93,19 +93,36 @@ class JobFieldsScreen(FieldsScreen):
         """The action keys in the hint unless read-only (FieldsScreen.on_mount fills the fields: Textual runs both)."""
         settings = getattr(self.app, "settings", None)
         if settings is not None and not settings.read_only:
-            keys_hint = "  ".join(f"{row.key} {row.verb}" for row in JOB_ACTIONS)
+            keys_hint = "  ".join(f"{row.key} {row.verb}" for row in JOB_ACTIONS if not settings.refusal(row.name))
             self.query_one("#detail-hint", Label).update(f"{keys_hint}\neach asks first · Esc to close")
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """Read-only hides and refuses every job action."""
+        """Read-only hides and refuses every job action; the role hides the ones it may not take."""
         settings = getattr(self.app, "settings", None)
-        return not (action == "job_action" and settings is not None and settings.read_only)
+        if action != "job_action" or settings is None:
+            return True
+        return not (settings.read_only or (parameters and settings.refusal(str(parameters[0]))))
+
+    def on_key(self, event: events.Key) -> None:
+        """A job action key the role may not press (hidden, so Textual ignores it) says why nothing happens."""
+        settings = getattr(self.app, "settings", None)
+        if settings is None or settings.read_only:
+            return
+        row = next((row for row in JOB_ACTIONS if row.key in (event.key, event.character)), None)
+        refusal = settings.refusal(row.name) if row is not None else None
+        if refusal:
+            event.stop()
+            self.app.notify(refusal, severity="warning")
 
     def action_job_action(self, name: str) -> None:
         """Plan ``name`` on this job (reads only), then confirm."""
         app: Any = self.app
         if app.settings.read_only:
             app.notify("Read-only mode: actions are disabled.", severity="warning")
+            return
+        refusal = app.settings.refusal(name)
+        if refusal:
+            app.notify(refusal, severity="warning")
             return
         self._plan(find_job_action(name))
 

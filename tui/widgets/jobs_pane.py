@@ -82,7 +82,8 @@ class JobsPane(Vertical):
             yield Label("Job Management", classes="strip-title")
             for spec in self._buttons:
                 yield Button(spec.title, id=f"btn-{spec.action}", variant=spec.button or "default",
-                             compact=True, tooltip=spec.palette_help, disabled=read_only)
+                             compact=True, tooltip=spec.palette_help,
+                             disabled=read_only or bool(self._settings.refusal(spec.action)))
             yield Label("n run now · p pause/resume", id="row-hint")
         with Horizontal(classes="title-row"):
             yield Label("Recent Job History", id="history-title", classes="section-title")

@@ -1,4 +1,4 @@
-"""The status line (masked URL, connection state, last refresh, READ-ONLY badge) and the stale-data banner."""
+"""The status line (masked URL, connection state, last refresh, READ-ONLY or role badge) and the stale-data banner."""
 
 from __future__ import annotations
 
@@ -16,10 +16,12 @@ FAILING = "failing"
 class StatusBar(Horizontal):
     """One line at the top: where we read from, whether it answers, and how fresh the data is."""
 
-    def __init__(self, url_label: str, read_only: bool, *, id: str | None = None) -> None:
+    def __init__(self, url_label: str, read_only: bool, *, role: str = "admin", id: str | None = None) -> None:
         super().__init__(id=id)
         self._url_label = url_label
         self._read_only = read_only
+        self._role = role
+        """The role the dashboard acts as; a badge names it when it is not admin."""
 
     def compose(self) -> ComposeResult:
         """Name, URL, connection state, refresh time and the badge."""
@@ -27,8 +29,8 @@ class StatusBar(Horizontal):
         yield Label(self._url_label, id="status-url", markup=False)
         yield Label("", id="status-conn")
         yield Label("", id="status-refresh")
-        badge = Label("READ-ONLY", id="status-badge")
-        badge.display = self._read_only
+        badge = Label("READ-ONLY" if self._read_only else f"ROLE: {self._role.upper()}", id="status-badge")
+        badge.display = self._read_only or self._role != "admin"
         yield badge
         paused = Label("PAUSED · f to resume", id="status-paused")
         paused.display = False

@@ -1,0 +1,180 @@
+"""Redis ACL users for the roles: the ``ACL SETUSER`` line of each role, and what a connection's user may do.
+
+Each action's Redis commands are read off its code (``worker.job_ops``' script, ``worker.dispatch``,
+``worker.cancel_request`` …) and listed in ``ACTION_COMMANDS``; a role's line allows the reads every role needs,
+the audit append, and the union of its actions' commands, on RQ's and rqtop's keys only. Redis checks every
+command a Lua script runs against the caller's ACL, so a script cannot lend a user a command it lacks.
+
+``detect`` asks Redis which role a connection can act as with probes that change nothing (a refused command is
+NOPERM; an allowed one touches a key that does not exist, or an entry id that is never written).
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+
+import redis
+
+from tui.data.roles import ACTION_NAMES, DEFAULT_ROLE_MAP, ROLES, RoleMap
+from worker import keys
+
+READS = ("-@all", "+@read", "+@connection", "+info", "+ping", "+select", "+acl|whoami", "-keys")
+"""Every role: reads (the dashboard, ``status``, plans), no KEYS (the reader scans), and ``ACL WHOAMI``."""
+
+AUDIT_APPEND = ("+xadd", "+hincrby")
+"""Every role that acts: the audit entries (``XADD rqtop:audit MINID ~``) and the refused-no-op counter."""
+
+SCRIPT = ("+evalsha", "+eval", "+script|load")
+"""``redis.Script``: EVALSHA, and SCRIPT LOAD when the server does not have the script yet."""
+TRANSACTION = ("+multi", "+exec", "+discard", "+watch", "+unwatch")
+JOB_SCRIPT = (*SCRIPT, "+lrem", "+zrem", "+hdel", "+hset", "+persist", "+rpush", "+sadd", "+srem", "+zadd",
+              "+expire")
+"""What ``worker.job_ops``' script calls for re-run, replay, retry now and cancel (no DEL: that is dismiss)."""
+ENQUEUE = (*TRANSACTION, "+set", "+hset", "+hincrby", "+expire", "+rpush", "+sadd", "+zadd", "+zremrangebyrank",
+           "+persist")
+"""Run now (``worker.dispatch.enqueue_run`` with RQ's ``enqueue_job``, ``worker.foreign_runs``): the dedupe token,
+the job hash, the queue, the history record."""
+BROAD = ("+@write", "+@scripting", "+@transaction", "+@pubsub", "+@keyspace")
+"""Admin-only actions (janitor, Fail Active, Cancel All Pending, dismiss, dead letter …) take many commands;
+``-@dangerous`` at the end still refuses FLUSHALL, KEYS, CONFIG, DEBUG, MIGRATE and the like."""
+
+ACTION_COMMANDS: dict[str, tuple[str, ...]] = {
+    "run_now": ENQUEUE,
+    "run_now_notify": ENQUEUE,
+    "toggle_pause": ("+sadd", "+srem"),
+    "rerun": JOB_SCRIPT,
+    "replay": JOB_SCRIPT,
+    "retry_now": JOB_SCRIPT,
+    "cancel": JOB_SCRIPT,
+    "cancel_running": ("+set",),
+    "dead_letter": (*JOB_SCRIPT, "+xadd"),
+    "dismiss": (*JOB_SCRIPT, "+del"),
+    "edit_replay": (*TRANSACTION, "+hset", "+rpush", "+sadd"),
+    "janitor": BROAD,
+    "fail_active": BROAD,
+    "stop": BROAD,
+    "cancel_pending": BROAD,
+    "suspend": ("+set", "+expire"),
+    "resume": ("+del",),
+    "shutdown": ("+publish",),
+}
+"""The commands each action runs beyond the reads."""
+
+PUBSUB_ACTIONS = frozenset({"stop", "fail_active", "shutdown"})
+"""Actions that publish RQ's worker commands (``rq.command``: ``stop-job`` / ``shutdown`` on ``rq:pubsub:<worker>``)."""
+
+DEFAULT_USERS = {role: f"rqtop-{role}" for role in ROLES}
+
+
+AUDIT_SELECTOR = f"(~{keys.AUDIT} +@read +xadd)"
+"""Redis >= 7: the only rights a non-admin has on the audit stream: read it and append to it."""
+BUT_THE_AUDIT = (f"~{keys.PREFIX}[^a]*", f"~{keys.PREFIX}active:*", f"~{keys.AUDIT}:*")
+"""Every rqtop key but the audit stream itself (``rqtop:active:*`` and ``rqtop:audit:refused`` start with a)."""
+
+
+def key_patterns(rq_prefix: str, guard_audit: bool = False) -> tuple[str, ...]:
+    """RQ's keys under ``rq_prefix``, rq-scheduler's (always ``rq:``) and rqtop's (with ``guard_audit``: all but
+    the audit stream, which ``AUDIT_SELECTOR`` then grants append-only)."""
+    rqtop = BUT_THE_AUDIT if guard_audit else (f"~{keys.PREFIX}*",)
+    return tuple(dict.fromkeys([f"~{rq_prefix}:*", "~rq:scheduler*", *rqtop]))
+
+
+def role_commands(role: str, role_map: RoleMap = DEFAULT_ROLE_MAP, selectors: bool = False) -> tuple[str, ...]:
+    """The command rules of ``role``: the reads, and for a role that acts the audit append and its actions'
+    (with ``selectors`` the audit's XADD comes from ``AUDIT_SELECTOR`` instead, unless an action needs XADD)."""
+    rules = list(READS)
+    granted = [action for action in ACTION_NAMES if role_map.allows(role, action) and ACTION_COMMANDS[action]]
+    if granted:
+        rules += ("+hincrby",) if selectors and role != "admin" else AUDIT_APPEND
+    for action in granted:
+        rules += ACTION_COMMANDS[action]
+    if any(ACTION_COMMANDS[action] == BROAD for action in granted):
+        rules += ("-@dangerous", "+info")
+    return tuple(dict.fromkeys(rules))
+
+
+def channel_rules(role: str, rq_prefix: str, role_map: RoleMap = DEFAULT_ROLE_MAP) -> tuple[str, ...]:
+    """``resetchannels``, then RQ's worker command channels for a role that stops jobs or shuts workers down."""
+    if any(role_map.allows(role, action) for action in PUBSUB_ACTIONS):
+        return ("resetchannels", f"&{rq_prefix}:pubsub:*")
+    return ("resetchannels",)
+
+
+REDIS_VERSIONS = ("7", "6.2")
+"""The ACL syntaxes ``acl print`` writes: Redis (or Valkey) 7+ with selectors, and 6.2 without."""
+
+
+def setuser_line(role: str, user: str | None = None, password: str | None = None, rq_prefix: str = "rq",
+                 role_map: RoleMap = DEFAULT_ROLE_MAP, redis_version: str = "7") -> tuple[str, ...]:
+    """The words of ``ACL SETUSER`` that make ``user`` (default ``rqtop-<role>``) able to do exactly ``role``'s
+    actions; a fresh random password when none is given. On Redis 7 a role that acts but is not admin reaches the
+    audit stream through ``AUDIT_SELECTOR`` only (read and XADD: no XDEL, XTRIM, DEL, SET, EXPIRE, RENAME)."""
+    secret = password or secrets.token_urlsafe(24)
+    selectors = redis_version != "6.2"
+    guard = selectors and role != "admin" and any(ACTION_COMMANDS[action] for action in role_map.actions(role))
+    return ("ACL", "SETUSER", user or DEFAULT_USERS[role], "reset", "on", f">{secret}",
+            *key_patterns(rq_prefix, guard), *channel_rules(role, rq_prefix, role_map),
+            *role_commands(role, role_map, guard), *((AUDIT_SELECTOR,) if guard else ()))
+
+
+def caveat(role: str, role_map: RoleMap = DEFAULT_ROLE_MAP, redis_version: str = "7") -> str:
+    """What the line cannot enforce, in one line ("" when nothing): Redis ACLs allow commands and keys, not
+    arguments, so XADD's own MAXLEN/MINID can still trim (``rqtop audit`` reports entries removed too young)."""
+    acts = any(ACTION_COMMANDS[action] for action in role_map.actions(role))
+    if role == "admin" or not acts:
+        return ""
+    if redis_version == "6.2":
+        return ("Redis 6.2 has no ACL selectors: this user's SET and EXPIRE reach rqtop:audit too, so the audit log "
+                "is append-only only on Redis >= 7 (print without --redis-version 6.2)")
+    return ("XADD's MAXLEN/MINID arguments can still trim the audit log (ACLs cannot restrict arguments); "
+            "`rqtop audit` reports entries removed before their 90 days")
+
+
+@dataclass(frozen=True)
+class Detection:
+    """Who this connection is to Redis and the strongest role Redis lets it act as."""
+
+    redis_user: str
+    role: str
+    note: str = ""
+    """Why the role is weaker than admin, in words (a read-only replica, an ACL user)."""
+
+
+def _allowed(conn: redis.Redis, *command: str) -> tuple[bool, str]:
+    """Whether Redis lets this user run ``command`` (any answer but NOPERM or READONLY), and the refusal."""
+    try:
+        conn.execute_command(*command)
+    except redis.exceptions.NoPermissionError as exc:
+        return False, str(exc)
+    except redis.exceptions.ReadOnlyError:
+        return False, "a read-only replica"
+    except redis.exceptions.ResponseError as exc:
+        if str(exc).startswith("NOPERM"):
+            return False, str(exc)
+        return True, ""  # a syntax or type error comes after the ACL check
+    return True, ""
+
+
+def whoami(conn: redis.Redis) -> str:
+    """The connection's ACL user (``ACL WHOAMI``), or "" when the server does not say."""
+    try:
+        name = conn.execute_command("ACL", "WHOAMI")
+    except redis.RedisError:
+        return ""
+    return name.decode("utf-8", "replace") if isinstance(name, bytes) else str(name)
+
+
+def detect(conn: redis.Redis) -> Detection:
+    """The strongest role this connection can act as: admin when it may delete audit entries (``XDEL`` of id 0-0,
+    which no stream holds), operator when it may append to the audit (``XADD NOMKSTREAM`` with id 0-0, which
+    Redis refuses after the ACL check, or ignores when the stream does not exist), else viewer. Nothing is
+    written either way."""
+    user = whoami(conn)
+    admin, _ = _allowed(conn, "XDEL", keys.AUDIT, "0-0")
+    if admin:
+        return Detection(user, "admin")
+    operator, why = _allowed(conn, "XADD", keys.AUDIT, "NOMKSTREAM", "0-0", "probe", "1")
+    if operator:
+        return Detection(user, "operator", f"Redis user {user or '?'} may not trim the audit log")
+    return Detection(user, "viewer", f"Redis user {user or '?'} may not write ({why.splitlines()[0] if why else ''})")
