@@ -266,6 +266,8 @@ class JobAction:
     """What happens to each job, for the confirmation."""
     note: str = ""
     """What the operator should know beyond the counts (irreversible, best effort …)."""
+    own_cli: str = ""
+    """The module holding the verb when it is a command of its own (not built by ``tui.cli_job_actions``)."""
 
     @property
     def binding_id(self) -> str:
@@ -285,6 +287,11 @@ JOB_ACTIONS: tuple[JobAction, ...] = (
               "stopped by its worker (the horse is killed; the job lands in failed as stopped)",
               "A job whose worker is gone is failed through the registry; a worker that does not listen (frozen, "
               "or a SimpleWorker without a horse) lets the job run to its end."),
+    JobAction("cancel_running", "K", "Cancel running", "cancel-running",
+              "Ask running jobs to stop at their next checkpoint (cooperative cancel; they end canceled)",
+              "asked to stop at its next is_cancelled() checkpoint, then ends as canceled (not failed)",
+              "A task without checkpoints runs to completion and is then marked canceled. The hard stop (RQ's stop "
+              "command) is its own action: S.", own_cli="tui.cli_wait"),
     JobAction("retry_now", "T", "Retry now", "retry-now", "Bring scheduled (retrying) jobs forward to now",
               "moved from the scheduled registry to the tail of its queue; its retry budget is not consumed"),
     JobAction("dead_letter", "D", "Send to dead letter", "dead-letter", "Stop retries: move jobs into failed",
