@@ -196,28 +196,31 @@ CANCEL_PENDING: OperatorAction[CancelPendingPlan] = OperatorAction(
 
 
 def _run_now_notify(actions: OperatorActions, name: str) -> RunNowResult:
-    """Run now, and email the operator's default address (``RQTOP_NOTIFY_EMAIL``) when that run ends."""
+    """Run now, and email the operator's default address (``RQTOP_NOTIFY_EMAIL``, else the config file's
+    ``notify_email``) when that run ends."""
     from worker.notify.config import NotifyConfigError, default_notify_address
 
+    settings = getattr(actions, "settings", None)  # DashboardActions carries the loaded config; fakes need not
     try:
-        address = default_notify_address()
+        address = default_notify_address(configured=getattr(settings, "notify_email", "") or "")
     except NotifyConfigError as exc:
         return RunNowResult(name, "not_allowed", None, str(exc))
     if not address:
-        return RunNowResult(name, "not_allowed", None,
-                            "Run now + notify: set RQTOP_NOTIFY_EMAIL to the address to email")
+        return RunNowResult(name, "not_allowed", None, "Run now + notify: set notify_email in the config file "
+                            "(or RQTOP_NOTIFY_EMAIL) to the address to email")
     return actions.run_now(name, notify=address)
 
 
 RUN_NOW_NOTIFY: OperatorAction[ScheduleRow] = OperatorAction(
     "run_now_notify",
     KeySpec("N", "run_now_notify", "Run + notify", "schedule.run_now_notify",
-            "Queue one run and email $RQTOP_NOTIFY_EMAIL when it ends", "schedule", "Run now and notify me",
+            "Queue one run and email your notify_email when it ends", "schedule", "Run now and notify me",
             "Queue one run of the highlighted schedule; email me when it ends (N)", show=False, tabs=("jobs",)),
     execute=lambda actions, row: _run_now_notify(actions, row.name),
     refuse=lambda row: (f"Run now + notify is for rqtop's own schedules; {row.name} is not one"
                         if row.source != "rqtop" else None),
-    cli=(CliVerb("run-now-notify", "Queue one run of a schedule now and email $RQTOP_NOTIFY_EMAIL when it ends",
+    cli=(CliVerb("run-now-notify", "Queue one run of a schedule now and email your default address "
+                 "($RQTOP_NOTIFY_EMAIL, else the config file's notify_email) when it ends",
                  _run_now_notify),),
 )
 
