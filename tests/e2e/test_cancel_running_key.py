@@ -1,5 +1,6 @@
 """The job detail's Cancel running key (K) against a real Redis and a real forking rqtop worker running a job that
-checks ``is_cancelled()``: backing out changes nothing; confirming ends the job as canceled."""
+checks ``is_cancelled()``: backing out changes nothing; confirming (here from the palette entry) ends the job as
+canceled."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ from typing import Any
 
 import redis
 from rq import Queue
-from textual.widgets import Button, Static
+from textual.command import CommandPalette
+from textual.widgets import Button, OptionList, Static
 
 from tests import jobs
 from tests.e2e.procs import WorkerPool
@@ -28,11 +30,11 @@ def _status(conn: redis.Redis, job_id: str) -> bytes | None:
     return conn.hget(keys.rq_job(job_id), "status")  # type: ignore[return-value]
 
 
-def test_k_on_a_running_job_confirms_then_the_checkpointing_job_ends_canceled(conn: redis.Redis,
+def test_k_or_its_palette_entry_confirms_then_the_checkpointing_job_ends_canceled(conn: redis.Redis,
                                                                                 pool: WorkerPool) -> None:
     pool.rqtop("cancel-key")
     release = f"never:{uuid.uuid4().hex}"
-    job = Queue("default", connection=conn).enqueue(jobs.report_until_released, release)
+    job = Queue("default", connection=conn).enqueue(jobs.report_until_released, release, 200, 120.0)  # runs 2 min
     wait_for(lambda: conn.exists(keys.progress(job.id)), 15, "the job to run and report")
     settings = Settings()
     detail = read_job_detail(conn, job.id, settings.mask_rules)
@@ -53,10 +55,21 @@ def test_k_on_a_running_job_confirms_then_the_checkpointing_job_ends_canceled(co
             assert "runs to completion and is then marked canceled" in body_text, body_text
             assert "1 job(s)" in body_text
             await pilot.press("escape")  # back out: nothing changes
-            await wait_until(lambda: app.screen is screen, pilot)
+            await wait_until(lambda: app.screen is screen, pilot, 10)
             await pilot.pause(0.5)
             assert _status(conn, job.id) == b"started" and not conn.exists(keys.cancel_flag(job.id))
-            await pilot.press("K")
+            await pilot.press("ctrl+p")  # the same action from the palette this time
+            await wait_until(lambda: isinstance(app.screen, CommandPalette), pilot, 10)
+            await pilot.press(*"cancel running")
+            options = app.screen.query_one(OptionList)
+
+            def titles() -> list[str]:
+                return [str(options.get_option_at_index(i).prompt).splitlines()[0] for i in range(options.option_count)]
+
+            await wait_until(lambda: "job: Cancel running (K)" in titles(), pilot, 10)
+            await pilot.pause(0.3)
+            assert titles()[0] == "job: Cancel running (K)", titles()
+            await pilot.press("enter")
             await wait_until(lambda: isinstance(app.screen, JobConfirmScreen), pilot, 10)
             app.screen.query_one("#confirm", Button).press()
             await wait_until(lambda: _status(conn, job.id) == b"canceled", pilot, 15)
