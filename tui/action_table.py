@@ -214,7 +214,7 @@ def _run_now_notify(actions: OperatorActions, name: str) -> RunNowResult:
 RUN_NOW_NOTIFY: OperatorAction[ScheduleRow] = OperatorAction(
     "run_now_notify",
     KeySpec("N", "run_now_notify", "Run + notify", "schedule.run_now_notify",
-            "Queue one run and email your notify_email when it ends", "schedule", "Run now and notify me",
+            "Queue one run, email me when it ends", "schedule", "Run now and notify me",
             "Queue one run of the highlighted schedule; email me when it ends (N)", show=False, tabs=("jobs",)),
     execute=lambda actions, row: _run_now_notify(actions, row.name),
     refuse=lambda row: (f"Run now + notify is for rqtop's own schedules; {row.name} is not one"
