@@ -13,6 +13,8 @@ from tests.cli_support import one_error_line, rqtop
 from tests.tui.fakes import frozen_settings, loaded, make_app
 from tui.data.config_file import ConfigError, config_path, load_config, remembered_theme, state_path
 from tui.data.settings import Settings
+from worker import keys
+from worker.schedules import ScheduleEntry
 
 
 def write(tmp_path: Path, text: str) -> Path:
@@ -50,6 +52,8 @@ def test_every_field_reaches_the_settings_and_the_environment_wins(monkeypatch: 
     ("colour = 1", "'colour'"), ("[thresholds]\npending = -1", "'thresholds.pending'"),
     ("[thresholds]\nlate = 1", "'thresholds.late'"), ("[keymap]\n'jobs.janitor' = ''", "'keymap.jobs.janitor'"),
     ("read_only = 1", "'read_only'"), ("refresh = [", "not valid TOML"),
+    ('notify_email = "not an address"', "'notify_email'"), ('notify_email = "a@x.io, b@x.io"', "'notify_email'"),
+    ("notify_email = 3", "'notify_email'"),
 ])
 def test_a_bad_field_is_named_with_the_file(tmp_path: Path, text: str, field: str) -> None:
     path = write(tmp_path, text)
@@ -85,3 +89,28 @@ def test_the_picked_theme_is_remembered_in_the_state_file(tmp_path: Path) -> Non
     assert remembered_theme(state) == "gruvbox"
     assert load_config(tmp_path / "config.toml")["theme"] == "gruvbox"
     assert frozen_settings().state_path is None  # tests and the default App remember nothing
+
+
+def test_notify_email_is_the_operators_default_address_for_run_now_notify(tmp_path: Path, redis_url: str,
+                                                                         conn: redis.Redis) -> None:
+    """Issue 16: the config file's notify_email is where Run now + notify writes; RQTOP_NOTIFY_EMAIL still wins."""
+    path = write(tmp_path, 'notify_email = "oncall@example.com"\n')
+    assert Settings.from_env(load_config(path)).notify_email == "oncall@example.com"
+    entry = ScheduleEntry(name="nightly", task="tests.jobs.say_hello", cron="0 6 * * *")
+    conn.hset(keys.SCHEDULES, entry.name, entry.to_json())
+    env = {"RQTOP_CONFIG": str(path), "RQTOP_NOTIFY_EMAIL": "", "RQTOP_ALERT_EMAIL": ""}
+    done = rqtop("run-now-notify", "nightly", url=redis_url, env=env)
+    assert done.returncode == 0, done.stderr
+    [job_id] = [line.split(": ", 1)[1] for line in done.stdout.splitlines() if line.startswith("job id: ")]
+    assert conn.get(keys.notify_trigger(job_id)) == b"oncall@example.com"
+    conn.delete(keys.active("nightly"))
+    dashed = rqtop("run-now", "nightly", "--notify", "-", "--yes", url=redis_url, env=env)
+    assert dashed.returncode == 0, dashed.stderr
+    [second] = [line.split(": ", 1)[1] for line in dashed.stdout.splitlines() if line.startswith("job id: ")]
+    assert conn.get(keys.notify_trigger(second)) == b"oncall@example.com"
+    conn.delete(keys.active("nightly"))
+    env_wins = rqtop("run-now-notify", "nightly", url=redis_url, env={**env, "RQTOP_NOTIFY_EMAIL": "me@example.com"})
+    [third] = [line.split(": ", 1)[1] for line in env_wins.stdout.splitlines() if line.startswith("job id: ")]
+    assert conn.get(keys.notify_trigger(third)) == b"me@example.com"
+    unset = rqtop("run-now-notify", "nightly", url=redis_url, env={**env, "RQTOP_CONFIG": str(tmp_path / "none")})
+    assert unset.returncode == 2 and "notify_email" in unset.stdout + unset.stderr

@@ -196,28 +196,31 @@ CANCEL_PENDING: OperatorAction[CancelPendingPlan] = OperatorAction(
 
 
 def _run_now_notify(actions: OperatorActions, name: str) -> RunNowResult:
-    """Run now, and email the operator's default address (``RQTOP_NOTIFY_EMAIL``) when that run ends."""
+    """Run now, and email the operator's default address (``RQTOP_NOTIFY_EMAIL``, else the config file's
+    ``notify_email``) when that run ends."""
     from worker.notify.config import NotifyConfigError, default_notify_address
 
+    settings = getattr(actions, "settings", None)  # DashboardActions carries the loaded config; fakes need not
     try:
-        address = default_notify_address()
+        address = default_notify_address(configured=getattr(settings, "notify_email", "") or "")
     except NotifyConfigError as exc:
         return RunNowResult(name, "not_allowed", None, str(exc))
     if not address:
-        return RunNowResult(name, "not_allowed", None,
-                            "Run now + notify: set RQTOP_NOTIFY_EMAIL to the address to email")
+        return RunNowResult(name, "not_allowed", None, "Run now + notify: set notify_email in the config file "
+                            "(or RQTOP_NOTIFY_EMAIL) to the address to email")
     return actions.run_now(name, notify=address)
 
 
 RUN_NOW_NOTIFY: OperatorAction[ScheduleRow] = OperatorAction(
     "run_now_notify",
     KeySpec("N", "run_now_notify", "Run + notify", "schedule.run_now_notify",
-            "Queue one run and email $RQTOP_NOTIFY_EMAIL when it ends", "schedule", "Run now and notify me",
+            "Queue one run, email me when it ends", "schedule", "Run now and notify me",
             "Queue one run of the highlighted schedule; email me when it ends (N)", show=False, tabs=("jobs",)),
     execute=lambda actions, row: _run_now_notify(actions, row.name),
     refuse=lambda row: (f"Run now + notify is for rqtop's own schedules; {row.name} is not one"
                         if row.source != "rqtop" else None),
-    cli=(CliVerb("run-now-notify", "Queue one run of a schedule now and email $RQTOP_NOTIFY_EMAIL when it ends",
+    cli=(CliVerb("run-now-notify", "Queue one run of a schedule now and email your default address "
+                 "($RQTOP_NOTIFY_EMAIL, else the config file's notify_email) when it ends",
                  _run_now_notify),),
 )
 
@@ -266,6 +269,8 @@ class JobAction:
     """What happens to each job, for the confirmation."""
     note: str = ""
     """What the operator should know beyond the counts (irreversible, best effort …)."""
+    own_cli: str = ""
+    """The module holding the verb when it is a command of its own (not built by ``tui.cli_job_actions``)."""
 
     @property
     def binding_id(self) -> str:
@@ -285,6 +290,11 @@ JOB_ACTIONS: tuple[JobAction, ...] = (
               "stopped by its worker (the horse is killed; the job lands in failed as stopped)",
               "A job whose worker is gone is failed through the registry; a worker that does not listen (frozen, "
               "or a SimpleWorker without a horse) lets the job run to its end."),
+    JobAction("cancel_running", "K", "Cancel running", "cancel-running",
+              "Ask running jobs to stop at their next checkpoint (cooperative cancel; they end canceled)",
+              "asked to stop at its next is_cancelled() checkpoint, then ends as canceled (not failed)",
+              "A task without checkpoints runs to completion and is then marked canceled. The hard stop (RQ's stop "
+              "command) is its own action: S.", own_cli="tui.cli_wait"),
     JobAction("retry_now", "T", "Retry now", "retry-now", "Bring scheduled (retrying) jobs forward to now",
               "moved from the scheduled registry to the tail of its queue; its retry budget is not consumed"),
     JobAction("dead_letter", "D", "Send to dead letter", "dead-letter", "Stop retries: move jobs into failed",

@@ -121,7 +121,8 @@ def _queue_names(actions: Any) -> list[str]:
 
 
 for _row in JOB_ACTIONS:
-    _job_verb(_row)
+    if not _row.own_cli:  # cancel-running is tui.cli_wait's command: one id, its own refusals
+        _job_verb(_row)
 
 
 @jobs.command("edit-replay")

@@ -150,9 +150,26 @@ def detail_json(detail: JobDetail, history: AttemptHistory) -> dict[str, Any]:
 @click.argument("job_id")
 @click.option("--url", "-u", default=None, metavar="URL", help="Redis URL (default: $RQ_REDIS_URL, $REDIS_URL).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
-def jobs_show(job_id: str, url: str | None, as_json: bool) -> None:
-    """Show one job: fields, attempt history and traceback (masked; nothing is unpickled or run)."""
+@click.option("--wait", "wait", is_flag=True,
+              help="Follow the job until it ends, as `jobs wait ID` (exit 0 finished, 1 failed/stopped/canceled).")
+@click.option("--timeout", "timeout_s", type=click.FloatRange(min=0), default=None,
+              help="With --wait: give up after SECONDS.")
+def jobs_show(job_id: str, url: str | None, as_json: bool, wait: bool, timeout_s: float | None) -> None:
+    """Show one job: fields, attempt history and traceback (masked; nothing is unpickled or run); with --wait,
+    follow it to its end instead (the same as ``rqtop jobs wait ID``)."""
     import redis
+
+    if wait:
+        from tui.cli import fail as refuse
+
+        if as_json:
+            refuse("jobs show: --wait and --json cannot be combined (use `jobs show ID --json` once it ended)")
+        _wait(job_id, url, timeout_s)
+        return
+    if timeout_s is not None:
+        from tui.cli import fail as refuse
+
+        refuse("jobs show: --timeout only applies with --wait")
 
     from tui import formatting as fmt
     from tui.cli import _settings, fail, open_redis, redis_said
@@ -183,3 +200,14 @@ def jobs_show(job_id: str, url: str | None, as_json: bool) -> None:
     if history.traceback:
         click.echo("Traceback (masked):")
         click.echo(history.traceback)
+
+
+def _wait(job_id: str, url: str | None, timeout_s: float | None) -> None:
+    """``jobs show ID --wait``: exactly ``jobs wait ID`` (tui.cli_wait), its output and exit code."""
+    import sys
+
+    from tui.cli import _settings, open_redis
+    from tui.cli_wait import follow
+
+    conn, _ = open_redis(url)
+    sys.exit(follow(conn, job_id, _settings(), timeout_s=timeout_s))

@@ -96,7 +96,8 @@ def add_notify_option(command: click.Command) -> None:
     assert original is not None
     command.params.append(click.Option(
         ["--notify", "notify_to"], default=None, metavar="EMAIL",
-        help="Email this address when the run ends ('-': $RQTOP_NOTIFY_EMAIL).",
+        help="Email this address when the run ends ('-': $RQTOP_NOTIFY_EMAIL, else the config file's "
+             "notify_email).",
     ))
 
     def callback(notify_to: str | None = None, **kwargs: Any) -> Any:
@@ -106,11 +107,13 @@ def add_notify_option(command: click.Command) -> None:
 
         root = _root()
         try:
-            found = (default_notify_address(),) if notify_to == "-" else addresses(notify_to, "--notify")
+            found = ((default_notify_address(configured=root._settings().notify_email),) if notify_to == "-"
+                     else addresses(notify_to, "--notify"))
         except NotifyConfigError as exc:
             root.fail(str(exc))
         if len(found) != 1 or not found[0]:
-            root.fail("--notify: give one email address (or '-' with RQTOP_NOTIFY_EMAIL set)")
+            root.fail("--notify: give one email address (or '-' with RQTOP_NOTIFY_EMAIL or the config file's "
+                      "notify_email set)")
         schedule = kwargs["schedule"]
         actions = root._actions(kwargs["url"], kwargs["read_only"], "run-now", "run_now_notify")
         root._confirm_or_exit(f"run-now {schedule}?", kwargs["yes"])

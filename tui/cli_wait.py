@@ -14,11 +14,13 @@ from collections.abc import Callable
 import click
 import redis
 
+from tui.action_table import find_job_action
 from tui.cli import _actions, _confirm_or_exit, fail, guarded, open_redis, url_option
 from tui.cli_jobs import jobs
 from tui.data.job_follow import JobState, read_job_state
 from tui.data.settings import Settings
 from worker.cancel_request import CANCEL_NOTE
+from worker.display_text import safe_text
 
 POLL_S = 0.5
 """How often a follower reads the job (its progress is written at most once a second)."""
@@ -116,9 +118,12 @@ def wait(url: str | None, job_id: str, timeout_s: float | None) -> None:
 @click.option("--yes", "-y", is_flag=True, help="Do not ask.")
 @click.option("--read-only", is_flag=True, help="Refuse (as rqtop --read-only does).")
 def cancel_running(url: str | None, job_id: str, yes: bool, read_only: bool) -> None:
-    """Ask a running job to stop at its next checkpoint (cooperative cancel); it then ends as canceled."""
+    """Ask a running job to stop at its next checkpoint (cooperative cancel); it then ends as canceled.
+
+    The CLI twin of the job detail's Cancel running key (``tui.action_table``'s ``cancel_running`` row)."""
+    row = find_job_action("cancel_running")
     actions = _actions(url, read_only, "cancel-running", "cancel_running")
-    _confirm_or_exit(f"Cancel running job {job_id}? ({CANCEL_NOTE})", yes)
+    _confirm_or_exit(f"{row.title} {safe_text(job_id)}? ({CANCEL_NOTE}; {row.note})", yes)
     result = guarded("cancel-running", lambda: actions.cancel_running(job_id))
     click.echo(result.message)
     if not result.ok:

@@ -1,4 +1,4 @@
-"""``rqtop collect``: harvest RQ's finished and failed registries into rqtop's history and hourly metrics.
+"""``rqtop collect``: harvest RQ's finished and failed registries into history, hourly and 5-minute metrics.
 
 For a deployment whose jobs run on plain ``rq worker`` processes (RQ 2.x or 3.x): nothing in the job code
 changes. Each pass reads, per queue and registry, the entries scored at or above a high-water mark kept in

@@ -4,7 +4,13 @@ It reads the outcome and timestamps from RQ's job hash itself, so the worker pay
 all of rqtop's bookkeeping after it ends.
 """
 
-_FINISH_BODY = """
+from worker import keys
+
+_RECENT = (f"local RECENT_PREFIX, RECENT_S, RECENT_SLOTS, RECENT_TTL = {keys.METRIC_RECENT_PREFIX!r}, "
+           f"{keys.METRIC_RECENT_S}, {keys.METRIC_RECENT_SLOTS}, {keys.METRIC_RECENT_TTL_S}\n")
+"""The recent window's key prefix, bucket length, bucket count and TTL, as Lua locals."""
+
+_FINISH_BODY = _RECENT + """
 -- KEYS: 1 rq job hash, 2 history item, 3 rqtop worker record, 4 metrics task index, 5 schedule state, 6 active token
 -- ARGV: 1 job id, 2 task, 3 metrics key prefix, 4 now, 5 started (fallback), 6 history ttl, 7 metric ttl,
 --       8 bin floor, 9 bin ratio, 10 schedule name ("" for ad-hoc jobs), 11 bucket seconds
@@ -51,23 +57,49 @@ if state then
   redis.call('EXPIRE', KEYS[2], ARGV[6])
 end
 
-if state == 'completed' or state == 'failed' then
+if state == 'completed' or state == 'failed' or state == 'canceled' then
   local d = (end_us - start_us) / 1000000
   local bucket = tonumber(ARGV[11])
   local hour = math.floor(end_us / 1000000 / bucket)
   local mkey = ARGV[3] .. ARGV[2] .. ':' .. string.format('%d', hour)
-  local floor, ratio = tonumber(ARGV[8]), tonumber(ARGV[9])
-  local idx = 0
-  if d >= floor then idx = math.floor(math.log(d / floor) / math.log(ratio)) + 1 end
-  redis.call('HINCRBY', mkey, 'n', 1)
-  if state == 'failed' then redis.call('HINCRBY', mkey, 'f', 1) end
-  redis.call('HINCRBY', mkey, 'b' .. string.format('%d', idx), 1)
-  local raw = redis.call('HGET', mkey, 'max')
-  local cur = raw and tonumber(raw)
-  if not cur or d > cur then redis.call('HSET', mkey, 'max', string.format('%.6f', d)) end
+  if state == 'canceled' then
+    -- a canceled run is counted on its own: not a run of the success rate, not a duration of the percentiles
+    redis.call('HINCRBY', mkey, 'c', 1)
+  else
+    local floor, ratio = tonumber(ARGV[8]), tonumber(ARGV[9])
+    local idx = 0
+    if d >= floor then idx = math.floor(math.log(d / floor) / math.log(ratio)) + 1 end
+    redis.call('HINCRBY', mkey, 'n', 1)
+    if state == 'failed' then redis.call('HINCRBY', mkey, 'f', 1) end
+    redis.call('HINCRBY', mkey, 'b' .. string.format('%d', idx), 1)
+    local raw = redis.call('HGET', mkey, 'max')
+    local cur = raw and tonumber(raw)
+    if not cur or d > cur then redis.call('HSET', mkey, 'max', string.format('%.6f', d)) end
+  end
   redis.call('HSET', mkey, 'last', txt(end_us))
   redis.call('EXPIREAT', mkey, (hour + 1) * bucket + tonumber(ARGV[7]))
   redis.call('ZADD', KEYS[4], end_us / 1000000, ARGV[2])
+  -- the recent window: one hash per task, a ring of RECENT_SLOTS 5-minute buckets (field s<i> names the bucket
+  -- slot i holds; n<i>, f<i>, c<i> its runs, failures, cancels); a run older than the window is left out
+  local slot = math.floor(end_us / 1000000 / RECENT_S)
+  if slot > math.floor(now_us / 1000000 / RECENT_S) - RECENT_SLOTS then
+    local rkey = RECENT_PREFIX .. ARGV[2]
+    local i = string.format('%d', slot % RECENT_SLOTS)
+    local named = string.format('%d', slot)
+    local held = redis.call('HGET', rkey, 's' .. i)
+    if held ~= named then
+      if held and tonumber(held) and tonumber(held) > slot then named = nil
+      else redis.call('HSET', rkey, 's' .. i, named, 'n' .. i, 0, 'f' .. i, 0, 'c' .. i, 0) end
+    end
+    if named then
+      if state == 'canceled' then redis.call('HINCRBY', rkey, 'c' .. i, 1)
+      else
+        redis.call('HINCRBY', rkey, 'n' .. i, 1)
+        if state == 'failed' then redis.call('HINCRBY', rkey, 'f' .. i, 1) end
+      end
+      redis.call('EXPIREAT', rkey, math.floor(now_us / 1000000) + RECENT_TTL)
+    end
+  end
 end
 
 if redis.call('EXISTS', KEYS[3]) == 1 then

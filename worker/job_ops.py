@@ -34,8 +34,9 @@ DEFAULT_FAILURE_TTL_S = 365 * 24 * 3600
 
 OPS = ("rerun", "cancel", "retry_now", "dead_letter", "dismiss")
 """What the script can do to a job."""
-APPLIES = {name: states for name, states in job_states.APPLIES.items() if name != "stop"}
-"""The statuses each scripted action applies to (Stop goes through ``worker.fail_active``)."""
+APPLIES = {name: states for name, states in job_states.APPLIES.items() if name not in ("stop", "cancel_running")}
+"""The statuses each scripted action applies to (Stop goes through ``worker.fail_active``, the cooperative cancel
+through ``worker.cancel_request``)."""
 SCRIPT_OP = {"replay": "rerun"}
 """Actions that are another action's script with a narrower set of statuses."""
 COUNT_NAMES = ("done", "changed", "missing", "protected")

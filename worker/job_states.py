@@ -8,6 +8,7 @@ APPLIES: dict[str, tuple[str, ...]] = {
     "replay": ("failed", "stopped"),
     "cancel": ("queued", "scheduled", "deferred"),
     "stop": ("started",),
+    "cancel_running": ("started",),
     "retry_now": ("scheduled",),
     "dead_letter": ("queued", "scheduled", "deferred"),
     "dismiss": ("queued", "scheduled", "deferred", "failed", "stopped", "finished", "canceled"),

@@ -90,6 +90,14 @@ METRIC_BUCKET_S = 3600
 METRIC_TTL_S = 25 * 3600
 """A metrics bucket expires this long after its hour ends."""
 
+METRIC_RECENT_S = 300
+"""The recent window's buckets are 5 minutes long."""
+METRIC_RECENT_SLOTS = 24
+"""The recent window holds the last 24 of them (2 h)."""
+METRIC_RECENT_TTL_S = 2 * 3600 + 600
+"""A task's recent-window hash expires this long (2 h 10 min) after its last write: idle tasks leave by themselves."""
+METRIC_RECENT_PREFIX = PREFIX + "m5:"
+
 RQ_KEY_PREFIX_ENV = "RQ_KEY_PREFIX"
 """The environment variable RQ 3 reads its key prefix from (default ``rq``), before rq is imported."""
 DEFAULT_RQ_KEY_PREFIX = "rq"
@@ -176,6 +184,11 @@ def worker(name: str) -> str:
 def metric_bucket(task: str, hour: int) -> str:
     """Key of one task's metrics for one hour (``hour`` = epoch // 3600)."""
     return f"{PREFIX}m:{task}:{hour}"
+
+
+def metric_recent(task: str) -> str:
+    """Key of one task's recent window: a ring of ``METRIC_RECENT_SLOTS`` 5-minute buckets in one hash."""
+    return f"{METRIC_RECENT_PREFIX}{task}"
 
 
 def template_id(schedule_name: str) -> str:

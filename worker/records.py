@@ -14,6 +14,8 @@ import math
 from datetime import datetime, timezone
 from typing import Any, Literal
 
+from worker.keys import METRIC_RECENT_S, METRIC_RECENT_SLOTS
+
 BIN_RATIO = 1.02
 BIN_FLOOR_S = 0.001
 _LOG_RATIO = math.log(BIN_RATIO)
@@ -137,6 +139,17 @@ def window_hours(now_epoch: float, hours: int = 24) -> list[int]:
     """The hourly buckets that make up the last ``hours`` hours, oldest first, current hour last."""
     current = hour_of(now_epoch)
     return list(range(current - hours + 1, current + 1))
+
+
+def slot_of(epoch: float) -> int:
+    """The 5-minute bucket of the recent window an epoch falls in."""
+    return int(epoch // METRIC_RECENT_S)
+
+
+def recent_slots(now_epoch: float, slots: int = METRIC_RECENT_SLOTS) -> list[int]:
+    """The 5-minute buckets that make up the last ``slots`` × 5 minutes, oldest first, the current one last."""
+    current = slot_of(now_epoch)
+    return list(range(current - slots + 1, current + 1))
 
 
 def to_epoch(value: str | bytes | None) -> float | None:

@@ -41,6 +41,23 @@ def test_wait_exits_1_with_the_error_when_the_job_fails(conn: redis.Redis, redis
 
 def test_wait_for_no_such_job_is_one_line_exit_2(redis_url: str) -> None:
     assert "no job nope" in one_error_line(rqtop("jobs", "wait", "nope", url=redis_url))
+    assert "no job nope" in one_error_line(rqtop("jobs", "show", "nope", "--wait", url=redis_url))
+    assert "--json" in one_error_line(rqtop("jobs", "show", "nope", "--wait", "--json", url=redis_url))
+
+
+def test_jobs_show_wait_is_jobs_wait(conn: redis.Redis, redis_url: str, pool: WorkerPool) -> None:
+    """Issue 16: `rqtop jobs show ID --wait` follows the job like `jobs wait ID`: lines per change, the outcome,
+    exit 0 when it finished and 1 when it failed."""
+    pool.rqtop("show-wait")
+    queue = Queue("default", connection=conn)
+    ok, bad = queue.enqueue(jobs.progress_steps, 2, 0.6), queue.enqueue(jobs.progress_steps, 1, 0.2, True)
+    done = rqtop("jobs", "show", ok.id, "--wait", url=redis_url)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert any(line.startswith(f"{ok.id}: ") for line in lines[:-1]), lines
+    assert lines[-1].startswith(f"{ok.id} finished after "), lines
+    failed = rqtop("jobs", "show", bad.id, "--wait", "--timeout", "30", url=redis_url)
+    assert failed.returncode == 1 and failed.stdout.splitlines()[-1].startswith(f"{bad.id} failed after ")
 
 
 def test_cancel_running_ends_the_followed_job_canceled_and_the_follower_exits_1(

@@ -93,6 +93,7 @@ def test_every_exported_value_matches_the_state_redis_holds(conn: redis.Redis, r
         assert (value(s, "rqtop_task_runs_total", task=task), value(s, "rqtop_task_failures_total", task=task)) == (
             runs, failures), task
         assert value(s, "rqtop_task_duration_seconds_bucket", task=task, le="+Inf") == runs, task
+        assert value(s, "rqtop_task_canceled_total", task=task) == value(s, "rqtop_task_canceled_24h", task=task) == 0
         ends = [epoch(conn.hget(keys.rq_job(j.id), "ended_at")) for j in ran if j.func_name == task]
         assert abs(value(s, "rqtop_task_last_run_timestamp_seconds", task=task) - max(ends)) < 1.0, task
     assert value(s, "rqtop_task_duration_seconds_bucket", task="tests.jobs.sleep_for", le="0.1") == 0

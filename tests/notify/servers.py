@@ -74,8 +74,9 @@ class Hooks:
         return [json.loads(body) for _, _, body in self.posts]
 
 
-def http_server() -> tuple[ThreadingHTTPServer, Hooks, str]:
-    """A started HTTP server answering 200 to every POST; its record and base URL (shut it down after)."""
+def http_server(port: int = 0) -> tuple[ThreadingHTTPServer, Hooks, str]:
+    """A started HTTP server (on ``port``, else any free one) answering 200 to every POST; its record and base URL
+    (shut it down after)."""
     hooks = Hooks()
 
     class Handler(BaseHTTPRequestHandler):
@@ -89,7 +90,7 @@ def http_server() -> tuple[ThreadingHTTPServer, Hooks, str]:
         def log_message(self, *args: Any) -> None:
             return
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server, hooks, f"http://127.0.0.1:{server.server_address[1]}"
 

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 import pytest
 import redis
 
-from tests.notify.servers import Hooks, SmtpServer, free_port, until
+from tests.notify.servers import Hooks, SmtpServer, free_port, http_server, until
 from worker import keys
 from worker.dispatch import enqueue_run
 from worker.notify import outbox
@@ -117,6 +117,41 @@ def test_smtp_down_then_back_every_notification_once(
     back_lines = [r for r in caplog.records if "works again" in r.getMessage()]
     assert 1 <= len(failing_lines) <= 2 and 1 <= len(back_lines) <= 2  # once per sender and state change
     assert all(r.getMessage().count("failing") == 1 for r in failing_lines)
+
+
+def test_webhook_down_then_back_every_notification_once(
+    conn: redis.Redis, entry: Callable[..., ScheduleEntry], running: Callable[[Sender], None],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Issue 16: the webhook's server refuses connections for a while (nothing listens on its port), then comes up
+    on that port: every notification arrives, none twice, with two senders racing."""
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    entries = [entry(f"w{i}", webhook=f"{base}/hook") for i in range(4)]
+    config = load_config(tuple(entries), env={"RQTOP_WEBHOOK_SECRET": "s3cret"})
+    outbox.write_policies(conn, config.policies)
+    ids = _runs(conn, entries)
+    caplog.set_level(logging.WARNING, logger="rqtop.notify")
+    running(Sender(conn, config, "s1"))
+    running(Sender(conn, config, "s2"))
+    assert until(lambda: outbox.read_status(conn).failures >= 3, timeout=30)
+    status = outbox.read_status(conn)
+    assert status.pending == 4 and status.failing == "webhook" and "webhook" in status.last_error
+    server, record, _ = http_server(port)
+    try:
+        assert until(lambda: len(record.posts) >= 4 and conn.xlen(keys.NOTIFY_OUTBOX) == 0, timeout=60)
+        threading.Event().wait(1.0)  # a duplicate would arrive now
+        documents = record.bodies()
+        assert sorted(d["rqtop"]["job_id"] for d in documents) == sorted(ids)
+        assert len({d["rqtop"]["id"] for d in documents}) == len(documents) == 4, "each delivery id once"
+        for _, headers, body in record.posts:
+            assert headers["X-Rqtop-Signature"] == "sha256=" + hmac.new(b"s3cret", body, hashlib.sha256).hexdigest()
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert until(lambda: outbox.read_status(conn).failing == "")
+    failing_lines = [r for r in caplog.records if "failing" in r.getMessage()]
+    assert 1 <= len(failing_lines) <= 2, "logged once per sender and change of state, not per retry"
 
 
 def test_a_delivered_mark_stops_a_resend(

@@ -13,7 +13,7 @@ from tui.screens.confirm import ConfirmScreen
 from tui.screens.job_detail import JobDetailScreen
 from tui.screens.keys import KeysScreen
 from tui.widgets.job_rows import schedule_row
-from tui.widgets.metric_rows import metric_row, rate_style
+from tui.widgets.metric_rows import METRIC_COLUMNS, metric_row, rate_style
 from tui.widgets.worker_rows import unattended_queues, worker_row
 
 
@@ -96,7 +96,8 @@ def test_metric_run_counts_line_up_with_and_without_failures() -> None:
 def test_metric_durations_share_the_span_units() -> None:
     """p50/p95/max speak the same units as relative times ("3 min 04 s"), not a second style (item 19)."""
     _, cells = metric_row(METRICS[3], NOW)  # p50 = 184 s
-    assert cells[3].plain == "3 min 04 s"
+    p50 = [key for key, _ in METRIC_COLUMNS].index("p50")
+    assert cells[p50].plain == "3 min 04 s"
 
 
 def test_every_binding_has_an_id_and_a_tooltip_and_every_action_is_in_the_palette() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -61,9 +62,9 @@ def _metric(task: str, runs: int, failures: int, rate: float | None, p50: float 
 
 SORT_METRICS = (
     _metric("app.jobs.zeta", 10, 1, 90.0, 1.0, 5.0, 9.0, -60),
-    _metric("app.jobs.alpha", 0, 0, None, None, None, None, None),
+    replace(_metric("app.jobs.alpha", 0, 0, None, None, None, None, None), canceled=3),
     _metric("other.beta", 100, 10, 90.0, 2.0, 5.0, 30.0, -10),
-    _metric("app.jobs.gamma", 50, 0, 100.0, 0.0, 0.0, 0.5, -60),
+    replace(_metric("app.jobs.gamma", 50, 0, 100.0, 0.0, 0.0, 0.5, -60), canceled=1),
     _metric("app.jobs.delta", 10, 5, 50.0, 0.5, 1.0, 9.0, -3_600),
 )
 
@@ -74,6 +75,7 @@ METRIC_EXPECTED = {
     "max (slowest first)": ["beta", "delta", "zeta", "gamma", "alpha"],
     "runs (most first)": ["beta", "gamma", "delta", "zeta", "alpha"],
     "failures (most first)": ["beta", "delta", "zeta", "alpha", "gamma"],
+    "canceled (most first)": ["alpha", "gamma", "delta", "zeta", "beta"],  # ties by full name: app.* before other.*
     "last run (latest first)": ["beta", "gamma", "zeta", "delta", "alpha"],  # never run last
     "job name": ["alpha", "beta", "delta", "gamma", "zeta"],  # by the short name the column shows
 }

@@ -24,7 +24,7 @@ import redis
 from tui.data import job_actions, job_edit
 from tui.data.settings import Settings
 from worker import audit, cancel, fail_active, janitor, keys
-from worker.cancel_request import request_cancel
+from worker.cancel_request import CANCEL_NOTE, request_cancel
 from worker.dispatch import already_queued, enqueue_run, pending_run, read_entry, set_paused
 from worker.foreign_runs import copy_rq_scheduler_job, enqueue_cron_job
 from worker.notify.outbox import request_notify
@@ -242,7 +242,9 @@ class DashboardActions:
             return self._refuse(plan.action, "nothing_planned", ActionResult(
                 plan.action, True, f"{_JOB_VERB[plan.action]}: no job to act on", {}))
         counts, changed = self._job_audited(plan)
-        if plan.action == "stop":
+        if plan.action == "cancel_running":
+            message = _cancel_running_words(counts, plan.total)
+        elif plan.action == "stop":
             message = (f"stop: {counts['stopped']} stopped, {counts['failed_dead']} on gone workers failed, "
                        f"{counts['already_ended']} had already ended")
             if counts["stop_unconfirmed"] or counts["not_delivered"]:
@@ -378,8 +380,18 @@ class DashboardActions:
 
 
 _JOB_VERB = {"rerun": "re-run", "replay": "replay", "cancel": "cancel", "stop": "stop", "retry_now": "retry now",
-             "dead_letter": "dead letter", "dismiss": "dismiss"}
+             "dead_letter": "dead letter", "dismiss": "dismiss", "cancel_running": "cancel running"}
 """How a job action's result message names it."""
+
+
+def _cancel_running_words(counts: dict[str, int], total: int) -> str:
+    """How many running jobs were asked to stop at their next checkpoint, and what became of the others."""
+    message = f"cancel running: {counts['requested']} of {total} asked to stop at their next checkpoint"
+    if counts["already_requested"]:
+        message += f", {counts['already_requested']} already asked"
+    if counts["not_running"] or counts["unknown"]:
+        message += f", {counts['not_running'] + counts['unknown']} no longer running"
+    return f"{message} ({CANCEL_NOTE})"
 
 
 def _unchanged(name: str, paused: bool) -> str:

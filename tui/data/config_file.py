@@ -1,8 +1,8 @@
 """The optional config file (~/.config/rqtop/config.toml, found with platformdirs) and the theme state file.
 
-The config keeps theme, timezone, refresh, thresholds and keymap; every value is checked, and a bad one is one
-line naming the file and the field. The theme the operator last picked is kept in state.toml beside it (never
-in Redis), so the next start looks the same.
+The config keeps theme, timezone, refresh, thresholds, keymap and the operator's notify_email; every value is
+checked, and a bad one is one line naming the file and the field. The theme the operator last picked is kept
+in state.toml beside it (never in Redis), so the next start looks the same.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ CONFIG_ENV = "RQTOP_CONFIG"
 """Names another config file (tests, or several setups side by side)."""
 STATE_NAME = "state.toml"
 REFRESH_RANGE_S = (0.2, 3600.0)
-KNOWN_FIELDS = ("theme", "timezone", "refresh", "read_only", "thresholds", "keymap", "role", "roles")
+KNOWN_FIELDS = ("theme", "timezone", "refresh", "read_only", "thresholds", "keymap", "role", "roles", "notify_email")
 THRESHOLD_FIELDS = {"pending": "pending_threshold", "offline_after": "offline_after_s",
                     "pending_amber": "pending_amber", "pending_red": "pending_red",
                     "oldest_pending_amber_s": "oldest_pending_amber_s", "oldest_pending_red_s": "oldest_pending_red_s"}
@@ -65,6 +65,20 @@ def _text(path: Path, name: str, value: Any) -> str:
     return value.strip()
 
 
+def _address(path: Path, value: Any) -> str:
+    """One well-formed email address (the operator's default for Run now + notify), else ConfigError."""
+    from worker.notify.config import NotifyConfigError, addresses
+
+    text = _text(path, "notify_email", value)
+    try:
+        found = addresses(text, "notify_email")
+    except NotifyConfigError:
+        raise ConfigError(f"{path}: field 'notify_email': malformed email address {text!r}") from None
+    if len(found) != 1:
+        raise ConfigError(f"{path}: field 'notify_email': expected one email address, got {len(found)}")
+    return found[0]
+
+
 def parse_config(path: Path, document: Mapping[str, Any]) -> dict[str, object]:
     """Settings overrides from a parsed config document; ConfigError for an unknown or malformed field."""
     values: dict[str, object] = {}
@@ -81,6 +95,8 @@ def parse_config(path: Path, document: Mapping[str, Any]) -> dict[str, object]:
             raise ConfigError(f"{path}: field 'timezone': unknown time zone {zone!r} (e.g. UTC, Europe/Paris)"
                               ) from None
         values["timezone"] = zone
+    if "notify_email" in document:
+        values["notify_email"] = _address(path, document["notify_email"])
     if "refresh" in document:
         values["refresh_s"] = _number(path, "refresh", document["refresh"], *REFRESH_RANGE_S)
     if "read_only" in document:

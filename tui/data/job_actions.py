@@ -17,10 +17,11 @@ from typing import Any
 import redis
 
 from worker import fail_active, job_ops, job_states, keys
+from worker.cancel_request import request_cancel
 from worker.plans import ExecutionRef, FailActivePlan, JobActionPlan, JobRef, WorkerActionPlan
 from worker.records import as_text
 
-JOB_ACTIONS = ("rerun", "replay", "cancel", "stop", "retry_now", "dead_letter", "dismiss")
+JOB_ACTIONS = ("rerun", "replay", "cancel", "stop", "cancel_running", "retry_now", "dead_letter", "dismiss")
 """Every job-level action, by name."""
 APPLIES, SOURCES = job_states.APPLIES, job_states.SOURCES
 """The RQ statuses each action applies to; where ``plan_selection`` lists a state's ids."""
@@ -73,12 +74,26 @@ def execute(conn: redis.Redis, plan: JobActionPlan, now: float | None = None,
     if plan.action == "stop":
         counts = fail_active.execute(conn, FailActivePlan(plan.stops), now, stop_confirm_s)
         return counts, [ref.job_id for ref in plan.stops]
+    if plan.action == "cancel_running":
+        return _cancel_running(conn, plan, now)
     arg = ""
     if plan.action in ("rerun", "replay") and plan.retries is not None:
         arg = str(max(plan.retries, 0))
     elif plan.action == "dead_letter":
         arg = job_ops.exc_blob(f"DeadLetter: {plan.reason or DEFAULT_REASON}")
     return job_ops.apply(conn, plan.action, [(job.job_id, job.status) for job in plan.jobs], arg, now)
+
+
+def _cancel_running(conn: redis.Redis, plan: JobActionPlan, now: float | None) -> tuple[dict[str, int], list[str]]:
+    """Set the cooperative cancel flag of each planned job still running; counts per outcome and the ids flagged."""
+    counts = {"requested": 0, "already_requested": 0, "not_running": 0, "unknown": 0}
+    flagged: list[str] = []
+    for job in plan.jobs:
+        request = request_cancel(conn, job.job_id, who="", now=now)
+        counts[request.status] += 1
+        if request.status == "requested":
+            flagged.append(job.job_id)
+    return counts, flagged
 
 
 def audit_target(plan: JobActionPlan, ids: list[str] | None = None) -> str:

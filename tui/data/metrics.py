@@ -1,8 +1,9 @@
 """Per-task metrics over the last 24 hours, folded from the worker's hourly histogram buckets.
 
-A bucket (``rqtop:m:<task>:<hour>``) holds n (runs), f (failures), max (exact seconds), last (epoch) and
-``b<idx>`` duration-bin counts; p50/p95 come from the summed bins via ``records.percentile_from_bins``
-(within 1 % of the exact nearest-rank value), the maximum is exact. Malformed fields are skipped.
+A bucket (``rqtop:m:<task>:<hour>``) holds n (runs), f (failures), c (canceled runs, counted apart), max
+(exact seconds), last (epoch) and ``b<idx>`` duration-bin counts; p50/p95 come from the summed bins via
+``records.percentile_from_bins`` (within 1 % of the exact nearest-rank value), the maximum is exact.
+Malformed fields are skipped. The recent window (``rqtop:m5:<task>``) is a ring of 5-minute buckets.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ class Bucket:
 
     runs: int = 0
     failures: int = 0
+    canceled: int = 0
     max_s: float | None = None
     last: float | None = None
     bins: dict[int, int] = field(default_factory=dict)
@@ -41,10 +43,10 @@ def _number(raw: object) -> float | None:
 
 
 def _head(raw: Reply) -> Bucket:
-    """n, f (at most n), max and last of one bytes-keyed reply, as a Bucket without bins."""
-    runs, failures = _number(raw.get(b"n")), _number(raw.get(b"f"))
+    """n, f (at most n), c, max and last of one bytes-keyed reply, as a Bucket without bins."""
+    runs, failures, canceled = _number(raw.get(b"n")), _number(raw.get(b"f")), _number(raw.get(b"c"))
     bucket = Bucket(runs=int(runs) if runs is not None else 0, max_s=_number(raw.get(b"max")),
-                    last=_number(raw.get(b"last")))
+                    last=_number(raw.get(b"last")), canceled=int(canceled) if canceled is not None else 0)
     bucket.failures = min(int(failures) if failures is not None else 0, bucket.runs)
     return bucket
 
@@ -109,6 +111,37 @@ def parse_bucket(raw: Mapping[bytes | str, bytes | str] | object) -> Bucket:
     return bucket
 
 
+@dataclass(frozen=True)
+class Recent:
+    """One task's recent window: runs, failures and cancels per 5-minute bucket, oldest first."""
+
+    runs: tuple[int, ...]
+    failures: tuple[int, ...]
+    canceled: tuple[int, ...]
+
+
+def parse_recent(raw: object, slots: Sequence[int]) -> Recent:
+    """The recent window from an HGETALL of the task's ring hash (``s<i>`` names the bucket ring slot ``i`` holds,
+    ``n<i>``/``f<i>``/``c<i>`` its counts); a slot holding another bucket, or a malformed field, reads as 0."""
+    size = len(slots)
+    mapping = raw if isinstance(raw, Mapping) else {}
+    got = {(name if isinstance(name, bytes) else str(name).encode()): value for name, value in mapping.items()}
+    runs, failures, canceled = [], [], []
+    for slot in slots:
+        index = str(slot % size).encode() if size else b"0"
+        held = _number(got.get(b"s" + index))
+        if held is None or int(held) != slot:
+            runs.append(0)
+            failures.append(0)
+            canceled.append(0)
+            continue
+        n = int(_number(got.get(b"n" + index)) or 0)
+        runs.append(n)
+        failures.append(min(int(_number(got.get(b"f" + index)) or 0), n))
+        canceled.append(int(_number(got.get(b"c" + index)) or 0))
+    return Recent(tuple(runs), tuple(failures), tuple(canceled))
+
+
 def metric_row(task: str, buckets: Sequence[Bucket], last_run: float | None = None) -> MetricRow:
     """One task's row from its hourly buckets (oldest first, as ``records.window_hours`` orders them)."""
     bins: dict[int, int] = {}
@@ -136,6 +169,8 @@ def _row(task: str, hours: Sequence[Bucket], bins: dict[int, int], last_run: flo
         last_run=records.from_epoch(max(lasts)) if lasts else None,
         hourly_runs=tuple(b.runs for b in hours),
         hourly_failures=tuple(b.failures for b in hours),
+        canceled=sum(b.canceled for b in hours),
+        hourly_canceled=tuple(b.canceled for b in hours),
         duration_le=duration_le(bins),
         duration_sum_s=sum(records.bin_value(i) * c for i, c in sorted(bins.items())) if bins else None,
     )
@@ -306,33 +341,50 @@ def _le_of(durations: Iterable[float]) -> tuple[int, ...]:
 
 def from_history(rows: Iterable[HistoryRow], now: float) -> tuple[tuple[MetricRow, ...], float | None]:
     """Rows computed exactly from ended jobs (RQ's registries when rqtop recorded nothing): runs, failures,
-    nearest-rank p50/p95 and max of ``ended - started``, over the last 24 h; and the earliest end they cover."""
-    hours = records.window_hours(now)
+    cancels, nearest-rank p50/p95 and max of ``ended - started``, over the last 24 h, per hour and per 5-minute
+    bucket of the last 2 h; and the earliest end they cover."""
+    hours, slots = records.window_hours(now), records.recent_slots(now)
     first = hours[0] * 3600
-    runs: dict[str, list[tuple[float, float, bool]]] = {}
+    runs: dict[str, list[tuple[float, float, str]]] = {}
     for row in rows:
-        if row.state not in ("completed", "failed") or row.started_at is None or row.ended_at is None:
+        if row.state not in ("completed", "failed", "canceled") or row.ended_at is None:
+            continue
+        if row.started_at is None and row.state != "canceled":
             continue
         ended = row.ended_at.timestamp()
         if ended >= first:
-            runs.setdefault(row.task, []).append((ended, max(0.0, ended - row.started_at.timestamp()),
-                                                  row.state == "failed"))
+            began = row.started_at.timestamp() if row.started_at is not None else ended
+            runs.setdefault(row.task, []).append((ended, max(0.0, ended - began), row.state))
     built = []
     for task, items in runs.items():
-        durations = [d for _, d, _ in items]
-        failures = sum(1 for *_, failed in items if failed)
-        per_hour = {h: [0, 0] for h in hours}
-        for ended, _, failed in items:
-            counts = per_hour.get(records.hour_of(ended))
-            if counts is not None:
-                counts[0] += 1
-                counts[1] += failed
+        done = [(e, d, state) for e, d, state in items if state != "canceled"]
+        durations = [d for _, d, _ in done]
+        failures = sum(1 for *_, state in done if state == "failed")
+        per_hour = _per_bucket(items, hours, records.hour_of)
+        per_slot = _per_bucket(items, slots, records.slot_of)
         built.append(MetricRow(
-            task=task, runs=len(items), failures=failures, success_rate=(len(items) - failures) / len(items) * 100.0,
-            p50_s=records.exact_percentile(durations, 50), p95_s=records.exact_percentile(durations, 95),
-            max_s=max(durations), last_run=records.from_epoch(max(e for e, _, _ in items)),
+            task=task, runs=len(done), failures=failures,
+            success_rate=(len(done) - failures) / len(done) * 100.0 if done else None,
+            p50_s=records.exact_percentile(durations, 50) if durations else None,
+            p95_s=records.exact_percentile(durations, 95) if durations else None,
+            max_s=max(durations) if durations else None, last_run=records.from_epoch(max(e for e, _, _ in items)),
             hourly_runs=tuple(per_hour[h][0] for h in hours), hourly_failures=tuple(per_hour[h][1] for h in hours),
-            duration_le=_le_of(durations), duration_sum_s=sum(durations),
+            canceled=len(items) - len(done), hourly_canceled=tuple(per_hour[h][2] for h in hours),
+            recent_runs=tuple(per_slot[s][0] for s in slots), recent_failures=tuple(per_slot[s][1] for s in slots),
+            recent_canceled=tuple(per_slot[s][2] for s in slots),
+            duration_le=_le_of(durations), duration_sum_s=sum(durations) if durations else None,
         ))
     since = min((e for items in runs.values() for e, _, _ in items), default=None)
     return sort_rows(built), since
+
+
+def _per_bucket(items: Iterable[tuple[float, float, str]], buckets: Sequence[int],
+                bucket_of: Callable[[float], int]) -> dict[int, list[int]]:
+    """[runs, failures, cancels] per bucket of ``buckets`` (runs leave cancels out), by each item's end."""
+    counts = {b: [0, 0, 0] for b in buckets}
+    for ended, _, state in items:
+        cell = counts.get(bucket_of(ended))
+        if cell is not None:
+            cell[2 if state == "canceled" else 0] += 1
+            cell[1] += state == "failed"
+    return counts

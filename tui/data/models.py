@@ -162,6 +162,13 @@ class MetricRow:
     last_run: datetime | None
     hourly_runs: tuple[int, ...] = ()
     hourly_failures: tuple[int, ...] = ()
+    canceled: int = 0
+    """Runs canceled cooperatively (``is_cancelled``): counted apart, neither in ``runs`` nor in the percentiles."""
+    hourly_canceled: tuple[int, ...] = ()
+    recent_runs: tuple[int, ...] = ()
+    """The recent window: runs per 5-minute bucket over the last 2 h (24, oldest first); empty when not read."""
+    recent_failures: tuple[int, ...] = ()
+    recent_canceled: tuple[int, ...] = ()
     duration_le: tuple[int, ...] = ()
     """Runs whose duration is at most each of ``metrics.DURATION_BOUNDS_S`` (cumulative), for the exporter's
     histogram; empty when no duration is known."""

@@ -135,6 +135,9 @@ class Settings:
     """A queue's Oldest pending turns amber at this age in seconds (RQTOP_OLDEST_PENDING_AMBER_S)."""
     oldest_pending_red_s: float = 300.0
     """... and red at this age (RQTOP_OLDEST_PENDING_RED_S)."""
+    notify_email: str = ""
+    """The operator's default address for Run now + notify (the config file's ``notify_email``); the
+    ``RQTOP_NOTIFY_EMAIL`` variable wins over it."""
     theme: str | None = None
     """The Textual theme to start with (config file, or the one picked last); None keeps Textual's default."""
     timezone: str = "UTC"

@@ -134,14 +134,20 @@ def task_families(snapshot: Snapshot, totals: TaskTotals) -> Iterator[Metric]:
                                "24 h included)." + NEEDS_RQTOP, labels=["task"])
     fails = CounterMetricFamily("rqtop_task_failures", "Failed runs per task since the exporter started (the "
                                 "first 24 h included)." + NEEDS_RQTOP, labels=["task"])
-    for task, (count, failed) in sorted(totals.totals().items()):
+    canceled = CounterMetricFamily("rqtop_task_canceled", "Runs per task canceled cooperatively (is_cancelled) "
+                                   "since the exporter started (the first 24 h included); not counted in "
+                                   "rqtop_task_runs." + NEEDS_RQTOP, labels=["task"])
+    for task, (count, failed, cancels) in sorted(totals.totals().items()):
         runs.add_metric([_label(task)], count)
         fails.add_metric([_label(task)], failed)
-    yield from (runs, fails)
+        canceled.add_metric([_label(task)], cancels)
+    yield from (runs, fails, canceled)
     runs_24 = GaugeMetricFamily("rqtop_task_runs_24h", "Terminal runs per task over the last 24 h." + NEEDS_RQTOP,
                                 labels=["task"])
     fails_24 = GaugeMetricFamily("rqtop_task_failures_24h", "Failed runs per task over the last 24 h." + NEEDS_RQTOP,
                                  labels=["task"])
+    canceled_24 = GaugeMetricFamily("rqtop_task_canceled_24h", "Runs per task canceled cooperatively over the last "
+                                    "24 h." + NEEDS_RQTOP, labels=["task"])
     last = GaugeMetricFamily("rqtop_task_last_run_timestamp_seconds", "When the task's last run ended (epoch)."
                              + NEEDS_RQTOP, labels=["task"])
     durations = GaugeHistogramMetricFamily("rqtop_task_duration_seconds", "Run durations per task over the last "
@@ -151,6 +157,7 @@ def task_families(snapshot: Snapshot, totals: TaskTotals) -> Iterator[Metric]:
         task = _label(row.task)
         runs_24.add_metric([task], row.runs)
         fails_24.add_metric([task], row.failures)
+        canceled_24.add_metric([task], row.canceled)
         if row.last_run is not None:
             last.add_metric([task], row.last_run.timestamp())
         if row.duration_le:
@@ -158,7 +165,7 @@ def task_families(snapshot: Snapshot, totals: TaskTotals) -> Iterator[Metric]:
             buckets = [(f"{bound:g}", float(count)) for bound, count in zip(DURATION_BOUNDS_S, row.duration_le,
                                                                               strict=True)]
             durations.add_metric([task], [*buckets, ("+Inf", float(total))], row.duration_sum_s or 0.0)
-    yield from (runs_24, fails_24, last, durations)
+    yield from (runs_24, fails_24, canceled_24, last, durations)
 
 
 def schedule_families(snapshot: Snapshot) -> Iterator[Metric]:

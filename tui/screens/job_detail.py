@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from functools import partial
 from typing import Any
 
 from rich.text import Text
 from textual import events, work
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.containers import Vertical
 from textual.content import Content
 from textual.screen import ModalScreen
@@ -71,6 +73,31 @@ class FieldsScreen(ModalScreen[None]):
         self.dismiss(None)
 
 
+class JobActionCommands(Provider):
+    """The palette entries of a job detail screen: each job action its keys offer on this job, gated the same."""
+
+    def _available(self) -> list[tuple[str, str, str]]:
+        """(title, action, help) for each job action the screen allows now."""
+        screen = self.screen
+        if not isinstance(screen, JobFieldsScreen):
+            return []
+        return [(f"job: {row.title} ({row.key})", f"job_action('{row.name}')", row.help) for row in screen.shown_rows()
+                if screen.check_action("job_action", (row.name,)) is not False]
+
+    async def discover(self) -> Hits:
+        """Every job action offered, for the palette's empty query."""
+        for title, action, help_text in self._available():
+            yield DiscoveryHit(title, partial(self.screen.run_action, action), help=help_text)
+
+    async def search(self, query: str) -> Hits:
+        """Offered job actions whose title matches ``query``."""
+        matcher = self.matcher(query)
+        for title, action, help_text in self._available():
+            score = matcher.match(title)
+            if score > 0:
+                yield Hit(score, matcher.highlight(title), partial(self.screen.run_action, action), help=help_text)
+
+
 def _job_binding(row: JobAction) -> Binding:
     """The detail screens' key of one job action."""
     return Binding(row.key, f"job_action('{row.name}')", row.title, id=row.binding_id, tooltip=row.help)
@@ -84,24 +111,45 @@ class JobFieldsScreen(FieldsScreen):
     """
 
     BINDINGS = [_job_binding(row) for row in JOB_ACTIONS]
+    COMMANDS = {JobActionCommands}
+    HINT_TAIL = "each asks first · Esc to close"
+    """The hint's last line, after the action keys."""
 
-    def __init__(self, title: str, fields: list[tuple[str, str]], error: bool, job_id: str) -> None:
+    def __init__(self, title: str, fields: list[tuple[str, str]], error: bool, job_id: str,
+                 running: bool | None = None) -> None:
         super().__init__(title, fields, error)
         self.job_id = job_id
+        self.running = running
+        """Whether the job was running when read (None: not known); Cancel running is offered only then."""
+
+    def shown_rows(self) -> list[JobAction]:
+        """The job actions this screen offers: every row the role may take, Cancel running only on a running job."""
+        settings = getattr(self.app, "settings", None)
+        return [row for row in JOB_ACTIONS
+                if self._offers(row.name) and not (settings is not None and settings.refusal(row.name))]
+
+    def _offers(self, name: str) -> bool:
+        """Cancel running is for running jobs; every other action is planned and skips what it does not apply to."""
+        return name != "cancel_running" or self.running is not False
 
     def on_mount(self) -> None:
         """The action keys in the hint unless read-only (FieldsScreen.on_mount fills the fields: Textual runs both)."""
         settings = getattr(self.app, "settings", None)
         if settings is not None and not settings.read_only:
-            keys_hint = "  ".join(f"{row.key} {row.verb}" for row in JOB_ACTIONS if not settings.refusal(row.name))
-            self.query_one("#detail-hint", Label).update(f"{keys_hint}\neach asks first · Esc to close")
+            keys_hint = "  ".join(f"{row.key} {row.verb}" for row in self.shown_rows())
+            self.query_one("#detail-hint", Label).update(f"{keys_hint}\n{self.HINT_TAIL}")
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """Read-only hides and refuses every job action; the role hides the ones it may not take."""
-        settings = getattr(self.app, "settings", None)
-        if action != "job_action" or settings is None:
+        """Read-only hides and refuses every job action; the role hides the ones it may not take; Cancel running
+        shows only on a running job."""
+        if action != "job_action":
             return True
-        return not (settings.read_only or (parameters and settings.refusal(str(parameters[0]))))
+        settings = getattr(self.app, "settings", None)
+        if settings is not None and settings.read_only:
+            return False
+        if parameters and settings is not None and settings.refusal(str(parameters[0])):
+            return False
+        return self._offers(str(parameters[0])) if parameters else True
 
     def on_key(self, event: events.Key) -> None:
         """A job action key the role may not press (hidden, so Textual ignores it) says why nothing happens."""
@@ -160,5 +208,6 @@ class JobDetailScreen(JobFieldsScreen):
     """Detail of one history row, as of the snapshot it came from, with the job action keys."""
 
     def __init__(self, row: HistoryRow, now: float) -> None:
-        super().__init__(f"Job {fmt.short_task(row.task)}", detail_fields(row, now), bool(row.error), row.id)
+        super().__init__(f"Job {fmt.short_task(row.task)}", detail_fields(row, now), bool(row.error), row.id,
+                         running=row.state == "running")
         self._row = row

@@ -32,7 +32,7 @@ class QueueJobDetailScreen(JobFieldsScreen):
 
     def __init__(self, detail: JobDetail, now: float) -> None:
         super().__init__(f"Job {fmt.short_task(detail.task)}", detail_fields(detail, now), bool(detail.error),
-                         detail.redis_id or detail.id)
+                         detail.redis_id or detail.id, running=detail.status == "started")
         self.detail = detail
 
 

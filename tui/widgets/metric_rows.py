@@ -13,6 +13,7 @@ METRIC_COLUMNS = (
     ("job", "Job"),
     ("runs", "Runs"),
     ("success", "Success"),
+    ("canceled", "Canceled"),
     ("p50", "p50"),
     ("p95", "p95"),
     ("max", "Max"),
@@ -35,6 +36,7 @@ METRIC_SORTS: tuple[SortOrder[MetricRow], ...] = (
     SortOrder("max (slowest first)", "max", lambda m: (largest_first(m.max_s), m.task), True),
     SortOrder("runs (most first)", "runs", lambda m: (-m.runs, m.task), True),
     SortOrder("failures (most first)", "runs", lambda m: (-m.failures, m.task), True),
+    SortOrder("canceled (most first)", "canceled", lambda m: (-m.canceled, m.task), True),
     SortOrder("last run (latest first)", "last_run", lambda m: (largest_first(fmt.to_epoch(m.last_run)), m.task),
               True),
     SortOrder("job name", "job", lambda m: (fmt.short_task(m.task), m.task)),
@@ -66,6 +68,25 @@ def runs_cell(runs: int, failures: int) -> Text:
     return text
 
 
+def canceled_cell(canceled: int) -> Text:
+    """Runs canceled cooperatively (never counted in Runs): the count in amber, a dim 0 when there were none."""
+    return Text(fmt.count(canceled), justify="right", style="yellow" if canceled else "dim")
+
+
+def recent_bars(runs: tuple[int, ...], failures: tuple[int, ...]) -> tuple[Text, str]:
+    """The recent window's bar row, one cell per 5-minute bucket on its own single scale (a cell is red when its
+    bucket had a failure), and its label: "max 12/5m", with the window's failures when there were any."""
+    top = max(runs, default=0)
+    cells = fmt.bars(list(runs), top)
+    text = Text()
+    for cell, failed in zip(cells, (*failures, *(0,) * (len(cells) - len(failures))), strict=False):
+        text.append(cell, style="red" if failed else "green")
+    label = f"max {fmt.count(top)}/5m"
+    if sum(failures):
+        label += f" · {fmt.count(sum(failures))} failed"
+    return text, label
+
+
 def _seconds(value: float | None) -> Text:
     """A right-aligned duration."""
     return Text(fmt.duration(value), justify="right", style="" if value is not None else "dim")
@@ -77,6 +98,7 @@ def metric_row(row: MetricRow, now: float) -> Row:
         Text(fmt.short_task(row.task), style="bold"),
         runs_cell(row.runs, row.failures),
         Text(fmt.percent(row.success_rate), style=rate_style(row.success_rate), justify="right"),
+        canceled_cell(row.canceled),
         _seconds(row.p50_s),
         _seconds(row.p95_s),
         _seconds(row.max_s),

@@ -15,7 +15,7 @@ from tui import formatting as fmt
 from tui.data.models import MetricRow, Snapshot
 from tui.widgets.keyed_table import KeyedTable
 from tui.widgets.labels import set_label
-from tui.widgets.metric_rows import METRIC_COLUMNS, METRIC_SORTS, metric_row
+from tui.widgets.metric_rows import METRIC_COLUMNS, METRIC_SORTS, metric_row, recent_bars
 from tui.widgets.sorting import Sorting
 
 TIP = (
@@ -44,7 +44,7 @@ class MetricsPane(Vertical):
             yield Label("Job types, last 24 h", id="metrics-title", classes="section-title")
             yield Label("", id="metrics-sort", classes="sort-hint")
         yield KeyedTable(METRIC_COLUMNS, id="metrics-table", sorting=self.sorting,
-                         optional=frozenset({"max", "p95"}), full_width=100)
+                         optional=frozenset({"max", "p95", "canceled"}), full_width=100)
         yield Label("No job has finished in the last 24 hours.", id="metrics-empty", classes="empty-state")
         yield Label("", id="metrics-note", classes="empty-state")
         with Vertical(id="trend"):
@@ -60,6 +60,13 @@ class MetricsPane(Vertical):
             with Horizontal(classes="trend-row"):
                 yield Label("", classes="trend-label")
                 yield Label("", id="trend-axis", classes="trend-axis", markup=False)
+            with Horizontal(classes="trend-row", id="recent-row"):
+                yield Label("runs/5m", classes="trend-label")
+                yield Label("", id="recent-bars", classes="trend-bars", markup=False)
+                yield Label("", id="recent-max", classes="trend-max", markup=False)
+            with Horizontal(classes="trend-row", id="recent-axis-row"):
+                yield Label("", classes="trend-label")
+                yield Label("", id="recent-axis", classes="trend-axis", markup=False)
         yield Label(TIP, id="metrics-tip")
 
     @property
@@ -124,8 +131,9 @@ class MetricsPane(Vertical):
             return
         runs, failures = list(row.hourly_runs), list(row.hourly_failures)
         hours = len(runs) or 24
+        canceled = f", {fmt.count(row.canceled)} canceled" if row.canceled else ""
         self.query_one("#trend-title", Label).update(
-            f"{fmt.short_task(row.task)}: {fmt.count(sum(runs))} runs, {fmt.count(sum(failures))} failed, "
+            f"{fmt.short_task(row.task)}: {fmt.count(sum(runs))} runs, {fmt.count(sum(failures))} failed{canceled}, "
             f"last {hours} h (one cell per hour, one scale)"
         )
         top = max([*runs, *failures, 0])
@@ -134,6 +142,21 @@ class MetricsPane(Vertical):
         self.query_one("#runs-max", Label).update(f"max {fmt.count(max(runs, default=0))}/h")
         self.query_one("#failures-max", Label).update(f"max {fmt.count(max(failures, default=0))}/h")
         self.query_one("#trend-axis", Label).update(fmt.time_axis(hours, f"{hours} h"))
+        self._show_recent(row)
+
+    def _show_recent(self, row: MetricRow) -> None:
+        """The recent window's bar row (5-minute buckets over the last 2 h), when the row has one."""
+        shown = bool(row.recent_runs)
+        self.query_one("#recent-row").display = shown
+        self.query_one("#recent-axis-row").display = shown
+        if not shown:
+            return
+        bars, label = recent_bars(row.recent_runs, row.recent_failures)
+        self.query_one("#recent-bars", Label).update(bars)
+        self.query_one("#recent-max", Label).update(label)
+        minutes = len(row.recent_runs) * 5
+        span = f"{minutes // 60} h" if minutes % 60 == 0 else f"{minutes} min"
+        self.query_one("#recent-axis", Label).update(fmt.time_axis(len(row.recent_runs), span))
 
     def focus_table(self) -> None:
         """Give the metrics table the keyboard."""

@@ -196,11 +196,14 @@ def load_config(
     )
 
 
-def default_notify_address(env: Mapping[str, str] | None = None) -> str:
-    """The operator's default Run now + notify address (``RQTOP_NOTIFY_EMAIL``), else the first alert address."""
+def default_notify_address(env: Mapping[str, str] | None = None, configured: str = "") -> str:
+    """The operator's default Run now + notify address: ``RQTOP_NOTIFY_EMAIL``, else ``configured`` (the config
+    file's ``notify_email``), else the first alert address."""
     env = os.environ if env is None else env
     own = env.get(ENV_NOTIFY_EMAIL, "").strip()
     if own:
         return addresses(own, ENV_NOTIFY_EMAIL)[0]
+    if configured.strip():
+        return addresses(configured, "notify_email")[0]
     alert = addresses(env.get(ENV_ALERT_EMAIL, ""), ENV_ALERT_EMAIL)
     return alert[0] if alert else ""
