@@ -30,10 +30,11 @@ async def palette_titles(app: Any) -> list[str]:
 
 
 def cli_help(group: click.Group, verb: str) -> str:
-    """`<group> <verb> --help`, asserted to succeed; its text."""
+    """`<group> <verb> --help`, asserted to succeed; its text with click's line wrapping undone (runs of
+    whitespace made one space)."""
     result = CliRunner().invoke(group, [verb, "--help"])
     assert result.exit_code == 0, (verb, result.output)
-    return result.output
+    return " ".join(result.output.split())
 
 
 # (1) Every row is reachable by key, by palette and by CLI.
