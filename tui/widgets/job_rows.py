@@ -118,7 +118,7 @@ def _job_name(row: ScheduleRow) -> str:
 
 def text_widths(table_width: int, full_width: int) -> tuple[int, int]:
     """(description, schedule) widths for a table ``table_width`` cells wide: the spare cells beyond
-    ``full_width`` go to the schedule text first (up to 16 more, so "Daily at 00:17 UTC" fits), then to the
+    ``full_width`` go to the schedule text first (up to 16 more, so "At 00:17 UTC, only on Monday" fits), then to the
     description."""
     spare = max(0, table_width - full_width)
     schedule_extra = min(16, spare // 2)
