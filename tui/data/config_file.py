@@ -13,11 +13,10 @@ import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import platformdirs
 
-from tui.data.settings import SettingsError
+from tui.data.settings import SettingsError, display_zone
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -75,10 +74,9 @@ def parse_config(path: Path, document: Mapping[str, Any]) -> dict[str, object]:
     if "timezone" in document:
         zone = _text(path, "timezone", document["timezone"])
         try:
-            ZoneInfo(zone)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ConfigError(f"{path}: field 'timezone': unknown time zone {zone!r} (e.g. UTC, Europe/Paris)"
-                              ) from None
+            display_zone(zone)
+        except ValueError as exc:
+            raise ConfigError(f"{path}: field 'timezone': {exc}") from None
         values["timezone"] = zone
     if "refresh" in document:
         values["refresh_s"] = _number(path, "refresh", document["refresh"], *REFRESH_RANGE_S)

@@ -15,10 +15,18 @@ SCHEDULE_COLUMNS = (
     ("description", "Description"),
     ("schedule", "Schedule"),
     ("priority", "Priority"),
-    ("next_run", "Next run (UTC)"),
+    ("next_run", "Next run"),
     ("pending", "Pending"),
     ("last_run", "Last run"),
 )
+
+
+
+def schedule_columns(now: float) -> tuple[tuple[str, str], ...]:
+    """The Scheduled Jobs columns, "Next run" naming the zone its exact times are in ("Next run (CET)")."""
+    return tuple((key, f"{label} ({fmt.zone_label(now)})" if key == "next_run" else label)
+                 for key, label in SCHEDULE_COLUMNS)
+
 
 HISTORY_COLUMNS = (
     ("task", "Job type"),
@@ -78,20 +86,20 @@ def _stack(top: Text | str, bottom: Text | str, width: int | None = None) -> Tex
 
 
 def next_run_text(row: ScheduleRow, now: float) -> Text:
-    """Relative next run over the exact UTC time, or "paused"."""
+    """Relative next run over the exact time in the shown zone, or "paused"."""
     if row.paused:
         return _stack(Text("paused", style="bold yellow"), "not queueing")
     if row.next_run is None:
         return _stack(Text(fmt.NO_VALUE, style="dim"), "")
-    return _stack(fmt.relative(row.next_run, now), fmt.exact_utc(row.next_run, now))
+    return _stack(fmt.relative(row.next_run, now), fmt.exact_time(row.next_run, now))
 
 
 def last_run_text(row: ScheduleRow, now: float) -> Text:
-    """When the last run was queued, over how it ended."""
+    """When the last run was queued, relative with its exact time dimmed beside it, over how it ended."""
     if row.last_run is None:
         return _stack(Text("never", style="dim"), "")
     outcome = Text(row.last_status or "", style=OUTCOME_STYLES.get(row.last_status or "", ""))
-    return Text("\n").join([Text(fmt.relative(row.last_run, now)), outcome])
+    return Text("\n").join([_pair(fmt.relative(row.last_run, now), fmt.exact_time(row.last_run, now)), outcome])
 
 
 def _description(row: ScheduleRow, width: int = DESCRIPTION_WIDTH) -> Text:

@@ -21,8 +21,8 @@ from tui.widgets.job_rows import (
     HISTORY_NARROW_OUT,
     HISTORY_WIDE,
     HISTORY_WIDE_WIDTH,
-    SCHEDULE_COLUMNS,
     history_row,
+    schedule_columns,
     schedule_row,
     text_widths,
 )
@@ -70,7 +70,7 @@ class JobsPane(Vertical):
     def compose(self) -> ComposeResult:
         """Two tables with the management strip between them."""
         yield Label("Scheduled Jobs", id="schedules-title", classes="section-title")
-        yield KeyedTable(SCHEDULE_COLUMNS, row_height=2, id="schedules-table",
+        yield KeyedTable(schedule_columns(self._settings.clock()), row_height=2, id="schedules-table",
                          optional=frozenset({"description", "priority", "source"}), full_width=SCHEDULES_FULL_WIDTH)
         yield Label("No schedules are registered.", id="schedules-empty", classes="empty-state")
         read_only = self._settings.read_only
