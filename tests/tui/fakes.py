@@ -266,7 +266,11 @@ class FakeReader:
         start = last_page_offset(total, limit) if offset < 0 else offset
         jobs = tuple(page_job(queue, source, index) for index in range(start, min(start + limit, total)))
         self._listed.update((job.id, job) for job in jobs)
-        return JobsPage(queue, source, start, limit, total, jobs, round_trips=2)
+        counts = tuple((name, self.page_totals.get(name, 0)) for name in PAGE_TOTALS)
+        errors = tuple(f"ValueError: bad row in {job.id[:8]} (password=***)" for job in jobs) \
+            if source == "failed" else ()
+        return JobsPage(queue, source, start, limit, total, jobs, round_trips=2,
+                        read_at=self.clock() if self.clock is not None else NOW, counts=counts, errors=errors)
 
     def job_detail(self, job_id: str, worker: str | None = None) -> JobDetail:
         """The detail of a job a page listed: one retry and a sanitized error naming the job."""
