@@ -13,9 +13,10 @@ from worker import audit
 
 
 def test_every_relative_time_on_a_row_has_its_exact_time() -> None:
-    """Schedule "Last run" carries its exact time beside "4 min ago"; Metrics shows the exact time always and
-    "8 min ago" beside it from 100 columns."""
-    assert last_run_text(SCHEDULES[0], NOW).plain == "4 min ago  11:02\ncompleted"
+    """Schedule "Last run" carries its exact time under "4 min ago", beside the outcome; Metrics shows the exact
+    time always and "8 min ago" beside it from 100 columns."""
+    assert last_run_text(SCHEDULES[0], NOW).plain == "4 min ago\ncompleted  11:02"
+    assert last_run_text(SCHEDULES[0], NOW, compact=True).plain == "11:02\ncompleted", "80 columns: the exact time"
     cells = [cell.plain for cell in metric_row(METRICS[1], NOW)[1]]
     assert cells[-2:] == ["10:58", "8 min ago"]
 
@@ -36,10 +37,23 @@ def test_the_dashboard_shows_every_time_in_the_settings_zone() -> None:
             next_run = table.get_row("catalog_sync")[5].plain
             assert next_run == "in 2 min\n20:08", next_run
             last_run = table.get_row("catalog_sync")[7].plain
-            assert last_run.startswith("4 min ago  20:02"), last_run
+            assert last_run == "4 min ago\ncompleted  20:02", last_run
             history = app.jobs_pane.history_table
             created = history.get_row_at(0)[history.column_keys.index("created")].plain
             assert created.startswith("20:06:10"), created
+
+    run(body)
+
+
+def test_at_80_columns_the_schedules_last_run_fits_with_its_exact_time() -> None:
+    app = make_app()
+
+    async def body() -> None:
+        async with app.run_test(size=(80, 24)) as pilot:
+            await loaded(app, pilot)
+            table = app.jobs_pane.query_one("#schedules-table")
+            assert table.get_row("catalog_sync")[-1].plain == "11:02\ncompleted"
+            assert table.virtual_size.width <= table.size.width, "Last run is not behind a horizontal scroll"
 
     run(body)
 

@@ -94,12 +94,16 @@ def next_run_text(row: ScheduleRow, now: float) -> Text:
     return _stack(fmt.relative(row.next_run, now), fmt.exact_time(row.next_run, now))
 
 
-def last_run_text(row: ScheduleRow, now: float) -> Text:
-    """When the last run was queued, relative with its exact time dimmed beside it, over how it ended."""
+def last_run_text(row: ScheduleRow, now: float, compact: bool = False) -> Text:
+    """When the last run was queued (relative) over how it ended with its exact time dimmed beside it; ``compact``
+    (a narrow table, 80 columns) shows the exact time over the outcome instead, so the cell fits."""
     if row.last_run is None:
         return _stack(Text("never", style="dim"), "")
-    outcome = Text(row.last_status or "", style=OUTCOME_STYLES.get(row.last_status or "", ""))
-    return Text("\n").join([_pair(fmt.relative(row.last_run, now), fmt.exact_time(row.last_run, now)), outcome])
+    style = OUTCOME_STYLES.get(row.last_status or "", "")
+    if compact:
+        return Text("\n").join([Text(fmt.exact_time(row.last_run, now)), Text(row.last_status or "", style=style)])
+    outcome = _pair(row.last_status or "", fmt.exact_time(row.last_run, now), style)
+    return Text("\n").join([Text(fmt.relative(row.last_run, now)), outcome])
 
 
 def _description(row: ScheduleRow, width: int = DESCRIPTION_WIDTH) -> Text:
@@ -134,8 +138,9 @@ def text_widths(table_width: int, full_width: int) -> tuple[int, int]:
 
 
 def schedule_row(row: ScheduleRow, now: float, pending_threshold: int,
-                 widths: tuple[int, int] = (DESCRIPTION_WIDTH, SCHEDULE_WIDTH)) -> Row:
-    """One two-line Scheduled Jobs row keyed by schedule name (``rq-scheduler/<id>``, ``rq-cron/...`` for others)."""
+                 widths: tuple[int, int] = (DESCRIPTION_WIDTH, SCHEDULE_WIDTH), compact: bool = False) -> Row:
+    """One two-line Scheduled Jobs row keyed by schedule name (``rq-scheduler/<id>``, ``rq-cron/...`` for others);
+    ``compact`` for a narrow table (Last run without its relative time)."""
     pending_style = "bold red" if row.pending > pending_threshold else ""
     name_style = "magenta" if row.unreadable else ("dim" if row.paused else "bold")
     cells = (
@@ -147,7 +152,7 @@ def schedule_row(row: ScheduleRow, now: float, pending_threshold: int,
         Text(fmt.priority_label(row.priority), style=PRIORITY_STYLES.get(row.priority, "")),
         next_run_text(row, now),
         Text(fmt.count(row.pending), style=pending_style, justify="right"),
-        last_run_text(row, now),
+        last_run_text(row, now, compact),
     )
     return row.name, cells
 
