@@ -158,6 +158,19 @@ def _zone_option(ctx: click.Context, param: click.Parameter, value: str | None) 
     return value
 
 
+def _config_zone() -> None:
+    """A command's times in the config file's ``timezone`` when ``--tz`` names none; a config that cannot be read
+    changes nothing here (the commands that read the settings say what is wrong with it, in one line)."""
+    from tui.data.config_file import load_config
+
+    try:
+        zone = load_config().get("timezone")
+        if isinstance(zone, str):
+            fmt.use_zone(zone)
+    except (SettingsError, ValueError, OSError):
+        pass
+
+
 class RqtopGroup(click.Group):
     """A click group whose usage errors are one line and exit 2, and whose help lists each command's whole first
     sentence (wrapped, never cut with "...")."""
@@ -203,6 +216,8 @@ def cli(ctx: click.Context, url: str | None, refresh: float | None, read_only: b
         key_prefix: str | None) -> None:
     """rqtop: a terminal dashboard for RQ. Without a command, opens the dashboard."""
     if ctx.invoked_subcommand is not None:
+        if tz is None:
+            _config_zone()
         return
     conn, target = open_redis(url)
     run_dashboard(conn, target, _settings(read_only, refresh))

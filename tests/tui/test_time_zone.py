@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import redis
 from textual.widgets import Label
 
@@ -63,7 +65,7 @@ def test_a_bad_tz_is_one_line_naming_the_flag_and_exit_2() -> None:
     assert "--tz" in line and "Mars/Olympus" in line
 
 
-def test_tz_moves_the_cli_times_too(redis_url: str, conn: redis.Redis) -> None:
+def test_tz_moves_the_cli_times_too(redis_url: str, conn: redis.Redis, tmp_path: Path) -> None:
     """`rqtop --tz Asia/Tokyo audit` names JST in its header and writes its times there (UTC + 9)."""
     with audit.recorded(conn, "ann", "cancel_pending", "low") as outcome:
         outcome.counts, outcome.ok = {"canceled": 3}, True
@@ -74,3 +76,9 @@ def test_tz_moves_the_cli_times_too(redis_url: str, conn: redis.Redis) -> None:
     utc_line, tokyo_line = plain.stdout.splitlines()[1], tokyo.stdout.splitlines()[1]
     assert utc_line[19:23] == " UTC" and tokyo_line[19:23] == " JST", (utc_line, tokyo_line)
     assert (int(tokyo_line[11:13]) - int(utc_line[11:13])) % 24 == 9
+    config = tmp_path / "config.toml"
+    config.write_text('timezone = "Asia/Tokyo"\n')
+    from_config = rqtop("audit", url=redis_url, env={"RQTOP_CONFIG": str(config)})
+    assert from_config.stdout.startswith("WHEN (JST)"), "the config file's timezone moves the CLI's times too"
+    overridden = rqtop("--tz", "UTC", "audit", url=redis_url, env={"RQTOP_CONFIG": str(config)})
+    assert overridden.stdout.startswith("WHEN (UTC)"), "--tz wins over the config file"
