@@ -12,11 +12,20 @@ import pytest
 import redis
 
 from tests.cli_support import with_user
+from tui import formatting as fmt
 from worker.embedded_redis import EmbeddedRedis
 
 ROOT = Path(__file__).resolve().parents[1]
 RQ2_VENV_ENV = "RQTOP_RQ2_VENV"
 """Set by ``make test`` to the RQ 2.12 virtualenv it built; then a missing one fails the test instead of skipping."""
+
+
+@pytest.fixture(autouse=True)
+def _times_shown_in_utc() -> Iterator[None]:
+    """Every test starts and ends with times shown in UTC: the App and ``--tz`` set one zone per process."""
+    fmt.use_zone("UTC")
+    yield
+    fmt.use_zone("UTC")
 
 
 def _own_database(url: str) -> str:

@@ -69,6 +69,11 @@ def test_a_bad_config_file_is_one_line_and_exit_2(tmp_path: Path, redis_url: str
     assert str(path) in line and "'refresh'" in line
 
 
+def test_the_timezone_can_be_the_machines_own(tmp_path: Path) -> None:
+    """``timezone = "local"`` means the machine's zone, as ``--tz local`` does (issue 15 item 18)."""
+    assert load_config(write(tmp_path, 'timezone = "local"\n'))["timezone"] == "local"
+
+
 def test_no_config_file_means_defaults(tmp_path: Path) -> None:
     values = load_config(tmp_path / "absent.toml")
     assert Settings.from_env(values).refresh_s == Settings().refresh_s

@@ -75,6 +75,7 @@ class RqtopApp(OperatorFlow):
 
     def __init__(self, reader: DashboardData, actions: OperatorActions, settings: Settings, url_label: str) -> None:
         super().__init__()
+        fmt.use_zone(settings.timezone)  # every time on screen is in the settings' zone (--tz, config timezone)
         self.reader = reader
         self.actions = actions
         self.settings = settings

@@ -14,6 +14,7 @@ from typing import Any, NoReturn, TypeVar
 import click
 import redis
 
+from tui import formatting as fmt
 from tui.action_table import ACTIONS, CliVerb, OperatorAction
 from tui.data.connection import BadRedisUrl, connect, mask_url, resolve_url, tls_hint, validate_url
 from tui.data.roles import ROLES
@@ -133,7 +134,8 @@ def _settings(read_only: bool | None = None, refresh: float | None = None) -> Se
 
     try:
         return Settings.from_env(load_config(), read_only=_root_option("read_only", read_only) or None,
-                                 refresh_s=_root_option("refresh", refresh), role=_root_option("role", None))
+                                 refresh_s=_root_option("refresh", refresh), role=_root_option("role", None),
+                                 timezone=_root_option("tz", None))
     except SettingsError as exc:
         fail(str(exc))
 
@@ -146,6 +148,29 @@ def _refresh_seconds(ctx: click.Context, param: click.Parameter, value: float | 
     if value is not None and not (math.isfinite(value) and MIN_REFRESH_S <= value <= MAX_REFRESH_S):
         raise click.BadParameter(f"{value!r} is not a number of seconds from {MIN_REFRESH_S} to {MAX_REFRESH_S:g}")
     return value
+
+
+def _zone_option(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """``--tz`` as a zone that exists (an IANA name, UTC or local); every time shown from then on is in it."""
+    if value is not None:
+        try:
+            fmt.use_zone(value)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc)) from None
+    return value
+
+
+def _config_zone() -> None:
+    """A command's times in the config file's ``timezone`` when ``--tz`` names none; a config that cannot be read
+    changes nothing here (the commands that read the settings say what is wrong with it, in one line)."""
+    from tui.data.config_file import load_config
+
+    try:
+        zone = load_config().get("timezone")
+        if isinstance(zone, str):
+            fmt.use_zone(zone)
+    except (SettingsError, ValueError, OSError):
+        pass
 
 
 class RqtopGroup(click.Group):
@@ -185,13 +210,18 @@ class RqtopGroup(click.Group):
 @click.option("--read-only", is_flag=True, default=False, help="Hide and refuse every action ($RQTOP_READ_ONLY=1).")
 @click.option("--role", type=click.Choice(ROLES), default=None,
               help="Act as this role ($RQTOP_ROLE, the config file's role; default admin); Redis may make it weaker.")
+@click.option("--tz", default=None, metavar="ZONE", callback=_zone_option,
+              help="Show times in ZONE: an IANA name (Europe/Berlin), UTC or local (default: the config file's "
+                   "timezone, else UTC).")
 @key_prefix_option
 @click.version_option(package_name="rqtop")
 @click.pass_context
-def cli(ctx: click.Context, url: str | None, refresh: float | None, read_only: bool, role: str | None,
+def cli(ctx: click.Context, url: str | None, refresh: float | None, read_only: bool, role: str | None, tz: str | None,
         key_prefix: str | None) -> None:
     """rqtop: a terminal dashboard for RQ. Without a command, opens the dashboard."""
     if ctx.invoked_subcommand is not None:
+        if tz is None:
+            _config_zone()
         return
     conn, target = open_redis(url)
     run_dashboard(conn, target, _settings(read_only, refresh))
@@ -546,7 +576,7 @@ def audit(url: str | None, limit: int, as_json: bool, actor: str, action: str, s
                                "removed_early_at": _utc(removed) if removed is not None else None}, indent=2))
         return
     if entries:
-        click.echo(AUDIT_HEADER)
+        click.echo(audit_header())
     else:
         click.echo("no operator action recorded yet")
     for entry in entries:
@@ -583,8 +613,9 @@ def _utc(epoch: float) -> str:
     return at.isoformat().replace("+00:00", "Z") if at else "?"
 
 
-AUDIT_HEADER = f"{'WHEN (UTC)':<23}  {'WHO':<24} {'ACTION':<16} {'TARGET':<20} STATUS AND COUNTS"
-"""The column names above `rqtop audit`'s lines."""
+def audit_header() -> str:
+    """The column names above `rqtop audit`'s lines, WHEN naming the zone its times are in (--tz)."""
+    return f"{f'WHEN ({fmt.zone_label()})':<23}  {'WHO':<24} {'ACTION':<16} {'TARGET':<20} STATUS AND COUNTS"
 
 
 def _audit_json(entry: Any, concluded: Collection[str]) -> dict[str, Any]:
@@ -610,15 +641,12 @@ def _audit_status(entry: Any, concluded: Collection[str]) -> str:
 
 def _format_audit(entry: Any, concluded: Collection[str] = ()) -> str:
     """One audit entry as one line; fields that could not be read are named, never fatal."""
-    from worker.records import from_epoch
-
-    at = from_epoch(entry.at)
-    when = at.strftime("%Y-%m-%d %H:%M:%S UTC") if at else "?"
+    when = fmt.timestamp(entry.at) if entry.at is not None else "?"
     detail = " ".join(f"{k}={v}" for k, v in entry.counts.items() if v)
     if entry.unreadable:
         detail += " (unreadable: " + ", ".join(entry.unreadable) + ")"
     status = _audit_status(entry, concluded)
-    return f"{when}  {entry.who:<24} {entry.action:<16} {entry.target or '-':<20} {status} {detail}".rstrip()
+    return f"{when:<23}  {entry.who:<24} {entry.action:<16} {entry.target or '-':<20} {status} {detail}".rstrip()
 
 
 def _add_jobs_group() -> None:

@@ -70,8 +70,8 @@ def notify(ctx: click.Context, url: str | None, schedules_path: str | None, once
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
 def notify_status(url: str | None, as_json: bool) -> None:
     """How many notifications wait, were sent and failed (reads only)."""
+    from tui import formatting as fmt
     from worker.notify.outbox import read_status
-    from worker.records import from_epoch
 
     root = _root()
     conn, _ = root.open_redis(url)
@@ -85,8 +85,7 @@ def notify_status(url: str | None, as_json: bool) -> None:
     click.echo(f"pending {status.pending} · sent {status.sent} · failed attempts {status.failures}"
                + (f" · FAILING: {status.failing}" if status.failing else ""))
     if status.last_error:
-        at = from_epoch(status.last_error_at)
-        when = at.strftime("%Y-%m-%d %H:%M:%S UTC") if at else "?"
+        when = fmt.timestamp(status.last_error_at) if status.last_error_at is not None else "?"
         click.echo(f"last error ({when}): {status.last_error}")
 
 

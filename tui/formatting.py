@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
-from datetime import datetime, timezone
+from datetime import datetime, timezone, tzinfo
 
+from tui.data.settings import display_zone
 from worker.display_text import safe_text
 
 _MINUTE = 60.0
@@ -23,6 +25,9 @@ STATE_LABELS = {
     "unreadable": "Unreadable",
 }
 NO_VALUE = "—"
+
+_zone: tzinfo | None = timezone.utc
+"""The zone every time is shown in (``use_zone``); None is the machine's own zone."""
 
 
 def to_epoch(when: datetime | float | None) -> float | None:
@@ -63,40 +68,63 @@ def relative(when: datetime | float | None, now: float) -> str:
     return f"in {span(delta)}" if delta > 0 else f"{span(delta)} ago"
 
 
+def use_zone(name: str) -> None:
+    """Show every time from now on in zone ``name`` (IANA, ``UTC`` or ``local``); ValueError for an unknown zone.
+    The App sets it from its settings, the CLI from ``--tz``: one zone per process, as a terminal has one clock."""
+    global _zone
+    _zone = display_zone(name)
+
+
+def _moment(epoch: float) -> datetime:
+    """An epoch as an aware datetime in the shown zone (the machine's own for ``local``)."""
+    return datetime.fromtimestamp(epoch, tz=_zone) if _zone is not None else datetime.fromtimestamp(epoch).astimezone()
+
+
+def zone_label(when: datetime | float | None = None) -> str:
+    """The shown zone's abbreviation at ``when`` (now when None): "UTC", "CET", "CEST", "+04"."""
+    epoch = to_epoch(when)
+    return _moment(time.time() if epoch is None else epoch).strftime("%Z") or "local"
+
+
 def clock(when: datetime | float | None) -> str:
-    """Wall-clock time in UTC: "14:05:09 UTC"."""
+    """Wall-clock time in the shown zone, with its abbreviation: "14:05:09 UTC", "15:05:09 CET"."""
     epoch = to_epoch(when)
     if epoch is None:
         return NO_VALUE
-    return datetime.fromtimestamp(epoch, tz=timezone.utc).strftime("%H:%M:%S UTC")
+    return _moment(epoch).strftime("%H:%M:%S %Z")
 
 
 def time_of_day(when: datetime | float | None) -> str:
-    """UTC time of day without the zone, for dense tables: "14:05:09"."""
+    """Time of day in the shown zone without its name, for dense tables: "14:05:09"."""
     epoch = to_epoch(when)
     if epoch is None:
         return NO_VALUE
-    return datetime.fromtimestamp(epoch, tz=timezone.utc).strftime("%H:%M:%S")
+    return _moment(epoch).strftime("%H:%M:%S")
 
 
-def exact_utc(when: datetime | float | None, now: float) -> str:
-    """An exact UTC time, with the date only when it is not today: "14:05", "Nov 26 03:00"."""
+def exact_time(when: datetime | float | None, now: float, seconds: bool = False) -> str:
+    """An exact time in the shown zone, with the date only when it is not today there: "14:05", "Nov 26 03:00"
+    ("14:05:09", "Nov 26 03:00:00" with ``seconds``)."""
     epoch = to_epoch(when)
     if epoch is None:
         return NO_VALUE
-    moment = datetime.fromtimestamp(epoch, tz=timezone.utc)
-    today = datetime.fromtimestamp(now, tz=timezone.utc).date()
-    if moment.date() == today:
-        return moment.strftime("%H:%M")
-    return moment.strftime("%b %d %H:%M")
+    moment = _moment(epoch)
+    shape = "%H:%M:%S" if seconds else "%H:%M"
+    if moment.date() == _moment(now).date():
+        return moment.strftime(shape)
+    return moment.strftime(f"%b %d {shape}")
+
+
+exact_utc = exact_time
+"""The old name of ``exact_time``, from when every time was UTC."""
 
 
 def timestamp(when: datetime | float | None) -> str:
-    """A full UTC timestamp for detail views: "2026-11-18 14:05:09 UTC"."""
+    """A full timestamp in the shown zone for detail views: "2026-11-18 14:05:09 UTC"."""
     epoch = to_epoch(when)
     if epoch is None:
         return NO_VALUE
-    return datetime.fromtimestamp(epoch, tz=timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+    return _moment(epoch).strftime("%Y-%m-%d %H:%M:%S %Z")
 
 
 def duration(seconds: float | None) -> str:

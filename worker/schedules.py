@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from cron_descriptor import ExpressionDescriptor, Options
 from croniter import CroniterBadDateError, croniter
 
 from worker.notify.config import NOTIFY_TABLE_KEYS, POLICIES, NotifyConfigError, addresses, webhook_url
@@ -90,7 +91,7 @@ class ScheduleEntry:
 
     @property
     def schedule_text(self) -> str:
-        """Friendly text, e.g. "Every 15 minutes" or "Daily at 06:00 UTC"."""
+        """Friendly text, e.g. "Every 15 minutes" or "At 06:00 UTC"."""
         return describe(self.cron, self.interval, self.timezone)
 
     def next_run(self, after: float) -> float:
@@ -374,45 +375,24 @@ def _valid_timezone(name: str) -> bool:
     return True
 
 
-_DAYS = ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
+_CLOCK_TIME = re.compile(r"\d{2}:\d{2}(?!.*\d{2}:\d{2})")
+"""The last HH:MM of a description, where the zone the schedule runs in is named."""
 
 
 def describe(cron: str | None, interval: int | None, tz: str = "UTC") -> str:
-    """Friendly text for a cron expression or an interval; falls back to the raw expression."""
+    """Friendly text for a cron expression (cron-descriptor, in English and 24-hour time, with the zone after
+    its last time of day: "At 09:00 UTC, only on Monday") or an interval; "Cron <expr>" when it cannot say."""
     if interval:
         return _describe_interval(interval)
     if not cron:
         return "—"
-    parts = cron.split()
-    if len(parts) != 5:
+    options = Options()
+    options.use_24hour_time_format, options.locale_code = True, "en_US"  # attributes: 1.x takes no arguments
+    try:
+        text = ExpressionDescriptor(cron, options).get_description()
+    except Exception:  # cron-descriptor raises its FormatException and, for odd input, whatever its parser hits
         return f"Cron {cron}"
-    minute, hour, dom, month, dow = parts
-    if month != "*":
-        return f"Cron {cron}"
-    if (minute, hour, dom, dow) == ("*", "*", "*", "*"):
-        return "Every minute"
-    step = re.fullmatch(r"\*/(\d+)", minute)
-    if step and (hour, dom, dow) == ("*", "*", "*"):
-        return f"Every {step.group(1)} minutes"
-    if not minute.isdigit():
-        return f"Cron {cron}"
-    if (hour, dom, dow) == ("*", "*", "*"):
-        return "Every hour" if minute == "0" else f"Hourly at :{int(minute):02d}"
-    hour_step = re.fullmatch(r"\*/(\d+)", hour)
-    if hour_step and (dom, dow) == ("*", "*"):
-        return f"Every {hour_step.group(1)} hours at :{int(minute):02d}"
-    if not hour.isdigit():
-        return f"Cron {cron}"
-    at = f"{int(hour):02d}:{int(minute):02d} {tz}"
-    if (dom, dow) == ("*", "*"):
-        return f"Daily at {at}"
-    if dom == "*" and dow.isdigit() and int(dow) <= 7:
-        return f"Weekly on {_DAYS[int(dow)]} at {at}"
-    if dow == "*" and dom.isdigit():
-        return f"Monthly on day {int(dom)} at {at}"
-    if dom == "*" and dow == "1-5":
-        return f"Weekdays at {at}"
-    return f"Cron {cron}"
+    return _CLOCK_TIME.sub(lambda match: f"{match.group(0)} {tz}", text, count=1) if text else f"Cron {cron}"
 
 
 def _describe_interval(seconds: int) -> str:

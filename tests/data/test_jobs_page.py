@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import time
+from pathlib import Path
+
 import redis
 from rq import Queue, SimpleWorker
 from rq.job import Job
 
 from tests import jobs
 from tests.data.reader_support import CountingClient
+from tests.plain_rq_runs import burst_plain_worker, enqueue_plain
+from tests.rq_support import contents
 from tui.data.job_meta import read_job_detail
 from tui.data.jobs_page import last_page_offset, read_jobs_page
 from tui.data.reader import DashboardReader
@@ -101,3 +106,40 @@ def test_a_hash_with_no_field_rq_writes_is_unreadable_not_expired(conn: redis.Re
         ("foreign", "unreadable", True), ("gone", "expired", False)]
     assert read_job_detail(conn, "foreign").state == "unreadable"
     assert read_job_detail(conn, "gone").state == "expired"
+
+
+def test_a_failed_list_comes_with_masked_errors_counts_and_its_read_time(conn: redis.Redis, redis_url: str) -> None:
+    """Issue 15 item 13: the browser's failed list shows each job's one-line error (masked), its tabs count every
+    list of the queue, and the page says when it was read; still two round trips, and nothing is written."""
+    queue = Queue("default", connection=conn)
+    for _ in range(3):
+        queue.enqueue(jobs.boom_with_secret)
+    SimpleWorker([queue], connection=conn).work(burst=True)
+    for i in range(4):
+        queue.enqueue(jobs.say_hello, str(i))
+    conn.zadd(keys.rq_registry("deferred", "default"), {"gone-1": 1.0})
+    counting = CountingClient(redis_url)
+    before = contents(conn)
+
+    page, trips = counting.count(lambda: read_jobs_page(counting.client, "default", "failed", 0, 50, counts=True,
+                                                        now=1_795_000_000.0))
+
+    assert trips == 2 and contents(conn) == before
+    assert page.read_at == 1_795_000_000.0
+    assert dict(page.counts) == {"pending": 4, "active": 0, "completed": 0, "failed": 3, "scheduled": 0,
+                                 "deferred": 1, "canceled": 0}
+    assert page.count("failed") == 3 and page.count("nope") is None
+    assert [page.error(i) for i in range(3)] == ["ValueError: upstream refused password=***"] * 3
+    assert "hunter2" not in repr(page)
+    pending = read_jobs_page(conn, "default", "pending", 0, 50)
+    assert pending.counts == () and pending.errors == () and pending.error(0) is None, "counts only when asked"
+
+
+def test_errors_of_plain_rq_failures_read_from_either_rq(rq_bin: Path, redis_url: str, conn: redis.Redis) -> None:
+    """RQ 2 and RQ 3 keep a failure's error in different places; the failed list reads both the same way."""
+    enqueue_plain(rq_bin, redis_url, "plain", [(0.0, True), (0.0, False), (0.0, True)])
+    burst_plain_worker(rq_bin, redis_url, "plain", "plain-worker")
+    page = read_jobs_page(conn, "plain", "failed", 0, 50, counts=True)
+    assert page.total == 2 and page.count("completed") == 1
+    assert [page.error(i) for i in range(2)] == ["RuntimeError: failed after 0.0000s"] * 2
+    assert page.read_at is not None and abs(page.read_at - time.time()) < 60

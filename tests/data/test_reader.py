@@ -141,7 +141,7 @@ def test_schedules_with_live_state_and_an_unreadable_definition(conn: redis.Redi
     row = rows["nightly"]
     assert (row.task, row.cron, row.priority, row.queue, row.timezone) == (
         "tests.jobs.say_hello", "0 6 * * *", "high", "high", "UTC")
-    assert row.schedule_text == "Daily at 06:00 UTC" and row.description == "Rotate the api_key=*** daily"
+    assert row.schedule_text == "At 06:00 UTC" and row.description == "Rotate the api_key=*** daily"
     assert (row.pending, row.active_job_id, row.last_status, row.skipped, row.paused) == (1, run_id, "pending", 2,
                                                                                            False)
     assert row.next_run is not None and abs(row.next_run.timestamp() - (now + 3600)) < 0.01

@@ -169,7 +169,7 @@ def test_rq_cron_jobs_read_from_a_real_rq_cron(rq_bin: Path, redis_url: str, con
     assert set(rows) == {f"rq-cron/{name}/every-ten", f"rq-cron/{name}/daily"}
     every, daily = rows[f"rq-cron/{name}/every-ten"], rows[f"rq-cron/{name}/daily"]
     assert (every["interval_s"], every["cron"], every["schedule_text"]) == (600, None, "Every 10 minutes")
-    assert (daily["cron"], daily["schedule_text"], daily["last_run"]) == ("0 6 * * *", "Daily at 06:00 UTC", None)
+    assert (daily["cron"], daily["schedule_text"], daily["last_run"]) == ("0 6 * * *", "At 06:00 UTC", None)
     for row, job in ((every, truth["every-ten"]), (daily, truth["daily"])):
         assert row["next_run"][:19] == job["next_enqueue_time"][:19]
         assert (row["task"], row["queue"], row["scheduler"], row["scheduler_alive"]) == (

@@ -37,6 +37,7 @@ from worker.plans import (
     QueueCut,
     RunNowResult,
 )
+from worker.schedules import describe
 
 NOW = 1_795_000_000.0
 """The frozen clock every TUI test runs at (2026-11-18 11:06:40 UTC)."""
@@ -72,20 +73,22 @@ def _schedule(name: str, task: str, description: str, **kw: Any) -> ScheduleRow:
         last_run=at(-240), last_status="completed", paused=False,
     )
     values.update(kw)
+    if not values["schedule_text"]:  # the text the reader gives, from cron-descriptor or the interval
+        values["schedule_text"] = describe(values["cron"], values["interval_s"], values["timezone"])
     return ScheduleRow(**values)
 
 
 SCHEDULES = (
     _schedule("catalog_sync", "catalog_sync", "Pull the product catalog from the ERP", cron="*/5 * * * *",
-              schedule_text="every 5 min", priority="high", queue="high", pending=2, expires_after_s=600),
+              priority="high", queue="high", pending=2, expires_after_s=600),
     _schedule("nightly_report", "nightly_report", "Build and mail the daily sales report", cron="0 3 * * *",
-              schedule_text="daily at 03:00", next_run=at(70_000), last_run=at(-16_000)),
-    _schedule("cache_warm", "cache_warm", "Warm the storefront cache", interval_s=60, schedule_text="every minute",
+              next_run=at(70_000), last_run=at(-16_000)),
+    _schedule("cache_warm", "cache_warm", "Warm the storefront cache", interval_s=60,
               priority="low", queue="low", next_run=at(30), last_run=at(-30), pending=14),
     _schedule("soft_delete_cleanup", "soft_delete_cleanup", "Purge soft-deleted rows", cron="0 * * * *",
-              schedule_text="hourly", paused=True, next_run=None, last_status="skipped"),
+              paused=True, next_run=None, last_status="skipped"),
     _schedule("invoice_retry", "invoice_retry", "Retry failed invoice webhooks", interval_s=900,
-              schedule_text="every 15 min", next_run=at(400), last_status="failed", last_run=at(-500)),
+              next_run=at(400), last_status="failed", last_run=at(-500)),
 )
 
 _STATES = ("completed", "failed", "running", "retry", "pending", "canceled", "completed", "completed")
@@ -159,14 +162,14 @@ def sample_snapshot(**overrides: Any) -> Snapshot:
 
 FOREIGN_SCHEDULES = (
     _schedule("rq-scheduler/5f1c9e0a7b", "send_digest", "send_digest('weekly')", cron="0 8 * * 1",
-              schedule_text="Weekly on Mon at 08:00 UTC", source="rq-scheduler", pause_allowed=False,
+              source="rq-scheduler", pause_allowed=False,
               pause_reason="rq-scheduler has no pause", scheduler_alive=True, last_run=at(-3_000),
               last_status="completed", next_run=at(90_000)),
     _schedule("rq-scheduler/0ddba11", "unreadable", "", schedule_text="unreadable", source="rq-scheduler",
               pause_allowed=False, scheduler_alive=True, unreadable=True, run_now_allowed=False, last_run=None,
               last_status=None),
     _schedule("rq-cron/web-1:4242:a1b2c3/refresh_rates", "refresh_rates", "", interval_s=300,
-              schedule_text="Every 5 minutes", source="rq cron", pause_allowed=False, scheduler="web-1:4242:a1b2c3",
+              source="rq cron", pause_allowed=False, scheduler="web-1:4242:a1b2c3",
               scheduler_alive=False, last_run=at(-400), last_status="queued", next_run=at(-100)),
 )
 """Recurring jobs of rq-scheduler and rq cron beside rqtop's: one live zset, one unreadable job, one dead cron."""
@@ -270,7 +273,11 @@ class FakeReader:
         start = last_page_offset(total, limit) if offset < 0 else offset
         jobs = tuple(page_job(queue, source, index) for index in range(start, min(start + limit, total)))
         self._listed.update((job.id, job) for job in jobs)
-        return JobsPage(queue, source, start, limit, total, jobs, round_trips=2)
+        counts = tuple((name, self.page_totals.get(name, 0)) for name in PAGE_TOTALS)
+        errors = tuple(f"ValueError: bad row in {job.id[:8]} (password=***)" for job in jobs) \
+            if source == "failed" else ()
+        return JobsPage(queue, source, start, limit, total, jobs, round_trips=2,
+                        read_at=self.clock() if self.clock is not None else NOW, counts=counts, errors=errors)
 
     def job_detail(self, job_id: str, worker: str | None = None) -> JobDetail:
         """The detail of a job a page listed: one retry and a sanitized error naming the job."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -47,6 +48,43 @@ def test_clock_and_exact_utc() -> None:
     assert fmt.exact_utc(at(120), NOW) == "11:08"
     assert fmt.exact_utc(at(86400), NOW) == "Nov 19 11:06"
     assert fmt.timestamp(NOW) == "2026-11-18 11:06:40 UTC"
+
+
+def test_every_time_follows_the_chosen_zone_with_its_abbreviation() -> None:
+    """Issue 15 item 18: --tz / the config's timezone moves clock, exact, time-of-day and full stamps, and their
+    "UTC" becomes the zone's own abbreviation (CET in winter, CEST in summer); "today" is the zone's today."""
+    fmt.use_zone("Europe/Berlin")
+    assert fmt.clock(NOW) == "12:06:40 CET"
+    assert fmt.timestamp(NOW) == "2026-11-18 12:06:40 CET"
+    assert fmt.time_of_day(NOW) == "12:06:40"
+    assert fmt.exact_time(at(120), NOW) == "12:08"
+    assert fmt.exact_time(at(120), NOW, seconds=True) == "12:08:40"
+    assert fmt.exact_time(at(12 * 3600 + 30 * 60), NOW) == "Nov 19 00:36", "23:36 UTC is tomorrow in Berlin"
+    assert fmt.zone_label(NOW) == "CET" and fmt.zone_label(NOW - 140 * 86400) == "CEST"
+    assert fmt.timestamp(NOW - 140 * 86400) == "2026-07-01 13:06:40 CEST"
+    fmt.use_zone("America/New_York")
+    assert fmt.clock(NOW) == "06:06:40 EST"
+    fmt.use_zone("UTC")
+    assert fmt.clock(NOW) == "11:06:40 UTC" and fmt.exact_time(at(12 * 3600 + 30 * 60), NOW) == "23:36"
+
+
+def test_local_means_the_machines_own_zone(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TZ", "Asia/Tokyo")
+    time.tzset()
+    try:
+        fmt.use_zone("local")
+        assert fmt.clock(NOW) == "20:06:40 JST"
+        assert fmt.timestamp(NOW) == "2026-11-18 20:06:40 JST"
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+
+
+@pytest.mark.parametrize("zone", ["Mars/Olympus", "", "../etc/passwd", "UTC+25"])
+def test_an_unknown_zone_is_refused_by_name(zone: str) -> None:
+    with pytest.raises(ValueError, match="unknown time zone"):
+        fmt.use_zone(zone)
+    assert fmt.clock(NOW) == "11:06:40 UTC", "a refused zone changes nothing"
 
 
 def test_schedule_and_label_helpers() -> None:

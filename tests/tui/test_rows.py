@@ -29,10 +29,10 @@ def test_schedule_row_states_everything_the_operator_needs() -> None:
     assert job.plain == "catalog_sync\nhigh"
     assert source.plain == "rqtop\n"
     assert "expires after 10 min in queue" in description.plain
-    assert schedule.plain == "every 5 min\n*/5 * * * *"
+    assert schedule.plain == "Every 5 minutes\n*/5 * * * *", "cron-descriptor's text over the raw cron"
     assert priority.plain == "High"
     assert next_run.plain == "in 2 min\n11:08"
-    assert last_run.plain == "4 min ago\ncompleted"
+    assert last_run.plain == "4 min ago\ncompleted  11:02", "the relative time has its exact time in the cell"
     assert "red" not in str(pending.style)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -60,7 +61,7 @@ def test_valid_file_parses_into_entries(tmp_path: Path) -> None:
     """A good file gives frozen entries with queue, ttl and friendly text."""
     nightly, often = load_schedules(_write(tmp_path, GOOD))
     assert (nightly.name, nightly.queue, nightly.ttl_s, nightly.schedule_text) == (
-        "nightly", "low", 1800, "Daily at 00:17 UTC"
+        "nightly", "low", 1800, "At 00:17 UTC"
     )
     assert (often.queue, often.interval, often.kwargs, often.schedule_text) == (
         "default", 90, {"seconds": 0.01}, "Every 90 seconds"
@@ -184,16 +185,27 @@ def test_every_problem_is_collected(tmp_path: Path) -> None:
         ("* * * * *", None, "Every minute"),
         ("*/15 * * * *", None, "Every 15 minutes"),
         ("0 * * * *", None, "Every hour"),
-        ("5 * * * *", None, "Hourly at :05"),
-        ("17 0 * * *", None, "Daily at 00:17 UTC"),
-        ("0 9 * * 1", None, "Weekly on Monday at 09:00 UTC"),
-        ("0 9 * * 1-5", None, "Weekdays at 09:00 UTC"),
-        ("0 0 13 * 5", None, "Cron 0 0 13 * 5"),
+        ("5 * * * *", None, "At 5 minutes past the hour"),
+        ("17 0 * * *", None, "At 00:17 UTC"),
+        ("0 9 * * 1", None, "At 09:00 UTC, only on Monday"),
+        ("0 9 * * 1-5", None, "At 09:00 UTC, Monday through Friday"),
+        ("*/10 9-17 * * 1-5", None, "Every 10 minutes, between 09:00 and 17:59 UTC, Monday through Friday"),
+        ("0 0 13 * 5", None, "At 00:00 UTC, on day 13 of the month, or on Friday"),
+        ("30 4 1,15 * *", None, "At 04:30 UTC, on day 1 and 15 of the month"),
+        ("not a cron", None, "Cron not a cron"),
         (None, 900, "Every 15 minutes"),
         (None, 3600, "Every hour"),
         (None, 90, "Every 90 seconds"),
     ],
 )
 def test_friendly_schedule_text(cron: str | None, interval: int | None, text: str) -> None:
-    """Cron expressions and intervals read as plain English, unknown shapes fall back to the raw cron."""
+    """Any cron expression reads as plain English (cron-descriptor) with the zone after its time of day; intervals
+    keep their own text; what cron-descriptor cannot read falls back to the raw expression."""
     assert describe(cron, interval, "UTC") == text
+
+
+def test_friendly_schedule_text_names_the_schedules_zone_in_english_24_hour_time(monkeypatch: Any) -> None:
+    """The zone is the schedule's own; the operator's locale never turns the text into 12-hour or another language."""
+    monkeypatch.setenv("LANG", "de_DE.UTF-8")
+    monkeypatch.setenv("LC_ALL", "de_DE.UTF-8")
+    assert describe("30 18 * * 1", None, "Europe/Berlin") == "At 18:30 Europe/Berlin, only on Monday"

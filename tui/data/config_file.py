@@ -13,12 +13,11 @@ import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import platformdirs
 
 from tui.data.roles import RoleError, check_role, parse_roles
-from tui.data.settings import SettingsError
+from tui.data.settings import SettingsError, display_zone
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -90,10 +89,9 @@ def parse_config(path: Path, document: Mapping[str, Any]) -> dict[str, object]:
     if "timezone" in document:
         zone = _text(path, "timezone", document["timezone"])
         try:
-            ZoneInfo(zone)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ConfigError(f"{path}: field 'timezone': unknown time zone {zone!r} (e.g. UTC, Europe/Paris)"
-                              ) from None
+            display_zone(zone)
+        except ValueError as exc:
+            raise ConfigError(f"{path}: field 'timezone': {exc}") from None
         values["timezone"] = zone
     if "notify_email" in document:
         values["notify_email"] = _address(path, document["notify_email"])

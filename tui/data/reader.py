@@ -128,10 +128,12 @@ class DashboardReader:
                         notify=notify.rows(two, three), collector=collector.rows(two, three))
 
     def jobs_page(self, queue: str, source: str = "pending", offset: int = 0, limit: int | None = None) -> JobsPage:
-        """One page of a queue or registry (``offset`` < 0: the last page), in two round trips; ended jobs
-        (completed, failed, canceled) newest first, the rest in the order they will run or expire."""
+        """One page of a queue or registry (``offset`` < 0: the last page) with the length of each of the queue's
+        lists, in two round trips; ended jobs (completed, failed, canceled) newest first, the rest in the order
+        they will run or expire."""
         return read_jobs_page(self.conn, queue, source, offset, limit or self.settings.page_size,
-                              self.settings.mask_rules, newest_first=source in NEWEST_FIRST)
+                              self.settings.mask_rules, newest_first=source in NEWEST_FIRST, counts=True,
+                              now=self.settings.clock())
 
     def job_detail(self, job_id: str, worker: str | None = None) -> JobDetail:
         """One job's metadata for the detail screen, in one round trip (with ``worker``'s RQ state when named)."""

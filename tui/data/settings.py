@@ -6,7 +6,9 @@ import os
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import timezone, tzinfo
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from tui.data.masking import MaskRules
 from tui.data.roles import DEFAULT_ROLE, DEFAULT_ROLE_MAP, RoleError, RoleMap, check_role
@@ -101,6 +103,24 @@ def level(value: float, amber: float, red: float) -> str | None:
     return "red" if value >= red else "amber" if value >= amber else None
 
 
+LOCAL_ZONE = "local"
+"""The zone name that means the machine's own zone (``--tz local``)."""
+
+
+def display_zone(name: str) -> tzinfo | None:
+    """The zone shown times are in: UTC, None for ``local`` (the machine's zone, DST and all), else the IANA zone;
+    ValueError naming ``name`` when there is no such zone."""
+    cleaned = name.strip()
+    if cleaned.lower() == LOCAL_ZONE:
+        return None
+    if cleaned.upper() == "UTC":
+        return timezone.utc
+    try:
+        return ZoneInfo(cleaned)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown time zone {name!r} (an IANA name such as Europe/Berlin, UTC, or local)") from None
+
+
 REFRESH_STEPS_S = (0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0, 300.0)
 """The intervals `+` and `-` step through."""
 
@@ -141,7 +161,7 @@ class Settings:
     theme: str | None = None
     """The Textual theme to start with (config file, or the one picked last); None keeps Textual's default."""
     timezone: str = "UTC"
-    """The zone the config file names for local times (IANA name)."""
+    """The zone every shown time is in: an IANA name or ``local`` (the config file's ``timezone``, or ``--tz``)."""
     state_path: Path | None = field(default=None, compare=False)
     """Where the App remembers the picked theme (state.toml beside the config file); None remembers nothing."""
     role: str = DEFAULT_ROLE

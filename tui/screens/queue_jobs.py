@@ -1,4 +1,5 @@
-"""The queue browser: one page at a time of any job list of one queue, read off the UI thread, and a job's detail."""
+"""The queue browser: one page at a time of any job list of one queue, read off the UI thread and again at the
+app's refresh interval (rows updated in place, cursor kept), and a job's detail."""
 
 from __future__ import annotations
 
@@ -7,9 +8,10 @@ from typing import TYPE_CHECKING
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical
+from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.screen import ModalScreen
+from textual.timer import Timer
 from textual.widgets import DataTable, Label
 
 from tui import formatting as fmt
@@ -18,7 +20,17 @@ from tui.messages import DetailFailed, DetailReady, PageFailed, PageReady
 from tui.protocols import JobListReader
 from tui.screens.job_detail import JobFieldsScreen
 from tui.widgets.keyed_table import KeyedTable
-from tui.widgets.page_rows import PAGE_COLUMNS, PAGE_SOURCES, detail_fields, page_header, page_row, sources_line
+from tui.widgets.list_tabs import ListTabs
+from tui.widgets.page_rows import (
+    NARROW_OUT,
+    NARROW_WIDTH,
+    PAGE_SOURCES,
+    columns_for,
+    detail_fields,
+    page_header,
+    page_rows,
+    read_at_text,
+)
 
 if TYPE_CHECKING:
     from tui.data.job_meta import JobDetail, JobSummary
@@ -74,14 +86,18 @@ class QueueJobsScreen(ModalScreen[None]):
         self.error = ""
         self._request = 0
         self._jobs: dict[str, JobSummary] = {}
+        self._refresh_timer: Timer | None = None
 
     def compose(self) -> ComposeResult:
         """Where the page sits, the lists, the page, and a line for errors."""
         with Vertical(id="queue-jobs-dialog") as dialog:
             dialog.border_title = Content(f"Queue {self.queue}")  # a queue name is never markup
-            yield Label(f"{self.queue} · {self.source} · reading…", id="queue-jobs-header", markup=False)
-            yield Label(sources_line(self.source), id="queue-jobs-sources")
-            yield KeyedTable(PAGE_COLUMNS, id="queue-jobs-table")
+            with Horizontal(id="queue-jobs-top"):
+                yield Label(f"{self.queue} · {self.source} · reading…", id="queue-jobs-header", markup=False)
+                yield Label("", id="queue-jobs-read-at", markup=False)
+            yield ListTabs(PAGE_SOURCES, id="queue-jobs-sources")
+            yield KeyedTable(columns_for(self.source), id="queue-jobs-table", optional=NARROW_OUT,
+                             full_width=NARROW_WIDTH)
             yield Label("No jobs in this list.", id="queue-jobs-empty", classes="empty-state")
             yield Label("", id="queue-jobs-error", classes="warning-line", markup=False)
             yield Label(HINT, id="queue-jobs-hint", markup=False)
@@ -91,6 +107,7 @@ class QueueJobsScreen(ModalScreen[None]):
         self.query_one("#queue-jobs-empty").display = False
         self.query_one("#queue-jobs-error").display = False
         self.table.focus()
+        self._show_tabs()
         self._load(self.source, 0)
 
     @property
@@ -99,11 +116,42 @@ class QueueJobsScreen(ModalScreen[None]):
         return self.query_one("#queue-jobs-table", KeyedTable)
 
     def _load(self, source: str, offset: int) -> None:
-        """Ask for one page; only the newest request's answer is shown."""
+        """Ask for one page; only the newest request's answer is shown (the next refresh is armed when it comes)."""
         self.source, self.page_offset = source, offset
         self._request += 1
-        self.query_one("#queue-jobs-sources", Label).update(sources_line(source))
+        self._stop_refresh()
+        self._show_tabs()
         self._read_page(self._request, source, offset)
+
+    def _show_tabs(self) -> None:
+        """Highlight the list asked for, with each list's count from the last page read."""
+        counts = dict(self.page.counts) if self.page is not None else {}
+        self.query_one(ListTabs).show(self.source, counts)
+
+    @property
+    def refresh_s(self) -> float:
+        """Seconds between re-reads: the app's refresh interval, as `+` and `-` set it."""
+        return float(getattr(self.app, "refresh_s", self._settings.refresh_s))
+
+    def _arm_refresh(self) -> None:
+        """Re-read the shown page after the app's interval; armed only once the last read has answered, so reads
+        never overlap, and owned by this screen, so it stops when the screen closes."""
+        self._stop_refresh()
+        self._refresh_timer = self.set_timer(self.refresh_s, self._timed_reread)
+
+    def _stop_refresh(self) -> None:
+        """Disarm the next re-read."""
+        if self._refresh_timer is not None:
+            self._refresh_timer.stop()
+            self._refresh_timer = None
+
+    def _timed_reread(self) -> None:
+        """Read the shown page again, unless a job's detail covers the list or polling is paused (`f`)."""
+        self._refresh_timer = None
+        if self.app.screen is not self or getattr(self.app, "frozen", False):
+            self._arm_refresh()
+            return
+        self._load(self.source, self.page_offset)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="queue-page")
     def _read_page(self, request: int, source: str, offset: int) -> None:
@@ -124,15 +172,22 @@ class QueueJobsScreen(ModalScreen[None]):
             self._load(page.source, -1)
             return
         moved = self.page is None or (self.page.source, self.page.offset) != (page.source, page.offset)
+        other_list = self.page is None or self.page.source != page.source
         self.page, self.page_offset = page, page.offset
         self._show_error("")
         now = self._settings.clock()
-        rows = [page_row(f"{page.source}:{page.offset + i}", job, now) for i, job in enumerate(page.jobs)]
+        rows = page_rows(page, now)
         self._jobs = {key: job for (key, _), job in zip(rows, page.jobs, strict=True)}
-        if moved:  # a new page measures its columns afresh; a re-read updates cells in place
+        if other_list:  # each list has its own columns
+            self.table.set_columns(columns_for(page.source))
+        elif moved:  # a new page measures its columns afresh; a re-read updates cells in place
             self.table.reset()
         self.table.sync(rows)
         self.query_one("#queue-jobs-header", Label).update(page_header(page))
+        self.query_one("#queue-jobs-read-at", Label).update(
+            " · ".join(part for part in (read_at_text(page), f"every {self.refresh_s:g} s") if part))
+        self._show_tabs()
+        self._arm_refresh()
         self.query_one("#queue-jobs-empty").display = not page.jobs
         self.table.display = bool(page.jobs)
         if page.jobs and self.focused is None:
@@ -145,8 +200,9 @@ class QueueJobsScreen(ModalScreen[None]):
         wanted = self.source
         if self.page is not None:
             self.source, self.page_offset = self.page.source, self.page.offset
-            self.query_one("#queue-jobs-sources", Label).update(sources_line(self.source))
+        self._show_tabs()
         self._show_error(f"⚠ Could not read {self.queue} · {wanted}: {message.error} (r to retry)")
+        self._arm_refresh()
 
     def _show_error(self, error: str) -> None:
         """Show one line of error, or hide the line."""
@@ -159,6 +215,13 @@ class QueueJobsScreen(ModalScreen[None]):
         """The first page of the next (``step`` 1) or previous (-1) list."""
         index = PAGE_SOURCES.index(self.source) if self.source in PAGE_SOURCES else 0
         self._load(PAGE_SOURCES[(index + step) % len(PAGE_SOURCES)], 0)
+
+    @on(ListTabs.Picked)
+    def _list_clicked(self, message: ListTabs.Picked) -> None:
+        """A click on a list's tab shows that list's first page."""
+        message.stop()
+        self._load(message.source, 0)
+        self.table.focus()
 
     def action_page(self, where: str) -> None:
         """Read the first, previous, next or last page; nothing happens past either end."""

@@ -16,10 +16,18 @@ SCHEDULE_COLUMNS = (
     ("description", "Description"),
     ("schedule", "Schedule"),
     ("priority", "Priority"),
-    ("next_run", "Next run (UTC)"),
+    ("next_run", "Next run"),
     ("pending", "Pending"),
     ("last_run", "Last run"),
 )
+
+
+
+def schedule_columns(now: float) -> tuple[tuple[str, str], ...]:
+    """The Scheduled Jobs columns, "Next run" naming the zone its exact times are in ("Next run (CET)")."""
+    return tuple((key, f"{label} ({fmt.zone_label(now)})" if key == "next_run" else label)
+                 for key, label in SCHEDULE_COLUMNS)
+
 
 HISTORY_COLUMNS = (
     ("task", "Job type"),
@@ -100,19 +108,23 @@ def _stack(top: Text | str, bottom: Text | str, width: int | None = None) -> Tex
 
 
 def next_run_text(row: ScheduleRow, now: float) -> Text:
-    """Relative next run over the exact UTC time, or "paused"."""
+    """Relative next run over the exact time in the shown zone, or "paused"."""
     if row.paused:
         return _stack(Text("paused", style="bold yellow"), "not queueing")
     if row.next_run is None:
         return _stack(Text(fmt.NO_VALUE, style="dim"), "")
-    return _stack(fmt.relative(row.next_run, now), fmt.exact_utc(row.next_run, now))
+    return _stack(fmt.relative(row.next_run, now), fmt.exact_time(row.next_run, now))
 
 
-def last_run_text(row: ScheduleRow, now: float) -> Text:
-    """When the last run was queued, over how it ended."""
+def last_run_text(row: ScheduleRow, now: float, compact: bool = False) -> Text:
+    """When the last run was queued (relative) over how it ended with its exact time dimmed beside it; ``compact``
+    (a narrow table, 80 columns) shows the exact time over the outcome instead, so the cell fits."""
     if row.last_run is None:
         return _stack(Text("never", style="dim"), "")
-    outcome = Text(row.last_status or "", style=OUTCOME_STYLES.get(row.last_status or "", ""))
+    style = OUTCOME_STYLES.get(row.last_status or "", "")
+    if compact:
+        return Text("\n").join([Text(fmt.exact_time(row.last_run, now)), Text(row.last_status or "", style=style)])
+    outcome = _pair(row.last_status or "", fmt.exact_time(row.last_run, now), style)
     return Text("\n").join([Text(fmt.relative(row.last_run, now)), outcome])
 
 
@@ -140,7 +152,7 @@ def _job_name(row: ScheduleRow) -> str:
 
 def text_widths(table_width: int, full_width: int) -> tuple[int, int]:
     """(description, schedule) widths for a table ``table_width`` cells wide: the spare cells beyond
-    ``full_width`` go to the schedule text first (up to 16 more, so "Daily at 00:17 UTC" fits), then to the
+    ``full_width`` go to the schedule text first (up to 16 more, so "At 00:17 UTC, only on Monday" fits), then to the
     description."""
     spare = max(0, table_width - full_width)
     schedule_extra = min(16, spare // 2)
@@ -148,8 +160,9 @@ def text_widths(table_width: int, full_width: int) -> tuple[int, int]:
 
 
 def schedule_row(row: ScheduleRow, now: float, pending_threshold: int,
-                 widths: tuple[int, int] = (DESCRIPTION_WIDTH, SCHEDULE_WIDTH)) -> Row:
-    """One two-line Scheduled Jobs row keyed by schedule name (``rq-scheduler/<id>``, ``rq-cron/...`` for others)."""
+                 widths: tuple[int, int] = (DESCRIPTION_WIDTH, SCHEDULE_WIDTH), compact: bool = False) -> Row:
+    """One two-line Scheduled Jobs row keyed by schedule name (``rq-scheduler/<id>``, ``rq-cron/...`` for others);
+    ``compact`` for a narrow table (Last run without its relative time)."""
     pending_style = "bold red" if row.pending > pending_threshold else ""
     name_style = "magenta" if row.unreadable else ("dim" if row.paused else "bold")
     cells = (
@@ -161,7 +174,7 @@ def schedule_row(row: ScheduleRow, now: float, pending_threshold: int,
         Text(fmt.priority_label(row.priority), style=PRIORITY_STYLES.get(row.priority, "")),
         next_run_text(row, now),
         Text(fmt.count(row.pending), style=pending_style, justify="right"),
-        last_run_text(row, now),
+        last_run_text(row, now, compact),
     )
     return row.name, cells
 

@@ -22,8 +22,8 @@ from tui.widgets.job_rows import (
     HISTORY_SORTS,
     HISTORY_WIDE,
     HISTORY_WIDE_WIDTH,
-    SCHEDULE_COLUMNS,
     history_row,
+    schedule_columns,
     schedule_row,
     text_widths,
 )
@@ -32,6 +32,8 @@ from tui.widgets.labels import set_label
 from tui.widgets.sorting import Sorting
 
 SCHEDULES_FULL_WIDTH = 126
+LAST_RUN_FULL_WIDTH = 100
+"""Below this many cells Last run shows its exact time over the outcome, without "4 min ago", so it fits at 80."""
 """The Scheduled Jobs table shows Source, Description and Priority from this many cells."""
 
 
@@ -68,12 +70,14 @@ class JobsPane(Vertical):
         self._history_title = "Recent Job History"
         self._last: tuple[Snapshot, float] | None = None
         self._widths: tuple[int, int] | None = None
+        self._compact = False
+        """Whether the schedule rows were last drawn for a narrow table (Last run without "4 min ago")."""
         """The (description, schedule) text widths the schedule rows were last cut to."""
 
     def compose(self) -> ComposeResult:
         """Two tables with the management strip between them."""
         yield Label("Scheduled Jobs", id="schedules-title", classes="section-title")
-        yield KeyedTable(SCHEDULE_COLUMNS, row_height=2, id="schedules-table",
+        yield KeyedTable(schedule_columns(self._settings.clock()), row_height=2, id="schedules-table",
                          optional=frozenset({"description", "priority", "source"}), full_width=SCHEDULES_FULL_WIDTH)
         yield Label("No schedules are registered.", id="schedules-empty", classes="empty-state")
         read_only = self._settings.read_only
@@ -108,7 +112,8 @@ class JobsPane(Vertical):
         if widths != self._widths:
             self._widths = widths
             self.schedules_table.reset()
-        self.schedules_table.sync([schedule_row(row, now, threshold, widths) for row in snapshot.schedules])
+        compact = self._compact = self.size.width < LAST_RUN_FULL_WIDTH
+        self.schedules_table.sync([schedule_row(row, now, threshold, widths, compact) for row in snapshot.schedules])
         self._sync_history(history, now)
         paused = sum(1 for row in snapshot.schedules if row.paused)
         title = f"Scheduled Jobs ({len(snapshot.schedules)}"
@@ -149,7 +154,8 @@ class JobsPane(Vertical):
 
     def on_resize(self) -> None:
         """A new width re-cuts the schedule texts (the description takes the spare cells)."""
-        if self._last is not None and text_widths(self.size.width, SCHEDULES_FULL_WIDTH) != self._widths:
+        if self._last is not None and (text_widths(self.size.width, SCHEDULES_FULL_WIDTH) != self._widths
+                                       or (self.size.width < LAST_RUN_FULL_WIDTH) != self._compact):
             self.show(*self._last)
 
     def selected_schedule(self) -> ScheduleRow | None:

@@ -18,7 +18,11 @@ METRIC_COLUMNS = (
     ("p95", "p95"),
     ("max", "Max"),
     ("last_run", "Last run"),
+    ("last_ago", ""),
 )
+METRIC_NARROW_OUT = frozenset({"max", "p95", "canceled", "last_ago"})
+"""Columns left out below METRIC_FULL_WIDTH cells: at 80 the exact Last run stays, its "4 min ago" goes."""
+METRIC_FULL_WIDTH = 100
 
 GOOD_RATE = 99.0
 FAIR_RATE = 90.0
@@ -92,6 +96,14 @@ def _seconds(value: float | None) -> Text:
     return Text(fmt.duration(value), justify="right", style="" if value is not None else "dim")
 
 
+def last_run_cells(row: MetricRow, now: float) -> tuple[Text, Text]:
+    """When the job type last ran: its exact time in the shown zone ("11:02", always shown), and how long ago
+    ("4 min ago", from 100 columns), or dim dashes."""
+    if row.last_run is None:
+        return Text(fmt.NO_VALUE, style="dim"), Text("")
+    return Text(fmt.exact_time(row.last_run, now)), Text(fmt.relative(row.last_run, now), style="dim")
+
+
 def metric_row(row: MetricRow, now: float) -> Row:
     """One Metrics row keyed by task; failures are named next to the run count."""
     cells = (
@@ -102,6 +114,6 @@ def metric_row(row: MetricRow, now: float) -> Row:
         _seconds(row.p50_s),
         _seconds(row.p95_s),
         _seconds(row.max_s),
-        Text(fmt.relative(row.last_run, now)),
+        *last_run_cells(row, now),
     )
     return row.task, cells

@@ -15,7 +15,14 @@ from tui import formatting as fmt
 from tui.data.models import MetricRow, Snapshot
 from tui.widgets.keyed_table import KeyedTable
 from tui.widgets.labels import set_label
-from tui.widgets.metric_rows import METRIC_COLUMNS, METRIC_SORTS, metric_row, recent_bars
+from tui.widgets.metric_rows import (
+    METRIC_COLUMNS,
+    METRIC_FULL_WIDTH,
+    METRIC_NARROW_OUT,
+    METRIC_SORTS,
+    metric_row,
+    recent_bars,
+)
 from tui.widgets.sorting import Sorting
 
 TIP = (
@@ -43,8 +50,8 @@ class MetricsPane(Vertical):
         with Horizontal(classes="title-row"):
             yield Label("Job types, last 24 h", id="metrics-title", classes="section-title")
             yield Label("", id="metrics-sort", classes="sort-hint")
-        yield KeyedTable(METRIC_COLUMNS, id="metrics-table", sorting=self.sorting,
-                         optional=frozenset({"max", "p95", "canceled"}), full_width=100)
+        yield KeyedTable(METRIC_COLUMNS, id="metrics-table", sorting=self.sorting, optional=METRIC_NARROW_OUT,
+                         full_width=METRIC_FULL_WIDTH)
         yield Label("No job has finished in the last 24 hours.", id="metrics-empty", classes="empty-state")
         yield Label("", id="metrics-note", classes="empty-state")
         with Vertical(id="trend"):

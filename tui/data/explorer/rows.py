@@ -83,6 +83,14 @@ def refine_state(job: JobSummary, extra: Fields, now: float) -> str:
 ENDED = ("failed", "stopped", "completed", "canceled")
 
 
+def failure_summary(exc_info: bytes | None, newest_result: Fields, patterns: Sequence[str]) -> str | None:
+    """A failed job's masked one-line error: from the newest results-stream entry (RQ 3 keeps errors there), else
+    from the hash's ``exc_info`` (RQ 2); never unpickled, decompressed with a cap, stripped of escapes."""
+    raw = newest_result.value("exc_string")
+    text = error_text(raw, base64_wrapped=True) if raw else error_text(exc_info)
+    return mask_error(text, patterns)
+
+
 def build_row(job: JobSummary, extra: Fields, newest_result: Fields, patterns: Sequence[str] | MaskRules,
               now: float, runs: int = 0) -> ExplorerRow:
     """A row from the summary, the extra fields, the newest results-stream entry (possibly empty) and the
@@ -96,9 +104,7 @@ def build_row(job: JobSummary, extra: Fields, newest_result: Fields, patterns: S
     max_attempts = retried + left + 1 if left is not None else None
     error = None
     if state in ("failed", "stopped", "retrying", "abandoned"):
-        raw = newest_result.value("exc_string")
-        text = error_text(raw, base64_wrapped=True) if raw else error_text(extra.value("exc_info"))
-        error = mask_error(text, resolve(patterns, job.task))
+        error = failure_summary(extra.value("exc_info"), newest_result, resolve(patterns, job.task))
     return ExplorerRow(job=job, state=state, attempts=attempts, max_attempts=max_attempts, retries_left=left,
                        error=error, last_heartbeat=extra.when("last_heartbeat"))
 
@@ -115,12 +121,12 @@ def read_extras(conn: redis.Redis, jobs: Sequence[JobSummary], patterns: Sequenc
         pipe.xrevrange(keys.rq_results(job_id), "+", "-", count=1)
         pipe.xlen(keys.rq_results(job_id))
     replies = pipe.execute(raise_on_error=False)
-    return tuple(build_row(job, Fields.from_hmget(EXTRA_FIELDS, replies[3 * i]), _newest(replies[3 * i + 1]),
+    return tuple(build_row(job, Fields.from_hmget(EXTRA_FIELDS, replies[3 * i]), newest_result(replies[3 * i + 1]),
                            patterns, now, replies[3 * i + 2] if isinstance(replies[3 * i + 2], int) else 0)
                  for i, job in enumerate(jobs))
 
 
-def _newest(reply: Any) -> Fields:
+def newest_result(reply: Any) -> Fields:
     """The fields of the newest results-stream entry in an XREVRANGE reply, or none."""
     if isinstance(reply, list) and reply and isinstance(reply[0], tuple | list) and len(reply[0]) == 2:
         return Fields(reply[0][1])
