@@ -510,7 +510,8 @@ def _audit_json(entry: Any, concluded: Collection[str]) -> dict[str, Any]:
     return {"id": entry.id, "at": at.isoformat().replace("+00:00", "Z") if at else None, "who": safe_text(entry.who),
             "action": safe_text(entry.action), "target": safe_text(entry.target), "phase": entry.phase,
             "status": _audit_status(entry, concluded), "ok": entry.ok, "error": safe_text(entry.error),
-            "counts": {safe_text(str(k)): v for k, v in entry.counts.items()}, "unreadable": list(entry.unreadable)}
+            "counts": {safe_text(str(k)): v for k, v in entry.counts.items()}, "unreadable": list(entry.unreadable),
+            "before": entry.before, "after": entry.after}
 
 
 def _audit_status(entry: Any, concluded: Collection[str]) -> str:
@@ -531,6 +532,8 @@ def _format_audit(entry: Any, concluded: Collection[str] = ()) -> str:
     detail = " ".join(f"{k}={v}" for k, v in entry.counts.items() if v)
     if entry.unreadable:
         detail += " (unreadable: " + ", ".join(entry.unreadable) + ")"
+    if entry.before or entry.after:
+        detail += f" before={entry.before or '-'} after={entry.after or '-'}"
     status = _audit_status(entry, concluded)
     return f"{when}  {entry.who:<24} {entry.action:<16} {entry.target or '-':<20} {status} {detail}".rstrip()
 
