@@ -365,7 +365,7 @@ def collect(url: str | None, interval: float, once: bool, read_only: bool) -> No
 
 @cli.group()
 def schedules() -> None:
-    """Work with schedules files."""
+    """Work with schedules: check a file; edit, create, reset, delete and export at run time."""
 
 
 @schedules.command("check")
@@ -579,6 +579,16 @@ def _add_exporter_command() -> None:
 
 
 _add_exporter_command()
+
+
+def _add_schedule_edits() -> None:
+    """Attach ``rqtop schedules set|create|reset|delete|export`` (issue 19)."""
+    from tui.cli_schedules import attach
+
+    attach(schedules)
+
+
+_add_schedule_edits()
 
 
 def main() -> None:
