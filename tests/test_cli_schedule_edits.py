@@ -104,16 +104,21 @@ def test_create_delete_and_export_round_trip_through_check(conn: redis.Redis, re
 
 def test_export_leaves_out_what_the_scheduler_could_not_apply(conn: redis.Redis, redis_url: str,
                                                                tmp_path: Path) -> None:
-    """A run-time schedule whose task does not import (checked in the worker) is named in a comment, not exported."""
+    """A run-time schedule whose task does not import (checked in the worker) is named in a comment, not exported;
+    one outside the file's task modules is refused at once."""
     _registered(conn)
-    assert rqtop("schedules", "create", "broken", "--task", "no_such_module.fn", "--interval", "60",
+    outside = one_error_line(rqtop("schedules", "create", "broken", "--task", "no_such_module.fn", "--interval",
+                                   "60", url=redis_url))
+    assert outside == ("rqtop: error: run-time schedule: schedule 'broken': field 'task': 'no_such_module.fn' is not "
+                       "in a module of the schedules file's tasks (allowed: tests.jobs)")
+    assert rqtop("schedules", "create", "broken", "--task", "tests.jobs.no_such_function", "--interval", "60",
                  url=redis_url).returncode == 0
     register_effective(conn, [FILE_ENTRY])  # the scheduler's next tick: imports checked there
     error = conn.hget(keys.OVERRIDE_ERRORS, "broken")
-    assert error is not None and b"field 'task': cannot import 'no_such_module'" in error
+    assert error is not None and b"field 'task': 'tests.jobs' has no callable 'no_such_function'" in error
     assert not conn.hexists(keys.SCHEDULES, "broken")
     exported = rqtop("schedules", "export", url=redis_url).stdout
-    assert "# not applied: run-time schedule: schedule 'broken': field 'task': cannot import" in exported
+    assert "# not applied: run-time schedule: schedule 'broken': field 'task': 'tests.jobs' has no callable" in exported
     path = tmp_path / "schedules.toml"
     path.write_text(exported)
     assert [entry.name for entry in load_schedules(path)] == ["nightly"]

@@ -156,6 +156,7 @@ def effective_entries(
             except ScheduleError as exc:
                 errors[entry.name] = f"{exc.messages[0]} (the file's definition is used)"
                 entries.append(entry)
+    modules = task_modules(file_entries)
     for name, override in sorted(overrides.items()):
         if name in names:
             continue
@@ -163,10 +164,24 @@ def effective_entries(
             errors[name] = f"{OVERRIDE_LABEL}: schedule '{name}': the file has no such schedule any more"
             continue
         try:
+            check_task(override.fields.get("task"), name, modules)
             entries.append(runtime_entry(override, check_imports))
         except ScheduleError as exc:
             errors[name] = f"{exc.messages[0]} (not scheduled)"
     return tuple(entries), errors
+
+
+def task_modules(file_entries: Iterable[ScheduleEntry]) -> frozenset[str]:
+    """The modules the schedules file's tasks live in: a run-time schedule may run a task from one of them only."""
+    return frozenset(entry.task.rpartition(".")[0] for entry in file_entries)
+
+
+def check_task(task: Any, name: str, modules: frozenset[str]) -> None:
+    """Refuse a run-time task outside the file's task modules (no ``os.system`` through a Redis write)."""
+    if isinstance(task, str) and task.rpartition(".")[0] not in modules:
+        allowed = ", ".join(sorted(modules)) or "none: the file has no schedule"
+        raise ScheduleError([f"{RUNTIME_LABEL}: schedule '{name}': field 'task': {task!r} is not in a module of the "
+                             f"schedules file's tasks (allowed: {allowed})"])
 
 
 def diff(before: Mapping[str, Any], after: Mapping[str, Any]) -> tuple[str, ...]:

@@ -168,3 +168,57 @@ def test_two_admins_editing_at_once_end_with_one_whole_edit(conn: redis.Redis, r
         final = _effective(conn)["nightly"]
         shape = (final.cron, final.interval, final.timeout, final.description)
         assert shape in (("*/5 * * * *", None, 111, "edit A"), (None, 600, 222, "edit B")), shape
+
+
+def test_the_row_shows_overridden_its_diff_and_a_file_that_changed_under_it(
+    conn: redis.Redis, actions: DashboardActions
+) -> None:
+    """After a deploy changes the file's entry, the override still applies and the row says the file changed."""
+    from tui.data.reader import DashboardReader
+
+    reader = DashboardReader(conn, Settings())
+    assert actions.set_schedule("nightly", {"cron": "*/5 * * * *"}).ok
+    register_effective(conn, [FILE_ENTRY])  # the scheduler's tick
+    row = next(row for row in reader.read().schedules if row.name == "nightly")
+    assert (row.override, row.file_changed, row.cron) == ("overridden", False, "*/5 * * * *")
+    assert row.override_diff == ('cron: "0 3 * * *" -> "*/5 * * * *"',)
+
+    deployed = ScheduleEntry(name="nightly", task="tests.jobs.ok", cron="0 4 * * *", timeout=60,
+                             description="the new file's")
+    _, entries = register_effective(conn, [deployed])  # a restart with the new file
+    assert entries[0].cron == "*/5 * * * *" and entries[0].description == "the new file's"
+    row = next(row for row in reader.read().schedules if row.name == "nightly")
+    assert (row.override, row.file_changed) == ("overridden", True)
+    assert row.override_diff == ('cron: "0 4 * * *" -> "*/5 * * * *"',)
+    assert actions.set_schedule("nightly", {"timeout": 61}).ok, "a new edit is made against the file as it is now"
+    assert next(row for row in reader.read().schedules if row.name == "nightly").file_changed is False
+
+
+def test_hostile_edit_documents_never_break_a_refresh_or_the_scheduler(
+    conn: redis.Redis, actions: DashboardActions
+) -> None:
+    """Not JSON, the wrong shape, escapes and a wrong-type key: rows read, the scheduler notes them and goes on."""
+    from tui.data.reader import DashboardReader
+
+    conn.hset(keys.SCHEDULE_OVERRIDES, mapping={
+        "nightly": b"\x80\x04not json",
+        "ghost": json.dumps({"kind": "runtime", "fields": {"name": "ghost", "task": "os.system", "interval": 5,
+                                                          "kwargs": {"command": "touch /tmp/pwned"}}}),
+        "evil\x1b[31m": json.dumps({"kind": "override", "fields": {"cron": "\x1b[2J"}}),
+    })
+    _, entries = register_effective(conn, [FILE_ENTRY])
+    assert [entry.name for entry in entries] == ["nightly"]
+    errors = {k.decode(): v.decode() for k, v in conn.hgetall(keys.OVERRIDE_ERRORS).items()}
+    assert errors["ghost"] == ("run-time schedule: schedule 'ghost': field 'task': 'os.system' is not in a module "
+                               "of the schedules file's tasks (allowed: tests.jobs) (not scheduled)")
+    assert errors["nightly"].startswith("override of 'nightly' is not JSON")
+    assert "the file has no such schedule" in errors["evil\x1b[31m"]
+    rows = {row.name: row for row in DashboardReader(conn, Settings()).read().schedules}
+    assert rows["nightly"].override == "overridden" and "not JSON" in rows["nightly"].override_error
+    assert "ghost" not in rows and not conn.hexists(keys.SCHEDULES, "ghost")
+    refused = actions.create_schedule({"name": "ghost2", "task": "os.system", "interval": 5})
+    assert not refused.ok and "'os.system' is not in a module of the schedules file's tasks" in refused.message
+    conn.delete(keys.SCHEDULE_OVERRIDES)
+    conn.set(keys.SCHEDULE_OVERRIDES, "a string, not a hash")
+    rows = {row.name: row for row in DashboardReader(conn, Settings()).read().schedules}
+    assert rows["nightly"].override == ""

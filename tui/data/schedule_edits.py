@@ -135,9 +135,22 @@ def create(conn: redis.Redis, table: Mapping[str, Any], who: str,
             raise EditRefused(f"{RUNTIME_LABEL}: schedule '{name}': field 'name': a run-time schedule {name!r} "
                               "already exists (edit it with 'schedules set')")
         overrides.validate(table, RUNTIME_LABEL)
+        overrides.check_task(table.get("task"), name, known_modules(conn))
         return Override(name, "runtime", dict(table), who=who, at=clock())
 
     return _edit(conn, name, change, "create", dry_run)
+
+
+def known_modules(conn: redis.Redis) -> frozenset[str]:
+    """The modules of the schedules file's tasks (the worker import-checked them): where run-time tasks may come
+    from."""
+    entries = []
+    for raw in conn.hvals(keys.FILE_SCHEDULES):
+        try:
+            entries.append(ScheduleEntry.from_json(raw))
+        except (ValueError, TypeError):
+            continue
+    return overrides.task_modules(entries)
 
 
 def delete(conn: redis.Redis, name: str, dry_run: bool = False) -> EditOutcome:
