@@ -123,7 +123,25 @@ class OperatorFlow(App[None]):
         if refusal:
             self.notify(refusal, severity="warning")
             return
+        if row.form:
+            self._edit_form(row, schedule)
+            return
         self._act(lambda: finished(row.name, row.execute(self.actions, schedule)), row.title_for(schedule))
+
+    def _edit_form(self, row: OperatorAction[Any], schedule: Any) -> None:
+        """Ask for the schedule's new fields in the edit form; act on what it returns for that schedule."""
+        from tui.screens.schedule_edit import ScheduleEditScreen
+
+        self._flow_busy = True
+
+        def decided(edit: Any) -> None:
+            self._flow_busy = False
+            if edit is None:
+                self.notify("Nothing was changed.")
+                return
+            self._act(lambda: finished(row.name, row.execute(self.actions, edit)), row.title_for(schedule))
+
+        self.push_screen(ScheduleEditScreen(schedule), decided)
 
     @work(thread=True, exit_on_error=False, group="plan")
     def _make_plan(self, row: OperatorAction[Any]) -> None:

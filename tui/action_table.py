@@ -50,6 +50,9 @@ class CliVerb:
     help: str
     on_schedule: Callable[[OperatorActions, str], Outcome] | None = None
     """Row actions: what the verb does to the named schedule; None when the verb plans, confirms and executes."""
+    group: str = ""
+    """The ``rqtop <group>`` the verb lives in, built by its own module (its flags are the form's fields); "" for
+    the verbs ``add_action_verbs`` builds at the top level."""
 
 
 @dataclass(frozen=True)
@@ -71,6 +74,8 @@ class OperatorAction(Generic[T]):
     act_title: Callable[[T], str] | None = None
     refuse: Callable[[T], str | None] | None = None
     """Row actions: why this target cannot take the action (a toast, nothing sent), or None."""
+    form: bool = False
+    """Row actions: the App asks for the values in the schedule edit form first; execute gets a ScheduleEdit."""
     """Row actions: the verb a failure toast names for this target ("Pause" or "Resume"); else ``title``."""
 
     def __post_init__(self) -> None:
@@ -221,8 +226,45 @@ RUN_NOW_NOTIFY: OperatorAction[ScheduleRow] = OperatorAction(
                  _run_now_notify),),
 )
 
+@dataclass(frozen=True)
+class ScheduleEdit:
+    """What the edit form returned for one schedule: the fields to change, or Reset to file."""
+
+    name: str
+    fields: dict[str, Any]
+    reset: bool = False
+
+
+def _apply_edit(actions: OperatorActions, edit: ScheduleEdit) -> ActionResult:
+    """Save the form's fields as a run-time edit, or remove the override."""
+    return actions.reset_schedule(edit.name) if edit.reset else actions.set_schedule(edit.name, edit.fields)
+
+
+def _edit_refusal(row: ScheduleRow) -> str | None:
+    """Only rqtop's own, readable schedules are edited at run time."""
+    if row.source != "rqtop":
+        return f"Edit is for rqtop's own schedules; {row.name} belongs to {row.source}"
+    if row.unreadable:
+        return f"{row.name} has an unreadable definition: fix the schedules file"
+    return None
+
+
+EDIT_SCHEDULE: OperatorAction[Any] = OperatorAction(
+    "edit_schedule",
+    KeySpec("E", "edit_schedule", "Edit", "schedule.edit", "Edit the highlighted schedule at run time (a form)",
+            "schedule", "Edit schedule", "Change the highlighted schedule's timing, queue, timeout, kwargs or notify "
+            "at run time, or reset it to the file (E)", show=False, tabs=("jobs",)),
+    execute=_apply_edit,
+    form=True,
+    refuse=_edit_refusal,
+    cli=(CliVerb("set", "Override fields of a file schedule (or edit a run-time one) from the scheduler's next tick",
+                 group="schedules"),
+         CliVerb("reset", "Remove a schedule's run-time override: the file's definition applies from the next tick",
+                 group="schedules")),
+)
+
 ACTIONS: tuple[OperatorAction[Any], ...] = (RUN_NOW, TOGGLE_PAUSE, JANITOR, FAIL_ACTIVE, CANCEL_PENDING,
-                                            RUN_NOW_NOTIFY)
+                                            RUN_NOW_NOTIFY, EDIT_SCHEDULE)
 """Every operator action, in footer order."""
 
 

@@ -462,6 +462,8 @@ def add_action_verbs(group: click.Group, table: tuple[OperatorAction[Any], ...])
     """One `rqtop <verb>` per CLI twin of each row: schedule verbs take a NAME, planned ones confirm a plan."""
     for row in table:
         for twin in row.cli:
+            if twin.group:
+                continue  # built by its group's own module (tui.cli_schedules), with the form's fields as flags
             if twin.on_schedule is not None:
                 _schedule_command(group, twin)
             else:

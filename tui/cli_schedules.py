@@ -14,7 +14,11 @@ from typing import Any
 
 import click
 
+from tui.action_table import EDIT_SCHEDULE
 from worker.schedules import PRIORITY_QUEUES, QUEUE_PRIORITIES
+
+SET_VERB, RESET_VERB = EDIT_SCHEDULE.cli
+"""The dashboard's Edit schedule row names these verbs (one action table)."""
 
 
 def _cli() -> Any:
@@ -83,10 +87,10 @@ def _finish(result: Any) -> None:
     click.echo(_cli().safe_text(result.message))
 
 
-@click.command("set")
+@click.command(SET_VERB.verb, help=SET_VERB.help + ".")
 @click.argument("name")
 def schedules_set(name: str, read_only: bool, url: str | None, **flags: Any) -> None:
-    """Override fields of a file schedule (or edit a run-time one) from the scheduler's next tick."""
+    """The dashboard's Edit schedule (E), from the command line."""
     fields = edit_fields(**flags)
     if not fields:
         _cli().fail("set: give at least one field to change (--cron, --interval, --timeout …)")
@@ -108,11 +112,11 @@ schedules_set = _edit_options(schedules_set)
 schedules_create = _edit_options(schedules_create)
 
 
-@click.command("reset")
+@click.command(RESET_VERB.verb, help=RESET_VERB.help + ".")
 @click.argument("name")
 @click.option("--read-only", is_flag=True, help="Refuse (as rqtop --read-only does).")
 def schedules_reset(name: str, read_only: bool, url: str | None) -> None:
-    """Remove a schedule's run-time override: the file's definition applies from the next tick."""
+    """The edit form's Reset to file, from the command line."""
     actions = _cli()._actions(url, read_only, "schedules reset")  # noqa: SLF001
     _finish(_cli().guarded("schedules reset", lambda: actions.reset_schedule(name)))
 

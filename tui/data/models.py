@@ -41,6 +41,9 @@ class ScheduleRow:
     """Whether that process shows signs of life (None: rqtop's own, shown on the Workers tab)."""
     repeat_left: int | None = None
     unreadable: bool = False
+    timeout_s: int | None = None
+    notify: str | None = None
+    """The schedule's own notify policy (failures, all, never), or None for the default."""
     override: str = ""
     """Run-time edit: "overridden" (the file's entry with fields changed), "run-time" (not in the file), or ""."""
     override_diff: tuple[str, ...] = ()

@@ -89,7 +89,10 @@ def set_fields(conn: redis.Redis, name: str, fields: Mapping[str, Any], who: str
         if base is None:
             raise EditRefused(f"no schedule named {name!r} (run-time schedules are made with 'schedules create')")
         overrides.check_fields(fields, OVERRIDE_LABEL, name)
-        patch = overrides.merge(current.fields if current is not None else {}, fields)
+        patch = {**(current.fields if current is not None else {}), **fields}  # None: unset the file's value
+        for key, other in (("cron", "interval"), ("interval", "cron")):
+            if fields.get(key) is not None:
+                patch[other] = None
         file_table = overrides.entry_table(base)
         table = overrides.merge(file_table, patch)
         overrides.validate(table, OVERRIDE_LABEL)

@@ -94,7 +94,8 @@ class SchedulesPlanner:
                 cron=None if entry.cron is None else safe_text(entry.cron), interval_s=entry.interval,
                 schedule_text=safe_text(entry.schedule_text), timezone=safe_text(entry.timezone),
                 priority=safe_text(entry.priority), queue=safe_text(entry.queue),
-                expires_after_s=entry.ttl_s, run_now_allowed=bool(entry.run_now),
+                expires_after_s=entry.ttl_s, run_now_allowed=bool(entry.run_now), timeout_s=entry.timeout,
+                notify=None if entry.notify is None else safe_text(entry.notify),
                 run_now_reason=mask_description(entry.run_now_reason, patterns), **live,
             )
         except Exception:  # noqa: BLE001 - any malformed definition becomes an "unreadable" row
