@@ -100,6 +100,15 @@ def test_reset_removes_the_override_and_is_audited_with_before_and_after(
     assert json.loads(outcomes[1].after)["cron"] == "0 3 * * *"
 
 
+def test_an_empty_field_unsets_the_files_value(conn: redis.Redis, actions: DashboardActions) -> None:
+    """None (the form's cleared field) removes the file's timeout, also over an earlier override."""
+    assert actions.set_schedule("nightly", {"description": "x"}).ok
+    assert actions.set_schedule("nightly", {"timeout": None}).ok
+    stored = _stored(conn)
+    assert stored is not None and stored.fields == {"description": "x", "timeout": None}
+    assert _effective(conn)["nightly"].timeout is None
+
+
 def test_an_edit_back_to_the_file_leaves_no_override(conn: redis.Redis, actions: DashboardActions) -> None:
     assert actions.set_schedule("nightly", {"timeout": 90}).ok
     assert actions.set_schedule("nightly", {"timeout": 60}).ok
