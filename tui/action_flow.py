@@ -103,6 +103,10 @@ class OperatorFlow(App[None]):
 
     def start_action(self, row: OperatorAction[Any]) -> None:
         """A row action runs on the highlighted schedule at once; a planned one reads its plan, then confirms."""
+        if row.form == "create":
+            if not self._refused():
+                self._edit_form(row, None)
+            return
         if row.plan is None:
             self._run_on_schedule(row)
             return
@@ -129,8 +133,9 @@ class OperatorFlow(App[None]):
         self._act(lambda: finished(row.name, row.execute(self.actions, schedule)), row.title_for(schedule))
 
     def _edit_form(self, row: OperatorAction[Any], schedule: Any) -> None:
-        """Ask for the schedule's new fields in the edit form; act on what it returns for that schedule."""
-        from tui.screens.schedule_edit import ScheduleEditScreen
+        """Ask for the schedule's new fields in the schedule form (empty for a new one: its task picked from the
+        file's tasks on screen); act on what it returns for that schedule."""
+        from tui.screens.schedule_edit import ScheduleEditScreen, file_tasks
 
         self._flow_busy = True
 
@@ -139,9 +144,11 @@ class OperatorFlow(App[None]):
             if edit is None:
                 self.notify("Nothing was changed.")
                 return
-            self._act(lambda: finished(row.name, row.execute(self.actions, edit)), row.title_for(schedule))
+            self._act(lambda: finished(row.name, row.execute(self.actions, edit)), row.title)
 
-        self.push_screen(ScheduleEditScreen(schedule), decided)
+        snapshot = getattr(self, "snapshot", None)
+        tasks = file_tasks(snapshot.schedules if snapshot is not None else ())
+        self.push_screen(ScheduleEditScreen(schedule, tasks), decided)
 
     @work(thread=True, exit_on_error=False, group="plan")
     def _make_plan(self, row: OperatorAction[Any]) -> None:

@@ -74,8 +74,9 @@ class OperatorAction(Generic[T]):
     act_title: Callable[[T], str] | None = None
     refuse: Callable[[T], str | None] | None = None
     """Row actions: why this target cannot take the action (a toast, nothing sent), or None."""
-    form: bool = False
-    """Row actions: the App asks for the values in the schedule edit form first; execute gets a ScheduleEdit."""
+    form: str = ""
+    """"edit": the App asks for the highlighted schedule's new values in the schedule form first; "create": the
+    same form, empty, for a new run-time schedule (no highlighted schedule needed); execute gets a ScheduleEdit."""
     """Row actions: the verb a failure toast names for this target ("Pause" or "Resume"); else ``title``."""
 
     def __post_init__(self) -> None:
@@ -232,11 +233,20 @@ class ScheduleEdit:
 
     name: str
     fields: dict[str, Any]
+    """The changed fields; for a new schedule, its whole table."""
     reset: bool = False
+    create: bool = False
+    delete: bool = False
+    """Delete a run-time schedule (confirmed in the form)."""
 
 
 def _apply_edit(actions: OperatorActions, edit: ScheduleEdit) -> ActionResult:
-    """Save the form's fields as a run-time edit, or remove the override."""
+    """Save the form's fields as a run-time edit or a new run-time schedule; remove an override or a run-time
+    schedule."""
+    if edit.create:
+        return actions.create_schedule(edit.fields)
+    if edit.delete:
+        return actions.delete_schedule(edit.name)
     return actions.reset_schedule(edit.name) if edit.reset else actions.set_schedule(edit.name, edit.fields)
 
 
@@ -255,7 +265,7 @@ EDIT_SCHEDULE: OperatorAction[Any] = OperatorAction(
             "schedule", "Edit schedule", "Change the highlighted schedule's timing, queue, timeout, kwargs or notify "
             "at run time, or reset it to the file (E)", show=False, tabs=("jobs",)),
     execute=_apply_edit,
-    form=True,
+    form="edit",
     refuse=_edit_refusal,
     cli=(CliVerb("set", "Override fields of a file schedule (or edit a run-time one) from the scheduler's next tick",
                  group="schedules"),
@@ -263,8 +273,21 @@ EDIT_SCHEDULE: OperatorAction[Any] = OperatorAction(
                  group="schedules")),
 )
 
+CREATE_SCHEDULE: OperatorAction[Any] = OperatorAction(
+    "create_schedule",
+    KeySpec("A", "create_schedule", "Add", "schedule.create", "Add a run-time schedule (a form)",
+            "schedule", "Add run-time schedule", "Create a schedule at run time from one of the file's tasks; "
+            "exported by 'rqtop schedules export' (A)", show=False, tabs=("jobs",)),
+    execute=_apply_edit,
+    form="create",
+    cli=(CliVerb("create", "Add a run-time schedule (exported by 'schedules export', removed by 'schedules delete')",
+                 group="schedules"),
+         CliVerb("delete", "Remove a run-time schedule (schedules from the file are never deleted at run time)",
+                 group="schedules")),
+)
+
 ACTIONS: tuple[OperatorAction[Any], ...] = (RUN_NOW, TOGGLE_PAUSE, JANITOR, FAIL_ACTIVE, CANCEL_PENDING,
-                                            RUN_NOW_NOTIFY, EDIT_SCHEDULE)
+                                            RUN_NOW_NOTIFY, EDIT_SCHEDULE, CREATE_SCHEDULE)
 """Every operator action, in footer order."""
 
 

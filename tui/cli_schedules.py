@@ -14,11 +14,12 @@ from typing import Any
 
 import click
 
-from tui.action_table import EDIT_SCHEDULE
+from tui.action_table import CREATE_SCHEDULE, EDIT_SCHEDULE
 from worker.schedules import PRIORITY_QUEUES, QUEUE_PRIORITIES
 
 SET_VERB, RESET_VERB = EDIT_SCHEDULE.cli
-"""The dashboard's Edit schedule row names these verbs (one action table)."""
+CREATE_VERB, DELETE_VERB = CREATE_SCHEDULE.cli
+"""The dashboard's Edit schedule and Add run-time schedule rows name these verbs (one action table)."""
 
 
 def _cli() -> Any:
@@ -98,11 +99,12 @@ def schedules_set(name: str, read_only: bool, url: str | None, **flags: Any) -> 
     _finish(_cli().guarded("schedules set", lambda: actions.set_schedule(name, fields)))
 
 
-@click.command("create")
+@click.command(CREATE_VERB.verb, help=CREATE_VERB.help + ".")
 @click.argument("name")
-@click.option("--task", required=True, help="Dotted path of the task; the scheduler import-checks it.")
+@click.option("--task", required=True, help="Dotted path of a task in a module of the file's tasks; the scheduler "
+              "import-checks it.")
 def schedules_create(name: str, task: str, read_only: bool, url: str | None, **flags: Any) -> None:
-    """Add a run-time schedule (exported by `schedules export`, removed by `schedules delete`)."""
+    """The dashboard's Add run-time schedule (A), from the command line."""
     table = {"name": name, "task": task, **edit_fields(**flags)}
     actions = _cli()._actions(url, read_only, "schedules create")  # noqa: SLF001
     _finish(_cli().guarded("schedules create", lambda: actions.create_schedule(table)))
@@ -121,11 +123,11 @@ def schedules_reset(name: str, read_only: bool, url: str | None) -> None:
     _finish(_cli().guarded("schedules reset", lambda: actions.reset_schedule(name)))
 
 
-@click.command("delete")
+@click.command(DELETE_VERB.verb, help=DELETE_VERB.help + ".")
 @click.argument("name")
 @click.option("--read-only", is_flag=True, help="Refuse (as rqtop --read-only does).")
 def schedules_delete(name: str, read_only: bool, url: str | None) -> None:
-    """Remove a run-time schedule (schedules from the file are never deleted at run time)."""
+    """The edit form's Delete (run-time schedules), from the command line."""
     actions = _cli()._actions(url, read_only, "schedules delete")  # noqa: SLF001
     _finish(_cli().guarded("schedules delete", lambda: actions.delete_schedule(name)))
 

@@ -9,7 +9,7 @@ from typing import Any
 import click
 import pytest
 from click.testing import CliRunner
-from textual.widgets import Button, Input
+from textual.widgets import Button, Input, Select
 
 from tests.tui.fakes import FakeActions, FakeReader, frozen_settings, loaded, make_app, run, wait_until
 from tui.action_flow import OPERATOR_ACTIONS
@@ -65,7 +65,13 @@ def test_every_row_has_its_binding_palette_entry_and_cli_verbs(row: OperatorActi
             await pilot.press(row.key.key)
             if row.form:
                 await wait_until(lambda: isinstance(app.screen, ScheduleEditScreen), pilot)
-                app.screen.query_one("#timeout", Input).value = "77"
+                form = app.screen
+                assert isinstance(form, ScheduleEditScreen)
+                if form.creating:
+                    form.query_one("#name", Input).value = "adhoc"
+                    form.query_one("#task", Select).value = form.tasks[0]
+                    form.query_one("#cron", Input).value = "*/5 * * * *"
+                form.query_one("#timeout", Input).value = "77"
                 await pilot.press("ctrl+s")
             await wait_until(lambda: bool(actions.calls), pilot)
             if row.plan is not None:

@@ -7,9 +7,10 @@ from dataclasses import replace
 from typing import Any
 
 from textual.pilot import Pilot
-from textual.widgets import Button, Input, Static
+from textual.widgets import Button, Input, Select, Static
 
 from tests.tui.fakes import SCHEDULES, FakeActions, FakeReader, loaded, make_app, sample_snapshot, wait_until
+from tui.screens.confirm import ConfirmScreen
 from tui.screens.schedule_edit import ScheduleEditScreen, parse_kwargs
 from tui.widgets.jobs_pane import JobsPane
 
@@ -169,6 +170,19 @@ class TestSnapshots:
         """The form of an overridden schedule with two changed fields."""
         assert snap_compare(_app(), terminal_size=WIDE, run_before=_form(0))
 
+    def test_add_form_at_80x24(self, snap_compare: Any) -> None:
+        """The empty form for a run-time schedule: name and a task from the file's tasks; fits 80x24."""
+
+        async def run_before(pilot: Pilot[Any]) -> None:
+            await loaded(pilot.app, pilot)
+            await pilot.press("A")
+            await wait_until(lambda: isinstance(pilot.app.screen, ScheduleEditScreen), pilot)
+            for field in pilot.app.screen.query(Input):
+                field.cursor_blink = False
+            await pilot.pause()
+
+        assert snap_compare(_app(), terminal_size=SMALL, run_before=run_before)
+
     def test_overridden_rows_at_80x24(self, snap_compare: Any) -> None:
         """Without the source column an edited row keeps a ✎ beside its queue."""
         assert snap_compare(_app(), terminal_size=SMALL, run_before=_rows())
@@ -176,3 +190,56 @@ class TestSnapshots:
     def test_overridden_rows(self, snap_compare: Any) -> None:
         """Rows say overridden, file changed, not applied and run-time under the source."""
         assert snap_compare(_app(), terminal_size=(160, 40), run_before=_rows())
+
+
+def test_add_a_run_time_schedule_from_a_file_task() -> None:
+    """A (no highlighted schedule needed): name, a task picked from the file's tasks, timing; the whole table."""
+    actions = FakeActions()
+    app = _app(actions)
+
+    async def body() -> None:
+        async with app.run_test(size=WIDE) as pilot:
+            await loaded(app, pilot)
+            await pilot.press("A")
+            await wait_until(lambda: isinstance(app.screen, ScheduleEditScreen), pilot)
+            form = app.screen
+            assert isinstance(form, ScheduleEditScreen) and form.creating
+            assert "worker.demo_tasks.invoice_retry" not in form.tasks, "a run-time schedule's task is not offered"
+            assert "worker.demo_tasks.catalog_sync" in form.tasks
+            form.query_one("#name", Input).value = "Bad Name"
+            await pilot.press("ctrl+s")
+            await pilot.pause()
+            assert "field 'name': 'Bad Name' must be 1-64 of a-z, 0-9 and _" in str(
+                form.query_one("#edit-error", Static).render())
+            form.query_one("#name", Input).value = "adhoc"
+            form.query_one("#task", Select).value = "worker.demo_tasks.catalog_sync"
+            form.query_one("#interval", Input).value = "600"
+            await pilot.press("ctrl+s")
+            await wait_until(lambda: bool(actions.called("create_schedule")), pilot)
+            assert actions.called("create_schedule") == [{
+                "name": "adhoc", "task": "worker.demo_tasks.catalog_sync", "interval": 600, "timezone": "UTC",
+                "priority": "normal"}]
+
+    _run(body)
+
+
+def test_delete_a_run_time_schedule_asks_first() -> None:
+    actions = FakeActions()
+    app = _app(actions)
+
+    async def body() -> None:
+        async with app.run_test(size=WIDE) as pilot:
+            form = await _open(app, pilot, row=4)  # invoice_retry: run-time
+            assert not form.query("#reset") and form.query_one("#delete", Button)
+            form.query_one("#delete", Button).press()
+            await wait_until(lambda: isinstance(app.screen, ConfirmScreen), pilot)
+            await pilot.press("n")
+            await pilot.pause()
+            assert app.screen is form and not actions.calls
+            form.query_one("#delete", Button).press()
+            await wait_until(lambda: isinstance(app.screen, ConfirmScreen), pilot)
+            await pilot.press("y")
+            await wait_until(lambda: bool(actions.called("delete_schedule")), pilot)
+            assert actions.called("delete_schedule") == ["invoice_retry"]
+
+    _run(body)

@@ -1,8 +1,10 @@
-"""The schedule edit form (issue 19): cron or interval, timezone, priority, timeout, expiry, kwargs, notify.
+"""The schedule form (issue 19): cron or interval, timezone, priority, timeout, expiry, kwargs, notify.
 
 It checks the edited table with the schedules file's own parser before it closes (the file's one-line message
-under the fields), and dismisses with the fields that changed, Reset to file, or None (nothing changed). The
-action runs after it closes, on the schedule captured when it opened.
+under the fields), and dismisses with the fields that changed, Reset to file, Delete (a run-time schedule, after
+a confirmation), or None (nothing changed). The action runs after it closes, on the schedule captured when it
+opened. Without a schedule it adds a run-time one: a name and a task picked from the file's tasks on screen
+(the worker imported them), never a typed code path.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import json
 import sys
 from typing import Any
 
+from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -20,6 +23,7 @@ from textual.widgets import Button, Input, Label, Select, Static
 
 from tui.action_table import ScheduleEdit
 from tui.data.models import ScheduleRow
+from tui.screens.confirm import ConfirmScreen
 from worker import overrides
 from worker.schedules import PRIORITY_QUEUES, ScheduleError
 
@@ -56,26 +60,48 @@ def current_table(row: ScheduleRow) -> dict[str, Any]:
     return {key: value for key, value in table.items() if value is not None}
 
 
+def file_tasks(rows: Any) -> tuple[str, ...]:
+    """The tasks of the file's schedules on screen: what a run-time schedule may run."""
+    return tuple(sorted({row.task for row in rows if row.source == "rqtop" and row.override != "run-time"
+                         and not row.unreadable}))
+
+
+NEW_ROW = ScheduleRow(name="", task="", description="", cron=None, interval_s=None, schedule_text="",
+                      timezone="UTC", priority="normal", queue="default", next_run=None, pending=0, last_run=None,
+                      last_status=None, paused=False, override="new")
+"""The empty row the form starts from when it adds a run-time schedule."""
+
+
 class ScheduleEditScreen(ModalScreen[ScheduleEdit | None]):
-    """Edit one schedule; Save checks the fields as the file would, Reset to file removes the override."""
+    """Edit one schedule (or add a run-time one); Save checks the fields as the file would, Reset to file removes
+    the override, Delete removes a run-time schedule."""
 
     BINDINGS = [
         Binding("ctrl+s", "save", "Save", id="edit.save", tooltip="Check the fields and save them as an override"),
         Binding("escape", "cancel", "Back out", id="edit.cancel", tooltip="Close without changing anything"),
     ]
 
-    def __init__(self, row: ScheduleRow) -> None:
+    def __init__(self, row: ScheduleRow | None, tasks: tuple[str, ...] = ()) -> None:
         super().__init__()
-        self.row = row
-        self.table = current_table(row)
+        self.creating = row is None
+        self.row = NEW_ROW if row is None else row
+        self.tasks = tasks
+        self.table = {} if row is None else current_table(row)
+        self.label = overrides.RUNTIME_LABEL if self.row.override in ("run-time", "new") else overrides.OVERRIDE_LABEL
 
     def compose(self) -> ComposeResult:
         """The fields, prefilled from the schedule; its run-time state and diff; the file's message; buttons."""
         row = self.row
         with Vertical(id="edit-dialog") as dialog:
-            dialog.border_title = f"Edit schedule {row.name}"
+            dialog.border_title = "Add run-time schedule" if self.creating else f"Edit schedule {row.name}"
             yield Static(self._state_line(), id="edit-state", markup=False)
             with Grid(id="edit-fields"):
+                if self.creating:
+                    yield Label("Name")
+                    yield Input("", id="name", placeholder="a-z, 0-9, _", compact=True)
+                    yield Label("Task")
+                    yield Select([(Text(task), task) for task in self.tasks], id="task", compact=True,
+                                 prompt="one of the file's tasks")
                 yield Label("Cron")
                 yield Input(row.cron or "", id="cron", placeholder="5 fields, e.g. */15 * * * *", compact=True)
                 yield Label("Interval (s)")
@@ -92,22 +118,28 @@ class ScheduleEditScreen(ModalScreen[ScheduleEdit | None]):
                 yield Input(_text(row.expires_after_s // 60 if row.expires_after_s else None), id="expires",
                             placeholder="never", compact=True)
                 yield Label("Kwargs")
-                yield Input("", id="kwargs", placeholder="unchanged; JSON or TOML {…} replaces", compact=True)
+                yield Input("", id="kwargs", compact=True, placeholder="none; JSON or TOML {…}" if self.creating
+                            else "unchanged; JSON or TOML {…} replaces")
                 yield Label("Notify")
                 yield Select([(label, value) for label, value in NOTIFY_CHOICES], value=row.notify or "",
                              id="notify", compact=True, allow_blank=False)
             yield Static("", id="edit-error", markup=False)
             yield Label("ctrl+s save · Esc back out · applied from the scheduler's next tick", id="edit-keys")
             with Horizontal(id="edit-buttons"):
-                yield Button("Save", id="save", variant="primary", compact=True)
-                yield Button("Reset to file", id="reset", variant="warning", compact=True,
-                             disabled=row.override != "overridden")
+                yield Button("Add" if self.creating else "Save", id="save", variant="primary", compact=True)
+                if row.override == "run-time":
+                    yield Button("Delete schedule", id="delete", variant="error", compact=True)
+                elif not self.creating:
+                    yield Button("Reset to file", id="reset", variant="warning", compact=True,
+                                 disabled=row.override != "overridden")
                 yield Button("Cancel", id="cancel", compact=True)
 
     def _state_line(self) -> str:
         """Overridden (with its diff and whether the file changed), run-time, or as the file says."""
         row = self.row
-        if row.override == "run-time":
+        if self.creating:
+            lines = ["A run-time schedule: not in the file ('rqtop schedules export' writes it into one)."]
+        elif row.override == "run-time":
             lines = ["Run-time schedule (not in the file)."]
         elif row.override == "overridden":
             lines = ["Overridden at run time" + (" — the FILE CHANGED since" if row.file_changed else "") + ":"]
@@ -120,7 +152,7 @@ class ScheduleEditScreen(ModalScreen[ScheduleEdit | None]):
 
     def on_mount(self) -> None:
         """Start in the first field."""
-        self.query_one("#cron", Input).focus()
+        self.query_one("#name" if self.creating else "#cron", Input).focus()
 
     def fields(self) -> dict[str, Any]:
         """The fields whose value differs from the schedule's; ValueError (one line) for a value that is not one."""
@@ -147,19 +179,37 @@ class ScheduleEditScreen(ModalScreen[ScheduleEdit | None]):
     def action_save(self) -> None:
         """Check the edited table with the file's parser; close with the changed fields, or say why not."""
         error = self.query_one("#edit-error", Static)
+        name = self.query_one("#name", Input).value.strip() if self.creating else self.row.name
         try:
             changed = self.fields()
-            overrides.validate(overrides.merge(self.table, changed), overrides.OVERRIDE_LABEL)
+            if self.creating:
+                task = self.query_one("#task", Select).value
+                changed = {"name": name, **({"task": task} if isinstance(task, str) else {}),
+                           **{key: value for key, value in changed.items() if value is not None}}
+            overrides.validate(overrides.merge(self.table, changed), self.label)
         except ScheduleError as exc:
             error.update(exc.messages[0])
             return
         except ValueError as exc:
-            error.update(f"{overrides.OVERRIDE_LABEL}: schedule '{self.row.name}': {exc}")
+            error.update(f"{self.label}: schedule '{name}': {exc}")
             return
         if not changed:
             error.update("Nothing changed: edit a field, or Esc to back out.")
             return
-        self.dismiss(ScheduleEdit(self.row.name, changed))
+        self.dismiss(ScheduleEdit(name, changed, create=self.creating))
+
+    @on(Button.Pressed, "#delete")
+    def action_delete(self) -> None:
+        """Ask, then remove this run-time schedule."""
+        name = self.row.name
+
+        def decided(confirmed: bool | None) -> None:
+            if confirmed:
+                self.dismiss(ScheduleEdit(name, {}, delete=True))
+
+        self.app.push_screen(ConfirmScreen(
+            "Delete run-time schedule", f"{name} is not in the schedules file: deleting it stops its runs for good "
+            "(the scheduler unregisters it on its next tick).", f"Delete {name}"), decided)
 
     @on(Button.Pressed, "#reset")
     def action_reset(self) -> None:
