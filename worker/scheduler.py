@@ -95,8 +95,9 @@ class RqtopScheduler(Scheduler):
         notify_global: bool | None = None, **kwargs: Any,
     ) -> None:
         super().__init__(connection=connection, interval=interval, **kwargs)
-        self.entries = {entry.name: entry for entry in entries}
-        self.file_entries = tuple(entries) if not isinstance(entries, tuple) else entries
+        self.file_entries = tuple(entries)
+        """The schedules file's entries, as loaded; ``entries`` are the effective ones (run-time edits applied)."""
+        self.entries = {entry.name: entry for entry in self.file_entries}
         self.promoter = promoter
         self.templates = templates
         self.apply_overrides = apply_overrides
@@ -176,10 +177,10 @@ class RqtopScheduler(Scheduler):
         while not stop.is_set():
             try:
                 if was_down and self.templates and self.apply_overrides:
-                    self._seen_overrides = None  # Redis may come back empty: re-register file and edits
+                    self._seen_overrides = None  # Redis may come back empty: this tick re-registers file and edits
                 elif was_down and self.entries and self.templates:
                     log.info(register_schedules(self.connection, self.entries.values()).summary)
-                    was_down = False
+                was_down = False
                 self.tick()
                 if presence is not None:
                     with self.connection.pipeline(transaction=False) as pipe:
