@@ -17,7 +17,6 @@ import redis
 
 from worker import keys, overrides
 from worker.overrides import OVERRIDE_LABEL, RUNTIME_LABEL, Override
-from worker.records import as_text
 from worker.schedules import NAME_PATTERN, ScheduleEntry, ScheduleError
 
 ATTEMPTS = 20
@@ -218,7 +217,3 @@ def _message(verb: str, name: str, before: dict[str, Any], after: dict[str, Any]
     lead = "run-time schedule created" if verb == "create" else "saved"
     return f"{name}: {lead} ({what}); the scheduler applies it from its next tick"
 
-
-def overrides_by_name(raw: Mapping[Any, Any]) -> dict[str, str]:
-    """An HGETALL reply of a name -> text hash as text."""
-    return {as_text(key): as_text(value) for key, value in raw.items()}
