@@ -4,13 +4,15 @@ Counts come from the server (INFO commandstats deltas) and round trips from the 
 The budget of one refresh, by what Redis holds (Q queues, W workers, S schedules, H history items, T
 metric tasks, R rq-scheduler jobs, C ``rq cron`` processes):
 
-- round 1: 16 index reads (8 of rqtop's and RQ's, 4 of rq-scheduler's zset and lock, 1 of ``rq cron``'s
-  registry, 2 of the notification outbox: XLEN and the senders' counters, 1 HMGET of the collector's heartbeat);
+- round 1: 18 index reads (8 of rqtop's and RQ's, 4 of rq-scheduler's zset and lock, 1 of ``rq cron``'s
+  registry, 2 of the notification outbox: XLEN and the senders' counters, 1 HMGET of the collector's heartbeat,
+  2 HGETALL of the run-time schedule edits and the scheduler's notes on them: one field per edited schedule);
 - round 2: 10 per queue (LLEN, ZCARD + ZCOUNT of the started registry (abandoned), ZCOUNT of finished and
   failed (alive entries only), 3 ZCARD, ZRANGE of at most 100 scheduled entries, LINDEX), 4 per worker
   (two HGETALL, SMEMBERS, PTTL of RQ's hash: late), 3 per schedule, 1 per history item, and per task
   24 HGETALL on a cold read or, warm, 3 HGETALL (unsettled hours) plus 1 EXISTS over its cached hours, and
   1 HGETALL of its recent window (one hash per task: a ring of 24 five-minute buckets); 1 HMGET
+  of the file's definitions of the overridden schedules when one is (for the diff and "file changed"); 1 HMGET
   per rq-scheduler job among the zset's ``RQ_SCHEDULER_LIMIT`` (50) soonest entries
   (rqtop's own templates there are skipped; the rest are counted by ZCARD), and 1 HGETALL per ``rq cron``
   process, bounded by ``CRON_SCHEDULER_LIMIT`` (10, newest heartbeat first);
@@ -27,7 +29,7 @@ adds 3 per queue (one ZREVRANGEBYSCORE per ended registry, at most ``history_lim
 HMGET per picked job plus one XREVRANGE per picked failed job; at most ``history_limit`` are picked per registry,
 so round 3 holds at most 4 x ``history_limit`` of them, whatever the registries hold.
 
-``read(include_metrics=False)`` (the Jobs and Workers tabs) sends the same minus every metrics read: 14 index
+``read(include_metrics=False)`` (the Jobs and Workers tabs) sends the same minus every metrics read: 16 index
 reads in round 1 and nothing per task.
 
 ``read(workers=WorkerReads(...))`` (the open dashboard, ``tui.data.worker_reads``) counts in W, and in the busy
@@ -107,9 +109,10 @@ def add_workers(conn: redis.Redis, start: int, stop: int, job_id: str) -> int:
 
 def budget(queues: int, workers: int, schedules: int, history: int, tasks: int, heads: int, tokens: int,
            plain_busy: int, warm: bool, metrics: bool = True, classified: int = 0, rq_jobs: int = 0,
-           cron_schedulers: int = 0, rqtop_busy: int = 0) -> int:
+           cron_schedulers: int = 0, rqtop_busy: int = 0, overridden: bool = False) -> int:
     """The commands one refresh may send, from the module docstring's table."""
     foreign = min(rq_jobs, RQ_SCHEDULER_LIMIT) + min(cron_schedulers, CRON_SCHEDULER_LIMIT)
+    foreign += 2 + int(overridden)  # the run-time edits: 2 HGETALL in round 1, 1 HMGET of the file's definitions
     foreign += 2 * (plain_busy + rqtop_busy)  # not foreign: every busy worker's progress key and job meta, round 3
     if not metrics:
         return (15 + 10 * queues + 4 * workers + 3 * schedules + history + heads + tokens + 2 * plain_busy
@@ -164,6 +167,33 @@ def test_commands_grow_by_a_constant_per_worker(conn: redis.Redis, redis_url: st
     rqtop_busy = sum(1 for i in range(2, 50) if i % 4 == 2)
     assert many == (budget(workers=50, plain_busy=many_busy, rqtop_busy=rqtop_busy, **shape), ROUND_TRIPS, 0)
     assert (many[0] - few[0]) / 48 <= PER_WORKER_MAX - 1.5, "a quarter of them busy plain workers"
+
+
+def test_run_time_edits_cost_a_constant(conn: redis.Redis, redis_url: str) -> None:
+    """Overrides and run-time schedules add one HMGET (the file's definitions of the overridden ones), not one per
+    edit; a refresh writes nothing."""
+    from worker.overrides import Override
+    from worker.schedules import ScheduleEntry as Entry
+
+    head = base_state(conn, queued=10)
+    plain_busy = add_workers(conn, 0, 2, head)
+    for i in range(5):
+        entry = Entry(name=f"edited{i}", task="tests.jobs.say_hello", interval=60 + i)
+        conn.hset(keys.SCHEDULES, entry.name, entry.to_json())
+        conn.hset(keys.FILE_SCHEDULES, entry.name, entry.to_json())
+        conn.hset(keys.SCHEDULE_OVERRIDES, entry.name, Override(entry.name, "override", {"timeout": 9}).to_json())
+    conn.hset(keys.OVERRIDE_ERRORS, "edited0", "run-time override: schedule 'edited0': field 'kwargs': …")
+    counting = CountingClient(redis_url)
+    reader = DashboardReader(counting.client, frozen_settings(now=NOW))
+    reader.read()
+    cost = refresh_cost(conn, counting, reader)
+    shape = dict(queues=2, workers=2, schedules=6, history=3, tasks=len(TASKS), heads=2, tokens=1,
+                 plain_busy=plain_busy)
+    assert cost == (budget(**shape, warm=True, overridden=True), ROUND_TRIPS, 0)
+    rows = {row.name: row for row in reader.read().schedules}
+    assert rows["edited1"].override == "overridden" and rows["edited1"].override_diff == ("timeout: unset -> 9",)
+    assert rows["edited0"].override_error.startswith("run-time override: schedule 'edited0'")
+    assert rows["nightly"].override == ""
 
 
 def test_a_refresh_without_metrics_sends_no_metrics_read(conn: redis.Redis, redis_url: str) -> None:

@@ -108,6 +108,10 @@ class OperatorFlow(App[None]):
     def start_action(self, row: OperatorAction[Any], schedule: ScheduleRow | None = None) -> None:
         """A row action runs at once on ``schedule`` (a palette entry names it), else on the highlighted one; a
         planned one reads its plan, then confirms."""
+        if row.form == "create":
+            if not self._refused(row.name):
+                self._edit_form(row, None)
+            return
         if row.plan is None:
             self._run_on_schedule(row, schedule)
             return
@@ -128,7 +132,28 @@ class OperatorFlow(App[None]):
         if refusal:
             self.notify(refusal, severity="warning")
             return
+        if row.form:
+            self._edit_form(row, schedule)
+            return
         self._act(lambda: finished(row.name, row.execute(self.actions, schedule)), row.title_for(schedule))
+
+    def _edit_form(self, row: OperatorAction[Any], schedule: Any) -> None:
+        """Ask for the schedule's new fields in the schedule form (empty for a new one: its task picked from the
+        file's tasks on screen); act on what it returns for that schedule."""
+        from tui.screens.schedule_edit import ScheduleEditScreen, file_tasks
+
+        self._flow_busy = True
+
+        def decided(edit: Any) -> None:
+            self._flow_busy = False
+            if edit is None:
+                self.notify("Nothing was changed.")
+                return
+            self._act(lambda: finished(row.name, row.execute(self.actions, edit)), row.title)
+
+        snapshot = getattr(self, "snapshot", None)
+        tasks = file_tasks(snapshot.schedules if snapshot is not None else ())
+        self.push_screen(ScheduleEditScreen(schedule, tasks), decided)
 
     @work(thread=True, exit_on_error=False, group="plan")
     def _make_plan(self, row: OperatorAction[Any]) -> None:

@@ -50,6 +50,9 @@ class CliVerb:
     help: str
     on_schedule: Callable[[OperatorActions, str], Outcome] | None = None
     """Row actions: what the verb does to the named schedule; None when the verb plans, confirms and executes."""
+    group: str = ""
+    """The ``rqtop <group>`` the verb lives in, built by its own module (its flags are the form's fields); "" for
+    the verbs ``add_action_verbs`` builds at the top level."""
 
 
 @dataclass(frozen=True)
@@ -71,6 +74,9 @@ class OperatorAction(Generic[T]):
     act_title: Callable[[T], str] | None = None
     refuse: Callable[[T], str | None] | None = None
     """Row actions: why this target cannot take the action (a toast, nothing sent), or None."""
+    form: str = ""
+    """"edit": the App asks for the highlighted schedule's new values in the schedule form first; "create": the
+    same form, empty, for a new run-time schedule (no highlighted schedule needed); execute gets a ScheduleEdit."""
     """Row actions: the verb a failure toast names for this target ("Pause" or "Resume"); else ``title``."""
 
     def __post_init__(self) -> None:
@@ -224,8 +230,67 @@ RUN_NOW_NOTIFY: OperatorAction[ScheduleRow] = OperatorAction(
                  _run_now_notify),),
 )
 
+@dataclass(frozen=True)
+class ScheduleEdit:
+    """What the edit form returned for one schedule: the fields to change, or Reset to file."""
+
+    name: str
+    fields: dict[str, Any]
+    """The changed fields; for a new schedule, its whole table."""
+    reset: bool = False
+    create: bool = False
+    delete: bool = False
+    """Delete a run-time schedule (confirmed in the form)."""
+
+
+def _apply_edit(actions: OperatorActions, edit: ScheduleEdit) -> ActionResult:
+    """Save the form's fields as a run-time edit or a new run-time schedule; remove an override or a run-time
+    schedule."""
+    if edit.create:
+        return actions.create_schedule(edit.fields)
+    if edit.delete:
+        return actions.delete_schedule(edit.name)
+    return actions.reset_schedule(edit.name) if edit.reset else actions.set_schedule(edit.name, edit.fields)
+
+
+def _edit_refusal(row: ScheduleRow) -> str | None:
+    """Only rqtop's own, readable schedules are edited at run time."""
+    if row.source != "rqtop":
+        return f"Edit is for rqtop's own schedules; {row.name} belongs to {row.source}"
+    if row.unreadable:
+        return f"{row.name} has an unreadable definition: fix the schedules file"
+    return None
+
+
+EDIT_SCHEDULE: OperatorAction[Any] = OperatorAction(
+    "edit_schedule",
+    KeySpec("E", "edit_schedule", "Edit", "schedule.edit", "Edit the highlighted schedule at run time (a form)",
+            "schedule", "Edit schedule", "Change the highlighted schedule's timing, queue, timeout, kwargs or notify "
+            "at run time, or reset it to the file (E)", show=False, tabs=("jobs",)),
+    execute=_apply_edit,
+    form="edit",
+    refuse=_edit_refusal,
+    cli=(CliVerb("set", "Override fields of a file schedule (or edit a run-time one) from the scheduler's next tick",
+                 group="schedules"),
+         CliVerb("reset", "Remove a schedule's run-time override: the file's definition applies from the next tick",
+                 group="schedules")),
+)
+
+CREATE_SCHEDULE: OperatorAction[Any] = OperatorAction(
+    "create_schedule",
+    KeySpec("A", "create_schedule", "Add", "schedule.create", "Add a run-time schedule (a form)",
+            "schedule", "Add run-time schedule", "Create a schedule at run time from one of the file's tasks; "
+            "exported by 'rqtop schedules export' (A)", show=False, tabs=("jobs",)),
+    execute=_apply_edit,
+    form="create",
+    cli=(CliVerb("create", "Add a run-time schedule (exported by 'schedules export', removed by 'schedules delete')",
+                 group="schedules"),
+         CliVerb("delete", "Remove a run-time schedule (schedules from the file are never deleted at run time)",
+                 group="schedules")),
+)
+
 ACTIONS: tuple[OperatorAction[Any], ...] = (RUN_NOW, TOGGLE_PAUSE, JANITOR, FAIL_ACTIVE, CANCEL_PENDING,
-                                            RUN_NOW_NOTIFY)
+                                            RUN_NOW_NOTIFY, EDIT_SCHEDULE, CREATE_SCHEDULE)
 """Every operator action, in footer order."""
 
 

@@ -416,7 +416,7 @@ def collect(url: str | None, interval: float, once: bool, read_only: bool) -> No
 
 @cli.group()
 def schedules() -> None:
-    """Work with schedules files."""
+    """Work with schedules: check a file; edit, create, reset, delete and export at run time."""
 
 
 @schedules.command("check")
@@ -535,6 +535,8 @@ def add_action_verbs(group: click.Group, table: tuple[OperatorAction[Any], ...])
     """One `rqtop <verb>` per CLI twin of each row: schedule verbs take a NAME, planned ones confirm a plan."""
     for row in table:
         for twin in row.cli:
+            if twin.group:
+                continue  # built by its group's own module (tui.cli_schedules), with the form's fields as flags
             if twin.on_schedule is not None:
                 _schedule_command(group, twin)
             else:
@@ -627,6 +629,7 @@ def _audit_json(entry: Any, concluded: Collection[str]) -> dict[str, Any]:
             "action": safe_text(entry.action), "target": safe_text(entry.target), "phase": entry.phase,
             "status": _audit_status(entry, concluded), "ok": entry.ok, "error": safe_text(entry.error),
             "counts": {safe_text(str(k)): v for k, v in entry.counts.items()}, "unreadable": list(entry.unreadable),
+            "before": entry.before, "after": entry.after,
             **{name: safe_text(value) for name, value in entry.actor.items()}}
 
 
@@ -645,6 +648,8 @@ def _format_audit(entry: Any, concluded: Collection[str] = ()) -> str:
     detail = " ".join(f"{k}={v}" for k, v in entry.counts.items() if v)
     if entry.unreadable:
         detail += " (unreadable: " + ", ".join(entry.unreadable) + ")"
+    if entry.before or entry.after:
+        detail += f" before={entry.before or '-'} after={entry.after or '-'}"
     status = _audit_status(entry, concluded)
     return f"{when:<23}  {entry.who:<24} {entry.action:<16} {entry.target or '-':<20} {status} {detail}".rstrip()
 
@@ -700,6 +705,16 @@ def _add_exporter_command() -> None:
 
 
 _add_exporter_command()
+
+
+def _add_schedule_edits() -> None:
+    """Attach ``rqtop schedules set|create|reset|delete|export`` (issue 19)."""
+    from tui.cli_schedules import attach
+
+    attach(schedules)
+
+
+_add_schedule_edits()
 
 
 def main() -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from tui.data.models import Snapshot
 from tui.data.worker_reads import WorkerReads
@@ -118,6 +118,22 @@ class OperatorActions(Protocol):
 
     def edit_replay(self, job_id: str, args_json: str | None = None, kwargs_json: str | None = None) -> ActionResult:
         """A new job from a dead-letter job's plain-data payload with edited args/kwargs; the original kept."""
+        ...
+
+    def set_schedule(self, name: str, fields: dict[str, Any]) -> ActionResult:
+        """Override fields of a file schedule, or edit a run-time schedule (applied from the next tick)."""
+        ...
+
+    def reset_schedule(self, name: str) -> ActionResult:
+        """Remove a schedule's run-time override: the file's definition applies again."""
+        ...
+
+    def create_schedule(self, table: dict[str, Any]) -> ActionResult:
+        """Add a run-time schedule from a whole [[schedule]] table."""
+        ...
+
+    def delete_schedule(self, name: str) -> ActionResult:
+        """Remove a run-time schedule."""
         ...
 
 

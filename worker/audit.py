@@ -33,6 +33,9 @@ Refusal = Literal["unknown", "not_allowed", "already_queued", "unchanged", "noth
 REFUSALS: tuple[Refusal, ...] = ("unknown", "not_allowed", "already_queued", "unchanged", "nothing_planned")
 """Why an action did nothing; with the action name, the only fields of the refused-counter hash."""
 
+SHAPE_MAX = 8192
+"""Longest before/after shape kept in an entry (a schedule table is far smaller)."""
+
 MAX_EPOCH = 253_402_300_799.0
 """The last second of year 9999: a larger ``at`` cannot be shown as a date."""
 
@@ -58,6 +61,10 @@ class AuditEntry:
     """Fields (or ``counts.<name>``) that were present but could not be read."""
     actor: dict[str, str] = field(default_factory=dict)
     """The known ``ACTOR_FIELDS`` (OS user, sudo caller, SSH client, Redis user, role)."""
+    before: str = ""
+    """For an edit's outcome: the shape it replaced (JSON text; "" when none)."""
+    after: str = ""
+    """For an edit's outcome: the shape it left (JSON text; "" when it removed it)."""
 
 
 ACTOR_FIELDS = ("os_user", "sudo_user", "ssh_client", "redis_user", "role")
@@ -87,6 +94,10 @@ class Outcome:
 
     counts: dict[str, int] = field(default_factory=dict)
     ok: bool = True
+    before: str = ""
+    """An edit's shape before it (JSON text), recorded on the outcome."""
+    after: str = ""
+    """An edit's shape after it (JSON text), recorded on the outcome."""
 
 
 def _add(conn: redis.Redis, fields: dict[str, str]) -> str:
@@ -108,9 +119,9 @@ def _base(who: Who, action: str, target: str, now: float | None) -> dict[str, st
 
 def append(
     conn: redis.Redis, who: Who, action: str, target: str, counts: dict[str, int], ok: bool,
-    now: float | None = None, phase: Phase = "", intent: str = "", error: str = "",
+    now: float | None = None, phase: Phase = "", intent: str = "", error: str = "", before: str = "", after: str = "",
 ) -> str:
-    """Add one entry and return its stream id."""
+    """Add one entry and return its stream id (``before``/``after``: an edit's shapes, as JSON text)."""
     fields = {**_base(who, action, target, now), "counts": json.dumps(counts, sort_keys=True), "ok": "1" if ok else "0"}
     if phase:
         fields["phase"] = phase
@@ -118,6 +129,10 @@ def append(
         fields["intent"] = intent
     if error:
         fields["error"] = error[:ERROR_MAX]
+    if before:
+        fields["before"] = before[:SHAPE_MAX]
+    if after:
+        fields["after"] = after[:SHAPE_MAX]
     return _add(conn, fields)
 
 
@@ -145,7 +160,8 @@ def recorded(conn: redis.Redis, who: Who, action: str, target: str,
         except redis.RedisError as also:
             log.info("audit: the outcome of %s (%s) could not be recorded: %s", action, intent, one_line(also))
         raise
-    append(conn, who, action, target, outcome.counts, outcome.ok, now=clock(), phase="outcome", intent=intent)
+    append(conn, who, action, target, outcome.counts, outcome.ok, now=clock(), phase="outcome", intent=intent,
+           before=outcome.before, after=outcome.after)
 
 
 def refused(conn: redis.Redis, action: str, reason: Refusal) -> None:
@@ -278,4 +294,5 @@ def _entry(entry_id: Any, fields: dict[Any, Any]) -> AuditEntry:
         target=text.get("target", ""), counts=counts, at=at, ok=text.get("ok") == "1",
         phase=phase if phase in PHASES else "", intent=text.get("intent", ""), error=text.get("error", ""),
         unreadable=bad, actor={name: text[name] for name in ACTOR_FIELDS if text.get(name)},
+        before=text.get("before", ""), after=text.get("after", ""),
     )

@@ -5,6 +5,9 @@ Layout (all under the ``rqtop:`` prefix; RQ's own keys keep RQ's ``rq:`` prefix)
 | key | type | holds |
 |---|---|---|
 | ``rqtop:schedules`` | hash | schedule name -> JSON definition (see ``worker.schedules.ScheduleEntry.to_json``) |
+| ``rqtop:schedules:overrides`` | hash | schedule name -> run-time edit as JSON (``worker.overrides.Override``) |
+| ``rqtop:schedules:file`` | hash | schedule name -> the schedules file's own definition (JSON), by the scheduler |
+| ``rqtop:schedules:override-errors`` | hash | schedule name -> why its run-time edit was not applied (one line) |
 | ``rqtop:paused`` | set | names of paused schedules |
 | ``rqtop:sched:<name>`` | hash | run state: last_run, last_job_id, last_status, last_ended, skipped, last_skipped |
 | ``rqtop:active:<name>`` | string | id of the schedule's one pending-or-running job (the Run-now/tick dedupe token) |
@@ -50,6 +53,12 @@ from typing import Literal
 PREFIX = "rqtop:"
 
 SCHEDULES = PREFIX + "schedules"
+SCHEDULE_OVERRIDES = PREFIX + "schedules:overrides"
+"""Run-time edits: written whole by operators (WATCH/MULTI), applied by the scheduler from its next tick."""
+FILE_SCHEDULES = PREFIX + "schedules:file"
+"""The file's definitions as the scheduler last loaded them (``SCHEDULES`` holds the effective ones)."""
+OVERRIDE_ERRORS = PREFIX + "schedules:override-errors"
+"""Written by the scheduler: per schedule, why its override or run-time definition was not applied."""
 PAUSED = PREFIX + "paused"
 HISTORY = PREFIX + "history"
 WORKERS = PREFIX + "workers"

@@ -20,13 +20,12 @@ from redis.retry import Retry
 from worker import keys
 from worker.masking import install_log_masking
 from worker.notify.config import NotifyConfig, check_smtp, load_config
-from worker.notify.outbox import write_policies
 from worker.notify.sender import start_thread as start_notify_sender
 from worker.outage import HEALTH, OUTAGE_ERRORS, wait_for_redis
 from worker.presence import PresenceRecord
 from worker.records import DEFAULT_QUEUES, WORKER_MODES, as_text
 from worker.rqtop_worker import JOB_MONITORING_INTERVAL_S, WORKER_TTL_S, RqtopWorker
-from worker.scheduler import TICK_INTERVAL_S, RqtopScheduler, ScheduledJobPromoter, register_schedules
+from worker.scheduler import TICK_INTERVAL_S, RqtopScheduler, ScheduledJobPromoter, register_effective
 from worker.schedules import ScheduleEntry, load_notify_table, load_schedules
 
 log = logging.getLogger("rqtop.runner")
@@ -119,13 +118,14 @@ def run(
         if notify.active:
             start_notify_sender(connect_worker(url), notify, name, stop)
     if mode == "scheduler":
-        _run_scheduler_only(url, entries, tuple(queues), name, burst, stop, scheduler_interval)
+        _run_scheduler_only(url, entries, tuple(queues), name, burst, stop, scheduler_interval, notify)
         return
     scheduler_stop = threading.Event()
     thread: threading.Thread | None = None
     side = connect_worker(url)
     promoter = ScheduledJobPromoter(side, queues, scheduler_interval)
-    scheduler = RqtopScheduler(side, entries, interval=scheduler_interval, templates=mode == "all", promoter=promoter)
+    scheduler = RqtopScheduler(side, entries, interval=scheduler_interval, templates=mode == "all", promoter=promoter,
+                               apply_overrides=mode == "all", notify_global=_has_global(notify))
     if burst:
         scheduler.tick()
         promoter.release()
@@ -157,23 +157,28 @@ def _register(conn: redis.Redis, entries: tuple[ScheduleEntry, ...], stop: threa
     """Register schedules (and their notify policies), waiting out a Redis outage."""
     while not stop.is_set():
         try:
-            log.info(register_schedules(conn, entries).summary)
-            write_policies(conn, (notify or NotifyConfig()).policies)
+            log.info(register_effective(conn, entries, notify_global=_has_global(notify))[0].summary)
             return
         except OUTAGE_ERRORS as exc:
             HEALTH.lost(exc)
             wait_for_redis(conn, stop)
 
 
+def _has_global(notify: NotifyConfig | None) -> bool:
+    """Whether a global alert target (email or webhook) is configured: a schedule without ``notify`` then notifies."""
+    return notify is not None and bool(notify.alert_email or notify.webhook)
+
+
 def _run_scheduler_only(
     url: str, entries: tuple[ScheduleEntry, ...], queues: tuple[str, ...], name: str | None, burst: bool,
-    stop: threading.Event, interval: float,
+    stop: threading.Event, interval: float, notify: NotifyConfig | None = None,
 ) -> None:
     """Mode scheduler: tick in this thread and keep an rqtop:worker record (mode "scheduler") alive."""
     conn = connect_worker(url)
     presence = PresenceRecord(name=name or uuid4().hex, mode="scheduler", queues=())
     promoter = ScheduledJobPromoter(conn, queues, interval)
-    scheduler = RqtopScheduler(conn, entries, interval=interval, promoter=promoter)
+    scheduler = RqtopScheduler(conn, entries, interval=interval, promoter=promoter, apply_overrides=True,
+                               notify_global=_has_global(notify))
     while not stop.is_set():
         try:
             with conn.pipeline(transaction=False) as pipe:

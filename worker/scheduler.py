@@ -16,8 +16,10 @@ from rq.job import Job
 from rq.scheduler import RQScheduler
 from rq_scheduler import Scheduler
 
-from worker import keys
+from worker import keys, overrides
 from worker.dispatch import enqueue_run, is_paused, load_entry
+from worker.notify.config import effective_policy
+from worker.notify.outbox import write_policies
 from worker.outage import HEALTH, OUTAGE_ERRORS, Backoff
 from worker.presence import PresenceRecord
 from worker.records import as_text
@@ -89,12 +91,32 @@ class RqtopScheduler(Scheduler):
 
     def __init__(
         self, connection: redis.Redis, entries: Iterable[ScheduleEntry] = (), interval: float = TICK_INTERVAL_S,
-        promoter: ScheduledJobPromoter | None = None, templates: bool = True, **kwargs: Any,
+        promoter: ScheduledJobPromoter | None = None, templates: bool = True, apply_overrides: bool = False,
+        notify_global: bool | None = None, **kwargs: Any,
     ) -> None:
         super().__init__(connection=connection, interval=interval, **kwargs)
-        self.entries = {entry.name: entry for entry in entries}
+        self.file_entries = tuple(entries)
+        """The schedules file's entries, as loaded; ``entries`` are the effective ones (run-time edits applied)."""
+        self.entries = {entry.name: entry for entry in self.file_entries}
         self.promoter = promoter
         self.templates = templates
+        self.apply_overrides = apply_overrides
+        """Whether each tick applies the run-time edits (the schedules file's own scheduler: modes all, scheduler)."""
+        self.notify_global = notify_global
+        """Whether a global alert target is configured (None: leave the notify policies alone)."""
+        self._seen_overrides: dict[Any, Any] | None = None
+
+    def sync_overrides(self) -> bool:
+        """Apply the run-time edits when the overrides hash changed since the last tick (one HGETALL otherwise);
+        True when they were (re)applied."""
+        raw = self.connection.hgetall(keys.SCHEDULE_OVERRIDES)
+        if raw == self._seen_overrides:
+            return False
+        result, entries = register_effective(self.connection, self.file_entries, raw, self.notify_global)
+        self.entries = {entry.name: entry for entry in entries}
+        self._seen_overrides = raw
+        log.info("run-time edits applied: %s", result.summary)
+        return True
 
     def entry(self, name: str) -> ScheduleEntry | None:
         """The definition this scheduler was given, else the one registered in Redis."""
@@ -134,6 +156,8 @@ class RqtopScheduler(Scheduler):
         """Promote due RQ scheduled jobs, then handle every due template under rq-scheduler's lock."""
         if self.promoter is not None:
             self.promoter.promote()
+        if self.apply_overrides and self.templates:
+            self.sync_overrides()
         if not self.templates or not self.acquire_lock():
             return 0
         try:
@@ -152,9 +176,11 @@ class RqtopScheduler(Scheduler):
         was_down = False
         while not stop.is_set():
             try:
-                if was_down and self.entries and self.templates:
+                if was_down and self.templates and self.apply_overrides:
+                    self._seen_overrides = None  # Redis may come back empty: this tick re-registers file and edits
+                elif was_down and self.entries and self.templates:
                     log.info(register_schedules(self.connection, self.entries.values()).summary)
-                    was_down = False
+                was_down = False
                 self.tick()
                 if presence is not None:
                     with self.connection.pipeline(transaction=False) as pipe:
@@ -254,3 +280,27 @@ def _unregister_commands(pipe: redis.client.Pipeline, name: str) -> None:
     pipe.delete(keys.sched_state(name))
     pipe.srem(keys.PAUSED, name)
 
+
+
+def register_effective(
+    conn: redis.Redis, file_entries: Iterable[ScheduleEntry], raw_overrides: dict[Any, Any] | None = None,
+    notify_global: bool | None = None,
+) -> tuple[RegisterResult, tuple[ScheduleEntry, ...]]:
+    """Register the effective schedules (the file's, with run-time edits applied; tasks import-checked here, in the
+    worker), record the file's own definitions and why any edit was not applied; the result and the entries."""
+    file_entries = tuple(file_entries)
+    raw = conn.hgetall(keys.SCHEDULE_OVERRIDES) if raw_overrides is None else raw_overrides
+    entries, errors = overrides.effective_entries(file_entries, raw, check_imports=True)
+    for name, problem in sorted(errors.items()):
+        log.warning("schedule %s: %s", name, problem)
+    result = register_schedules(conn, entries)
+    with conn.pipeline() as pipe:
+        pipe.delete(keys.FILE_SCHEDULES, keys.OVERRIDE_ERRORS)
+        if file_entries:
+            pipe.hset(keys.FILE_SCHEDULES, mapping={entry.name: entry.to_json() for entry in file_entries})
+        if errors:
+            pipe.hset(keys.OVERRIDE_ERRORS, mapping={name: line for name, line in errors.items()})
+        pipe.execute()
+    if notify_global is not None:
+        write_policies(conn, {e.name: effective_policy(e.notify, e.webhook, notify_global) for e in entries})
+    return result, entries

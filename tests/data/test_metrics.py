@@ -13,6 +13,10 @@ from tui.data.metrics import Bucket, metric_row, parse_bucket, sort_rows
 from tui.data.reader import DashboardReader
 from worker import keys, records
 
+HASHES = 3
+"""HGETALLs a refresh sends besides metric buckets: the schedules hash, the run-time edits and the scheduler's
+notes on them (issue 19)."""
+
 
 def bucket_of(durations: list[float], failures: int = 0, last: float = 0.0) -> Bucket:
     """A parsed bucket holding ``durations`` the way the worker writes them."""
@@ -71,8 +75,8 @@ def test_settled_hours_are_read_once_and_a_deleted_bucket_is_noticed(conn: redis
     second = reader.read().metrics[0]
     after = command_calls(conn)
     assert first == second and first.runs == 24 and first.max_s == 2.8
-    assert middle["hgetall"] - before.get("hgetall", 0) == 1 + 24 + 1, "+1: the recent window"
-    assert after["hgetall"] - middle["hgetall"] == 1 + 3 + 1, "only the three unsettled hours (and the recent window)"
+    assert middle["hgetall"] - before.get("hgetall", 0) == HASHES + 24 + 1, "+1: the recent window"
+    assert after["hgetall"] - middle["hgetall"] == HASHES + 3 + 1, "the three unsettled hours and the recent window"
 
     conn.delete(keys.metric_bucket("app.t", records.window_hours(now)[0]))
     snapshot = reader.read()
@@ -96,5 +100,5 @@ def test_only_tasks_run_inside_the_window_are_listed_and_the_read_writes_nothing
     assert [(r.task, r.runs) for r in snapshot.metrics] == [("app.edge", 1), ("app.recent", 1)]
     assert write_calls(before, after) == {}, "the dashboard never cleans the index up itself"
     assert after["zrevrangebyscore"] - before.get("zrevrangebyscore", 0) == 1 and snapshot.round_trips <= 3
-    assert after["hgetall"] - before.get("hgetall", 0) == 1 + 25 * 2, "no bucket read for a task out of the window"
+    assert after["hgetall"] - before.get("hgetall", 0) == HASHES + 25 * 2, "no bucket read for a task out of the window"
     assert conn.zrange(keys.METRIC_TASKS, 0, -1, withscores=True) == index

@@ -17,6 +17,10 @@ from worker import keys, records
 TASKS = ("app.tasks.alpha", "app.tasks.beta")
 START = records.window_hours(1_760_000_000.0)[-1] * 3600 + 1800.0  # mid-hour
 
+HASHES = 3
+"""HGETALLs a refresh sends besides metric buckets: the schedules hash, the run-time edits and the scheduler's
+notes on them (issue 19)."""
+
 
 class Clock:
     """A clock the test moves."""
@@ -109,22 +113,22 @@ def test_cached_rows_equal_a_full_read_as_the_window_moves(conn: redis.Redis) ->
     other = 1 + len(TASKS)  # round 1 HGETALL of the schedules, EXISTS of the suspension flag + 1 per task
 
     rows, hgetall, _ = read_rows(reader, conn)
-    assert rows == reference(conn, clock.now) and hgetall == 1 + 24 * len(TASKS)
+    assert rows == reference(conn, clock.now) and hgetall == HASHES + 24 * len(TASKS)
 
     clock.now += 600  # same hour, new runs in the fresh hours only
     put_bucket(conn, rng, TASKS[0], first)
     rows, hgetall, exists = read_rows(reader, conn)
     assert rows == reference(conn, clock.now)
-    assert (hgetall, exists) == (1 + 3 * len(TASKS), other), "warm: the three fresh hours and one EXISTS per task"
+    assert (hgetall, exists) == (HASHES + 3 * len(TASKS), other), "warm: the three fresh hours and one EXISTS per task"
 
     clock.now += 3600  # the oldest hour leaves the window, one more hour settles
     rows, hgetall, exists = read_rows(reader, conn)
     assert rows == reference(conn, clock.now)
-    assert (hgetall, exists) == (1 + 4 * len(TASKS), other), "the newly settled hour is read, nothing else again"
+    assert (hgetall, exists) == (HASHES + 4 * len(TASKS), other), "the newly settled hour is read, nothing else again"
 
     clock.now += 5 * 3600
     rows, hgetall, _ = read_rows(reader, conn)
-    assert rows == reference(conn, clock.now) and hgetall == 1 + 8 * len(TASKS)
+    assert rows == reference(conn, clock.now) and hgetall == HASHES + 8 * len(TASKS)
 
     clock.now -= 2 * 3600  # a clock set back: hours that are fresh again are read, not taken from the cache
     rows, _, _ = read_rows(reader, conn)
@@ -144,9 +148,9 @@ def test_a_vanished_or_broken_settled_bucket_is_noticed(conn: redis.Redis) -> No
     conn.delete(keys.metric_bucket(TASKS[1], first - 10))
     rows, hgetall, _ = read_rows(reader, conn)
     assert rows == reference(conn, clock.now)
-    assert hgetall == 1 + 3 * len(TASKS) + 21, "the task's settled hours are read again (round 3)"
+    assert hgetall == HASHES + 3 * len(TASKS) + 21, "the task's settled hours are read again (round 3)"
     rows, hgetall, _ = read_rows(reader, conn)
-    assert rows == reference(conn, clock.now) and hgetall == 1 + 3 * len(TASKS)
+    assert rows == reference(conn, clock.now) and hgetall == HASHES + 3 * len(TASKS)
 
     conn.delete(keys.metric_bucket(TASKS[0], first - 5))
     conn.set(keys.metric_bucket(TASKS[0], first - 5), "not a hash")  # EXISTS still counts it: same count
@@ -172,9 +176,9 @@ def test_a_refresh_without_metrics_keeps_the_cache_and_says_so(conn: redis.Redis
     lean = reader.read(include_metrics=False)
     after = command_calls(conn)
     assert lean.metrics == () and lean.metrics_taken_at is None and lean.to_json()["metrics_taken_at"] is None
-    assert after.get("hgetall", 0) - before.get("hgetall", 0) == 1, "only the schedules hash"
+    assert after.get("hgetall", 0) - before.get("hgetall", 0) == HASHES, "only the schedule hashes"
     assert after.get("zrevrange", 0) - before.get("zrevrange", 0) == 2, "only the history and rq cron indexes"
 
     rows, hgetall, _ = read_rows(reader, conn)
     assert rows == reference(conn, clock.now)
-    assert hgetall == 1 + 5, "the cache survived: two newly settled hours and the three fresh ones"
+    assert hgetall == HASHES + 5, "the cache survived: two newly settled hours and the three fresh ones"

@@ -332,6 +332,22 @@ class FakeActions:
         self._record("resume", name)
         return PauseResult(name, False, True, f"Resumed {name}")
 
+    def set_schedule(self, name: str, fields: dict[str, Any]) -> ActionResult:
+        self._record("set_schedule", (name, fields))
+        return ActionResult("schedule_set", True, f"{name}: saved", {"changed": 1})
+
+    def reset_schedule(self, name: str) -> ActionResult:
+        self._record("reset_schedule", name)
+        return ActionResult("schedule_reset", True, f"{name}: override removed", {"changed": 1})
+
+    def create_schedule(self, table: dict[str, Any]) -> ActionResult:
+        self._record("create_schedule", table)
+        return ActionResult("schedule_create", True, "created", {"changed": 1})
+
+    def delete_schedule(self, name: str) -> ActionResult:
+        self._record("delete_schedule", name)
+        return ActionResult("schedule_delete", True, "deleted", {"changed": 1})
+
     def plan_janitor(self) -> JanitorPlan:
         self._record("plan_janitor")
         return self.plans["janitor"]

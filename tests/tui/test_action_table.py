@@ -9,7 +9,7 @@ from typing import Any
 import click
 import pytest
 from click.testing import CliRunner
-from textual.widgets import Button
+from textual.widgets import Button, Input, Select
 
 from tests.tui.fakes import FakeActions, FakeReader, frozen_settings, loaded, make_app, run, wait_until
 from tui.action_flow import OPERATOR_ACTIONS
@@ -21,6 +21,7 @@ from tui.commands import DashboardCommands
 from tui.keyspec import KeySpec
 from tui.protocols import OperatorActions
 from tui.screens.confirm import ConfirmScreen
+from tui.screens.schedule_edit import ScheduleEditScreen
 from worker.plans import ActionResult, CancelPendingPlan, QueueCut
 
 
@@ -49,7 +50,9 @@ def test_every_row_has_its_binding_palette_entry_and_cli_verbs(row: OperatorActi
     assert callable(getattr(RqtopApp, f"action_{row.name}"))
     assert row.cli, "every operator action has a CLI twin"
     for twin in row.cli:
-        assert twin.help in cli_help(cli, twin.verb)
+        group = cli.commands[twin.group] if twin.group else cli
+        assert isinstance(group, click.Group)
+        assert twin.help in " ".join(cli_help(group, twin.verb).split())
 
     async def body() -> None:
         actions = FakeActions()
@@ -61,6 +64,16 @@ def test_every_row_has_its_binding_palette_entry_and_cli_verbs(row: OperatorActi
             await pilot.pause()
             assert row.key.palette_title in await palette_titles(app)
             await pilot.press(row.key.key)
+            if row.form:
+                await wait_until(lambda: isinstance(app.screen, ScheduleEditScreen), pilot)
+                form = app.screen
+                assert isinstance(form, ScheduleEditScreen)
+                if form.creating:
+                    form.query_one("#name", Input).value = "adhoc"
+                    form.query_one("#task", Select).value = form.tasks[0]
+                    form.query_one("#cron", Input).value = "*/5 * * * *"
+                form.query_one("#timeout", Input).value = "77"
+                await pilot.press("ctrl+s")
             await wait_until(lambda: bool(actions.calls), pilot)
             if row.plan is not None:
                 await wait_until(lambda: isinstance(app.screen, ConfirmScreen), pilot)

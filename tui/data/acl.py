@@ -58,6 +58,8 @@ ACTION_COMMANDS: dict[str, tuple[str, ...]] = {
     "suspend": ("+set", "+expire"),
     "resume": ("+del",),
     "shutdown": ("+publish",),
+    "edit_schedule": (*TRANSACTION, "+hset", "+hdel"),
+    "create_schedule": (*TRANSACTION, "+hset", "+hdel"),
 }
 """The commands each action runs beyond the reads."""
 

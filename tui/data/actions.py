@@ -17,11 +17,11 @@ import os
 import socket
 from collections.abc import Callable
 from contextlib import AbstractContextManager
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import redis
 
-from tui.data import job_actions, job_edit
+from tui.data import job_actions, job_edit, schedule_edits
 from tui.data.settings import Settings
 from worker import audit, cancel, fail_active, janitor, keys
 from worker.cancel_request import CANCEL_NOTE, request_cancel
@@ -136,6 +136,46 @@ class DashboardActions:
     def resume(self, name: str) -> PauseResult:
         """Let a paused schedule enqueue runs again."""
         return self._set_paused(name, False)
+
+    # Run-time schedule edits (issue 19): one whole override document per schedule, applied from the next tick.
+
+    def set_schedule(self, name: str, fields: dict[str, Any]) -> ActionResult:
+        """Override fields of a file schedule, or edit a run-time schedule (validated as the file is)."""
+        return self._schedule_edit("schedule_set", name, lambda dry: schedule_edits.set_fields(
+            self.conn, name, fields, self.who, self.settings.clock, dry))
+
+    def reset_schedule(self, name: str) -> ActionResult:
+        """Remove a schedule's override: the file's definition applies again."""
+        return self._schedule_edit("schedule_reset", name, lambda dry: schedule_edits.reset(self.conn, name, dry))
+
+    def create_schedule(self, table: dict[str, Any]) -> ActionResult:
+        """Add a run-time schedule from a whole ``[[schedule]]`` table."""
+        name = str(table.get("name", ""))
+        return self._schedule_edit("schedule_create", name, lambda dry: schedule_edits.create(
+            self.conn, table, self.who, self.settings.clock, dry))
+
+    def delete_schedule(self, name: str) -> ActionResult:
+        """Remove a run-time schedule."""
+        return self._schedule_edit("schedule_delete", name, lambda dry: schedule_edits.delete(self.conn, name, dry))
+
+    def _schedule_edit(self, action: str, name: str,
+                       edit: Callable[[bool], schedule_edits.EditOutcome]) -> ActionResult:
+        """Refused in read-only mode; a refused edit changes nothing and is counted, not logged; an edit is audited
+        with its before and after shapes."""
+        if self.settings.read_only:
+            return ActionResult(action, False, READ_ONLY_MESSAGE)
+        try:
+            edit(True)
+        except schedule_edits.EditRefused as exc:
+            return self._refuse(action, "not_allowed", ActionResult(action, False, str(exc)))
+        try:
+            with self._recorded(action, name) as outcome:
+                result = edit(False)
+                outcome.counts = {"changed": int(result.before != result.after)}
+                outcome.before, outcome.after = result.shape("before"), result.shape("after")
+        except schedule_edits.EditRefused as exc:
+            return ActionResult(action, False, str(exc))
+        return ActionResult(action, True, result.message, {"changed": int(result.before != result.after)})
 
     # Janitor.
 

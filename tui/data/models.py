@@ -41,6 +41,17 @@ class ScheduleRow:
     """Whether that process shows signs of life (None: rqtop's own, shown on the Workers tab)."""
     repeat_left: int | None = None
     unreadable: bool = False
+    timeout_s: int | None = None
+    notify: str | None = None
+    """The schedule's own notify policy (failures, all, never), or None for the default."""
+    override: str = ""
+    """Run-time edit: "overridden" (the file's entry with fields changed), "run-time" (not in the file), or ""."""
+    override_diff: tuple[str, ...] = ()
+    """For an overridden row, ``field: file's value -> run-time value`` per changed field."""
+    file_changed: bool = False
+    """The file's entry changed since the override was made against it (a deploy did not undo the override)."""
+    override_error: str = ""
+    """Why the scheduler did not apply the run-time edit (one line), or ""."""
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ ROLES = ("viewer", "operator", "admin")
 ACTION_NAMES = (
     "run_now", "toggle_pause", "janitor", "fail_active", "cancel_pending", "run_now_notify",
     "rerun", "replay", "cancel", "stop", "retry_now", "dead_letter", "dismiss",
-    "edit_replay", "suspend", "resume", "shutdown", "cancel_running",
+    "edit_replay", "suspend", "resume", "shutdown", "cancel_running", "edit_schedule", "create_schedule",
 )
 """Every capability: the action table's row and job-action names, and the actions without a row."""
 

@@ -136,11 +136,25 @@ def _description(row: ScheduleRow, width: int = DESCRIPTION_WIDTH) -> Text:
 
 
 def source_text(row: ScheduleRow) -> Text:
-    """Who enqueues the job, with its scheduler's liveness, over whether Pause is available."""
+    """Who enqueues the job, with its scheduler's liveness, over whether Pause is available or its run-time edit
+    ("overridden", "run-time", "file changed" when the file's entry changed under the override, "not applied")."""
     top = Text(row.source)
     if row.scheduler_alive is not None:
         top.append(" ●" if row.scheduler_alive else " ✗ down", style="green" if row.scheduler_alive else "bold red")
-    return _stack(top, "" if row.pause_allowed else "no pause", SOURCE_WIDTH)
+    if row.override:
+        top.append(" ✎", style="yellow")
+    return _stack(top, edit_text(row) or ("" if row.pause_allowed else "no pause"), SOURCE_WIDTH)
+
+
+def edit_text(row: ScheduleRow) -> Text | None:
+    """The row's run-time edit in one word or two, or None when it runs as the file says."""
+    if row.override_error:
+        return Text("not applied", style="bold red")
+    if row.file_changed:
+        return Text("file changed", style="bold yellow")
+    if row.override:
+        return Text("overridden" if row.override == "overridden" else "run-time", style="yellow")
+    return None
 
 
 def _job_name(row: ScheduleRow) -> str:
@@ -167,7 +181,8 @@ def schedule_row(row: ScheduleRow, now: float, pending_threshold: int,
     name_style = "magenta" if row.unreadable else ("dim" if row.paused else "bold")
     cells = (
         _stack(Text(_job_name(row), style=name_style),
-               row.queue if row.source == "rqtop" else f"{row.queue} · {row.source}", JOB_WIDTH),
+               (row.queue + (" ✎" if row.override else "")) if row.source == "rqtop" else f"{row.queue} · {row.source}",
+               JOB_WIDTH),
         source_text(row),
         _description(row, widths[0]),
         _stack(row.schedule_text or fmt.NO_VALUE, fmt.raw_schedule(row.cron, row.interval_s), widths[1]),
