@@ -81,12 +81,45 @@ _STRING_OPS = {"SHORT_BINUNICODE", "BINUNICODE", "BINUNICODE8", "UNICODE", "SHOR
 _NAME = re.compile(r"[\w.<>:\-]{1,200}")
 
 
+QUICK_BYTES = 320
+"""Bytes inflated for the quick path: a protocol 2-5 pickle's name ends within its first 220 or so."""
+
+
+def _leading_name(head: bytes | None) -> str | None:
+    """The name in RQ's usual pickle prefix (PROTO, optional FRAME, MARK, then SHORT_BINUNICODE or BINUNICODE),
+    read from the bytes alone; None when the prefix is any other shape (``function_name`` then walks the opcodes,
+    which accept exactly this prefix too, so both give the same name)."""
+    if not head or head[0] != 0x80 or len(head) < 5:
+        return None
+    at = 2 + (9 if head[2] == 0x95 else 0)
+    if head[at:at + 1] != b"(":
+        return None
+    op = head[at + 1:at + 2]
+    if op == b"\x8c":
+        size, at = head[at + 2] if len(head) > at + 2 else -1, at + 3
+    elif op == b"X":
+        size, at = int.from_bytes(head[at + 2:at + 6], "little"), at + 6
+    else:
+        return None
+    raw = head[at:at + size]
+    if size < 0 or len(raw) != size:
+        return None
+    try:
+        name = raw.decode()
+    except UnicodeDecodeError:
+        return None
+    return name if _NAME.fullmatch(name) else None
+
+
 def function_name(data: bytes | None) -> str:
     """The job's function name from its ``data`` field, or ``UNREADABLE``; never executes the payload.
 
     It is the first element of the pickled ``(func_name, instance, args, kwargs)`` tuple, found by walking the
     opcodes of the decompressed pickle with ``pickletools.genops`` (parses, never executes); RQ's JSON
     serializer writes a JSON list instead."""
+    quick = _leading_name(inflate(data, QUICK_BYTES))
+    if quick is not None:
+        return quick
     head = inflate(data)
     if not head:
         return UNREADABLE
