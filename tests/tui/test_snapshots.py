@@ -7,7 +7,15 @@ from typing import Any
 import pytest
 from textual.pilot import Pilot
 
-from tests.tui.fakes import FakeReader, empty_workers_snapshot, loaded, make_app, mixed_sources_snapshot, wait_until
+from tests.tui.fakes import (
+    FakeReader,
+    attention_snapshot,
+    empty_workers_snapshot,
+    loaded,
+    make_app,
+    mixed_sources_snapshot,
+    wait_until,
+)
 from tui.screens.confirm import ConfirmScreen
 from tui.widgets.status_bar import FAILING
 
@@ -60,6 +68,12 @@ class TestTabs:
     def test_every_tab_at_the_reviewed_sizes(self, snap_compare: Any, tab: str, size: tuple[int, int]) -> None:
         """Each tab at 80x24, 120x40 and 200x50: history rows, Last run, ? and q, wide screens' extra columns."""
         assert snap_compare(make_app(), terminal_size=size, run_before=show(tab))
+
+    @pytest.mark.parametrize("size", [SMALL, (160, 50)], ids=lambda size: f"{size[0]}x{size[1]}")
+    def test_background_jobs_attention(self, snap_compare: Any, size: tuple[int, int]) -> None:
+        """Schedule rows that are running now (elapsed time) and need attention (unresolved failures)."""
+        app = make_app(FakeReader([attention_snapshot()]))
+        assert snap_compare(app, terminal_size=size, run_before=show())
 
     def test_too_small(self, snap_compare: Any) -> None:
         """Below 80x24 a message replaces the dashboard."""

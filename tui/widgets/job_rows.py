@@ -86,12 +86,33 @@ def next_run_text(row: ScheduleRow, now: float) -> Text:
     return _stack(fmt.relative(row.next_run, now), fmt.exact_utc(row.next_run, now))
 
 
-def last_run_text(row: ScheduleRow, now: float) -> Text:
-    """When the last run was queued, over how it ended."""
-    if row.last_run is None:
+def _elapsed_short(seconds: float) -> str:
+    """``42s``, ``2m05s``, ``1h02m``: an elapsed time in at most six cells."""
+    seconds = max(0, int(seconds))
+    if seconds < 60:
+        return f"{seconds}s"
+    if seconds < 3600:
+        return f"{seconds // 60}m{seconds % 60:02d}s"
+    return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
+
+
+def last_run_text(row: ScheduleRow, now: float, compact: bool = False) -> Text:
+    """When the last run was queued, over how it ended; "Running now" (with its elapsed time) replaces the top line
+    while a run executes and "Needs attention" (with the unresolved failures) the bottom one while any are left
+    (``compact``: "Running" and "Attention", so the column keeps its width at 80 columns)."""
+    if row.last_run is None and not (row.running or row.needs_attention):
         return _stack(Text("never", style="dim"), "")
-    outcome = Text(row.last_status or "", style=OUTCOME_STYLES.get(row.last_status or "", ""))
-    return Text("\n").join([Text(fmt.relative(row.last_run, now)), outcome])
+    top = Text(fmt.relative(row.last_run, now)) if row.last_run is not None else Text("never", style="dim")
+    if row.running:
+        top = Text("▶ Running" if compact else "▶ Running now", style="bold cyan")
+        if row.running_since is not None:
+            since = now - row.running_since.timestamp()
+            top.append(f" {_elapsed_short(since) if compact else fmt.duration(since)}", style="cyan")
+    if row.needs_attention:
+        bottom = Text(f"⚠ {'Attention' if compact else 'Needs attention'} ({row.failures})", style="bold red")
+    else:
+        bottom = Text(row.last_status or "", style=OUTCOME_STYLES.get(row.last_status or "", ""))
+    return Text("\n").join([top, bottom])
 
 
 def _description(row: ScheduleRow, width: int = DESCRIPTION_WIDTH) -> Text:
@@ -126,8 +147,9 @@ def text_widths(table_width: int, full_width: int) -> tuple[int, int]:
 
 
 def schedule_row(row: ScheduleRow, now: float, pending_threshold: int,
-                 widths: tuple[int, int] = (DESCRIPTION_WIDTH, SCHEDULE_WIDTH)) -> Row:
-    """One two-line Scheduled Jobs row keyed by schedule name (``rq-scheduler/<id>``, ``rq-cron/...`` for others)."""
+                 widths: tuple[int, int] = (DESCRIPTION_WIDTH, SCHEDULE_WIDTH), compact: bool = False) -> Row:
+    """One two-line Scheduled Jobs row keyed by schedule name (``rq-scheduler/<id>``, ``rq-cron/...`` for others);
+    ``compact`` below the table's full width (shorter attention labels)."""
     pending_style = "bold red" if row.pending > pending_threshold else ""
     name_style = "magenta" if row.unreadable else ("dim" if row.paused else "bold")
     cells = (
@@ -139,7 +161,7 @@ def schedule_row(row: ScheduleRow, now: float, pending_threshold: int,
         Text(fmt.priority_label(row.priority), style=PRIORITY_STYLES.get(row.priority, "")),
         next_run_text(row, now),
         Text(fmt.count(row.pending), style=pending_style, justify="right"),
-        last_run_text(row, now),
+        last_run_text(row, now, compact),
     )
     return row.name, cells
 

@@ -48,6 +48,12 @@ class JobsPane(Vertical):
 
         row: HistoryRow
 
+    @dataclass
+    class ScheduleOpened(Message):
+        """Enter on a schedule row that is running or needs attention: the App opens the Jobs tab on its runs."""
+
+        row: ScheduleRow
+
     schedules_table = getters.query_one("#schedules-table", KeyedTable)
     """The Scheduled Jobs table."""
     history_table = getters.query_one("#history-table", KeyedTable)
@@ -66,6 +72,8 @@ class JobsPane(Vertical):
         self._last: tuple[Snapshot, float] | None = None
         self._widths: tuple[int, int] | None = None
         """The (description, schedule) text widths the schedule rows were last cut to."""
+        self._compact = False
+        """Whether they were last built with the short attention labels."""
 
     def compose(self) -> ComposeResult:
         """Two tables with the management strip between them."""
@@ -101,7 +109,8 @@ class JobsPane(Vertical):
         if widths != self._widths:
             self._widths = widths
             self.schedules_table.reset()
-        self.schedules_table.sync([schedule_row(row, now, threshold, widths) for row in snapshot.schedules])
+        compact = self._compact = self.size.width < SCHEDULES_FULL_WIDTH
+        self.schedules_table.sync([schedule_row(row, now, threshold, widths, compact) for row in snapshot.schedules])
         self._sync_history(history, now)
         paused = sum(1 for row in snapshot.schedules if row.paused)
         title = f"Scheduled Jobs ({len(snapshot.schedules)}"
@@ -136,7 +145,9 @@ class JobsPane(Vertical):
 
     def on_resize(self) -> None:
         """A new width re-cuts the schedule texts (the description takes the spare cells)."""
-        if self._last is not None and text_widths(self.size.width, SCHEDULES_FULL_WIDTH) != self._widths:
+        compact = self.size.width < SCHEDULES_FULL_WIDTH
+        if self._last is not None and (text_widths(self.size.width, SCHEDULES_FULL_WIDTH) != self._widths
+                                       or compact != self._compact):
             self.show(*self._last)
 
     def selected_schedule(self) -> ScheduleRow | None:
@@ -170,6 +181,14 @@ class JobsPane(Vertical):
         """The history title, with "↑ N newer" while rows arrived above the cursor."""
         newer = f"  ↑ {self._newer} newer" if self._newer else ""
         self.query_one("#history-title", Label).update(self._history_title + newer)
+
+    @on(DataTable.RowSelected, "#schedules-table")
+    def _open_schedule_row(self, event: DataTable.RowSelected) -> None:
+        """Enter on a schedule that needs attention or is running asks for its jobs in the explorer."""
+        event.stop()
+        row = self._schedules.get(event.row_key.value or "")
+        if row is not None and (row.needs_attention or row.running):
+            self.post_message(self.ScheduleOpened(row))
 
     @on(DataTable.RowSelected, "#history-table")
     def _open_history_row(self, event: DataTable.RowSelected) -> None:

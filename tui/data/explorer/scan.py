@@ -28,7 +28,7 @@ from tui.data.masking import MaskRules
 from worker import keys
 from worker.safe_decoding import UNREADABLE
 
-CHUNK = 1000
+CHUNK = 500
 """Keys asked of one SCAN call."""
 MATCHES_MAX = 10_000
 """Matched ids kept; a scan that finds more stops there and says so."""
