@@ -55,13 +55,14 @@ def _line(row: ExplorerRow, now: float) -> str:
 
 
 def _query(state: tuple[str, ...], task: tuple[str, ...], queue: tuple[str, ...], worker: tuple[str, ...],
-           since: str | None, job_id: str | None, query: str | None) -> str:
+           since: str | None, job_id: str | None, query: str | None, until: str | None = None) -> str:
     """The flags written as one query in the explorer's syntax, ``--query`` last."""
     import shlex
 
     terms = [f"state:{s}" for s in state] + [f"task:{t}" for t in task] + [f"queue:{q}" for q in queue]
     terms += [f"worker:{w}" for w in worker]
     terms += [f"since:{since}"] if since else []
+    terms += [f"until:{until}"] if until else []
     terms += [f"id:{job_id}"] if job_id else []
     return " ".join([shlex.quote(t) for t in terms] + ([query] if query else []))
 
@@ -74,6 +75,7 @@ def _query(state: tuple[str, ...], task: tuple[str, ...], queue: tuple[str, ...]
 @click.option("--queue", multiple=True, help="Queue name (repeatable).")
 @click.option("--worker", multiple=True, help="Worker name or glob.")
 @click.option("--since", default=None, help="Last event at most this long ago: 90s, 15m, 2h, 3d, 1w.")
+@click.option("--until", default=None, help="Last event at least this long ago (with --since: a time range).")
 @click.option("--id", "job_id", default=None, help="One job by id (one read).")
 @click.option("--query", "-q", default=None, help='The Jobs tab\'s query syntax: "state:failed task:import* …".')
 @click.option("--completed", is_flag=True, help="Include completed jobs (hidden by default).")
@@ -81,8 +83,8 @@ def _query(state: tuple[str, ...], task: tuple[str, ...], queue: tuple[str, ...]
               help="At most this many rows (one page).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
 def jobs_ls(url: str | None, state: tuple[str, ...], task: tuple[str, ...], queue: tuple[str, ...],
-            worker: tuple[str, ...], since: str | None, job_id: str | None, query: str | None, completed: bool,
-            limit: int, as_json: bool) -> None:
+            worker: tuple[str, ...], since: str | None, until: str | None, job_id: str | None, query: str | None,
+            completed: bool, limit: int, as_json: bool) -> None:
     """List jobs matching a filter, across every queue and registry, without writing."""
     import redis
 
@@ -91,7 +93,7 @@ def jobs_ls(url: str | None, state: tuple[str, ...], task: tuple[str, ...], queu
     from tui.data.explorer.query import parse_query
     from worker.display_text import safe_text
 
-    flt = parse_query(_query(state, task, queue, worker, since, job_id, query), include_completed=completed)
+    flt = parse_query(_query(state, task, queue, worker, since, job_id, query, until), include_completed=completed)
     for warning in flt.warnings:
         click.echo(f"rqtop: warning: ignored {safe_text(str(warning))}", err=True)
     conn, _ = open_redis(url)
