@@ -23,12 +23,13 @@ class TaskCache:
 
     def __init__(self, limit: int = CACHE_MAX) -> None:
         self.limit = max(1, limit)
-        self._size = 1 << max(4, (self.limit * 4 // 3).bit_length())
-        self._mask = self._size - 1
+        self._full = 1 << max(4, (self.limit * 4 // 3).bit_length())
+        self._size = 16  # the full table is allocated by the first put: a reader that never scans holds none
         self._clear()
 
     def _clear(self) -> None:
         """Forget every id (the names stay: they are few and shared)."""
+        self._mask = self._size - 1
         self._hashes = array("q", bytes(8 * self._size))
         self._tasks = bytearray(self._size)
         self._count = 0
@@ -95,7 +96,8 @@ class TaskCache:
                 return
             number = self._numbers[task] = len(self._names)
             self._names.append(task)
-        if self._count >= self.limit:
+        if self._count >= self.limit or self._size < self._full:
+            self._size = self._full
             self._clear()
         h = hash(job_id) or 1
         hashes, mask = self._hashes, self._mask
