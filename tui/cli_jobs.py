@@ -133,8 +133,8 @@ def _footer(page: ExplorerPage) -> str:
     return f"{len(page.rows):,} of {of} jobs{tail}"
 
 
-def detail_json(detail: JobDetail, history: AttemptHistory) -> dict[str, Any]:
-    """One job's detail as JSON (metadata only: masked, plain data, never the payload)."""
+def detail_json(detail: JobDetail, history: AttemptHistory, now: float | None = None) -> dict[str, Any]:
+    """One job's detail as JSON (masked; the payload only as plain data or as its structure, never unpickled)."""
     return {
         "id": detail.id, "task": detail.task, "queue": detail.queue, "state": detail.state, "status": detail.status,
         "description": detail.description, "created_at": _iso(detail.created_at),
@@ -145,7 +145,24 @@ def detail_json(detail: JobDetail, history: AttemptHistory) -> dict[str, Any]:
         "attempts": [{"outcome": a.outcome, "started_at": _iso(a.started_at), "ended_at": _iso(a.ended_at),
                       "worker": a.worker, "error": a.error} for a in history.attempts],
         "running_executions": list(history.running), "traceback": history.traceback,
+        **_drawer_json(detail, history, now),
     }
+
+
+def _drawer_json(detail: JobDetail, history: AttemptHistory, now: float | None) -> dict[str, Any]:
+    """The drawer's own fields: health, attempts n of max, scheduled/canceled times, the payload (plain data,
+    masked, or the structure of one that is not plain data)."""
+    import time
+
+    from tui.data.explorer.health import job_health
+
+    health = job_health(detail, history, time.time() if now is None else now)
+    payload = detail.payload
+    shown: dict[str, Any] = {"plain": payload.plain, "args": payload.args, "kwargs": dict(payload.kwargs),
+                             "structure": payload.structure, "names": list(payload.globals), "note": payload.note
+                             } if payload is not None else {}
+    return {"health": health.health, "attempts_of_max": health.attempts, "scheduled_at": _iso(detail.scheduled_at),
+            "canceled_at": _iso(detail.canceled_at), "payload": shown}
 
 
 @jobs.command("show")
@@ -160,7 +177,7 @@ def jobs_show(job_id: str, url: str | None, as_json: bool) -> None:
     from tui.cli import _settings, fail, open_redis, redis_said
     from tui.data.explorer.attempts import read_attempts
     from tui.data.job_meta import read_job_detail
-    from tui.widgets.page_rows import detail_fields
+    from tui.widgets.drawer_fields import drawer_fields
 
     conn, _ = open_redis(url)
     settings = _settings()
@@ -172,10 +189,10 @@ def jobs_show(job_id: str, url: str | None, as_json: bool) -> None:
     if detail.state == "expired":
         fail(f"jobs show: no job {job_id!r} (its hash is gone or never existed)")
     if as_json:
-        click.echo(json.dumps(detail_json(detail, history), indent=2))
+        click.echo(json.dumps(detail_json(detail, history, settings.clock()), indent=2))
         return
     now = settings.clock()
-    for label, value in detail_fields(detail, now):
+    for label, value in drawer_fields(detail, history, now):
         click.echo(f"{label}: {value}")
     for number, attempt in enumerate(history.attempts, 1):
         click.echo(f"Attempt -{number}: {attempt.outcome} · {fmt.timestamp(attempt.started_at)} → "

@@ -22,7 +22,7 @@ from tui.data.explorer.health import job_health
 from tui.data.explorer.rows import read_rows
 from tui.data.job_meta import read_job_detail
 from tui.data.settings import DEFAULT_MASK_PATTERNS
-from tui.screens.explorer_detail import drawer_fields
+from tui.widgets.drawer_fields import drawer_fields
 from worker import keys
 
 

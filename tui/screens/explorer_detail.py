@@ -12,9 +12,8 @@ from textual.content import Content
 from textual.widgets import DataTable, Label, Static
 
 from tui import formatting as fmt
-from tui.data.explorer.health import job_health
 from tui.screens.job_detail import FieldsScreen
-from tui.widgets.page_rows import detail_fields
+from tui.widgets.drawer_fields import drawer_fields
 
 if TYPE_CHECKING:
     from tui.data.explorer.attempts import AttemptHistory
@@ -30,36 +29,6 @@ def attempt_fields(history: AttemptHistory) -> list[tuple[str, str]]:
     return rows + [("Running", execution) for execution in history.running]
 
 
-def payload_fields(detail: JobDetail) -> list[tuple[str, str]]:
-    """Args and kwargs as plain data (masked), or the structure of a payload that is not plain data, each global
-    it names listed (read from its opcodes, never imported)."""
-    payload = detail.payload
-    if payload is None:
-        return []
-    if payload.plain:
-        return [("Args", payload.args or "[]")] + [(f"Kwargs · {key}", value) for key, value in payload.kwargs]
-    rows = [("Payload", payload.note or "not plain data")]
-    rows += [("Payload structure", payload.structure)] if payload.structure else []
-    rows += [("Payload names", ", ".join(payload.globals))] if payload.globals else []
-    return rows
-
-
-def drawer_fields(detail: JobDetail, history: AttemptHistory, now: float) -> list[tuple[str, str]]:
-    """The queue browser's fields plus health, attempts (n of max), scheduled and canceled times, the payload
-    and the attempt history."""
-    health = job_health(detail, history, now)
-    extra = {"State": [("Health", health.health), ("Attempts", health.attempts)],
-             "Ended": [("Scheduled for", f"{fmt.timestamp(detail.scheduled_at)}  "
-                                         f"({fmt.relative(detail.scheduled_at, now)})")] * bool(detail.scheduled_at)
-             + [("Canceled", fmt.timestamp(detail.canceled_at))] * bool(detail.canceled_at),
-             "Description": payload_fields(detail)}
-    fields: list[tuple[str, str]] = []
-    for label, value in detail_fields(detail, now):
-        fields.append((label, value))
-        fields += extra.get(label, [])
-    return fields + attempt_fields(history)
-
-
 class ExplorerDetailScreen(FieldsScreen):
     """Read-only detail of one job as read when Enter was pressed; ``y`` copies its id (OSC 52)."""
 
@@ -72,7 +41,7 @@ class ExplorerDetailScreen(FieldsScreen):
     ]
 
     def __init__(self, detail: JobDetail, history: AttemptHistory, now: float) -> None:
-        fields = drawer_fields(detail, history, now)
+        fields = drawer_fields(detail, history, now) + attempt_fields(history)
         super().__init__(f"Job {fmt.short_task(detail.task)}", fields, bool(detail.error))
         self.detail = detail
         self.history = history
