@@ -48,13 +48,36 @@ def test_args_and_kwargs_are_plain_data_and_masked_for_both_serializers(conn: re
     job = Queue("default", connection=conn).enqueue(
         jobs.ok, "order-17", password="s3cr3t-pw", dsn="redis://:hunter2@cache:6379/0", count=3)
     fields = shown(conn, job.id)
-    assert fields["Args"] == '["order-17"]'
+    assert fields["Args"] == "['order-17']"
     assert fields["Kwargs · password"] == "***" and fields["Kwargs · count"] == "3"
     assert fields["Kwargs · dsn"] == "redis://:***@cache:6379/0"
     assert not any("s3cr3t" in v or "hunter2" in v for v in fields.values())
     json_job = Queue("json", connection=conn, serializer=JSONSerializer).enqueue(jobs.ok, [1, 2], api_token="tkn-9")
     fields = shown(conn, json_job.id)
     assert fields["Args"] == "[[1, 2]]" and fields["Kwargs · api_token"] == "***"
+
+
+def test_a_payload_sharing_its_parts_renders_bounded_text(conn: redis.Redis) -> None:
+    """A pickle's memo lets 40 levels of pairs reference one value twice each: 2^40 leaves if rendered naively."""
+    job = Queue("default", connection=conn).enqueue(jobs.ok, 1)
+    value: object = "x" * 50
+    for _ in range(40):
+        value = (value, value)
+    conn.hset(keys.rq_job(job.id), "data", zlib.compress(pickle.dumps((job.func_name, None, (value,),
+                                                                       {"nested": {"password": "hunter2"}}))))
+    began = time.perf_counter()
+    fields = shown(conn, job.id)
+    assert time.perf_counter() - began < 5
+    assert fields["Args"].startswith("[(((") and len(fields["Args"]) <= 400
+    assert fields["Kwargs · nested"] == "{'password': '***'}"
+    hostile: object = _RunsCode(Path("/nonexistent/never"))
+    for _ in range(40):
+        hostile = (hostile, hostile)
+    conn.hset(keys.rq_job(job.id), "data", zlib.compress(pickle.dumps((job.func_name, None, (hostile,), {}))))
+    began = time.perf_counter()
+    fields = shown(conn, job.id)
+    assert time.perf_counter() - began < 5
+    assert fields["Payload structure"].startswith("args=((((") and len(fields["Payload structure"]) <= 400
 
 
 def test_a_hostile_payload_is_shown_as_its_structure_and_runs_nothing(conn: redis.Redis, tmp_path: Path) -> None:

