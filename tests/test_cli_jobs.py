@@ -59,6 +59,9 @@ def test_ls_by_id_and_show(redis_url: str, made: dict[str, list[str]]) -> None:
     shown = json.loads(rqtop("jobs", "show", target, "--json", url=redis_url).stdout)
     assert shown["state"] == "failed" and shown["attempts"][0]["outcome"] == "failed"
     assert "ValueError" in shown["traceback"] and "pw-999" not in shown["traceback"] + shown["error"]
+    assert shown["health"] == "needs attention: failed, not re-run or dismissed" and shown["attempts_of_max"] == "1"
+    assert shown["payload"]["plain"] and shown["payload"]["args"] == "['pw-999']"
     text = rqtop("jobs", "show", target, url=redis_url)
     assert text.returncode == 0 and "Attempt -1: failed" in text.stdout and "Traceback (masked):" in text.stdout
+    assert "Health: needs attention" in text.stdout and "Args: " in text.stdout
     assert "unknown-id" in one_error_line(rqtop("jobs", "show", "unknown-id", url=redis_url))

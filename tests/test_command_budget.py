@@ -9,7 +9,9 @@ metric tasks, R rq-scheduler jobs, C ``rq cron`` processes):
   2 HGETALL of the run-time schedule edits and the scheduler's notes on them: one field per edited schedule);
 - round 2: 10 per queue (LLEN, ZCARD + ZCOUNT of the started registry (abandoned), ZCOUNT of finished and
   failed (alive entries only), 3 ZCARD, ZRANGE of at most 100 scheduled entries, LINDEX), 4 per worker
-  (two HGETALL, SMEMBERS, PTTL of RQ's hash: late), 3 per schedule, 1 per history item, and per task
+  (two HGETALL, SMEMBERS, PTTL of RQ's hash: late), 3 per schedule plus 1 per queue the schedules enqueue to
+  (ZREVRANGE of the newest ``ATTENTION_SCAN`` (50) ids of its failed registry: "Needs attention", bounded by
+  the schedules' queues and 50 ids each, whatever the registry holds), 1 per history item, and per task
   24 HGETALL on a cold read or, warm, 3 HGETALL (unsettled hours) plus 1 EXISTS over its cached hours, and
   1 HGETALL of its recent window (one hash per task: a ring of 24 five-minute buckets); 1 HMGET
   of the file's definitions of the overridden schedules when one is (for the diff and "file changed"); 1 HMGET
@@ -18,7 +20,8 @@ metric tasks, R rq-scheduler jobs, C ``rq cron`` processes):
   process, bounded by ``CRON_SCHEDULER_LIMIT`` (10, newest heartbeat first);
 - round 3: 1 HGET per queue with a pending head, 1 HMGET per scheduled entry not classified before as
   retry or scheduled (at most ``retry_kinds.CLASSIFY_PER_REFRESH`` = 100 per refresh; each entry is
-  classified once and cached by id and score), 1 per schedule with an active run, and per worker that runs
+  classified once and cached by id and score), 1 per schedule with an active run (HMGET of its status and
+  started_at: "Running now" and its elapsed time), and per worker that runs
   a job rqtop's record does not name (a plain ``rq worker``) 1 HMGET of the job and, on RQ 3, 1 HGET of its
   execution's created_at (an RQ 2 worker names its job in its hash's ``current_job``; it has no execution);
   per busy worker (rqtop's or plain) 1 GET of its job's progress key and 1 HGET of its ``meta`` (the job's
@@ -109,10 +112,13 @@ def add_workers(conn: redis.Redis, start: int, stop: int, job_id: str) -> int:
 
 def budget(queues: int, workers: int, schedules: int, history: int, tasks: int, heads: int, tokens: int,
            plain_busy: int, warm: bool, metrics: bool = True, classified: int = 0, rq_jobs: int = 0,
-           cron_schedulers: int = 0, rqtop_busy: int = 0, overridden: bool = False) -> int:
-    """The commands one refresh may send, from the module docstring's table."""
+           cron_schedulers: int = 0, rqtop_busy: int = 0, overridden: bool = False,
+           schedule_queues: int | None = None) -> int:
+    """The commands one refresh may send, from the module docstring's table (``schedule_queues``: the distinct
+    queues rqtop's schedules enqueue to; by default 1 when there are schedules, as in ``base_state``)."""
     foreign = min(rq_jobs, RQ_SCHEDULER_LIMIT) + min(cron_schedulers, CRON_SCHEDULER_LIMIT)
     foreign += 2 + int(overridden)  # the run-time edits: 2 HGETALL in round 1, 1 HMGET of the file's definitions
+    foreign += (1 if schedules else 0) if schedule_queues is None else schedule_queues
     foreign += 2 * (plain_busy + rqtop_busy)  # not foreign: every busy worker's progress key and job meta, round 3
     if not metrics:
         return (15 + 10 * queues + 4 * workers + 3 * schedules + history + heads + tokens + 2 * plain_busy
@@ -331,3 +337,24 @@ def test_the_dashboard_rereads_workers_on_screen_and_the_rest_at_the_heartbeat_c
     assert seen_99 == 99
     assert reader.read().workers and all(w.read_age_s is None for w in reader.read().workers), (
         "read() without WorkerReads (status, exporter) reads every worker")
+
+
+def test_needs_attention_costs_one_read_per_schedule_queue_whatever_the_failed_registry_holds(
+        conn: redis.Redis, redis_url: str) -> None:
+    """Three schedules on three queues (one per priority) and a fourth on one of them: 3 reads of 50 ids at most,
+    with 5 or 500 failed runs in the registries."""
+    for name, priority in (("a", "high"), ("b", "normal"), ("c", "low"), ("d", "low")):
+        conn.hset(keys.SCHEDULES, name, ScheduleEntry(name=name, task="tests.jobs.boom", interval=60,
+                                                      priority=priority).to_json())
+    counting = CountingClient(redis_url)
+    reader = DashboardReader(counting.client, frozen_settings(now=NOW))
+    shape = dict(queues=0, workers=0, schedules=4, history=0, tasks=0, heads=0, tokens=0, plain_busy=0, warm=True)
+    failed = keys.rq_registry("failed", ScheduleEntry(name="c", task="x", priority="low").queue)
+    conn.zadd(failed, {f"{keys.SCHEDULE_RUN_PREFIX}c--{i:04x}": NOW + i for i in range(5)})
+    few = refresh_cost(conn, counting, reader)
+    conn.zadd(failed, {f"{keys.SCHEDULE_RUN_PREFIX}d--{i:04x}": NOW + 10 + i for i in range(500)})
+    many = refresh_cost(conn, counting, reader)
+    empty_hint = 1  # no RQ queue or worker under the prefix: the empty-Redis hint's one SCAN (prefix_hint.py)
+    assert few == many == (budget(**shape, schedule_queues=3) + empty_hint, ROUND_TRIPS - 1, 0)
+    rows = {row.name: row for row in reader.read().schedules}
+    assert rows["d"].failures == 50 and rows["c"].failures == 0, "only the newest 50 ids of a registry are read"

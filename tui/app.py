@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import shlex
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -453,6 +454,20 @@ class RqtopApp(OperatorFlow):
         """Enter on a job type: the Jobs tab, filtered to that task's recent runs and failures (completed too)."""
         self.action_show_tab("explorer")
         self.explorer_pane.apply_query(task_query(message.task))
+
+    @on(JobsPane.ScheduleOpened)
+    def _open_schedule_jobs(self, message: JobsPane.ScheduleOpened) -> None:
+        """Enter on a schedule that needs attention: the Jobs tab filtered to its task's unresolved failures (the
+        failed registry) with the newest one's detail open; on one that is only running, its running jobs and the
+        active run's detail."""
+        row = message.row
+        failures = row.needs_attention
+        self.tabs.active = "explorer"
+        self.explorer_pane.apply_query(shlex.join([f"state:{'failed' if failures else 'running'}",
+                                                   f"task:{row.task}"]))
+        job_id = row.latest_failure_key if failures else row.active_job_id
+        if job_id:
+            self.explorer_pane.open_job(job_id)
 
     @on(WorkersPane.QueueSelected)
     def _open_queue(self, message: WorkersPane.QueueSelected) -> None:

@@ -55,13 +55,14 @@ def _line(row: ExplorerRow, now: float) -> str:
 
 
 def _query(state: tuple[str, ...], task: tuple[str, ...], queue: tuple[str, ...], worker: tuple[str, ...],
-           since: str | None, job_id: str | None, query: str | None) -> str:
+           since: str | None, job_id: str | None, query: str | None, until: str | None = None) -> str:
     """The flags written as one query in the explorer's syntax, ``--query`` last."""
     import shlex
 
     terms = [f"state:{s}" for s in state] + [f"task:{t}" for t in task] + [f"queue:{q}" for q in queue]
     terms += [f"worker:{w}" for w in worker]
     terms += [f"since:{since}"] if since else []
+    terms += [f"until:{until}"] if until else []
     terms += [f"id:{job_id}"] if job_id else []
     return " ".join([shlex.quote(t) for t in terms] + ([query] if query else []))
 
@@ -74,6 +75,7 @@ def _query(state: tuple[str, ...], task: tuple[str, ...], queue: tuple[str, ...]
 @click.option("--queue", multiple=True, help="Queue name (repeatable).")
 @click.option("--worker", multiple=True, help="Worker name or glob.")
 @click.option("--since", default=None, help="Last event at most this long ago: 90s, 15m, 2h, 3d, 1w.")
+@click.option("--until", default=None, help="Last event at least this long ago (with --since: a time range).")
 @click.option("--id", "job_id", default=None, help="One job by id (one read).")
 @click.option("--query", "-q", default=None, help='The Jobs tab\'s query syntax: "state:failed task:import* …".')
 @click.option("--completed", is_flag=True, help="Include completed jobs (hidden by default).")
@@ -81,8 +83,8 @@ def _query(state: tuple[str, ...], task: tuple[str, ...], queue: tuple[str, ...]
               help="At most this many rows (one page).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
 def jobs_ls(url: str | None, state: tuple[str, ...], task: tuple[str, ...], queue: tuple[str, ...],
-            worker: tuple[str, ...], since: str | None, job_id: str | None, query: str | None, completed: bool,
-            limit: int, as_json: bool) -> None:
+            worker: tuple[str, ...], since: str | None, until: str | None, job_id: str | None, query: str | None,
+            completed: bool, limit: int, as_json: bool) -> None:
     """List jobs matching a filter, across every queue and registry, without writing."""
     import redis
 
@@ -91,7 +93,7 @@ def jobs_ls(url: str | None, state: tuple[str, ...], task: tuple[str, ...], queu
     from tui.data.explorer.query import parse_query
     from worker.display_text import safe_text
 
-    flt = parse_query(_query(state, task, queue, worker, since, job_id, query), include_completed=completed)
+    flt = parse_query(_query(state, task, queue, worker, since, job_id, query, until), include_completed=completed)
     for warning in flt.warnings:
         click.echo(f"rqtop: warning: ignored {safe_text(str(warning))}", err=True)
     conn, _ = open_redis(url)
@@ -131,8 +133,8 @@ def _footer(page: ExplorerPage) -> str:
     return f"{len(page.rows):,} of {of} jobs{tail}"
 
 
-def detail_json(detail: JobDetail, history: AttemptHistory) -> dict[str, Any]:
-    """One job's detail as JSON (metadata only: masked, plain data, never the payload)."""
+def detail_json(detail: JobDetail, history: AttemptHistory, now: float | None = None) -> dict[str, Any]:
+    """One job's detail as JSON (masked; the payload only as plain data or as its structure, never unpickled)."""
     return {
         "id": detail.id, "task": detail.task, "queue": detail.queue, "state": detail.state, "status": detail.status,
         "description": detail.description, "created_at": _iso(detail.created_at),
@@ -143,7 +145,24 @@ def detail_json(detail: JobDetail, history: AttemptHistory) -> dict[str, Any]:
         "attempts": [{"outcome": a.outcome, "started_at": _iso(a.started_at), "ended_at": _iso(a.ended_at),
                       "worker": a.worker, "error": a.error} for a in history.attempts],
         "running_executions": list(history.running), "traceback": history.traceback,
+        **_drawer_json(detail, history, now),
     }
+
+
+def _drawer_json(detail: JobDetail, history: AttemptHistory, now: float | None) -> dict[str, Any]:
+    """The drawer's own fields: health, attempts n of max, scheduled/canceled times, the payload (plain data,
+    masked, or the structure of one that is not plain data)."""
+    import time
+
+    from tui.data.explorer.health import job_health
+
+    health = job_health(detail, history, time.time() if now is None else now)
+    payload = detail.payload
+    shown: dict[str, Any] = {"plain": payload.plain, "args": payload.args, "kwargs": dict(payload.kwargs),
+                             "structure": payload.structure, "names": list(payload.globals), "note": payload.note
+                             } if payload is not None else {}
+    return {"health": health.health, "attempts_of_max": health.attempts, "scheduled_at": _iso(detail.scheduled_at),
+            "canceled_at": _iso(detail.canceled_at), "payload": shown}
 
 
 @jobs.command("show")
@@ -175,7 +194,7 @@ def jobs_show(job_id: str, url: str | None, as_json: bool, wait: bool, timeout_s
     from tui.cli import _settings, fail, open_redis, redis_said
     from tui.data.explorer.attempts import read_attempts
     from tui.data.job_meta import read_job_detail
-    from tui.widgets.page_rows import detail_fields
+    from tui.widgets.drawer_fields import drawer_fields
 
     conn, _ = open_redis(url)
     settings = _settings()
@@ -187,10 +206,10 @@ def jobs_show(job_id: str, url: str | None, as_json: bool, wait: bool, timeout_s
     if detail.state == "expired":
         fail(f"jobs show: no job {job_id!r} (its hash is gone or never existed)")
     if as_json:
-        click.echo(json.dumps(detail_json(detail, history), indent=2))
+        click.echo(json.dumps(detail_json(detail, history, settings.clock()), indent=2))
         return
     now = settings.clock()
-    for label, value in detail_fields(detail, now):
+    for label, value in drawer_fields(detail, history, now):
         click.echo(f"{label}: {value}")
     for number, attempt in enumerate(history.attempts, 1):
         click.echo(f"Attempt -{number}: {attempt.outcome} · {fmt.timestamp(attempt.started_at)} → "

@@ -81,12 +81,55 @@ _STRING_OPS = {"SHORT_BINUNICODE", "BINUNICODE", "BINUNICODE8", "UNICODE", "SHOR
 _NAME = re.compile(r"[\w.<>:\-]{1,200}")
 
 
+QUICK_BYTES = 320
+"""Bytes inflated for the quick path: a protocol 2-5 pickle's name ends within its first 220 or so."""
+
+
+_QUICK_NAMES: dict[bytes, str] = {}
+"""Raw name bytes -> the name ("" when not a valid name): a scan meets the same few task names a million times."""
+QUICK_NAMES_MAX = 4096
+
+
+def _leading_name(head: bytes | None) -> str | None:
+    """The name in RQ's usual pickle prefix (PROTO, optional FRAME, MARK, then SHORT_BINUNICODE or BINUNICODE),
+    read from the bytes alone; None when the prefix is any other shape (``function_name`` then walks the opcodes,
+    which accept exactly this prefix too, so both give the same name)."""
+    if not head or head[0] != 0x80 or len(head) < 5:
+        return None
+    at = 11 if head[2] == 0x95 else 2
+    if len(head) < at + 3 or head[at] != 0x28:
+        return None
+    op = head[at + 1]
+    if op == 0x8C:
+        size, at = head[at + 2], at + 3
+    elif op == 0x58:
+        size, at = int.from_bytes(head[at + 2:at + 6], "little"), at + 6
+    else:
+        return None
+    raw = head[at:at + size]
+    if len(raw) != size:
+        return None
+    name = _QUICK_NAMES.get(raw)
+    if name is None:
+        try:
+            text = raw.decode()
+        except UnicodeDecodeError:
+            return None
+        name = text if _NAME.fullmatch(text) else ""
+        if len(_QUICK_NAMES) < QUICK_NAMES_MAX:
+            _QUICK_NAMES[raw] = name
+    return name or None
+
+
 def function_name(data: bytes | None) -> str:
     """The job's function name from its ``data`` field, or ``UNREADABLE``; never executes the payload.
 
     It is the first element of the pickled ``(func_name, instance, args, kwargs)`` tuple, found by walking the
     opcodes of the decompressed pickle with ``pickletools.genops`` (parses, never executes); RQ's JSON
     serializer writes a JSON list instead."""
+    quick = _leading_name(inflate(data, QUICK_BYTES))
+    if quick is not None:
+        return quick
     head = inflate(data)
     if not head:
         return UNREADABLE

@@ -185,6 +185,16 @@ def mixed_sources_snapshot() -> Snapshot:
     )
 
 
+def attention_snapshot() -> Snapshot:
+    """The sample's schedules, one running now (for 2 min 05 s) and failing, one only needing attention."""
+    rows = list(SCHEDULES)
+    rows[0] = dataclasses.replace(rows[0], running=True, running_since=at(-125), failures=3, last_status="failed",
+                                  latest_failure="sched--a--1", latest_failure_key="sched--a--1")
+    rows[1] = dataclasses.replace(rows[1], failures=1, latest_failure="sched--b--2", latest_failure_key="sched--b--2",
+                                  last_status="failed")
+    return sample_snapshot(schedules=tuple(rows))
+
+
 def empty_workers_snapshot() -> Snapshot:
     """Jobs waiting but not one worker: the Workers tab's empty state with its warning."""
     return sample_snapshot(workers=())

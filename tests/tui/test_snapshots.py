@@ -7,7 +7,15 @@ from typing import Any
 import pytest
 from textual.pilot import Pilot
 
-from tests.tui.fakes import FakeReader, empty_workers_snapshot, loaded, make_app, mixed_sources_snapshot, wait_until
+from tests.tui.fakes import (
+    FakeReader,
+    attention_snapshot,
+    empty_workers_snapshot,
+    loaded,
+    make_app,
+    mixed_sources_snapshot,
+    wait_until,
+)
 from tui.screens.confirm import ConfirmScreen
 from tui.widgets.status_bar import FAILING
 
@@ -73,6 +81,12 @@ class TestTabs:
             await pilot.pause()
 
         assert snap_compare(make_app(), terminal_size=size, run_before=run_before)
+
+    @pytest.mark.parametrize("size", [SMALL, (160, 50)], ids=lambda size: f"{size[0]}x{size[1]}")
+    def test_background_jobs_attention(self, snap_compare: Any, size: tuple[int, int]) -> None:
+        """Schedule rows that are running now (elapsed time) and need attention (unresolved failures)."""
+        app = make_app(FakeReader([attention_snapshot()]))
+        assert snap_compare(app, terminal_size=size, run_before=show())
 
     def test_too_small(self, snap_compare: Any) -> None:
         """Below 80x24 a message replaces the dashboard."""

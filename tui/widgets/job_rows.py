@@ -116,16 +116,40 @@ def next_run_text(row: ScheduleRow, now: float) -> Text:
     return _stack(fmt.relative(row.next_run, now), fmt.exact_time(row.next_run, now))
 
 
+def _elapsed_short(seconds: float) -> str:
+    """``42s``, ``2m05s``, ``1h02m``: an elapsed time in at most six cells."""
+    seconds = max(0, int(seconds))
+    if seconds < 60:
+        return f"{seconds}s"
+    if seconds < 3600:
+        return f"{seconds // 60}m{seconds % 60:02d}s"
+    return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
+
+
 def last_run_text(row: ScheduleRow, now: float, compact: bool = False) -> Text:
     """When the last run was queued (relative) over how it ended with its exact time dimmed beside it; ``compact``
-    (a narrow table, 80 columns) shows the exact time over the outcome instead, so the cell fits."""
-    if row.last_run is None:
+    (a narrow table, 80 columns) shows the exact time over the outcome instead, so the cell fits. "Running now"
+    (with its elapsed time) replaces the top line while a run executes and "Needs attention" (with the unresolved
+    failures) the bottom one while any are left ("Running" and "Attention" when compact)."""
+    if row.last_run is None and not (row.running or row.needs_attention):
         return _stack(Text("never", style="dim"), "")
     style = OUTCOME_STYLES.get(row.last_status or "", "")
-    if compact:
-        return Text("\n").join([Text(fmt.exact_time(row.last_run, now)), Text(row.last_status or "", style=style)])
-    outcome = _pair(row.last_status or "", fmt.exact_time(row.last_run, now), style)
-    return Text("\n").join([Text(fmt.relative(row.last_run, now)), outcome])
+    if row.last_run is None:
+        top = Text("never", style="dim")
+    else:
+        top = Text(fmt.exact_time(row.last_run, now) if compact else fmt.relative(row.last_run, now))
+    if row.running:
+        top = Text("▶ Running" if compact else "▶ Running now", style="bold cyan")
+        if row.running_since is not None:
+            since = now - row.running_since.timestamp()
+            top.append(f" {_elapsed_short(since) if compact else fmt.duration(since)}", style="cyan")
+    if row.needs_attention:
+        bottom = Text(f"⚠ {'Attention' if compact else 'Needs attention'} ({row.failures})", style="bold red")
+    elif compact or row.last_run is None:
+        bottom = Text(row.last_status or "", style=style)
+    else:
+        bottom = _pair(row.last_status or "", fmt.exact_time(row.last_run, now), style)
+    return Text("\n").join([top, bottom])
 
 
 def _description(row: ScheduleRow, width: int = DESCRIPTION_WIDTH) -> Text:

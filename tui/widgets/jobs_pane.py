@@ -52,6 +52,12 @@ class JobsPane(Vertical):
 
         row: HistoryRow
 
+    @dataclass
+    class ScheduleOpened(Message):
+        """Enter on a schedule row that is running or needs attention: the App opens the Jobs tab on its runs."""
+
+        row: ScheduleRow
+
     schedules_table = getters.query_one("#schedules-table", KeyedTable)
     """The Scheduled Jobs table."""
     history_table = getters.query_one("#history-table", KeyedTable)
@@ -73,6 +79,8 @@ class JobsPane(Vertical):
         self._compact = False
         """Whether the schedule rows were last drawn for a narrow table (Last run without "4 min ago")."""
         """The (description, schedule) text widths the schedule rows were last cut to."""
+        self._compact = False
+        """Whether they were last built with the short attention labels."""
 
     def compose(self) -> ComposeResult:
         """Two tables with the management strip between them."""
@@ -193,6 +201,14 @@ class JobsPane(Vertical):
         """The history title, with "↑ N newer" while rows arrived above the cursor."""
         newer = f"  ↑ {self._newer} newer" if self._newer else ""
         self.query_one("#history-title", Label).update(self._history_title + newer)
+
+    @on(DataTable.RowSelected, "#schedules-table")
+    def _open_schedule_row(self, event: DataTable.RowSelected) -> None:
+        """Enter on a schedule that needs attention or is running asks for its jobs in the explorer."""
+        event.stop()
+        row = self._schedules.get(event.row_key.value or "")
+        if row is not None and (row.needs_attention or row.running):
+            self.post_message(self.ScheduleOpened(row))
 
     @on(DataTable.RowSelected, "#history-table")
     def _open_history_row(self, event: DataTable.RowSelected) -> None:

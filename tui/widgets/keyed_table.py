@@ -76,6 +76,8 @@ class KeyedTable(DataTable[Cell]):
         super().__init__(id=id, cursor_type="row", zebra_stripes=True)
         self._column_spec = tuple(columns)
         self._row_height = row_height
+        self._reset_cursor: str | None = None
+        """The row the cursor was on when ``reset`` dropped every row, restored by the next ``sync``."""
         self._optional = optional
         self._full_width = full_width
         self._compact = False
@@ -119,7 +121,9 @@ class KeyedTable(DataTable[Cell]):
         self.reset()
 
     def reset(self) -> None:
-        """Drop every row and re-create the columns, so the next ``sync`` measures them afresh."""
+        """Drop every row and re-create the columns, so the next ``sync`` measures them afresh (and puts the
+        cursor back on the row it was on)."""
+        self._reset_cursor = self.highlighted_key or self._reset_cursor
         self.clear(columns=True)
         self._last_rows = ()
         self._add_columns()
@@ -153,10 +157,11 @@ class KeyedTable(DataTable[Cell]):
         A column grows when a cell outgrows it but never shrinks on update: re-measuring a whole column per
         narrower cell (what ``update_width=True`` does) is quadratic at 1,000 rows, and steady widths read better.
         """
-        keep = self.highlighted_key
+        self._last_rows = rows
+        keep = self.highlighted_key if self.row_count else self._reset_cursor
+        self._reset_cursor = None
         if self.sorting is not None and self.sorting.marker != self._marked:
             self._relabel()
-        self._last_rows = rows
         wanted = {key for key, _ in rows}
         for stale in [key.value for key in self.rows if key.value is not None and key.value not in wanted]:
             self.remove_row(stale)

@@ -61,8 +61,10 @@ def matches(row: ExplorerRow, flt: Filter, now: float, timeout: float | None = N
         haystack = f"{job.task} {job.description or ''}".lower()
         if not all(word.lower() in haystack for word in flt.text):
             return False
-    if flt.since_s is not None:
+    if flt.since_s is not None or flt.until_s is not None:
         last = row.last_event
-        if last is None or last.timestamp() < now - flt.since_s:
+        if last is None or (flt.since_s is not None and last.timestamp() < now - flt.since_s):
+            return False
+        if flt.until_s is not None and last.timestamp() > now - flt.until_s:
             return False
     return not flt.attention or bool(set(attention_kinds(row, now, timeout)) & set(flt.attention))

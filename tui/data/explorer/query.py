@@ -1,6 +1,6 @@
 """The explorer's query syntax parsed into a frozen Filter; a bad term becomes a warning, never an exception.
 
-``state:failed task:import* queue:high worker:w1 since:2h id:abc attention:any free text``: each ``key:value``
+``state:failed task:import* queue:high worker:w1 since:2h until:1h id:abc attention:any free text``: each ``key:value``
 narrows the list (several values of one key, comma-separated or repeated, mean any of them); words without a
 known key match the task or the description. Terms that cannot be used are ignored and reported with the reason.
 """
@@ -24,7 +24,7 @@ STATE_ALIASES = {
 ATTENTION = ("failures", "retry", "stuck", "backlog")
 """Attention kinds: failed not re-run, retry budget pressure, stuck or abandoned execution, backlog pressure."""
 
-KEYS = ("state", "task", "queue", "worker", "since", "id", "attention", "completed")
+KEYS = ("state", "task", "queue", "worker", "since", "until", "id", "attention", "completed")
 
 _DURATION = re.compile(r"^(\d+(?:\.\d+)?)([smhdw])$")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
@@ -53,6 +53,8 @@ class Filter:
     workers: tuple[str, ...] = ()
     since_s: float | None = None
     """Only jobs whose last event is at most this many seconds old."""
+    until_s: float | None = None
+    """Only jobs whose last event is at least this many seconds old (with ``since_s``: a time range)."""
     job_id: str | None = None
     attention: tuple[str, ...] = ()
     text: tuple[str, ...] = ()
@@ -65,7 +67,7 @@ class Filter:
         """True when the filter asks for fields only the job hashes hold (so they are scanned, not paged)."""
         paged_states = set(self.states) <= PAGED_STATES
         return bool(self.tasks or self.workers or self.text or self.since_s is not None or self.attention
-                    or not paged_states)
+                    or self.until_s is not None or not paged_states)
 
     def with_completed(self, include: bool) -> Filter:
         """The same filter with completed rows shown or hidden."""
@@ -77,6 +79,8 @@ class Filter:
         terms += [f"queue:{q}" for q in self.queues] + [f"worker:{w}" for w in self.workers]
         if self.since_s is not None:
             terms.append(f"since:{_duration_text(self.since_s)}")
+        if self.until_s is not None:
+            terms.append(f"until:{_duration_text(self.until_s)}")
         if self.job_id:
             terms.append(f"id:{self.job_id}")
         terms += [f"attention:{a}" for a in self.attention]
@@ -115,6 +119,7 @@ def parse_query(query: str, include_completed: bool = False) -> Filter:
     values: dict[str, list[str]] = {key: [] for key in ("states", "tasks", "queues", "workers", "attention",
                                                         "text")}
     since: float | None = None
+    until: float | None = None
     job_id: str | None = None
     warnings: list[QueryWarning] = []
     for term in _split(query):
@@ -134,17 +139,23 @@ def parse_query(query: str, include_completed: bool = False) -> Filter:
             problem = _take(key, part, values)
             if key == "since" and problem is None:
                 since = parse_duration(part)
+            elif key == "until" and problem is None:
+                until = parse_duration(part)
             elif key == "id" and problem is None:
                 job_id = part
             elif key == "completed" and problem is None:
                 include_completed = part.lower() in ("yes", "true", "1", "show", "on")
             if problem:
                 warnings.append(QueryWarning(term if len(parts) == 1 else f"{key}:{part}", problem))
+    if since is not None and until is not None and until >= since:
+        warnings.append(QueryWarning(f"until:{_duration_text(until)}", f"is not after since:{_duration_text(since)} "
+                                     "(the range would be empty)"))
+        until = None
     states = tuple(dict.fromkeys(values["states"]))
     if "completed" in states:
         include_completed = True
     return Filter(states=states, tasks=tuple(values["tasks"]), queues=tuple(values["queues"]),
-                  workers=tuple(values["workers"]), since_s=since, job_id=job_id,
+                  workers=tuple(values["workers"]), since_s=since, until_s=until, job_id=job_id,
                   attention=tuple(dict.fromkeys(values["attention"])), text=tuple(values["text"]),
                   include_completed=include_completed, warnings=tuple(warnings))
 
@@ -162,7 +173,7 @@ def _take(key: str, value: str, values: dict[str, list[str]]) -> str | None:
         if kind not in ATTENTION and kinds == (kind,):
             return f"unknown attention {value!r} (use any, {', '.join(ATTENTION)})"
         values["attention"].extend(kinds)
-    elif key == "since":
+    elif key in ("since", "until"):
         if parse_duration(value) is None:
             return f"{value!r} is not a duration like 90s, 15m, 2h, 3d or 1w"
     elif key == "id":

@@ -1,7 +1,9 @@
 """An incremental scan of RQ's job hashes for filters only the hashes can answer (task, worker, text, time).
 
-Each step is one SCAN over ``rq:job:*`` (COUNT ``CHUNK``) and one pipelined round of small HMGETs for the keys
-it returned: no single Redis call walks more than a chunk, so none blocks Redis for long. The scan stops as
+Each step is one SCAN over ``rq:job:*`` (COUNT ``CHUNK``), then one round of small HMGETs of only the fields
+the filter can rule a job out by (``probe.Probe``: status, and ``data`` for a task, ``worker_name`` for a worker),
+skipped for jobs whose task the cache already knows does not match; full rows are read and built only for the
+jobs the probe kept. No single Redis call walks more than a chunk, so none blocks Redis for long. The scan stops as
 soon as it holds the matches a page needs (or its time budget is spent) and continues from its cursor when
 asked for more; matched ids are kept (bounded) so earlier pages are read again by id. Only read commands on
 ``pipeline(transaction=False)``; nothing is unpickled (the task name comes from the pickle's opcodes).
@@ -9,15 +11,16 @@ asked for more; matched ids are kept (bounded) so earlier pages are read again b
 
 from __future__ import annotations
 
-import dataclasses
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import redis
 
+from tui.data.explorer.bulk import hmget_many
 from tui.data.explorer.cache import TaskCache
 from tui.data.explorer.match import matches
+from tui.data.explorer.probe import Probe
 from tui.data.explorer.query import Filter
 from tui.data.explorer.rows import ExplorerRow, build_row
 from tui.data.job_meta import SUMMARY_FIELDS, Fields, summarize
@@ -25,15 +28,13 @@ from tui.data.masking import MaskRules
 from worker import keys
 from worker.safe_decoding import UNREADABLE
 
-CHUNK = 1000
+CHUNK = 500
 """Keys asked of one SCAN call."""
 MATCHES_MAX = 10_000
 """Matched ids kept; a scan that finds more stops there and says so."""
 SCAN_EXTRA = ("retries_left", "number_of_retries", "last_heartbeat", "timeout")
 FIELDS = (*SUMMARY_FIELDS, *SCAN_EXTRA)
-DATA_AT = SUMMARY_FIELDS.index("data")
 DESCRIPTION_AT = SUMMARY_FIELDS.index("description")
-FIELDS_NO_DATA = tuple(name for name in FIELDS if name != "data")
 
 
 @dataclass(frozen=True)
@@ -62,6 +63,7 @@ class Scanner:
         self.filter = flt
         self._patterns = patterns
         self._cache = cache
+        self._probe = Probe(flt)
         self.cursor = 0
         self.started = False
         self.scanned = 0
@@ -97,30 +99,34 @@ class Scanner:
         return [k for k in found if isinstance(k, bytes)]
 
     def step(self, conn: redis.Redis, now: float) -> None:
-        """One SCAN chunk and one pipelined HMGET round for the job hashes in it."""
+        """One SCAN chunk; a probe of the few fields the filter can rule a job out by (none for a job whose cached
+        task already rules it out); full rows only for the jobs the probe kept."""
         prefix = keys.rq_job("").encode()
         found = self._timed_scan(conn)
         ids = [k[len(prefix):] for k in found if b":" not in k[len(prefix):]]
         if not ids:
             return
-        known = [self._cache.get(job_id) for job_id in ids]
-        pipe = conn.pipeline(transaction=False)
-        for job_id, task in zip(ids, known, strict=True):
-            pipe.hmget(prefix + job_id, list(FIELDS_NO_DATA if task else FIELDS))
-        replies = pipe.execute(raise_on_error=False)
         self.scanned += len(ids)
+        probe = self._probe
+        unknown, kept = probe.known(ids, self._cache) if probe.tasks else (ids, [])
+        if probe.fields and unknown:
+            replies = hmget_many(conn, [prefix + job_id for job_id in unknown], probe.fields)
+            kept += probe.keep(unknown, replies, self._cache)
+        elif not probe.fields:
+            kept += unknown
+        if kept:
+            self._match(conn, prefix, kept, now)
+
+    def _match(self, conn: redis.Redis, prefix: bytes, ids: list[bytes], now: float) -> None:
+        """Read the full summary of ``ids`` and keep those the whole filter matches, in the order scanned."""
         flt = self.filter
-        for job_id, task, reply in zip(ids, known, replies, strict=True):
-            if not isinstance(reply, list):
+        for job_id, reply in zip(ids, hmget_many(conn, [prefix + job_id for job_id in ids], FIELDS), strict=True):
+            if reply is None:
                 continue
-            if task:
-                reply = [*reply[:DATA_AT], None, *reply[DATA_AT:]]
             if not flt.text:  # masking a description costs more than the rest of a row: only when text is asked
                 reply[DESCRIPTION_AT] = None
             summary = summarize(job_id.decode(errors="replace"), reply[:len(SUMMARY_FIELDS)], self._patterns, 1)
-            if task:
-                summary = dataclasses.replace(summary, task=task, unreadable=summary.state == UNREADABLE)
-            elif summary.task != UNREADABLE:
+            if summary.task != UNREADABLE:
                 self._cache.put(job_id, summary.task)
             extra = Fields.from_hmget(SCAN_EXTRA, reply[len(SUMMARY_FIELDS):])
             row: ExplorerRow = build_row(summary, extra, Fields({}), self._patterns, now)
