@@ -15,8 +15,11 @@ import click
 import redis
 
 from tui.action_table import ACTIONS, CliVerb, OperatorAction
-from tui.data.connection import BadRedisUrl, connect, mask_url, resolve_url, tls_hint, validate_url
+from tui.cli_target import connection_options
+from tui.data.connection import mask_url, resolve_url
+from tui.data.profiles import Profile
 from tui.data.settings import Settings, SettingsError
+from tui.data.target import Target, TargetError, connect_checked
 from tui.protocols import OperatorActions
 from worker import keys
 from worker.display_text import safe_text
@@ -107,32 +110,51 @@ def url_source(explicit: str | None) -> str | None:
     return None
 
 
-def open_redis(url: str | None) -> tuple[redis.Redis, str]:
-    """Connect and PING, or exit 2 with one line naming the (masked) URL and the reason."""
-    use_key_prefix(_root_option("key_prefix", None))
-    explicit = _root_option("url", url)
-    target = resolve_url(explicit) or DEFAULT_URL
-    source = url_source(explicit)
+def redis_target(url: str | None = None) -> tuple[Target, Profile | None]:
+    """The Target the flags (before or after the subcommand), the chosen profile and the environment give; a bad
+    profile or config file is one line and exit 2."""
+    from tui.cli_target import FLAG_NAMES, build_target
+    from tui.data.config_file import load_profiles
+
+    flags = {name: _root_option(name, None) for name in FLAG_NAMES}
+    flags["url"] = _root_option("url", url)
     try:
-        validate_url(target)
-        conn = connect(target)
-        conn.ping()
-    except BadRedisUrl as exc:
-        fail(f"{source}: {exc}" if source else str(exc))
-    except redis.RedisError as exc:
-        where = f" (from {source})" if source else ""
-        fail(f"cannot reach Redis at {mask_url(target)}{where}: {one_line(exc)}{tls_hint(target, exc)}")
-    return conn, target
+        return build_target(flags, load_profiles())
+    except SettingsError as exc:
+        fail(str(exc))
+
+
+def open_target(url: str | None = None) -> tuple[redis.Redis, Target, Profile | None]:
+    """Connect and PING, or exit 2 with one line naming the flag, variable or profile field to fix."""
+    use_key_prefix(_root_option("key_prefix", None))
+    target, profile = redis_target(url)
+    try:
+        conn = connect_checked(target)
+    except TargetError as exc:
+        fail(str(exc))
+    if target.tls_insecure and target.tls:
+        click.echo(f"rqtop: WARNING: {target.source('tls_insecure')}: the server's TLS certificate is NOT checked; "
+                   "anyone on the path can read and change what rqtop sends", err=True)
+    return conn, target, profile
+
+
+def open_redis(url: str | None) -> tuple[redis.Redis, str]:
+    """Connect and PING, or exit 2 with one line; returns the client and the URL (a label for Sentinel)."""
+    conn, target, _ = open_target(url)
+    return conn, target.label() if target.sentinel else target.effective_url
 
 
 def _settings(read_only: bool | None = None, refresh: float | None = None) -> Settings:
-    """Settings from the environment with CLI overrides (given before or after the subcommand); a bad
-    environment value is one line and exit 2."""
+    """Settings from the config file, the chosen profile and the environment with CLI overrides (given before or
+    after the subcommand); a bad value is one line and exit 2."""
     from tui.data.config_file import load_config
 
+    target, profile = redis_target()
+    chosen = profile.settings_values() if profile is not None else {}
     try:
-        return Settings.from_env(load_config(), read_only=_root_option("read_only", read_only) or None,
-                                 refresh_s=_root_option("refresh", refresh))
+        return Settings.from_env({**load_config(), **chosen}, read_only=_root_option("read_only", read_only) or None,
+                                 refresh_s=_root_option("refresh", refresh),
+                                 tls_unverified=(target.tls and target.tls_insecure) or None)
     except SettingsError as exc:
         fail(str(exc))
 
@@ -183,14 +205,16 @@ class RqtopGroup(click.Group):
               help="Seconds between refreshes, 0.2 to 3600 (2).")
 @click.option("--read-only", is_flag=True, default=False, help="Hide and refuse every action ($RQTOP_READ_ONLY=1).")
 @key_prefix_option
+@connection_options
 @click.version_option(package_name="rqtop")
 @click.pass_context
-def cli(ctx: click.Context, url: str | None, refresh: float | None, read_only: bool, key_prefix: str | None) -> None:
+def cli(ctx: click.Context, url: str | None, refresh: float | None, read_only: bool, key_prefix: str | None,
+        **connection: Any) -> None:
     """rqtop: a terminal dashboard for RQ. Without a command, opens the dashboard."""
     if ctx.invoked_subcommand is not None:
         return
-    conn, target = open_redis(url)
-    run_dashboard(conn, target, _settings(read_only, refresh))
+    conn, target, _ = open_target(url)
+    run_dashboard(conn, target.label(), _settings(read_only, refresh))
 
 
 def run_dashboard(conn: redis.Redis, url: str, settings: Settings, notice: str | None = None,
@@ -270,6 +294,12 @@ def worker(url: str | None, mode: str, queues: str, schedules_path: str, burst: 
         except ScheduleError as exc:
             fail(str(exc))
     _, target = open_redis(url)
+    given, _ = redis_target(url)
+    extra = [given.source(name) for name in ("sentinel", "tls_ca", "tls_cert", "tls_key", "tls_insecure",
+                                             "password_file", "password_env") if getattr(given, name)]
+    if extra:
+        fail(f"worker: {', '.join(extra)}: the worker connects with its URL alone; give it a redis:// or rediss:// "
+             "URL (redis-py reads ?ssl_ca_certs=FILE&ssl_certfile=FILE&ssl_keyfile=FILE from it)")
     from worker.notify.config import NotifyConfigError
 
     try:

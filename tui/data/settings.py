@@ -138,6 +138,14 @@ class Settings:
     """The Textual theme to start with (config file, or the one picked last); None keeps Textual's default."""
     timezone: str = "UTC"
     """The zone the config file names for local times (IANA name)."""
+    profile: str | None = None
+    """The config file's profile in use (--profile), shown in the status bar; None without one."""
+    profile_color: str | None = None
+    """The colour the status bar gives the profile's name (its ``color`` field)."""
+    role: str | None = None
+    """The profile's ``role`` field, carried as given for the roles feature."""
+    tls_unverified: bool = False
+    """True when TLS certificates are not checked (--tls-insecure): the status bar says so loudly."""
     state_path: Path | None = field(default=None, compare=False)
     """Where the App remembers the picked theme (state.toml beside the config file); None remembers nothing."""
     clock: Callable[[], float] = field(default=time.time, compare=False)
