@@ -89,7 +89,7 @@ def parse_profiles(path: Path, table: Any) -> dict[str, Profile]:
             values[key] = _field(path, name, key, value)
         where = f"{path}: profile {name!r} field "
         target = Target().merged({key: values[key] for key in TARGET_FIELDS if key in values},
-                                 lambda field: f"{where}{field!r}")
+                                 lambda field, where=where: f"{where}{field!r}")  # type: ignore[misc]
         settings = {key: values.get(key) for key in SETTING_FIELDS}
         profiles[name] = Profile(name, target, **settings)  # type: ignore[arg-type]
     return profiles

@@ -233,8 +233,10 @@ def explain(target: Target, exc: BaseException) -> str:
                     f"or does not name this host ({text})")
         return ("--tls-ca: the server's certificate is not trusted by the system's CAs; give its CA with "
                 f"--tls-ca (or --tls-insecure to skip the check) ({text})")
-    if target.tls and ("certificate required" in lowered or "handshake failure" in lowered):
-        return f"{target.source('tls_cert')}: the server wants a client certificate and key ({text})"
+    if target.tls and ("certificate required" in lowered or "handshake failure" in lowered
+                       or ("eof occurred in violation of protocol" in lowered and not target.tls_cert)):
+        return (f"{target.source('tls_cert')}: the server closed the TLS connection: it wants a client certificate "
+                f"and key signed by its CA (--tls-cert, --tls-key) ({text})")
     from tui.data.connection import tls_hint
 
     given = target.sources.get("url")
