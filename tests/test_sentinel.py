@@ -17,8 +17,9 @@ from tests.tui.fakes import run, wait_until
 from tui.app import RqtopApp
 from tui.data.actions import DashboardActions
 from tui.data.reader import DashboardReader
+from tui.data.redis_client import client
 from tui.data.settings import Settings
-from tui.data.target import Target, client
+from tui.data.target import Target
 from tui.widgets.status_bar import CONNECTED
 
 FOLLOW_WITHIN_S = 10.0

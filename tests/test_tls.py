@@ -12,8 +12,9 @@ import pytest
 from tests.cli_support import one_error_line, rqtop
 from tests.redis_servers import Certificates, make_certificates, tls_server
 from tui.data.reader import DashboardReader
+from tui.data.redis_client import connect_checked
 from tui.data.settings import Settings
-from tui.data.target import Target, TargetError, connect_checked
+from tui.data.target import Target, TargetError
 
 PASSWORD = "tls-s3cret-pw"
 

@@ -18,8 +18,9 @@ from tui.action_table import ACTIONS, CliVerb, OperatorAction
 from tui.cli_target import connection_options
 from tui.data.connection import mask_url, resolve_url
 from tui.data.profiles import Profile
+from tui.data.redis_client import connect_checked
 from tui.data.settings import Settings, SettingsError
-from tui.data.target import Target, TargetError, connect_checked
+from tui.data.target import Target, TargetError
 from tui.protocols import OperatorActions
 from worker import keys
 from worker.display_text import safe_text
@@ -119,9 +120,26 @@ def redis_target(url: str | None = None) -> tuple[Target, Profile | None]:
     flags = {name: _root_option(name, None) for name in FLAG_NAMES}
     flags["url"] = _root_option("url", url)
     try:
-        return build_target(flags, load_profiles())
+        profiles = load_profiles()
+        check_colours(profiles)
+        return build_target(flags, profiles)
     except SettingsError as exc:
         fail(str(exc))
+
+
+def check_colours(profiles: dict[str, Profile]) -> None:
+    """SettingsError naming the profile whose ``color`` the status bar could not show."""
+    from textual.color import Color, ColorParseError
+
+    from tui.data.config_file import config_path
+
+    for profile in profiles.values():
+        if profile.color:
+            try:
+                Color.parse(profile.color)
+            except ColorParseError:
+                raise SettingsError(f"{config_path()}: profile {profile.name!r} field 'color': {profile.color!r} is "
+                                    "not a colour (a name such as red, green, orange, or #rrggbb)") from None
 
 
 def open_target(url: str | None = None) -> tuple[redis.Redis, Target, Profile | None]:
@@ -147,16 +165,21 @@ def open_redis(url: str | None) -> tuple[redis.Redis, str]:
 def _settings(read_only: bool | None = None, refresh: float | None = None) -> Settings:
     """Settings from the config file, the chosen profile and the environment with CLI overrides (given before or
     after the subcommand); a bad value is one line and exit 2."""
-    from tui.data.config_file import load_config
-
     target, profile = redis_target()
-    chosen = profile.settings_values() if profile is not None else {}
     try:
-        return Settings.from_env({**load_config(), **chosen}, read_only=_root_option("read_only", read_only) or None,
-                                 refresh_s=_root_option("refresh", refresh),
-                                 tls_unverified=(target.tls and target.tls_insecure) or None)
+        return settings_for(profile, target, _root_option("read_only", read_only), _root_option("refresh", refresh))
     except SettingsError as exc:
         fail(str(exc))
+
+
+def settings_for(profile: Profile | None, target: Target, read_only: bool | None, refresh: float | None) -> Settings:
+    """Settings from the config file, ``profile`` and the environment, with the flags over them; SettingsError
+    for a bad value."""
+    from tui.data.config_file import load_config
+
+    chosen = profile.settings_values() if profile is not None else {}
+    return Settings.from_env({**load_config(), **chosen}, read_only=read_only or None, refresh_s=refresh,
+                             tls_unverified=(target.tls and target.tls_insecure) or None)
 
 
 MIN_REFRESH_S, MAX_REFRESH_S = 0.2, 3600.0
@@ -214,11 +237,23 @@ def cli(ctx: click.Context, url: str | None, refresh: float | None, read_only: b
     if ctx.invoked_subcommand is not None:
         return
     conn, target, _ = open_target(url)
-    run_dashboard(conn, target.label(), _settings(read_only, refresh))
+    run_dashboard(conn, target.label(), _settings(read_only, refresh), profiles=profile_sessions(conn, read_only,
+                                                                                               refresh))
+
+
+def profile_sessions(conn: redis.Redis, read_only: bool, refresh: float | None) -> Any:
+    """The App's profile switcher over the config file's profiles (None when there are none)."""
+    from tui.data.config_file import load_profiles
+    from tui.sessions import ProfileSessions
+
+    profiles = load_profiles()
+    if not profiles:
+        return None
+    return ProfileSessions(profiles, lambda profile, target: settings_for(profile, target, read_only, refresh), conn)
 
 
 def run_dashboard(conn: redis.Redis, url: str, settings: Settings, notice: str | None = None,
-                  watch: Callable[[], str | None] | None = None) -> None:
+                  watch: Callable[[], str | None] | None = None, profiles: Any = None) -> None:
     """Build the App with the real reader and actions and run it (a keymap naming no binding exits 2); ``notice``
     is a first toast, ``watch`` names a dead helper process (the demo's Redis or worker) for a toast."""
     from tui.bindings import BINDING_IDS
@@ -236,6 +271,7 @@ def run_dashboard(conn: redis.Redis, url: str, settings: Settings, notice: str |
         actions=DashboardActions(conn, settings),
         settings=settings,
         url_label=mask_url(url),
+        profiles=profiles,
     )
     app.first_notice = notice
     app.watch_problem = watch
