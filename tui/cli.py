@@ -644,6 +644,16 @@ def _add_exporter_command() -> None:
 _add_exporter_command()
 
 
+def _add_serve_command() -> None:
+    """Attach ``rqtop serve`` (textual-serve and aiohttp are imported only when it runs)."""
+    from tui.cli_serve import serve
+
+    cli.add_command(serve)
+
+
+_add_serve_command()
+
+
 def main() -> None:
     """Console-script entry point."""
     cli(prog_name="rqtop")
