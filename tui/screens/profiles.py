@@ -30,7 +30,7 @@ class ProfileScreen(ModalScreen[str | None]):
             options = [Option(f"{name}  (current)" if name == self._current else name, id=name)
                        for name in self._names]
             yield OptionList(*options, id="profiles-list", markup=False)
-            yield Label("Enter reconnects with the profile · Esc keeps this one", id="profiles-hint")
+            yield Label("Enter reconnects · Esc keeps this one", id="profiles-hint")
 
     def on_mount(self) -> None:
         """Highlight the current profile, else the first."""

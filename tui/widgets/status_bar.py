@@ -26,6 +26,7 @@ class StatusBar(Horizontal):
         self._profile = profile
         self._profile_color = profile_color
         self._tls_unverified = tls_unverified
+        self.set_class(bool(profile) or tls_unverified, "-crowded")
 
     def compose(self) -> ComposeResult:
         """Name, profile, URL, connection state, refresh time and the badges."""
