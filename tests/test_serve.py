@@ -41,6 +41,16 @@ def _start(url: str, tmp_path: Path, *args: str) -> tuple[subprocess.Popen[str],
             time.sleep(0.1)
 
 
+def _stop(process: subprocess.Popen[str]) -> None:
+    """SIGTERM, then SIGKILL when open sessions keep aiohttp's graceful shutdown waiting."""
+    process.terminate()
+    try:
+        process.wait(timeout=5)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=5)
+
+
 @pytest.fixture
 def served(redis_url: str, conn: redis.Redis, tmp_path: Path) -> Iterator[int]:
     """`rqtop serve` on a free loopback port with 3 pending jobs on queue web-q."""
@@ -50,8 +60,7 @@ def served(redis_url: str, conn: redis.Redis, tmp_path: Path) -> Iterator[int]:
     try:
         yield port
     finally:
-        process.terminate()
-        process.wait(timeout=10)
+        _stop(process)
 
 
 class Screen:
@@ -141,8 +150,7 @@ def test_token_guards_page_and_websocket(redis_url: str, tmp_path: Path) -> None
 
         asyncio.run(body())
     finally:
-        process.terminate()
-        process.wait(timeout=10)
+        _stop(process)
 
 
 def test_non_loopback_needs_a_token(tmp_path: Path) -> None:
