@@ -22,6 +22,8 @@ ENV_VARIABLES = {
 PASSWORD_ENV = "RQTOP_REDIS_PASSWORD"
 """Holds the password itself (read from the environment, never printed)."""
 PROFILE_ENV = "RQTOP_PROFILE"
+LOCATION_FIELDS = ("url", "sentinel", "sentinel_master")
+"""Where Redis is: a profile that says it replaces the environment's (TLS files and passwords still apply)."""
 
 FLAG_NAMES = ("profile", "tls_ca", "tls_cert", "tls_key", "tls_insecure", "password_file", "sentinel",
               "sentinel_master")
@@ -76,8 +78,9 @@ def build_target(flags: dict[str, Any], profiles: dict[str, Profile]) -> tuple[T
     if name:
         profile = find_profile(profiles, name, "--profile" if flags.get("profile") else f"${PROFILE_ENV}")
         chosen = profile.target
-        if chosen.url or chosen.sentinel:  # the profile says where: the environment's URL does not apply
-            target = Target()
+        if chosen.url or chosen.sentinel:  # the profile says where: the environment's address does not apply
+            target = Target().merged({field: getattr(target, field) for field in target.sources
+                                      if field not in LOCATION_FIELDS}, lambda field: target.sources[field])
         target = target.merged({field: getattr(chosen, field) for field in chosen.sources},
                                lambda field: chosen.sources[field])
     given = {field: flags.get(field) for field in FLAG_NAMES if field != "profile"}

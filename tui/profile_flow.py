@@ -26,6 +26,10 @@ class ProfileFlow(App[None]):
         if self.profiles is None:
             self.notify("No profiles: add [profile.NAME] tables to the config file.", severity="warning")
             return
+        if getattr(self, "_flow_busy", False) or any(worker.group == "action" and worker.is_running
+                                                     for worker in self.workers):
+            self.notify("An action is running: switch profile once it has finished.", severity="warning")
+            return
         current = getattr(getattr(self, "settings", None), "profile", None)
         self.push_screen(ProfileScreen(self.profiles.names(), current), self._profile_chosen)
 

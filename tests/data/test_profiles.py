@@ -49,6 +49,11 @@ def test_flags_beat_the_profile_which_beats_the_environment(tmp_path: Path, monk
     assert target.source("tls_ca") == f"{path}: profile 'prod' field 'tls_ca'"
     target, _ = build_target({"profile": "prod", "tls_ca": "/tmp/other.pem"}, profiles)
     assert (target.tls_ca, target.source("tls_ca")) == ("/tmp/other.pem", "--tls-ca")
+    monkeypatch.setenv("RQTOP_PASSWORD_FILE", "/run/secrets/redis.pw")
+    target, _ = build_target({"profile": "prod"}, profiles)
+    assert (target.url, target.password_file) == ("rediss://rq@redis.prod:6380/2", "/run/secrets/redis.pw"), \
+        "the profile replaces the environment's address, not its password file (how `rqtop serve` hands it over)"
+    monkeypatch.delenv("RQTOP_PASSWORD_FILE")
     assert build_target({}, profiles)[0].url == "redis://env-host:6379/0"
     assert build_target({}, profiles)[0].source("url") == "$REDIS_URL"
     sentinel, _ = build_target({"profile": "sentinel"}, profiles)
@@ -82,3 +87,10 @@ def test_cli_bad_profile_input_is_one_line(tmp_path: Path) -> None:
     assert line == f"rqtop: error: {path}: profile 'qa' field 'password_env': the variable $QA_REDIS_PW is not set"
     line = one_error_line(rqtop("status", env={**env, "RQTOP_PROFILE": "gone"}))
     assert line.startswith("rqtop: error: $RQTOP_PROFILE: no profile named 'gone'"), line
+
+
+def test_no_sentinel_answering_names_the_sentinel_flag(tmp_path: Path) -> None:
+    line = one_error_line(rqtop("--sentinel", "127.0.0.1:1", "--sentinel-master", "mymaster", "status",
+                                env={"RQTOP_CONFIG": str(tmp_path / "none.toml")}))
+    assert line.startswith("rqtop: error: --sentinel: no master 'mymaster' found; sentinels that did not answer: "
+                           ), line

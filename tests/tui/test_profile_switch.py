@@ -63,7 +63,7 @@ def test_ctrl_o_switches_profile_without_restart(redis_url: str, second_redis: E
 
     async def body() -> None:
         async with app.run_test(size=(120, 36)) as pilot:
-            await wait_until(lambda: _queues(app) == {"staging-q": 2}, pilot)
+            await wait_until(lambda: _queues(app) == {"staging-q": 2}, pilot, timeout_s=15)
             assert str(app.query_one("#status-profile").render()) == "staging"
             assert not app.query_one("#status-badge").display
             assert app.check_action("cancel_pending", ()) is not False
@@ -72,9 +72,10 @@ def test_ctrl_o_switches_profile_without_restart(redis_url: str, second_redis: E
             app.notify = lambda message, severity="information", **_: toasts.append(  # type: ignore[method-assign,assignment]
                 (message, severity))
             await pilot.press("ctrl+o")
-            await wait_until(lambda: isinstance(app.screen, ProfileScreen), pilot)
+            await wait_until(lambda: isinstance(app.screen, ProfileScreen), pilot, timeout_s=15)
             await pilot.press("down", "enter")  # staging is highlighted: one down is prod
-            await wait_until(lambda: app.settings.profile == "prod" and _queues(app) == {"prod-q": 5}, pilot)
+            await wait_until(lambda: app.settings.profile == "prod" and _queues(app) == {"prod-q": 5}, pilot,
+                             timeout_s=15)
             assert app.connection == CONNECTED
             profile_label = app.query_one("#status-profile")
             assert str(profile_label.render()) == "prod"
@@ -83,9 +84,9 @@ def test_ctrl_o_switches_profile_without_restart(redis_url: str, second_redis: E
             assert app.check_action("cancel_pending", ()) is False
             assert (app.settings.role, app.theme) == ("viewer", "nord")
             await pilot.press("ctrl+o")
-            await wait_until(lambda: isinstance(app.screen, ProfileScreen), pilot)
+            await wait_until(lambda: isinstance(app.screen, ProfileScreen), pilot, timeout_s=15)
             await pilot.press("down", "enter")  # prod is highlighted: one down is broken
-            await wait_until(lambda: any(severity == "error" for _, severity in toasts), pilot)
+            await wait_until(lambda: any(severity == "error" for _, severity in toasts), pilot, timeout_s=15)
             error = next(text for text, severity in toasts if severity == "error")
             assert "cannot reach Redis at redis://127.0.0.1:1/0" in error and "Still connected" in error
             assert app.settings.profile == "prod" and _queues(app) == {"prod-q": 5}
@@ -95,3 +96,27 @@ def test_ctrl_o_switches_profile_without_restart(redis_url: str, second_redis: E
     run(body)
     # the connection switched away from is closed; the current one still answers
     assert connect_checked(profiles["prod"].target).ping()
+
+
+def test_no_switch_while_an_action_awaits_its_confirmation() -> None:
+    """ctrl+o while a destructive action is mid-flow says why and opens no switcher (the action's connection
+    must not be closed under it)."""
+    from tests.tui.test_snapshots_profiles import prod_app
+
+    app = prod_app()
+    toasts: list[str] = []
+
+    async def body() -> None:
+        async with app.run_test(size=(120, 36)) as pilot:
+            await wait_until(lambda: app.snapshot is not None, pilot, timeout_s=15)
+            app.notify = lambda message, **_: toasts.append(message)  # type: ignore[method-assign]
+            app._flow_busy = True
+            await pilot.press("ctrl+o")
+            await pilot.pause()
+            assert not isinstance(app.screen, ProfileScreen)
+            assert toasts == ["An action is running: switch profile once it has finished."]
+            app._flow_busy = False
+            await pilot.press("ctrl+o")
+            await wait_until(lambda: isinstance(app.screen, ProfileScreen), pilot, timeout_s=15)
+
+    run(body)

@@ -149,6 +149,9 @@ def explain(target: Target, exc: BaseException) -> str:
     text = " ".join(str(exc).split())
     lowered = text.lower()
     if isinstance(exc, MasterNotFoundError):
+        if " : " in text:  # redis-py lists the sentinels that did not answer after " : "
+            return (f"{target.source('sentinel')}: no master {target.sentinel_master!r} found; sentinels that did "
+                    f"not answer: {text.split(' : ', 1)[1]}")
         return (f"{target.source('sentinel_master')}: the sentinels at {','.join(target.sentinel)} know no master "
                 f"named {target.sentinel_master!r} ({text})")
     if isinstance(exc, redis.AuthenticationError) or "wrongpass" in lowered or "invalid password" in lowered \
