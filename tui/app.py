@@ -26,7 +26,8 @@ from tui.data.models import ScheduleRow, Snapshot
 from tui.data.settings import Settings, step_interval
 from tui.data.worker_reads import WorkerReads
 from tui.messages import ReadFailed, SnapshotReady
-from tui.protocols import DashboardData, ExplorerData, OperatorActions
+from tui.profile_flow import ProfileFlow
+from tui.protocols import DashboardData, ExplorerData, OperatorActions, ProfileOpener, Session
 from tui.run_followups import RunFollowups
 from tui.screens.dashboard import DashboardScreen
 from tui.screens.job_detail import JobDetailScreen
@@ -62,7 +63,7 @@ METRICS_MAX_AGE_S = 30.0
 """While the Metrics tab is hidden, a refresh re-reads the metrics only once the kept ones are this old."""
 
 
-class RqtopApp(OperatorFlow):
+class RqtopApp(OperatorFlow, ProfileFlow):
     """Polls a reader into frozen Snapshots and shows the visible tab; operator actions go through actions."""
 
     CSS_PATH = Path(__file__).with_name("app.tcss")
@@ -74,9 +75,11 @@ class RqtopApp(OperatorFlow):
 
     # BINDINGS, KEY_SPECS and one action_<name> per operator action come from the action table (OperatorFlow).
 
-    def __init__(self, reader: DashboardData, actions: OperatorActions, settings: Settings, url_label: str) -> None:
+    def __init__(self, reader: DashboardData, actions: OperatorActions, settings: Settings, url_label: str,
+                 profiles: ProfileOpener | None = None) -> None:
         super().__init__()
         fmt.use_zone(settings.timezone)  # every time on screen is in the settings' zone (--tz, config timezone)
+        self.profiles = profiles
         self.reader = reader
         self.actions = actions
         self.settings = settings
@@ -124,7 +127,8 @@ class RqtopApp(OperatorFlow):
     def compose(self) -> ComposeResult:
         """Status line, stale banner, three tabs, footer; a notice replaces them when the terminal is too small."""
         self.status_bar = StatusBar(self.url_label, self.settings.read_only, role=self.settings.role,
-                                    id="status-bar")
+                                    profile=self.settings.profile, profile_color=self.settings.profile_color,
+                                    tls_unverified=self.settings.tls_unverified, id="status-bar")
         self.stale_banner = StaleBanner("", id="stale-banner", markup=False)
         buttons = tuple(spec for spec in self.KEY_SPECS if spec.button)
         self.jobs_pane = JobsPane(self.settings, buttons, id="jobs-pane")
@@ -195,12 +199,13 @@ class RqtopApp(OperatorFlow):
     def _read_snapshot(self, include_metrics: bool = True, workers: WorkerReads | None = None) -> None:
         """Read one snapshot off the UI thread (without the metrics when they are not wanted, re-reading the
         workers ``workers`` picks) and post it."""
+        reader = self.reader
         try:
-            snapshot = self.reader.read(include_metrics=include_metrics, workers=workers)
+            snapshot = reader.read(include_metrics=include_metrics, workers=workers)
         except Exception as exc:  # every failure keeps the UI alive and is retried
-            self.post_message(ReadFailed(fmt.one_line(exc)))
+            self.post_message(ReadFailed(fmt.one_line(exc), source=reader))
         else:
-            self.post_message(SnapshotReady(snapshot))
+            self.post_message(SnapshotReady(snapshot, source=reader))
 
     def _schedule_next(self, delay: float) -> None:
         """Arm the timer for the next read; a refresh asked for during the last read goes at once."""
@@ -215,7 +220,9 @@ class RqtopApp(OperatorFlow):
 
     def on_snapshot_ready(self, message: SnapshotReady) -> None:
         """Keep the new snapshot (with the last metrics read when it skipped them), show it on the visible tab,
-        poll again after refresh_s."""
+        poll again after refresh_s. A read by the reader of a profile switched away from is dropped."""
+        if message.source is not None and message.source is not self.reader:
+            return
         recovered = self.connection == FAILING
         last = self.snapshot
         snapshot = message.snapshot
@@ -235,6 +242,8 @@ class RqtopApp(OperatorFlow):
 
     def on_read_failed(self, message: ReadFailed) -> None:
         """Keep the last data on screen, marked stale; retry soon."""
+        if message.source is not None and message.source is not self.reader:
+            return
         self.connection = FAILING
         self.last_error = message.error
         self._render_status()
@@ -299,6 +308,8 @@ class RqtopApp(OperatorFlow):
         others."""
         if action in self.WRITE_ACTIONS and (self.settings.read_only or self.settings.refusal(action)):
             return False  # read-only, or the role (configured, or what Redis lets this user do) may not
+        if action == "switch_profile" and self.profiles is None:
+            return False
         if action in self._dashboard_actions and self.modal_open():
             return False  # a modal (queue browser, detail, keys) shows and takes its own keys only, and ?
         tabs = self._action_tabs.get(action)
@@ -313,6 +324,30 @@ class RqtopApp(OperatorFlow):
         """True while a screen of ours covers the dashboard (the command palette does not count: it offers the
         dashboard's commands)."""
         return any(not isinstance(screen, CommandPalette) for screen in self.screen_stack[1:])
+
+    async def use_session(self, session: Session) -> None:
+        """Read and write through another profile's session from now on: the frame is rebuilt with its settings
+        (read-only, profile name and colour, theme), the visible tab is kept, and polling starts afresh."""
+        tab = self.tabs.active
+        if self._poll_timer is not None:
+            self._poll_timer.stop()
+            self._poll_timer = None
+        self.workers.cancel_group(self, "poll")
+        self.reader, self.actions, self.settings = session.reader, session.actions, session.settings
+        self.url_label = session.url_label
+        self.snapshot, self.connection, self.last_ok, self.last_error = None, CONNECTING, None, ""
+        self._polling = self._poll_again = self.frozen = False
+        self._shown = {}
+        self.refresh_s = session.settings.refresh_s
+        await self.recompose()
+        self.stale_banner.display = False
+        self.tabs.active = tab
+        if self.settings.theme and self.settings.theme in self.available_themes:
+            self.theme = self.settings.theme
+        self._render_status()
+        self.refresh_bindings()
+        self._active_pane().focus_table()
+        self._start_poll()
 
     def action_show_tab(self, tab: str) -> None:
         """Switch to a tab by id."""
@@ -382,7 +417,7 @@ class RqtopApp(OperatorFlow):
 
     def _remember_theme(self, theme: Theme) -> None:
         """Keep the picked theme in the state file beside the config (never in Redis) for the next start."""
-        if self.settings.state_path is not None:
+        if self.settings.state_path is not None and theme.name != self.settings.theme:
             remember_theme(self.settings.state_path, theme.name)
 
     def _sort_table(self) -> KeyedTable | None:

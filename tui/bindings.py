@@ -47,6 +47,9 @@ REFRESH_KEYS: tuple[KeySpec, ...] = (
 """Keys that change how often the dashboard reads: slower, faster, freeze."""
 
 APP_KEYS: tuple[KeySpec, ...] = (
+    KeySpec("ctrl+o", "switch_profile", "Profile", "app.profile", "Reconnect with another profile of the config file",
+            "app", "Switch profile", "Reconnect with another [profile.NAME] of the config file, no restart (ctrl+o)",
+            show=False),
     KeySpec("question_mark", "help", "Keys", "app.keys", "List the keys",
             "help", "Show keys", "List the keys that work right now (?)", key_display="?"),
     KeySpec("q", "quit", "Quit", "app.quit", "Leave rqtop", "app", "Quit", "Leave rqtop (q)"),

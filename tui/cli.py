@@ -16,9 +16,13 @@ import redis
 
 from tui import formatting as fmt
 from tui.action_table import ACTIONS, CliVerb, OperatorAction
-from tui.data.connection import BadRedisUrl, connect, mask_url, resolve_url, tls_hint, validate_url
+from tui.cli_target import connection_options
+from tui.data.connection import mask_url, resolve_url
+from tui.data.profiles import Profile
+from tui.data.redis_client import connect_checked
 from tui.data.roles import ROLES
 from tui.data.settings import Settings, SettingsError
+from tui.data.target import Target, TargetError
 from tui.protocols import OperatorActions
 from worker import keys
 from worker.display_text import safe_text
@@ -109,35 +113,78 @@ def url_source(explicit: str | None) -> str | None:
     return None
 
 
-def open_redis(url: str | None) -> tuple[redis.Redis, str]:
-    """Connect and PING, or exit 2 with one line naming the (masked) URL and the reason."""
-    use_key_prefix(_root_option("key_prefix", None))
-    explicit = _root_option("url", url)
-    target = resolve_url(explicit) or DEFAULT_URL
-    source = url_source(explicit)
+def redis_target(url: str | None = None) -> tuple[Target, Profile | None]:
+    """The Target the flags (before or after the subcommand), the chosen profile and the environment give; a bad
+    profile or config file is one line and exit 2."""
+    from tui.cli_target import FLAG_NAMES, build_target
+    from tui.data.config_file import load_profiles
+
+    flags = {name: _root_option(name, None) for name in FLAG_NAMES}
+    flags["url"] = _root_option("url", url)
     try:
-        validate_url(target)
-        conn = connect(target)
-        conn.ping()
-    except BadRedisUrl as exc:
-        fail(f"{source}: {exc}" if source else str(exc))
-    except redis.RedisError as exc:
-        where = f" (from {source})" if source else ""
-        fail(f"cannot reach Redis at {mask_url(target)}{where}: {one_line(exc)}{tls_hint(target, exc)}")
-    return conn, target
+        profiles = load_profiles()
+        check_colours(profiles)
+        return build_target(flags, profiles)
+    except SettingsError as exc:
+        fail(str(exc))
+
+
+def check_colours(profiles: dict[str, Profile]) -> None:
+    """SettingsError naming the profile whose ``color`` the status bar could not show."""
+    from textual.color import Color, ColorParseError
+
+    from tui.data.config_file import config_path
+
+    for profile in profiles.values():
+        if profile.color:
+            try:
+                Color.parse(profile.color)
+            except ColorParseError:
+                raise SettingsError(f"{config_path()}: profile {profile.name!r} field 'color': {profile.color!r} is "
+                                    "not a colour (a name such as red, green, orange, or #rrggbb)") from None
+
+
+def open_target(url: str | None = None) -> tuple[redis.Redis, Target, Profile | None]:
+    """Connect and PING, or exit 2 with one line naming the flag, variable or profile field to fix."""
+    use_key_prefix(_root_option("key_prefix", None))
+    target, profile = redis_target(url)
+    try:
+        conn = connect_checked(target)
+    except TargetError as exc:
+        fail(str(exc))
+    if target.tls_insecure and target.tls:
+        click.echo(f"rqtop: WARNING: {target.source('tls_insecure')}: the server's TLS certificate is NOT checked; "
+                   "anyone on the path can read and change what rqtop sends", err=True)
+    return conn, target, profile
+
+
+def open_redis(url: str | None) -> tuple[redis.Redis, str]:
+    """Connect and PING, or exit 2 with one line; returns the client and the URL (a label for Sentinel)."""
+    conn, target, _ = open_target(url)
+    return conn, target.label() if target.sentinel else target.effective_url
 
 
 def _settings(read_only: bool | None = None, refresh: float | None = None) -> Settings:
-    """Settings from the environment with CLI overrides (given before or after the subcommand); a bad
-    environment value is one line and exit 2."""
-    from tui.data.config_file import load_config
-
+    """Settings from the config file, the chosen profile and the environment with CLI overrides (given before or
+    after the subcommand); a bad value is one line and exit 2."""
+    target, profile = redis_target()
     try:
-        return Settings.from_env(load_config(), read_only=_root_option("read_only", read_only) or None,
-                                 refresh_s=_root_option("refresh", refresh), role=_root_option("role", None),
-                                 timezone=_root_option("tz", None))
+        return settings_for(profile, target, _root_option("read_only", read_only), _root_option("refresh", refresh),
+                            role=_root_option("role", None), timezone=_root_option("tz", None))
     except SettingsError as exc:
         fail(str(exc))
+
+
+def settings_for(profile: Profile | None, target: Target, read_only: bool | None, refresh: float | None,
+                 role: str | None = None, timezone: str | None = None) -> Settings:
+    """Settings from the config file, ``profile`` and the environment, with the flags over them; SettingsError
+    for a bad value."""
+    from tui.data.config_file import load_config
+
+    chosen = profile.settings_values() if profile is not None else {}
+    return Settings.from_env({**load_config(), **chosen}, read_only=read_only or None, refresh_s=refresh,
+                             tls_unverified=(target.tls and target.tls_insecure) or None, role=role,
+                             timezone=timezone)
 
 
 MIN_REFRESH_S, MAX_REFRESH_S = 0.2, 3600.0
@@ -214,21 +261,34 @@ class RqtopGroup(click.Group):
               help="Show times in ZONE: an IANA name (Europe/Berlin), UTC or local (default: the config file's "
                    "timezone, else UTC).")
 @key_prefix_option
+@connection_options
 @click.version_option(package_name="rqtop")
 @click.pass_context
 def cli(ctx: click.Context, url: str | None, refresh: float | None, read_only: bool, role: str | None, tz: str | None,
-        key_prefix: str | None) -> None:
+        key_prefix: str | None, **connection: Any) -> None:
     """rqtop: a terminal dashboard for RQ. Without a command, opens the dashboard."""
     if ctx.invoked_subcommand is not None:
         if tz is None:
             _config_zone()
         return
-    conn, target = open_redis(url)
-    run_dashboard(conn, target, _settings(read_only, refresh))
+    conn, target, _ = open_target(url)
+    run_dashboard(conn, target.label(), _settings(read_only, refresh), profiles=profile_sessions(conn, read_only,
+                                                                                               refresh))
+
+
+def profile_sessions(conn: redis.Redis, read_only: bool, refresh: float | None) -> Any:
+    """The App's profile switcher over the config file's profiles (None when there are none)."""
+    from tui.data.config_file import load_profiles
+    from tui.sessions import ProfileSessions
+
+    profiles = load_profiles()
+    if not profiles:
+        return None
+    return ProfileSessions(profiles, lambda profile, target: settings_for(profile, target, read_only, refresh), conn)
 
 
 def run_dashboard(conn: redis.Redis, url: str, settings: Settings, notice: str | None = None,
-                  watch: Callable[[], str | None] | None = None) -> None:
+                  watch: Callable[[], str | None] | None = None, profiles: Any = None) -> None:
     """Build the App with the real reader and actions and run it (a keymap naming no binding exits 2); ``notice``
     is a first toast, ``watch`` names a dead helper process (the demo's Redis or worker) for a toast."""
     from tui.bindings import BINDING_IDS
@@ -238,35 +298,21 @@ def run_dashboard(conn: redis.Redis, url: str, settings: Settings, notice: str |
         fail(f"RQTOP_KEYMAP or the config file's keymap: no binding with id {', '.join(map(repr, unknown))} "
              f"(ids: {', '.join(sorted(BINDING_IDS))})")
     from tui.app import RqtopApp
+    from tui.data.acl import acting_role
     from tui.data.actions import DashboardActions
     from tui.data.reader import DashboardReader
 
-    settings, redis_user, problem = _dashboard_role(conn, settings)
+    settings, redis_user, problem = acting_role(conn, settings)
     app = RqtopApp(
         reader=DashboardReader(conn, settings),
         actions=DashboardActions(conn, settings, redis_user=redis_user),
         settings=settings,
         url_label=mask_url(url),
+        profiles=profiles,
     )
     app.first_notice = "\n".join(text for text in (notice, problem) if text) or None
     app.watch_problem = watch
     app.run()
-
-
-def _dashboard_role(conn: redis.Redis, settings: Settings) -> tuple[Settings, str, str | None]:
-    """The dashboard's settings with the detected role, its ACL user, and a first toast when Redis could not be
-    asked (a write pause blocks the probes): then it keeps the configured role, and Redis still refuses what
-    the user may not do."""
-    from dataclasses import replace
-
-    from tui.data.acl import detect
-    from tui.data.roles import weaker
-
-    try:
-        found = detect(conn)
-    except redis.RedisError as exc:
-        return settings, "", f"Could not ask Redis what this user may do ({one_line(exc)}): acting as {settings.role}"
-    return replace(settings, role=weaker(settings.role, found.role)), found.redis_user, None
 
 
 @cli.command()
@@ -321,6 +367,12 @@ def worker(url: str | None, mode: str, queues: str, schedules_path: str, burst: 
         except ScheduleError as exc:
             fail(str(exc))
     _, target = open_redis(url)
+    given, _ = redis_target(url)
+    extra = [given.source(name) for name in ("sentinel", "tls_ca", "tls_cert", "tls_key", "tls_insecure",
+                                             "password_file", "password_env") if getattr(given, name)]
+    if extra:
+        fail(f"worker: {', '.join(extra)}: the worker connects with its URL alone; give it a redis:// or rediss:// "
+             "URL (redis-py reads ?ssl_ca_certs=FILE&ssl_certfile=FILE&ssl_keyfile=FILE from it)")
     from worker.notify.config import NotifyConfigError
 
     try:
@@ -715,6 +767,16 @@ def _add_schedule_edits() -> None:
 
 
 _add_schedule_edits()
+
+
+def _add_serve_command() -> None:
+    """Attach ``rqtop serve`` (textual-serve and aiohttp are imported only when it runs)."""
+    from tui.cli_serve import serve
+
+    cli.add_command(serve)
+
+
+_add_serve_command()
 
 
 def main() -> None:

@@ -31,11 +31,30 @@ class SnapshotReady(Message):
     """A poll read a fresh snapshot."""
 
     snapshot: Snapshot
+    source: object = None
+    """The reader that read it; a snapshot from the reader of a profile switched away from is dropped."""
 
 
 @dataclass
 class ReadFailed(Message):
     """A poll could not read Redis; ``error`` is one line."""
+
+    error: str
+    source: object = None
+    """The reader that failed (None: the current one)."""
+
+
+@dataclass
+class ProfileOpened(Message):
+    """The profile switcher connected to the picked profile; the App switches to this session."""
+
+    session: Any
+    name: str
+
+
+@dataclass
+class ProfileFailed(Message):
+    """The picked profile could not connect; ``error`` is one line, and the current connection stays."""
 
     error: str
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from tui.data.models import Snapshot
+from tui.data.settings import Settings
 from tui.data.worker_reads import WorkerReads
 from worker.plans import (
     ActionResult,
@@ -152,4 +154,26 @@ class ExplorerData(Protocol):
 
     def job_attempts(self, job_id: str, task: str | None = None) -> AttemptHistory:
         """A job's attempts (RQ's results stream), running executions and masked traceback."""
+        ...
+
+
+@dataclass(frozen=True)
+class Session:
+    """What the App reads and writes through, and the settings and label that go with it (one profile's)."""
+
+    reader: DashboardData
+    actions: OperatorActions
+    settings: Settings
+    url_label: str
+
+
+class ProfileOpener(Protocol):
+    """Connects to one of the config file's profiles for the App's profile switcher (ctrl+o)."""
+
+    def names(self) -> tuple[str, ...]:
+        """The profiles there are, in the order to offer them."""
+        ...
+
+    def open(self, name: str) -> Session:
+        """A connected session for profile ``name``; ValueError with one line when it cannot connect."""
         ...

@@ -12,12 +12,14 @@ NOPERM; an allowed one touches a key that does not exist, or an entry id that is
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import redis
 
-from tui.data.roles import ACTION_NAMES, DEFAULT_ROLE_MAP, ROLES, RoleMap
+from tui.data.roles import ACTION_NAMES, DEFAULT_ROLE_MAP, ROLES, RoleMap, weaker
+from tui.data.settings import Settings
 from worker import keys
+from worker.records import one_line
 
 READS = ("-@all", "+@read", "+@connection", "+info", "+ping", "+select", "+acl|whoami", "-keys")
 """Every role: reads (the dashboard, ``status``, plans), no KEYS (the reader scans), and ``ACL WHOAMI``."""
@@ -180,3 +182,14 @@ def detect(conn: redis.Redis) -> Detection:
     if operator:
         return Detection(user, "operator", f"Redis user {user or '?'} may not trim the audit log")
     return Detection(user, "viewer", f"Redis user {user or '?'} may not write ({why.splitlines()[0] if why else ''})")
+
+
+def acting_role(conn: redis.Redis, settings: Settings) -> tuple[Settings, str, str | None]:
+    """``settings`` with the weaker of the configured role and the one Redis lets ``conn`` act as, its ACL user,
+    and a first toast when Redis could not be asked (a write pause blocks the probes): then the configured role
+    stays, and Redis still refuses what the user may not do."""
+    try:
+        found = detect(conn)
+    except redis.RedisError as exc:
+        return settings, "", f"Could not ask Redis what this user may do ({one_line(exc)}): acting as {settings.role}"
+    return replace(settings, role=weaker(settings.role, found.role)), found.redis_user, None

@@ -16,6 +16,7 @@ from typing import Any
 
 import platformdirs
 
+from tui.data.profiles import Profile, parse_profiles
 from tui.data.roles import RoleError, check_role, parse_roles
 from tui.data.settings import SettingsError, display_zone
 
@@ -28,7 +29,8 @@ CONFIG_ENV = "RQTOP_CONFIG"
 """Names another config file (tests, or several setups side by side)."""
 STATE_NAME = "state.toml"
 REFRESH_RANGE_S = (0.2, 3600.0)
-KNOWN_FIELDS = ("theme", "timezone", "refresh", "read_only", "thresholds", "keymap", "role", "roles", "notify_email")
+KNOWN_FIELDS = ("theme", "timezone", "refresh", "read_only", "thresholds", "keymap", "role", "roles", "notify_email",
+                "profile")
 THRESHOLD_FIELDS = {"pending": "pending_threshold", "offline_after": "offline_after_s",
                     "pending_amber": "pending_amber", "pending_red": "pending_red",
                     "oldest_pending_amber_s": "oldest_pending_amber_s", "oldest_pending_red_s": "oldest_pending_red_s"}
@@ -81,6 +83,7 @@ def _address(path: Path, value: Any) -> str:
 def parse_config(path: Path, document: Mapping[str, Any]) -> dict[str, object]:
     """Settings overrides from a parsed config document; ConfigError for an unknown or malformed field."""
     values: dict[str, object] = {}
+    parse_profiles(path, document.get("profile", {}))  # checked with the rest; load_profiles returns them
     for name in document:
         if name not in KNOWN_FIELDS:
             raise ConfigError(f"{path}: field {name!r}: unknown (known: {', '.join(KNOWN_FIELDS)})")
@@ -133,6 +136,12 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raise ConfigError(f"{path}: cannot read: {exc.strerror or exc}") from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: not valid TOML: {str(exc).splitlines()[0]}") from None
+
+
+def load_profiles(path: Path | None = None) -> dict[str, Profile]:
+    """The config file's ``[profile.NAME]`` tables by name (none when the file does not exist)."""
+    path = path or config_path()
+    return parse_profiles(path, _read_toml(path).get("profile", {})) if path.is_file() else {}
 
 
 def load_config(path: Path | None = None) -> dict[str, object]:

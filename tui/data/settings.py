@@ -162,6 +162,12 @@ class Settings:
     """The Textual theme to start with (config file, or the one picked last); None keeps Textual's default."""
     timezone: str = "UTC"
     """The zone every shown time is in: an IANA name or ``local`` (the config file's ``timezone``, or ``--tz``)."""
+    profile: str | None = None
+    """The config file's profile in use (--profile), shown in the status bar; None without one."""
+    profile_color: str | None = None
+    """The colour the status bar gives the profile's name (its ``color`` field)."""
+    tls_unverified: bool = False
+    """True when TLS certificates are not checked (--tls-insecure): the status bar says so loudly."""
     state_path: Path | None = field(default=None, compare=False)
     """Where the App remembers the picked theme (state.toml beside the config file); None remembers nothing."""
     role: str = DEFAULT_ROLE

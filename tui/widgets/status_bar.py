@@ -1,8 +1,10 @@
-"""The status line (masked URL, connection state, last refresh, READ-ONLY or role badge) and the stale-data banner."""
+"""The status line (profile name in its colour, masked URL, connection state, last refresh, READ-ONLY, role and TLS
+badges) and the stale-data banner."""
 
 from __future__ import annotations
 
 from textual.app import ComposeResult
+from textual.color import Color, ColorParseError
 from textual.containers import Horizontal
 from textual.widgets import Label
 
@@ -16,17 +18,35 @@ FAILING = "failing"
 class StatusBar(Horizontal):
     """One line at the top: where we read from, whether it answers, and how fresh the data is."""
 
-    def __init__(self, url_label: str, read_only: bool, *, role: str = "admin", id: str | None = None) -> None:
+    def __init__(self, url_label: str, read_only: bool, *, role: str = "admin", profile: str | None = None,
+                 profile_color: str | None = None, tls_unverified: bool = False, id: str | None = None) -> None:
         super().__init__(id=id)
         self._url_label = url_label
         self._read_only = read_only
         self._role = role
         """The role the dashboard acts as; a badge names it when it is not admin."""
+        self._profile = profile
+        self._profile_color = profile_color
+        self._tls_unverified = tls_unverified
+        self.set_class(bool(profile) or tls_unverified, "-crowded")
 
     def compose(self) -> ComposeResult:
-        """Name, URL, connection state, refresh time and the badge."""
+        """Name, profile, URL, connection state, refresh time and the badges."""
         yield Label("rqtop", id="status-app")
-        yield Label(self._url_label, id="status-url", markup=False)
+        if self._profile:
+            profile = Label(self._profile, id="status-profile", markup=False)
+            if self._profile_color:
+                try:
+                    colour = Color.parse(self._profile_color)
+                except ColorParseError:
+                    colour = None
+                if colour is not None:
+                    profile.styles.background = colour
+                    profile.styles.color = colour.get_contrast_text()
+            yield profile
+        if self._tls_unverified:
+            yield Label("TLS NOT VERIFIED", id="status-tls")
+        yield Label(self._url_label.removesuffix(" · TLS NOT VERIFIED"), id="status-url", markup=False)
         yield Label("", id="status-conn")
         yield Label("", id="status-refresh")
         badge = Label("READ-ONLY" if self._read_only else f"ROLE: {self._role.upper()}", id="status-badge")

@@ -1,0 +1,182 @@
+"""The Redis client for a Target: every setting checked first (files loaded once, so a bad one is named now),
+then a client that fails fast; a failed connect explained in one line naming the setting to fix."""
+
+from __future__ import annotations
+
+import os
+import ssl
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
+from redis.sentinel import MasterNotFoundError, Sentinel
+
+from tui.data.connection import BadRedisUrl, mask_url, tls_hint, validate_url
+from tui.data.target import Target, TargetError
+
+
+def _address(target: Target, host: str) -> tuple[str, int]:
+    """(host, port) of one ``host:port``, else TargetError naming the sentinel source."""
+    name, _, port = host.rpartition(":")
+    if not name or not port.isdigit() or not 0 < int(port) < 65536:
+        raise TargetError(f"{target.source('sentinel')}: {host!r} is not host:port")
+    return name.strip("[]"), int(port)
+
+
+def _readable(target: Target, name: str) -> str:
+    """The path of file field ``name`` (with ~ expanded) when it can be read, else TargetError naming it."""
+    raw = getattr(target, name)
+    path = Path(os.path.expanduser(raw))
+    try:
+        with path.open("rb") as handle:
+            handle.read(1)
+    except OSError as exc:
+        raise TargetError(f"{target.source(name)}: cannot read {raw}: {exc.strerror or exc}") from None
+    return str(path)
+
+
+def _check_tls_files(target: Target) -> dict[str, object]:
+    """redis-py's ssl_* arguments, after loading each file once so a bad one is named now, not at connect."""
+    options: dict[str, object] = {}
+    for name in ("tls_ca", "tls_cert", "tls_key"):
+        if getattr(target, name) and not target.tls:
+            raise TargetError(f"{target.source(name)}: TLS files need a rediss:// URL "
+                              f"(the URL is {mask_url(target.effective_url)})")
+    if target.tls_key and not target.tls_cert:
+        raise TargetError(f"{target.source('tls_key')}: a client key needs its certificate (--tls-cert)")
+    context = ssl.create_default_context()
+    if target.tls_ca:
+        ca = _readable(target, "tls_ca")
+        try:
+            context.load_verify_locations(cafile=ca)
+        except (ssl.SSLError, ValueError) as exc:
+            raise TargetError(f"{target.source('tls_ca')}: {target.tls_ca} is not a PEM CA certificate "
+                              f"({exc.__class__.__name__}: {exc})") from None
+        options["ssl_ca_certs"] = ca
+    if target.tls_cert:
+        cert = _readable(target, "tls_cert")
+        key = _readable(target, "tls_key") if target.tls_key else None
+        try:
+            context.load_cert_chain(cert, key)
+        except (ssl.SSLError, ValueError) as exc:
+            raise TargetError(f"{target.source('tls_cert')}: {target.tls_cert} and its key are not a usable "
+                              f"PEM certificate and key ({exc})") from None
+        options["ssl_certfile"] = cert
+        if key:
+            options["ssl_keyfile"] = key
+    if target.tls and target.tls_insecure:
+        options.update(ssl_cert_reqs="none", ssl_check_hostname=False)
+    return options
+
+
+def _password(target: Target) -> str | None:
+    """The password from the password file or variable; TargetError naming the source when it is unusable."""
+    if target.password_file:
+        path = _readable(target, "password_file")
+        text = Path(path).read_text(encoding="utf-8", errors="replace").strip("\r\n")
+        if not text:
+            raise TargetError(f"{target.source('password_file')}: {target.password_file} is empty")
+        return text
+    if target.password_env:
+        value = os.environ.get(target.password_env, "")
+        if not value:
+            raise TargetError(f"{target.source('password_env')}: the variable ${target.password_env} is not set")
+        return value
+    return None
+
+
+def check(target: Target) -> dict[str, object]:
+    """The client arguments for ``target`` after checking every setting; TargetError naming the bad one."""
+    try:
+        validate_url(target.effective_url)
+    except BadRedisUrl as exc:
+        given = target.sources.get("url")
+        raise TargetError(f"{given}: {exc}" if given and given != "--url" else str(exc)) from None
+    options = _check_tls_files(target)
+    password = _password(target)
+    if password is not None:
+        if urlsplit(target.effective_url).password:
+            raise TargetError(f"{target.source('password_file' if target.password_file else 'password_env')}: "
+                              "the URL already holds a password; give one or the other")
+        options["password"] = password
+    if target.sentinel and not target.sentinel_master:
+        raise TargetError(f"{target.source('sentinel_master')}: needed with {target.source('sentinel')} "
+                          "(the name the sentinels monitor, e.g. mymaster)")
+    if target.sentinel_master and not target.sentinel:
+        raise TargetError(f"{target.source('sentinel')}: needed with {target.source('sentinel_master')} "
+                          "(host:port of one or more sentinels)")
+    for host in target.sentinel:
+        _address(target, host)
+    return options
+
+
+def client(target: Target, timeout: float = 2.0) -> redis.Redis:
+    """A client that fails fast (no hidden retries, so callers own the reconnect loop); for Sentinel, one whose
+    every new connection asks the sentinels for the current master, so a reconnect follows a failover."""
+    options = check(target)
+    fast: dict[str, object] = {"socket_timeout": timeout, "socket_connect_timeout": timeout,
+                               "retry": Retry(NoBackoff(), 0), "health_check_interval": 0}
+    if not target.sentinel:
+        return redis.Redis.from_url(target.effective_url, **fast, **options)
+    parsed = redis.connection.parse_url(target.effective_url) if target.url else {}
+    master_options: dict[str, object] = {**fast, **options}
+    for name in ("username", "password", "db"):
+        if parsed.get(name) is not None:
+            master_options[name] = parsed[name]
+    if target.tls:
+        master_options["ssl"] = True
+    sentinel = Sentinel([_address(target, host) for host in target.sentinel],
+                        sentinel_kwargs={"socket_timeout": timeout, "socket_connect_timeout": timeout},
+                        socket_timeout=timeout)
+    master: redis.Redis = sentinel.master_for(str(target.sentinel_master), redis_class=redis.Redis,
+                                              **master_options)  # type: ignore[arg-type]
+    return master
+
+
+def _auth_source(target: Target) -> str:
+    """Where the password came from, for a refused login."""
+    if target.password_file:
+        return target.source("password_file")
+    if target.password_env:
+        return target.source("password_env")
+    return target.source("url")
+
+
+def explain(target: Target, exc: BaseException) -> str:
+    """One line for a failed connect or PING that names the setting to fix (password, CA, master name...)."""
+    text = " ".join(str(exc).split())
+    lowered = text.lower()
+    if isinstance(exc, MasterNotFoundError):
+        if " : " in text:  # redis-py lists the sentinels that did not answer after " : "
+            return (f"{target.source('sentinel')}: no master {target.sentinel_master!r} found; sentinels that did "
+                    f"not answer: {text.split(' : ', 1)[1]}")
+        return (f"{target.source('sentinel_master')}: the sentinels at {','.join(target.sentinel)} know no master "
+                f"named {target.sentinel_master!r} ({text})")
+    if isinstance(exc, redis.AuthenticationError) or "wrongpass" in lowered or "invalid password" in lowered \
+            or "invalid username-password" in lowered or "noauth" in lowered:
+        return f"{_auth_source(target)}: Redis refused the user name or password ({text})"
+    if "certificate verify failed" in lowered:
+        if target.tls_ca:
+            return (f"{target.source('tls_ca')}: the server's certificate is not signed by {target.tls_ca} "
+                    f"or does not name this host ({text})")
+        return ("--tls-ca: the server's certificate is not trusted by the system's CAs; give its CA with "
+                f"--tls-ca (or --tls-insecure to skip the check) ({text})")
+    if target.tls and ("certificate required" in lowered or "handshake failure" in lowered
+                       or ("eof occurred in violation of protocol" in lowered and not target.tls_cert)):
+        return (f"{target.source('tls_cert')}: the server closed the TLS connection: it wants a client certificate "
+                f"and key signed by its CA (--tls-cert, --tls-key) ({text})")
+    given = target.sources.get("url")
+    where = f" (from {given})" if given and given != "--url" else ""
+    return f"cannot reach Redis at {target.label()}{where}: {text}{tls_hint(target.effective_url, exc)}"
+
+
+def connect_checked(target: Target, timeout: float = 2.0) -> redis.Redis:
+    """``client(target)`` after one PING; TargetError with the line ``explain`` gives when it does not answer."""
+    conn = client(target, timeout)
+    try:
+        conn.ping()
+    except (redis.RedisError, OSError) as exc:
+        raise TargetError(explain(target, exc)) from None
+    return conn

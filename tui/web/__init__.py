@@ -1,0 +1,1 @@
+"""``rqtop serve``: the same dashboard in a browser, through textual-serve."""
