@@ -138,6 +138,11 @@ def confirm_cancel_pending(plan: CancelPendingPlan) -> Confirmation:
     return Confirmation("Cancel All Pending", "\n".join(lines), f"Cancel {fmt.plural(plan.total, 'job')}")
 
 
+GLOBAL_TABS = ("jobs",)
+"""Where the whole-Redis hammers (J, F, C) are offered: the Background Jobs tab with its Job Management buttons.
+On the Jobs tab C cancels the highlighted or marked job(s); on the Workers tab it cancels one queue's pending."""
+
+
 def _toggle_pause(actions: OperatorActions, row: ScheduleRow) -> PauseResult:
     """Resume a paused schedule, pause a running one."""
     return actions.resume(row.name) if row.paused else actions.pause(row.name)
@@ -165,7 +170,7 @@ JANITOR: OperatorAction[JanitorPlan] = OperatorAction(
     "janitor",
     KeySpec("J", "janitor", "Janitor", "jobs.janitor", "Run the janitor now (asks first)",
             "jobs", "Run Janitor Now", "Clean up orphaned jobs, stale workers and tokens; asks first (J)",
-            button="primary"),
+            button="primary", tabs=GLOBAL_TABS),
     plan=lambda actions: actions.plan_janitor(),
     execute=lambda actions, plan: actions.run_janitor(plan),
     nothing_to_do="The janitor has nothing to clean up.",
@@ -175,7 +180,8 @@ JANITOR: OperatorAction[JanitorPlan] = OperatorAction(
 FAIL_ACTIVE: OperatorAction[FailActivePlan] = OperatorAction(
     "fail_active",
     KeySpec("F", "fail_active", "Fail active", "jobs.fail_active", "Fail every running job (asks first)",
-            "jobs", "Fail Active Jobs", "Mark every running job failed; asks first (F)", button="warning"),
+            "jobs", "Fail Active Jobs", "Mark every running job failed; asks first (F)", button="warning",
+            tabs=GLOBAL_TABS),
     plan=lambda actions: actions.plan_fail_active(),
     execute=lambda actions, plan: actions.fail_active(plan),
     nothing_to_do="No job is running: nothing to fail.",
@@ -185,7 +191,8 @@ FAIL_ACTIVE: OperatorAction[FailActivePlan] = OperatorAction(
 CANCEL_PENDING: OperatorAction[CancelPendingPlan] = OperatorAction(
     "cancel_pending",
     KeySpec("C", "cancel_pending", "Cancel pending", "jobs.cancel_pending", "Cancel every pending job (asks first)",
-            "jobs", "Cancel All Pending", "Cancel every job waiting in a queue; asks first (C)", button="error"),
+            "jobs", "Cancel All Pending", "Cancel every job waiting in a queue; asks first (C)", button="error",
+            tabs=GLOBAL_TABS),
     plan=lambda actions: actions.plan_cancel_pending(),
     execute=lambda actions, plan: actions.cancel_pending(plan),
     nothing_to_do="No job is pending: nothing to cancel.",
@@ -304,13 +311,21 @@ def find_job_action(name: str) -> JobAction:
     raise KeyError(f"no job action {name!r} (known: {', '.join(row.name for row in JOB_ACTIONS)})")
 
 
-def confirm_job_action(row: JobAction, plan: JobActionPlan, every_queue: bool = False) -> JobConfirmation:
-    """The exact count per queue, what happens to each job, and what is skipped; typed above 1,000 or on all."""
-    lines = [f"{plan.total:,} job(s) will be acted on; each is {row.effect}:"]
+def confirm_job_action(row: JobAction, plan: JobActionPlan, every_queue: bool = False,
+                       scope: str = "") -> JobConfirmation:
+    """The exact count per queue, what happens to each job, and what is skipped; typed above 1,000 or on all.
+
+    ``scope`` is one line saying where the ids came from (the marked rows, the jobs matching a filter)."""
+    lines = [safe_text(scope)] if scope else []
+    lines.append(f"{plan.total:,} job(s) will be acted on; each is {row.effect}:")
     lines += [f"  • {safe_text(queue)}: {n:,}" for queue, n in plan.per_queue().items()]
     if plan.skipped:
+        states: dict[str, int] = {}
+        for _, status in plan.skipped:
+            states[status] = states.get(status, 0) + 1
+        said = ", ".join(f"{n:,} {safe_text(status)}" for status, n in sorted(states.items()))
         lines.append(f"{len(plan.skipped):,} job(s) asked for are left alone (not in a state {row.title} "
-                     "applies to, or gone).")
+                     f"applies to, or gone): {said}.")
     if row.name == "dead_letter":
         lines.append(f"Reason: {safe_text(plan.reason) or '(none given)'}")
     if row.note:

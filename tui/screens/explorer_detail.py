@@ -12,7 +12,7 @@ from textual.content import Content
 from textual.widgets import DataTable, Label, Static
 
 from tui import formatting as fmt
-from tui.screens.job_detail import FieldsScreen
+from tui.screens.job_detail import JobFieldsScreen
 from tui.widgets.page_rows import detail_fields
 
 if TYPE_CHECKING:
@@ -29,8 +29,8 @@ def attempt_fields(history: AttemptHistory) -> list[tuple[str, str]]:
     return rows + [("Running", execution) for execution in history.running]
 
 
-class ExplorerDetailScreen(FieldsScreen):
-    """Read-only detail of one job as read when Enter was pressed; ``y`` copies its id (OSC 52)."""
+class ExplorerDetailScreen(JobFieldsScreen):
+    """Detail of one job as read when Enter was pressed, with the job action keys; ``y`` copies its id (OSC 52)."""
 
     DEFAULT_CSS = """
     ExplorerDetailScreen { align: center middle; }
@@ -39,10 +39,12 @@ class ExplorerDetailScreen(FieldsScreen):
     BINDINGS = [
         Binding("y", "copy_id", "Copy id", id="detail.copy_id", tooltip="Copy the job id to the clipboard"),
     ]
+    HINT_TAIL = "each asks first · y copy id · Esc to close"
 
     def __init__(self, detail: JobDetail, history: AttemptHistory, now: float) -> None:
         fields = detail_fields(detail, now) + attempt_fields(history)
-        super().__init__(f"Job {fmt.short_task(detail.task)}", fields, bool(detail.error))
+        super().__init__(f"Job {fmt.short_task(detail.task)}", fields, bool(detail.error),
+                         detail.redis_id or detail.id)
         self.detail = detail
         self.history = history
 

@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-from typing import Any
-
 from rich.text import Text
-from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -15,11 +11,8 @@ from textual.screen import ModalScreen
 from textual.widgets import DataTable, Label
 
 from tui import formatting as fmt
-from tui.action_table import JOB_ACTIONS, JobAction, confirm_job_action, find_job_action
 from tui.data.models import HistoryRow
-from tui.messages import action_finished
-from tui.screens.job_confirm import JobConfirmScreen
-from worker.plans import JobActionPlan
+from tui.screens.job_action_keys import JOB_BINDINGS, KEYS_HINT, JobActionKeys
 
 
 def detail_fields(row: HistoryRow, now: float) -> list[tuple[str, str]]:
@@ -71,19 +64,15 @@ class FieldsScreen(ModalScreen[None]):
         self.dismiss(None)
 
 
-def _job_binding(row: JobAction) -> Binding:
-    """The detail screens' key of one job action."""
-    return Binding(row.key, f"job_action('{row.name}')", row.title, id=row.binding_id, tooltip=row.help)
-
-
-class JobFieldsScreen(FieldsScreen):
+class JobFieldsScreen(JobActionKeys, FieldsScreen):
     """A job's detail with one key per job action (uppercase: each asks first); hidden when read-only.
 
-    A key plans the action on this one job off the UI thread, shows the exact confirmation, and on confirm runs
-    it through the App's action flow (one toast, then a refresh); backing out changes nothing.
+    The keys act on this one job through ``JobActionKeys`` (the Jobs tab acts on its rows through the same mixin).
     """
 
-    BINDINGS = [_job_binding(row) for row in JOB_ACTIONS]
+    BINDINGS = list(JOB_BINDINGS)
+    HINT_TAIL = "each asks first · Esc to close"
+    """The hint line under the keys (a subclass names its own extra keys here)."""
 
     def __init__(self, title: str, fields: list[tuple[str, str]], error: bool, job_id: str) -> None:
         super().__init__(title, fields, error)
@@ -91,52 +80,16 @@ class JobFieldsScreen(FieldsScreen):
 
     def on_mount(self) -> None:
         """The action keys in the hint unless read-only (FieldsScreen.on_mount fills the fields: Textual runs both)."""
-        settings = getattr(self.app, "settings", None)
-        if settings is not None and not settings.read_only:
-            keys_hint = "  ".join(f"{row.key} {row.verb}" for row in JOB_ACTIONS)
-            self.query_one("#detail-hint", Label).update(f"{keys_hint}\neach asks first · Esc to close")
+        if not self.job_actions_hidden():
+            self.query_one("#detail-hint", Label).update(f"{KEYS_HINT}\n{self.HINT_TAIL}")
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Read-only hides and refuses every job action."""
-        settings = getattr(self.app, "settings", None)
-        return not (action == "job_action" and settings is not None and settings.read_only)
+        return not (action == "job_action" and self.job_actions_hidden())
 
-    def action_job_action(self, name: str) -> None:
-        """Plan ``name`` on this job (reads only), then confirm."""
-        app: Any = self.app
-        if app.settings.read_only:
-            app.notify("Read-only mode: actions are disabled.", severity="warning")
-            return
-        self._plan(find_job_action(name))
-
-    @work(thread=True, exit_on_error=False, group="job-plan")
-    def _plan(self, row: JobAction) -> None:
-        """Read the plan off the UI thread; confirm (or say why nothing applies) on the UI thread."""
-        app: Any = self.app
-        try:
-            plan = app.actions.plan_job_action(row.name, [self.job_id])
-        except Exception as exc:
-            app.call_from_thread(app.notify, f"Could not prepare {row.title}: {fmt.one_line(exc)}", severity="error")
-            return
-        app.call_from_thread(self._confirm, row, plan)
-
-    def _confirm(self, row: JobAction, plan: JobActionPlan) -> None:
-        """Ask; on yes run exactly this plan through the App's action flow."""
-        app: Any = self.app
-        if not plan.total:
-            status = plan.skipped[0][1] if plan.skipped else "gone"
-            app.notify(f"{row.title} does not apply to this job (it is {status}).", severity="warning")
-            return
-
-        def decided(reason: str | None) -> None:
-            if reason is None:
-                app.notify("Nothing was changed.")
-                return
-            confirmed = replace(plan, reason=reason) if row.name == "dead_letter" else plan
-            app._act(lambda: action_finished(row.name, app.actions.job_action(confirmed)), row.title)
-
-        app.push_screen(JobConfirmScreen(confirm_job_action(row, plan), ask_reason=row.name == "dead_letter"),
-                        decided)
+    def job_action_ids(self) -> tuple[str, ...]:
+        """This one job."""
+        return (self.job_id,)
 
 
 class JobDetailScreen(JobFieldsScreen):
