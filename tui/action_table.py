@@ -335,3 +335,70 @@ def confirm_job_action(row: JobAction, plan: JobActionPlan, every_queue: bool = 
     if typed:
         lines.append(f"Type {typed} to confirm.")
     return JobConfirmation(row.title, "\n".join(lines), f"{row.title} {plan.total:,} job(s)", typed=typed)
+
+
+# Workers-tab actions (issue 13): on the highlighted queue row, the highlighted worker row, or every worker. Each
+# names its CLI twin; a queue action is a job action planned on one of the queue's lists, confirmed with the
+# queue name typed (as ``rqtop queues …`` asks).
+
+
+@dataclass(frozen=True)
+class TargetAction:
+    """One Workers-tab action: its key, what it plans and its CLI twin."""
+
+    key: KeySpec
+    target: str
+    """"queue" (the highlighted queue row), "worker" (the highlighted worker row) or "workers" (every worker)."""
+    job_action: str = ""
+    """Queue actions: the job action planned on the queue's list (``cancel``, ``rerun``, ``dismiss``)."""
+    state: str = ""
+    """Queue actions: the list planned (RQ status: ``queued``, ``failed``); "" asks which."""
+    cli: str = ""
+    """The CLI twin, as the operator types it."""
+
+    @property
+    def name(self) -> str:
+        """The App action name."""
+        return self.key.name
+
+    @property
+    def title(self) -> str:
+        """The palette entry's and the confirmation's title."""
+        return self.key.title
+
+
+def _target_key(key: str, name: str, short: str, title: str, help_text: str, namespace: str) -> KeySpec:
+    """The KeySpec of a Workers-tab action."""
+    return KeySpec(key, name, short, f"{namespace}.{name}", help_text, namespace, title, f"{help_text} ({key})",
+                   tabs=("workers",))
+
+
+TARGET_ACTIONS: tuple[TargetAction, ...] = (
+    TargetAction(_target_key("C", "cancel_queue", "Cancel queue", "Cancel pending in this queue",
+                             "Cancel every pending job of the highlighted queue; asks first", "queues"),
+                 "queue", "cancel", "queued", "rqtop jobs cancel --queue QUEUE --state queued"),
+    TargetAction(_target_key("R", "requeue_failed", "Requeue failed", "Requeue failed of this queue",
+                             "Re-run every failed job of the highlighted queue; asks first", "queues"),
+                 "queue", "rerun", "failed", "rqtop queues requeue-failed QUEUE"),
+    TargetAction(_target_key("E", "empty_registry", "Empty", "Empty a registry of this queue",
+                             "Delete every job of one list of the highlighted queue; asks which, then asks first",
+                             "queues"),
+                 "queue", "dismiss", "", "rqtop queues empty QUEUE STATE"),
+    TargetAction(_target_key("U", "toggle_suspend", "Suspend/resume", "Suspend or resume all workers",
+                             "Suspend every RQ worker (rq suspend), or resume them; asks first", "workers"),
+                 "workers", cli="rqtop workers suspend | rqtop workers resume"),
+    TargetAction(_target_key("K", "shutdown_worker", "Shut down", "Shut down this worker",
+                             "Ask the highlighted worker to shut down after its current job; asks first", "workers"),
+                 "worker", cli="rqtop workers shutdown NAME"),
+)
+"""Every Workers-tab action, in footer order."""
+EMPTYABLE = ("queued", "failed", "finished", "canceled", "deferred", "scheduled")
+"""The lists Empty offers (RQ status names; ``queued`` is the pending list)."""
+
+
+def find_target_action(name: str) -> TargetAction:
+    """The Workers-tab action called ``name``; KeyError naming it when none is."""
+    for row in TARGET_ACTIONS:
+        if row.name == name:
+            return row
+    raise KeyError(f"no workers-tab action {name!r}")

@@ -7,13 +7,15 @@ from typing import Any
 
 from textual.pilot import Pilot
 
-from tests.tui.fakes import NOW, FakeReader, at, loaded, make_app, page_job, wait_until
+from tests.tui.fakes import NOW, FakeActions, FakeReader, at, loaded, make_app, page_job, wait_until
 from tui.data.explorer.attempts import Attempt, AttemptHistory
 from tui.data.explorer.pages import ExplorerPage
 from tui.data.explorer.query import Filter
 from tui.data.explorer.rows import ExplorerRow
 from tui.data.job_meta import JobDetail
 from tui.screens.explorer_detail import ExplorerDetailScreen
+from tui.screens.job_confirm import JobConfirmScreen
+from worker.plans import JobActionPlan, JobRef
 
 SMALL, LARGE = (80, 24), (160, 50)
 TRACEBACK = "\n".join(["Traceback (most recent call last):",
@@ -55,6 +57,20 @@ class ExplorerFake(FakeReader):
                                                               ("retried", "ValueError: bad row 17")]))
         return AttemptHistory(attempts, (), TRACEBACK)
 
+    def matching_ids(self, flt: Filter) -> list[str]:
+        return [f"job-{index:05d}" for index in range(1237)]
+
+
+class BulkActions(FakeActions):
+    """Plans 1,234 of the asked-for jobs over two queues and leaves 3 (one running, two gone) alone."""
+
+    def plan_job_action(self, action: str, job_ids: list[str], reason: str = "",
+                        retries: int | None = None) -> JobActionPlan:
+        jobs = tuple(JobRef(job_id, "imports" if index % 3 else "default", "queued")
+                     for index, job_id in enumerate(job_ids[:1234]))
+        skipped = ((job_ids[1234], "started"), (job_ids[1235], "missing"), (job_ids[1236], "missing"))
+        return JobActionPlan(action, jobs, skipped)
+
 
 async def settle(pilot: Pilot[Any]) -> None:
     """Let the tables measure their columns (DataTable sizes auto-width columns when idle) before the shot."""
@@ -93,3 +109,34 @@ def test_explorer_at_160x50(snap_compare: Any) -> None:
 def test_drawer_at_160x50(snap_compare: Any) -> None:
     """The drawer at full size."""
     assert snap_compare(make_app(ExplorerFake()), terminal_size=LARGE, run_before=open_explorer(drawer=True))
+
+
+def typed_confirmation() -> Any:
+    """A run_before: the Jobs tab, a filter, M (1,237 read), then C: the typed confirmation of 1,234 jobs."""
+
+    async def run_before(pilot: Pilot[Any]) -> None:
+        app = pilot.app
+        await loaded(app, pilot)
+        await pilot.press("4")
+        await wait_until(lambda: app.explorer_pane.page is not None, pilot)
+        app.explorer_pane.apply_query("state:pending")
+        await pilot.press("M")
+        await wait_until(lambda: len(app.explorer_pane.marks) == 1237, pilot)
+        await pilot.press("C")
+        await wait_until(lambda: isinstance(app.screen, JobConfirmScreen), pilot)
+        app.clear_notifications()
+        await settle(pilot)
+
+    return run_before
+
+
+def test_typed_confirmation_at_80x24(snap_compare: Any) -> None:
+    """Cancel on every job matching the filter: exact count per queue, what is left alone, the count to type."""
+    app = make_app(ExplorerFake(), BulkActions())
+    assert snap_compare(app, terminal_size=SMALL, run_before=typed_confirmation())
+
+
+def test_typed_confirmation_at_160x50(snap_compare: Any) -> None:
+    """The same confirmation at full size."""
+    app = make_app(ExplorerFake(), BulkActions())
+    assert snap_compare(app, terminal_size=LARGE, run_before=typed_confirmation())

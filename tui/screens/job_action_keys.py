@@ -8,8 +8,8 @@ Read-only mode, an unreachable Redis or a confirmation already open refuse the k
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
-from functools import partial
 from typing import Any, cast
 
 from textual.binding import Binding
@@ -66,42 +66,59 @@ class JobActionKeys:
         if not ids:
             app.notify("No job is highlighted or marked.", severity="warning")
             return
-        app._flow_busy = True
-        cast(DOMNode, self).run_worker(partial(self._plan_job_action, app, row, ids), thread=True,
-                                       group="job-plan", exit_on_error=False)
+        start_job_flow(cast(DOMNode, self), row, lambda: app.actions.plan_job_action(row.name, list(ids)),
+                       self.job_action_scope(ids), on_confirmed=self.job_action_confirmed)
 
-    def _plan_job_action(self, app: Any, row: JobAction, ids: tuple[str, ...]) -> None:
-        """Read the plan off the UI thread; confirm (or say why nothing applies) on the UI thread."""
+
+def start_job_flow(node: DOMNode, row: JobAction, plan_call: Callable[[], JobActionPlan], scope: str = "",
+                   typed: str = "", on_confirmed: Callable[[JobActionPlan], None] | None = None) -> None:
+    """Plan off the UI thread (``plan_call`` reads only), confirm with the exact counts, then run exactly that plan
+    through the App's action flow. ``typed`` (a queue name) must be typed to confirm; the caller has checked
+    ``app._refused()``. One confirmation at a time: the App's ``_flow_busy`` is held until it closes."""
+    app: Any = node.app
+    app._flow_busy = True
+
+    def plan() -> None:
         try:
-            plan = app.actions.plan_job_action(row.name, list(ids))
+            made = plan_call()
         except Exception as exc:
-            app.call_from_thread(self._plan_failed, app, row, fmt.one_line(exc))
+            app.call_from_thread(_plan_failed, app, row, fmt.one_line(exc))
             return
-        app.call_from_thread(self._confirm_job_action, app, row, plan, ids)
+        app.call_from_thread(_confirm, app, row, made, scope, typed, on_confirmed)
 
-    def _plan_failed(self, app: Any, row: JobAction, error: str) -> None:
-        """Nothing was asked; say why."""
+    node.run_worker(plan, thread=True, group="job-plan", exit_on_error=False)
+
+
+def _plan_failed(app: Any, row: JobAction, error: str) -> None:
+    """Nothing was asked; say why."""
+    app._flow_busy = False
+    app.notify(f"Could not prepare {row.title}: {error}", severity="error")
+
+
+def _confirm(app: Any, row: JobAction, plan: JobActionPlan, scope: str, typed: str,
+             on_confirmed: Callable[[JobActionPlan], None] | None) -> None:
+    """Ask; on yes run exactly this plan through the App's action flow."""
+    if not plan.total:
         app._flow_busy = False
-        app.notify(f"Could not prepare {row.title}: {error}", severity="error")
+        app.notify(_nothing_applies(row, plan), severity="warning")
+        return
 
-    def _confirm_job_action(self, app: Any, row: JobAction, plan: JobActionPlan, ids: tuple[str, ...]) -> None:
-        """Ask; on yes run exactly this plan through the App's action flow."""
-        if not plan.total:
-            app._flow_busy = False
-            app.notify(_nothing_applies(row, plan), severity="warning")
+    def decided(reason: str | None) -> None:
+        app._flow_busy = False
+        if reason is None:
+            app.notify("Nothing was changed.")
             return
+        confirmed = replace(plan, reason=reason) if row.name == "dead_letter" else plan
+        if on_confirmed is not None:
+            on_confirmed(confirmed)
+        app._act(lambda: action_finished(row.name, app.actions.job_action(confirmed)), row.title)
 
-        def decided(reason: str | None) -> None:
-            app._flow_busy = False
-            if reason is None:
-                app.notify("Nothing was changed.")
-                return
-            confirmed = replace(plan, reason=reason) if row.name == "dead_letter" else plan
-            self.job_action_confirmed(confirmed)
-            app._act(lambda: action_finished(row.name, app.actions.job_action(confirmed)), row.title)
-
-        wording = confirm_job_action(row, plan, scope=self.job_action_scope(ids))
-        app.push_screen(JobConfirmScreen(wording, ask_reason=row.name == "dead_letter"), decided)
+    wording = confirm_job_action(row, plan, scope=scope)
+    if typed:
+        lines = [line for line in wording.body.split("\n") if not line.startswith("Type ")]
+        wording = replace(wording, body="\n".join([*lines, f"Type the queue name ({typed}) to confirm."]),
+                          typed=typed)
+    app.push_screen(JobConfirmScreen(wording, ask_reason=row.name == "dead_letter"), decided)
 
 
 def _nothing_applies(row: JobAction, plan: JobActionPlan) -> str:

@@ -41,9 +41,8 @@ if TYPE_CHECKING:  # the page types live beside their Redis reads; the UI never 
     from tui.data.models import Snapshot
     from tui.protocols import ExplorerData
 
-HINT = ("/ filter · c completed · space mark · A mark page · M mark all matching · n/p page · g/G first/last · "
-        "enter detail")
-ACTION_HINT = f"{KEYS_HINT} · each asks first; acts on the marked jobs, else the highlighted one"
+HINT = "/ filter · c completed · space mark · A mark page · M mark all matching · u unmark · n/p page · enter detail"
+ACTION_HINT = f"{KEYS_HINT} · each asks first · on the marked jobs, else the highlighted one"
 
 
 class ExplorerPane(JobActionKeys, Vertical):
@@ -55,6 +54,7 @@ class ExplorerPane(JobActionKeys, Vertical):
     ExplorerPane #explorer-header, ExplorerPane #explorer-hint, ExplorerPane #explorer-action-hint {
         color: $text-muted;
     }
+    ExplorerPane #explorer-hint, ExplorerPane #explorer-action-hint { width: 1fr; }
     ExplorerPane #explorer-newer { color: $warning; text-style: bold; }
     """
     BINDINGS = [
