@@ -92,3 +92,19 @@ def test_workers_suspend_resume(redis_url: str, conn: redis.Redis) -> None:
     assert rqtop("workers", "resume", "--yes", url=redis_url).returncode == 0
     assert not conn.exists(keys.RQ_SUSPENDED)
     assert "no such worker" in one_error_line(rqtop("workers", "shutdown", "ghost", "--yes", url=redis_url))
+
+
+def test_action_verbs_take_the_explorer_filters(redis_url: str, conn: redis.Redis) -> None:
+    imports = [Queue("imports", connection=conn).enqueue(jobs.boom, f"import {n}").id for n in range(3)]
+    others = [Queue("imports", connection=conn).enqueue(jobs.ok, n).id for n in range(2)]
+    before = snapshot(conn)
+    assert "pass --yes" in one_error_line(rqtop("jobs", "cancel", "--task", "*boom", url=redis_url))
+    assert snapshot(conn) == before  # no terminal, no --yes: nothing changes
+    result = rqtop("jobs", "cancel", "--task", "*boom", "--query", "queue:imports", "--yes", "--json", url=redis_url)
+    assert result.returncode == 0, result.stderr
+    doc = json.loads(result.stdout)
+    assert sorted(doc["planned"]) == sorted(imports) and doc["counts"]["done"] == 3 and doc["ok"]
+    assert all(conn.hget(keys.rq_job(job_id), "status") == b"canceled" for job_id in imports)
+    assert all(conn.hget(keys.rq_job(job_id), "status") == b"queued" for job_id in others)
+    warned = rqtop("jobs", "dismiss", "--query", "state:nonsense task:nothing*", "--yes", url=redis_url)
+    assert warned.returncode == 0 and "rqtop: warning: ignored" in warned.stderr and "no job to act on" in warned.stdout

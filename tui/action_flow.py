@@ -11,7 +11,7 @@ from textual.app import App
 from textual.binding import Binding
 
 from tui import formatting as fmt
-from tui.action_table import ACTIONS, OperatorAction, find
+from tui.action_table import ACTIONS, TARGET_ACTIONS, OperatorAction, find
 from tui.bindings import key_specs
 from tui.data.models import ScheduleRow
 from tui.data.settings import Settings
@@ -68,7 +68,8 @@ class OperatorFlow(App[None]):
         table = cls.ACTION_TABLE
         cls.KEY_SPECS = key_specs(table)
         cls.BINDINGS = [to_binding(spec) for spec in cls.KEY_SPECS]  # before Textual merges the bindings
-        cls.WRITE_ACTIONS = frozenset(row.name for row in table if row.writes)
+        cls.WRITE_ACTIONS = (frozenset(row.name for row in table if row.writes)
+                             | frozenset(row.name for row in TARGET_ACTIONS))
         for row in table:
             setattr(cls, f"action_{row.name}", _app_action(row))
         super().__init_subclass__(**kwargs)

@@ -144,6 +144,11 @@ def confirm_cancel_pending(plan: CancelPendingPlan) -> Confirmation:
     return Confirmation("Cancel All Pending", "\n".join(lines), f"Cancel {fmt.plural(plan.total, 'job')}")
 
 
+GLOBAL_TABS = ("jobs",)
+"""Where the whole-Redis hammers (J, F, C) are offered: the Background Jobs tab with its Job Management buttons.
+On the Jobs tab C cancels the highlighted or marked job(s); on the Workers tab it cancels one queue's pending."""
+
+
 def _toggle_pause(actions: OperatorActions, row: ScheduleRow) -> PauseResult:
     """Resume a paused schedule, pause a running one."""
     return actions.resume(row.name) if row.paused else actions.pause(row.name)
@@ -171,7 +176,7 @@ JANITOR: OperatorAction[JanitorPlan] = OperatorAction(
     "janitor",
     KeySpec("J", "janitor", "Janitor", "jobs.janitor", "Run the janitor now (asks first)",
             "jobs", "Run Janitor Now", "Clean up orphaned jobs, stale workers and tokens; asks first (J)",
-            button="primary"),
+            button="primary", tabs=GLOBAL_TABS),
     plan=lambda actions: actions.plan_janitor(),
     execute=lambda actions, plan: actions.run_janitor(plan),
     nothing_to_do="The janitor has nothing to clean up.",
@@ -181,7 +186,8 @@ JANITOR: OperatorAction[JanitorPlan] = OperatorAction(
 FAIL_ACTIVE: OperatorAction[FailActivePlan] = OperatorAction(
     "fail_active",
     KeySpec("F", "fail_active", "Fail active", "jobs.fail_active", "Fail every running job (asks first)",
-            "jobs", "Fail Active Jobs", "Mark every running job failed; asks first (F)", button="warning"),
+            "jobs", "Fail Active Jobs", "Mark every running job failed; asks first (F)", button="warning",
+            tabs=GLOBAL_TABS),
     plan=lambda actions: actions.plan_fail_active(),
     execute=lambda actions, plan: actions.fail_active(plan),
     nothing_to_do="No job is running: nothing to fail.",
@@ -191,7 +197,8 @@ FAIL_ACTIVE: OperatorAction[FailActivePlan] = OperatorAction(
 CANCEL_PENDING: OperatorAction[CancelPendingPlan] = OperatorAction(
     "cancel_pending",
     KeySpec("C", "cancel_pending", "Cancel pending", "jobs.cancel_pending", "Cancel every pending job (asks first)",
-            "jobs", "Cancel All Pending", "Cancel every job waiting in a queue; asks first (C)", button="error"),
+            "jobs", "Cancel All Pending", "Cancel every job waiting in a queue; asks first (C)", button="error",
+            tabs=GLOBAL_TABS),
     plan=lambda actions: actions.plan_cancel_pending(),
     execute=lambda actions, plan: actions.cancel_pending(plan),
     nothing_to_do="No job is pending: nothing to cancel.",
@@ -379,13 +386,21 @@ def find_job_action(name: str) -> JobAction:
     raise KeyError(f"no job action {name!r} (known: {', '.join(row.name for row in JOB_ACTIONS)})")
 
 
-def confirm_job_action(row: JobAction, plan: JobActionPlan, every_queue: bool = False) -> JobConfirmation:
-    """The exact count per queue, what happens to each job, and what is skipped; typed above 1,000 or on all."""
-    lines = [f"{plan.total:,} job(s) will be acted on; each is {row.effect}:"]
+def confirm_job_action(row: JobAction, plan: JobActionPlan, every_queue: bool = False,
+                       scope: str = "") -> JobConfirmation:
+    """The exact count per queue, what happens to each job, and what is skipped; typed above 1,000 or on all.
+
+    ``scope`` is one line saying where the ids came from (the marked rows, the jobs matching a filter)."""
+    lines = [safe_text(scope)] if scope else []
+    lines.append(f"{plan.total:,} job(s) will be acted on; each is {row.effect}:")
     lines += [f"  • {safe_text(queue)}: {n:,}" for queue, n in plan.per_queue().items()]
     if plan.skipped:
+        states: dict[str, int] = {}
+        for _, status in plan.skipped:
+            states[status] = states.get(status, 0) + 1
+        said = ", ".join(f"{n:,} {safe_text(status)}" for status, n in sorted(states.items()))
         lines.append(f"{len(plan.skipped):,} job(s) asked for are left alone (not in a state {row.title} "
-                     "applies to, or gone).")
+                     f"applies to, or gone): {said}.")
     if row.name == "dead_letter":
         lines.append(f"Reason: {safe_text(plan.reason) or '(none given)'}")
     if row.note:
@@ -395,3 +410,70 @@ def confirm_job_action(row: JobAction, plan: JobActionPlan, every_queue: bool = 
     if typed:
         lines.append(f"Type {typed} to confirm.")
     return JobConfirmation(row.title, "\n".join(lines), f"{row.title} {plan.total:,} job(s)", typed=typed)
+
+
+# Workers-tab actions (issue 13): on the highlighted queue row, the highlighted worker row, or every worker. Each
+# names its CLI twin; a queue action is a job action planned on one of the queue's lists, confirmed with the
+# queue name typed (as ``rqtop queues …`` asks).
+
+
+@dataclass(frozen=True)
+class TargetAction:
+    """One Workers-tab action: its key, what it plans and its CLI twin."""
+
+    key: KeySpec
+    target: str
+    """"queue" (the highlighted queue row), "worker" (the highlighted worker row) or "workers" (every worker)."""
+    job_action: str = ""
+    """Queue actions: the job action planned on the queue's list (``cancel``, ``rerun``, ``dismiss``)."""
+    state: str = ""
+    """Queue actions: the list planned (RQ status: ``queued``, ``failed``); "" asks which."""
+    cli: str = ""
+    """The CLI twin, as the operator types it."""
+
+    @property
+    def name(self) -> str:
+        """The App action name."""
+        return self.key.name
+
+    @property
+    def title(self) -> str:
+        """The palette entry's and the confirmation's title."""
+        return self.key.title
+
+
+def _target_key(key: str, name: str, short: str, title: str, help_text: str, namespace: str) -> KeySpec:
+    """The KeySpec of a Workers-tab action."""
+    return KeySpec(key, name, short, f"{namespace}.{name}", help_text, namespace, title, f"{help_text} ({key})",
+                   tabs=("workers",))
+
+
+TARGET_ACTIONS: tuple[TargetAction, ...] = (
+    TargetAction(_target_key("C", "cancel_queue", "Cancel queue", "Cancel pending in this queue",
+                             "Cancel every pending job of the highlighted queue; asks first", "queues"),
+                 "queue", "cancel", "queued", "rqtop jobs cancel --queue QUEUE --state queued"),
+    TargetAction(_target_key("R", "requeue_failed", "Requeue failed", "Requeue failed of this queue",
+                             "Re-run every failed job of the highlighted queue; asks first", "queues"),
+                 "queue", "rerun", "failed", "rqtop queues requeue-failed QUEUE"),
+    TargetAction(_target_key("E", "empty_registry", "Empty", "Empty a registry of this queue",
+                             "Delete every job of one list of the highlighted queue; asks which, then asks first",
+                             "queues"),
+                 "queue", "dismiss", "", "rqtop queues empty QUEUE STATE"),
+    TargetAction(_target_key("U", "toggle_suspend", "Suspend/resume", "Suspend or resume all workers",
+                             "Suspend every RQ worker (rq suspend), or resume them; asks first", "workers"),
+                 "workers", cli="rqtop workers suspend | rqtop workers resume"),
+    TargetAction(_target_key("K", "shutdown_worker", "Shut down", "Shut down this worker",
+                             "Ask the highlighted worker to shut down after its current job; asks first", "workers"),
+                 "worker", cli="rqtop workers shutdown NAME"),
+)
+"""Every Workers-tab action, in footer order."""
+EMPTYABLE = ("queued", "failed", "finished", "canceled", "deferred", "scheduled")
+"""The lists Empty offers (RQ status names; ``queued`` is the pending list)."""
+
+
+def find_target_action(name: str) -> TargetAction:
+    """The Workers-tab action called ``name``; KeyError naming it when none is."""
+    for row in TARGET_ACTIONS:
+        if row.name == name:
+            return row
+    raise KeyError(f"no workers-tab action {name!r}")

@@ -33,6 +33,7 @@ from tui.screens.dashboard import DashboardScreen
 from tui.screens.job_detail import JobDetailScreen
 from tui.screens.keys import KeysScreen
 from tui.screens.queue_jobs import QueueJobsScreen
+from tui.target_flow import TARGET_NAMES, TargetFlow
 from tui.widgets.explorer_pane import ExplorerPane, task_query
 from tui.widgets.footer import PinnedFooter
 from tui.widgets.jobs_pane import JobsPane
@@ -63,7 +64,7 @@ METRICS_MAX_AGE_S = 30.0
 """While the Metrics tab is hidden, a refresh re-reads the metrics only once the kept ones are this old."""
 
 
-class RqtopApp(OperatorFlow, ProfileFlow):
+class RqtopApp(OperatorFlow, ProfileFlow, TargetFlow):
     """Polls a reader into frozen Snapshots and shows the visible tab; operator actions go through actions."""
 
     CSS_PATH = Path(__file__).with_name("app.tcss")
@@ -314,6 +315,8 @@ class RqtopApp(OperatorFlow, ProfileFlow):
             return False  # a modal (queue browser, detail, keys) shows and takes its own keys only, and ?
         tabs = self._action_tabs.get(action)
         if tabs and self.tabs.active not in tabs:
+            return False
+        if action in TARGET_NAMES and not self.target_applies(action):
             return False
         pane: JobsPane | None = getattr(self, "jobs_pane", None)
         if action in SORT_ACTIONS and self.tabs.active == "jobs":

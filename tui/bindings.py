@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tui.action_table import ACTIONS, OperatorAction
+from tui.action_table import ACTIONS, TARGET_ACTIONS, OperatorAction
 from tui.keyspec import KeySpec
 
 VIEW_KEYS: tuple[KeySpec, ...] = (
@@ -62,7 +62,8 @@ def key_specs(table: tuple[OperatorAction[Any], ...] = ACTIONS) -> tuple[KeySpec
     The view keys that show on other tabs than the row actions sit before them; no tab shows both, so the
     footer, the keys screen and the palette read as they always have.
     """
-    specs = (*VIEW_KEYS, *(row.key for row in table), *REFRESH_KEYS, *APP_KEYS)
+    specs = (*VIEW_KEYS, *(row.key for row in table), *(row.key for row in TARGET_ACTIONS), *REFRESH_KEYS,
+             *APP_KEYS)
     ids = [spec.id for spec in specs]
     duplicated = sorted({binding_id for binding_id in ids if ids.count(binding_id) > 1})
     if duplicated:

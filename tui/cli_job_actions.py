@@ -79,13 +79,22 @@ def _job_verb(row: JobAction) -> None:
     @click.option("--reason", default="", help="Dead letter: the reason recorded on each job.")
     @click.option("--retries", type=click.IntRange(min=0), default=None,
                   help="Re-run/replay: the retry budget to give each job (RQ keeps no original budget).")
+    @click.option("--task", "tasks", multiple=True, help="As jobs ls: act on every job matching (exact or glob).")
+    @click.option("--worker", "workers", multiple=True, help="As jobs ls: the worker that last ran it (glob).")
+    @click.option("--since", default=None, help="As jobs ls: last event at most this long ago (90s, 2h, 3d).")
+    @click.option("--query", "-q", default=None, help='As jobs ls: the Jobs tab\'s query ("state:failed task:x*").')
     @click.option("--yes", "-y", is_flag=True, help="Do not ask.")
     @click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
     @click.option("--read-only", is_flag=True, help="Refuse (as rqtop --read-only does).")
     @click.option("--url", "-u", default=None, help="Redis URL (as rqtop --url).")
     def command(job_ids: tuple[str, ...], queues: tuple[str, ...], state: str | None, every_queue: bool, reason: str,
-                retries: int | None, yes: bool, as_json: bool, read_only: bool, url: str | None) -> None:
+                retries: int | None, tasks: tuple[str, ...], workers: tuple[str, ...], since: str | None,
+                query: str | None, yes: bool, as_json: bool, read_only: bool, url: str | None) -> None:
         cli = _cli()
+        if (tasks or workers or since or query) and not (job_ids or every_queue):
+            _filter_verb(row, queues, state, tasks, workers, since, query, reason, retries, yes, as_json,
+                         read_only, url)
+            return
         if bool(job_ids) == bool(queues or every_queue):
             cli.fail(f"jobs {row.verb}: name job ids, or --queue Q --state S, or --state S --all (one of them)")
         if (queues or every_queue) and state is None:
@@ -98,6 +107,34 @@ def _job_verb(row: JobAction) -> None:
             return
         _confirm(confirm_job_action(row, plan, every_queue), yes)
         _report(plan, cli.guarded(f"jobs {row.verb}", lambda: actions.job_action(plan)), as_json)
+
+
+def _filter_verb(row: JobAction, queues: tuple[str, ...], state: str | None, tasks: tuple[str, ...],
+                 workers: tuple[str, ...], since: str | None, query: str | None, reason: str, retries: int | None,
+                 yes: bool, as_json: bool, read_only: bool, url: str | None) -> None:
+    """Act on every job matching the explorer filter (as ``jobs ls`` reads it), after the confirmation."""
+    from tui.cli_jobs import _query
+    from tui.data.explorer.pages import ExplorerReader
+    from tui.data.explorer.query import parse_query
+
+    cli = _cli()
+    flt = parse_query(_query((state,) if state else (), tasks, queues, workers, since, None, query),
+                      include_completed=True)
+    for warning in flt.warnings:
+        click.echo(f"rqtop: warning: ignored {safe_text(str(warning))}", err=True)
+    actions = cli._actions(url, read_only, f"jobs {row.verb}")
+    settings = cli._settings(read_only)
+    reader = ExplorerReader(actions.conn, settings.mask_rules, settings.clock, scan_budget_s=2.0)
+    try:
+        ids = cli.guarded(f"jobs {row.verb}", lambda: reader.matching_ids(flt))
+    except ValueError as exc:  # more than MATCH_CAP jobs match
+        cli.fail(f"jobs {row.verb}: {exc}")
+    plan = cli.guarded(f"jobs {row.verb}", lambda: actions.plan_job_action(row.name, ids, reason, retries))
+    if not plan.total:
+        _report(plan, None, as_json)
+        return
+    _confirm(confirm_job_action(row, plan, scope=f"Every job matching {flt.to_query()} ({len(ids):,} read):"), yes)
+    _report(plan, cli.guarded(f"jobs {row.verb}", lambda: actions.job_action(plan)), as_json)
 
 
 def _plan(actions: Any, row: JobAction, job_ids: list[str], queues: tuple[str, ...], state: str | None,

@@ -152,6 +152,10 @@ class ExplorerData(Protocol):
         """Everything the detail drawer shows about one job (metadata only, never the payload)."""
         ...
 
+    def matching_ids(self, flt: Filter) -> list[str]:
+        """Every job id matching ``flt`` now (for "act on all matching"); ValueError when too many match."""
+        ...
+
     def job_attempts(self, job_id: str, task: str | None = None) -> AttemptHistory:
         """A job's attempts (RQ's results stream), running executions and masked traceback."""
         ...

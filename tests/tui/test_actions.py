@@ -20,6 +20,7 @@ from tests.tui.fakes import (
     run,
     wait_until,
 )
+from tui.action_table import TARGET_ACTIONS
 from tui.commands import PALETTE_COMMANDS, DashboardCommands
 from tui.data.models import HistoryRow
 from tui.screens.confirm import ConfirmScreen
@@ -206,8 +207,9 @@ def test_palette_offers_every_action_titled_namespace_colon_action() -> None:
             for expected in ("jobs: Run Janitor Now", "jobs: Fail Active Jobs", "jobs: Cancel All Pending",
                              "schedule: Run now", "schedule: Pause/Resume", "tabs: Workers", "view: Refresh now"):
                 assert expected in titles
-            # sort, reverse and browse queue are hidden on Background Jobs; so is the profile switcher without profiles
-            assert len(PALETTE_COMMANDS) == len(titles) + 4
+            # sort, reverse, browse queue and the Workers-tab actions are hidden on Background Jobs; so is the
+            # profile switcher without profiles
+            assert len(PALETTE_COMMANDS) == len(titles) + 4 + len(TARGET_ACTIONS)
             await pilot.press("ctrl+p")
             await pilot.pause()
             await pilot.press(*"Cancel All Pending")

@@ -36,7 +36,7 @@ def test_unreachable_redis_turns_the_status_red_keeps_stale_data_then_recovers()
             assert app.workers_pane.workers_table.row_count == 4
             toasts: list[str] = []
             app.notify = lambda message, **_: toasts.append(message)  # type: ignore[method-assign]
-            await pilot.press("C")
+            await pilot.press("U")  # a Workers-tab action (suspend): refused while Redis is unreachable
             assert toasts and "unreachable" in toasts[0]
             assert actions.calls == [] and not isinstance(app.screen, ConfirmScreen)
             failed_at = time.monotonic()

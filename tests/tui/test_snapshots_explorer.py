@@ -7,7 +7,7 @@ from typing import Any
 
 from textual.pilot import Pilot
 
-from tests.tui.fakes import NOW, FakeReader, at, loaded, make_app, page_job, wait_until
+from tests.tui.fakes import NOW, FakeActions, FakeReader, at, loaded, make_app, page_job, wait_until
 from tui.data.explorer.attempts import Attempt, AttemptHistory
 from tui.data.explorer.pages import ExplorerPage
 from tui.data.explorer.query import Filter
@@ -15,6 +15,8 @@ from tui.data.explorer.rows import ExplorerRow
 from tui.data.job_meta import JobDetail
 from tui.data.job_payload import Payload
 from tui.screens.explorer_detail import ExplorerDetailScreen
+from tui.screens.job_confirm import JobConfirmScreen
+from worker.plans import JobActionPlan, JobRef
 
 SMALL, LARGE = (80, 24), (160, 50)
 TRACEBACK = "\n".join(["Traceback (most recent call last):",
@@ -62,6 +64,28 @@ class ExplorerFake(FakeReader):
                                                               ("retried", "ValueError: bad row 17")]))
         return AttemptHistory(attempts, (), TRACEBACK)
 
+    def matching_ids(self, flt: Filter) -> list[str]:
+        return [f"job-{index:05d}" for index in range(1237)]
+
+
+class BulkActions(FakeActions):
+    """Plans 1,234 of the asked-for jobs over two queues and leaves 3 (one running, two gone) alone."""
+
+    def plan_job_action(self, action: str, job_ids: list[str], reason: str = "",
+                        retries: int | None = None) -> JobActionPlan:
+        jobs = tuple(JobRef(job_id, "imports" if index % 3 else "default", "queued")
+                     for index, job_id in enumerate(job_ids[:1234]))
+        skipped = ((job_ids[1234], "started"), (job_ids[1235], "missing"), (job_ids[1236], "missing"))
+        return JobActionPlan(action, jobs, skipped)
+
+
+async def measured(pilot: Pilot[Any]) -> None:
+    """Wait until the Jobs table has sized its columns: a modal pushed before would freeze them unmeasured."""
+    table = pilot.app.explorer_pane.table
+    await wait_until(lambda: not table._require_update_dimensions, pilot)
+    table.refresh()  # the header line is drawn again with the measured widths before the modal covers it
+    await pilot.pause(0.3)
+
 
 async def settle(pilot: Pilot[Any]) -> None:
     """Let the tables measure their columns (DataTable sizes auto-width columns when idle) before the shot."""
@@ -78,13 +102,10 @@ def open_explorer(*keys: str, drawer: bool = False) -> Any:
         await loaded(app, pilot)
         await pilot.press("4")
         await wait_until(lambda: app.explorer_pane.page is not None, pilot)
+        await settle(pilot)  # the columns are measured before a drawer covers the table
         await pilot.press(*keys)
         if drawer:
-            await settle(pilot)  # the table behind the drawer measures its columns first
-            table = app.explorer_pane.table
-            table._clear_caches()  # a header line rendered before the widths grew can stay cached: draw it again
-            table.refresh()
-            await settle(pilot)
+            await measured(pilot)
             await pilot.press("enter")
             await wait_until(lambda: isinstance(app.screen, ExplorerDetailScreen), pilot)
         await settle(pilot)
@@ -110,3 +131,32 @@ def test_drawer_at_160x50(snap_compare: Any) -> None:
 def test_drawer_with_a_payload_that_is_not_plain_data(snap_compare: Any) -> None:
     """The drawer of a job whose payload the plain-data unpickler refused: its structure and the names in it."""
     assert snap_compare(make_app(ExplorerFake()), terminal_size=LARGE, run_before=open_explorer("down", drawer=True))
+
+
+def typed_confirmation() -> Any:
+    """A run_before: the Jobs tab, a filter, the 1,237 ids M reads marked, then C: the typed confirmation of 1,234."""
+
+    async def run_before(pilot: Pilot[Any]) -> None:
+        app = pilot.app
+        await loaded(app, pilot)
+        await pilot.press("4")
+        await wait_until(lambda: app.explorer_pane.page is not None, pilot)
+        pane = app.explorer_pane
+        pane.apply_query("state:pending")
+        await wait_until(lambda: pane.page.filter.states == ("pending",), pilot)
+        await settle(pilot)
+        pane.marks = dict.fromkeys(ExplorerFake().matching_ids(pane.filter))  # as M sets them, without its toast
+        pane._marks_changed("state:pending")
+        await measured(pilot)
+        await pilot.press("C")
+        await wait_until(lambda: isinstance(app.screen, JobConfirmScreen), pilot)
+        await settle(pilot)
+
+    return run_before
+
+
+def test_typed_confirmation_at_80x24(snap_compare: Any) -> None:
+    """Cancel on every job matching the filter: exact count per queue, what is left alone, the count to type."""
+    app = make_app(ExplorerFake(), BulkActions())
+    assert snap_compare(app, terminal_size=SMALL, run_before=typed_confirmation())
+

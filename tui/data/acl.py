@@ -61,11 +61,16 @@ ACTION_COMMANDS: dict[str, tuple[str, ...]] = {
     "resume": ("+del",),
     "shutdown": ("+publish",),
     "edit_schedule": (*TRANSACTION, "+hset", "+hdel"),
+    "cancel_queue": JOB_SCRIPT,
+    "requeue_failed": JOB_SCRIPT,
+    "empty_registry": (*JOB_SCRIPT, "+del"),
+    "toggle_suspend": ("+set", "+expire", "+del"),
+    "shutdown_worker": ("+publish",),
     "create_schedule": (*TRANSACTION, "+hset", "+hdel"),
 }
 """The commands each action runs beyond the reads."""
 
-PUBSUB_ACTIONS = frozenset({"stop", "fail_active", "shutdown"})
+PUBSUB_ACTIONS = frozenset({"stop", "fail_active", "shutdown", "shutdown_worker"})
 """Actions that publish RQ's worker commands (``rq.command``: ``stop-job`` / ``shutdown`` on ``rq:pubsub:<worker>``)."""
 
 DEFAULT_USERS = {role: f"rqtop-{role}" for role in ROLES}

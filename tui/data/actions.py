@@ -298,6 +298,8 @@ class DashboardActions:
                 message += f", {counts['missing']} gone"
             if counts["protected"]:
                 message += f", {counts['protected']} kept (a scheduler's template)"
+        if plan.skipped:
+            message += f", {len(plan.skipped)} left alone (not in a state {_JOB_VERB[plan.action]} applies to)"
         return ActionResult(plan.action, True, message, counts)
 
     def _job_audited(self, plan: JobActionPlan) -> tuple[dict[str, int], list[str]]:

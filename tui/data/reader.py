@@ -146,6 +146,12 @@ class DashboardReader:
             self._explorer = ExplorerReader(self.conn, self.settings.mask_rules, self.settings.clock)
         return self._explorer.page(flt, offset, limit, rescan)
 
+    def matching_ids(self, flt: Filter) -> list[str]:
+        """Every job id matching ``flt`` (the Jobs tab's "act on all matching"), read with a reader of its own so
+        the shown page's scan is left alone; TooManyMatches above ``explorer.pages.MATCH_CAP``."""
+        return ExplorerReader(self.conn, self.settings.mask_rules, self.settings.clock,
+                              scan_budget_s=2.0).matching_ids(flt)
+
     def job_attempts(self, job_id: str, task: str | None = None) -> AttemptHistory:
         """A job's attempt history, running executions and masked traceback, in one round trip."""
         return read_attempts(self.conn, job_id, task, self.settings.mask_rules)

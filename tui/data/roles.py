@@ -19,10 +19,12 @@ ACTION_NAMES = (
     "run_now", "toggle_pause", "janitor", "fail_active", "cancel_pending", "run_now_notify",
     "rerun", "replay", "cancel", "stop", "retry_now", "dead_letter", "dismiss",
     "edit_replay", "suspend", "resume", "shutdown", "cancel_running", "edit_schedule", "create_schedule",
+    "cancel_queue", "requeue_failed", "empty_registry", "toggle_suspend", "shutdown_worker",
 )
 """Every capability: the action table's row and job-action names, and the actions without a row."""
 
-OPERATOR_ACTIONS = frozenset({"rerun", "cancel", "cancel_running", "run_now", "run_now_notify", "toggle_pause"})
+OPERATOR_ACTIONS = frozenset({"rerun", "cancel", "cancel_running", "run_now", "run_now_notify", "toggle_pause",
+                              "cancel_queue", "requeue_failed"})
 """What an operator may do beyond reading (issue 17: re-run, cancel, run a schedule now, pause/resume)."""
 
 DEFAULT_GRANTS: dict[str, frozenset[str]] = {

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from functools import partial
-from typing import Any
 
 from rich.text import Text
-from textual import events, work
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.command import DiscoveryHit, Hit, Hits, Provider
@@ -17,11 +15,9 @@ from textual.screen import ModalScreen
 from textual.widgets import DataTable, Label
 
 from tui import formatting as fmt
-from tui.action_table import JOB_ACTIONS, JobAction, confirm_job_action, find_job_action
+from tui.action_table import JOB_ACTIONS, JobAction
 from tui.data.models import HistoryRow
-from tui.messages import action_finished
-from tui.screens.job_confirm import JobConfirmScreen
-from worker.plans import JobActionPlan
+from tui.screens.job_action_keys import JOB_BINDINGS, JobActionKeys
 
 
 def detail_fields(row: HistoryRow, now: float) -> list[tuple[str, str]]:
@@ -98,22 +94,16 @@ class JobActionCommands(Provider):
                 yield Hit(score, matcher.highlight(title), partial(self.screen.run_action, action), help=help_text)
 
 
-def _job_binding(row: JobAction) -> Binding:
-    """The detail screens' key of one job action."""
-    return Binding(row.key, f"job_action('{row.name}')", row.title, id=row.binding_id, tooltip=row.help)
-
-
-class JobFieldsScreen(FieldsScreen):
+class JobFieldsScreen(JobActionKeys, FieldsScreen):
     """A job's detail with one key per job action (uppercase: each asks first); hidden when read-only.
 
-    A key plans the action on this one job off the UI thread, shows the exact confirmation, and on confirm runs
-    it through the App's action flow (one toast, then a refresh); backing out changes nothing.
+    The keys act on this one job through ``JobActionKeys`` (the Jobs tab acts on its rows through the same mixin).
     """
 
-    BINDINGS = [_job_binding(row) for row in JOB_ACTIONS]
+    BINDINGS = list(JOB_BINDINGS)
     COMMANDS = {JobActionCommands}
     HINT_TAIL = "each asks first · Esc to close"
-    """The hint's last line, after the action keys."""
+    """The hint line under the keys (a subclass names its own extra keys here)."""
 
     def __init__(self, title: str, fields: list[tuple[str, str]], error: bool, job_id: str,
                  running: bool | None = None) -> None:
@@ -134,8 +124,7 @@ class JobFieldsScreen(FieldsScreen):
 
     def on_mount(self) -> None:
         """The action keys in the hint unless read-only (FieldsScreen.on_mount fills the fields: Textual runs both)."""
-        settings = getattr(self.app, "settings", None)
-        if settings is not None and not settings.read_only:
+        if not self.job_actions_hidden():
             keys_hint = "  ".join(f"{row.key} {row.verb}" for row in self.shown_rows())
             self.query_one("#detail-hint", Label).update(f"{keys_hint}\n{self.HINT_TAIL}")
 
@@ -144,9 +133,9 @@ class JobFieldsScreen(FieldsScreen):
         shows only on a running job."""
         if action != "job_action":
             return True
-        settings = getattr(self.app, "settings", None)
-        if settings is not None and settings.read_only:
+        if self.job_actions_hidden():
             return False
+        settings = getattr(self.app, "settings", None)
         if parameters and settings is not None and settings.refusal(str(parameters[0])):
             return False
         return self._offers(str(parameters[0])) if parameters else True
@@ -162,46 +151,9 @@ class JobFieldsScreen(FieldsScreen):
             event.stop()
             self.app.notify(refusal, severity="warning")
 
-    def action_job_action(self, name: str) -> None:
-        """Plan ``name`` on this job (reads only), then confirm."""
-        app: Any = self.app
-        if app.settings.read_only:
-            app.notify("Read-only mode: actions are disabled.", severity="warning")
-            return
-        refusal = app.settings.refusal(name)
-        if refusal:
-            app.notify(refusal, severity="warning")
-            return
-        self._plan(find_job_action(name))
-
-    @work(thread=True, exit_on_error=False, group="job-plan")
-    def _plan(self, row: JobAction) -> None:
-        """Read the plan off the UI thread; confirm (or say why nothing applies) on the UI thread."""
-        app: Any = self.app
-        try:
-            plan = app.actions.plan_job_action(row.name, [self.job_id])
-        except Exception as exc:
-            app.call_from_thread(app.notify, f"Could not prepare {row.title}: {fmt.one_line(exc)}", severity="error")
-            return
-        app.call_from_thread(self._confirm, row, plan)
-
-    def _confirm(self, row: JobAction, plan: JobActionPlan) -> None:
-        """Ask; on yes run exactly this plan through the App's action flow."""
-        app: Any = self.app
-        if not plan.total:
-            status = plan.skipped[0][1] if plan.skipped else "gone"
-            app.notify(f"{row.title} does not apply to this job (it is {status}).", severity="warning")
-            return
-
-        def decided(reason: str | None) -> None:
-            if reason is None:
-                app.notify("Nothing was changed.")
-                return
-            confirmed = replace(plan, reason=reason) if row.name == "dead_letter" else plan
-            app._act(lambda: action_finished(row.name, app.actions.job_action(confirmed)), row.title)
-
-        app.push_screen(JobConfirmScreen(confirm_job_action(row, plan), ask_reason=row.name == "dead_letter"),
-                        decided)
+    def job_action_ids(self) -> tuple[str, ...]:
+        """This one job."""
+        return (self.job_id,)
 
 
 class JobDetailScreen(JobFieldsScreen):

@@ -3,6 +3,8 @@
 Every read goes through an ``ExplorerData`` on a thread and never writes. The filter, the page, the marks and
 the cursor live here, so they survive refreshes and tab switches; rows are keyed by job id and updated in place.
 The list stays pinned to the newest row unless the cursor moved (then "↑ N newer" counts what arrived above).
+The job action keys (R P C S T D X, ``JobActionKeys``) act on the marked jobs, else the highlighted one; ``M``
+marks every job matching the filter (read when pressed), so the next action key acts on all of them.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from textual.widgets import DataTable, Input, Label
 from tui import formatting as fmt
 from tui.data.explorer.query import Filter, parse_query
 from tui.data.settings import Settings
+from tui.screens.job_action_keys import JOB_BINDINGS, KEYS_HINT, JobActionKeys
 from tui.widgets.explorer_rows import (
     EXPLORER_COLUMNS,
     FULL_WIDTH,
@@ -39,16 +42,20 @@ if TYPE_CHECKING:  # the page types live beside their Redis reads; the UI never 
     from tui.data.models import Snapshot
     from tui.protocols import ExplorerData
 
-HINT = "/ filter · c completed · space mark · A mark page · n/p page · g/G first/last · enter detail"
+HINT = "/ filter · c completed · space mark · A mark page · M mark all matching · u unmark · n/p page · enter detail"
+ACTION_HINT = f"{KEYS_HINT} · each asks first · on the marked jobs, else the highlighted one"
 
 
-class ExplorerPane(Vertical):
+class ExplorerPane(JobActionKeys, Vertical):
     """Finds any job: a filter typed in the bar, read one page at a time, rows marked for the job actions."""
 
     DEFAULT_CSS = """
     ExplorerPane { height: 1fr; }
     ExplorerPane #explorer-table { height: 1fr; }
-    ExplorerPane #explorer-header, ExplorerPane #explorer-hint { color: $text-muted; }
+    ExplorerPane #explorer-header, ExplorerPane #explorer-hint, ExplorerPane #explorer-action-hint {
+        color: $text-muted;
+    }
+    ExplorerPane #explorer-hint, ExplorerPane #explorer-action-hint { width: 1fr; }
     ExplorerPane #explorer-newer { color: $warning; text-style: bold; }
     """
     BINDINGS = [
@@ -58,12 +65,17 @@ class ExplorerPane(Vertical):
                 tooltip="Show or hide completed jobs (hidden by default)"),
         Binding("space", "toggle_mark", "Mark", id="explorer.mark", tooltip="Mark or unmark the highlighted job"),
         Binding("A", "mark_page", "Mark page", id="explorer.mark_page", tooltip="Mark every job on the page"),
+        Binding("M", "mark_matching", "Mark matching", id="explorer.mark_matching",
+                tooltip="Mark every job matching the filter, so an action key acts on all of them"),
+        Binding("u", "clear_marks", "Unmark all", id="explorer.clear_marks", show=False,
+                tooltip="Clear every mark"),
         Binding("pagedown,n", "page('next')", "Next page", id="explorer.next_page", tooltip="Show the next page"),
         Binding("pageup,p", "page('previous')", "Previous page", id="explorer.previous_page",
                 tooltip="Show the previous page"),
         Binding("home,g", "page('first')", "First page", id="explorer.first_page", show=False),
         Binding("end,G", "page('last')", "Last page", id="explorer.last_page", show=False),
         Binding("enter", "show_detail", "Detail", id="explorer.detail", tooltip="Open the highlighted job"),
+        *JOB_BINDINGS,
     ]
 
     @dataclass
@@ -79,6 +91,14 @@ class ExplorerPane(Vertical):
 
         request: int
         page: ExplorerPage | None
+        error: str = ""
+
+    @dataclass
+    class MatchesRead(Message):
+        """Every id matching ``filter`` was read for "mark all matching" (``error`` set when refused/failed)."""
+
+        filter: Filter
+        ids: tuple[str, ...]
         error: str = ""
 
     @dataclass
@@ -110,6 +130,8 @@ class ExplorerPane(Vertical):
         self._request = 0
         self._reading = False
         self._rows: dict[str, ExplorerRow] = {}
+        self.marks_from: str = ""
+        """Where the marks came from when ``M`` set them: the filter's query ("" for marks set by hand)."""
 
     def compose(self) -> ComposeResult:
         """Query bar (hidden until /), the marked query, header, "newer" marker, table, empty line, error, hint."""
@@ -122,12 +144,14 @@ class ExplorerPane(Vertical):
         yield Label("No matching jobs.", id="explorer-empty", classes="empty-state")
         yield Label("", id="explorer-error", classes="warning-line", markup=False)
         yield Label(HINT, id="explorer-hint", markup=False)
+        yield Label(ACTION_HINT, id="explorer-action-hint", markup=False)
 
     def on_mount(self) -> None:
         """Hide what is empty; nothing is read until the tab is shown."""
         for selector in ("#explorer-query", "#explorer-warnings", "#explorer-newer", "#explorer-empty",
                          "#explorer-error"):
             self.query_one(selector).display = False
+        self.query_one("#explorer-action-hint").display = not self.job_actions_hidden()
         if self._source is None:
             self._show_error("The Jobs explorer needs a reader that can page jobs (not this one).")
 
@@ -299,10 +323,74 @@ class ExplorerPane(Vertical):
         key = self.table.highlighted_key
         return (key,) if key is not None else ()
 
-    def _marks_changed(self) -> None:
-        """Redraw the page's marks and tell the actions what is selected."""
+    def _marks_changed(self, source: str = "") -> None:
+        """Redraw the page's marks and tell the actions what is selected (``source``: the filter M marked)."""
+        self.marks_from = source
         self._show_page()
         self.post_message(self.JobsSelected(self.selected_ids(), self.filter))
+
+    def action_clear_marks(self) -> None:
+        """Unmark every job."""
+        if self.marks:
+            self.marks.clear()
+            self._marks_changed()
+            self.app.notify("Marks cleared.", timeout=2)
+
+    def action_mark_matching(self) -> None:
+        """Read every id matching the filter (off the UI thread) and mark them all."""
+        if self._source is None:
+            return
+        self.app.notify("Reading every job matching the filter…", timeout=2)
+        self._read_matches(self.filter)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="explorer-matches")
+    def _read_matches(self, flt: Filter) -> None:
+        """Collect the matching ids (reads only) and post them, or why not."""
+        assert self._source is not None
+        try:
+            ids = self._source.matching_ids(flt)
+        except Exception as exc:  # too many, or Redis went away: nothing is marked
+            self.post_message(self.MatchesRead(flt, (), fmt.one_line(exc)))
+        else:
+            self.post_message(self.MatchesRead(flt, tuple(ids)))
+
+    def on_explorer_pane_matches_read(self, message: MatchesRead) -> None:
+        """Mark exactly the ids read (replacing the marks), and say how many."""
+        if message.error:
+            self.app.notify(f"Nothing marked: {message.error}", severity="warning")
+            return
+        if message.filter != self.filter:
+            self.app.notify("The filter changed while matching: nothing marked; press M again.", severity="warning")
+            return
+        self.marks = dict.fromkeys(message.ids)
+        query = message.filter.to_query() or "every job but completed"
+        self._marks_changed(query)
+        self.app.notify(f"Marked {len(message.ids):,} job(s) matching {query}. An action key acts on all of them "
+                        "(each asks first); u clears the marks.", timeout=6)
+
+    # The job actions (JobActionKeys): on the marks, else the highlighted row.
+
+    def job_action_ids(self) -> tuple[str, ...]:
+        """The marked jobs, else the highlighted one."""
+        return self.selected_ids()
+
+    def job_action_scope(self, ids: tuple[str, ...]) -> str:
+        """Where the ids came from: every job matching a filter (M), the marked rows, or the highlighted row."""
+        if not self.marks:
+            return "The highlighted job:"
+        if self.marks_from:
+            return f"Every job matching {self.marks_from} when M was pressed ({len(ids):,} read):"
+        return f"The {len(ids):,} marked job(s):"
+
+    def job_action_confirmed(self, plan: object) -> None:
+        """The marks are used up: the action acts on them now."""
+        if self.marks:
+            self.marks.clear()
+            self._marks_changed()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Read-only hides the job action keys."""
+        return not (action == "job_action" and self.job_actions_hidden())
 
     def action_toggle_mark(self) -> None:
         """Mark or unmark the highlighted job and move down."""

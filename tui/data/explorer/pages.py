@@ -31,6 +31,14 @@ STATE_SOURCES = {"running": "active", "pending": "pending", "scheduled": "schedu
                  "failed": "failed", "canceled": "canceled", "completed": "completed"}
 """Explorer state -> the queue browser's list, in the order the default view concatenates them."""
 NEWEST_FIRST = ("completed", "failed", "canceled")
+MATCH_CAP = 100_000
+"""The most ids "act on all matching" collects; a larger set is refused (narrow the filter, or use the CLI)."""
+MATCH_CHUNK = 1000
+"""Ids read per page while collecting every match."""
+
+
+class TooManyMatches(ValueError):
+    """More jobs match than "act on all matching" collects; the message says how to narrow them."""
 
 
 @dataclass(frozen=True)
@@ -100,6 +108,24 @@ class ExplorerReader:
         if flt.needs_scan:
             return self._scanned(flt, offset, limit, now, rescan)
         return self._paged(flt, offset, limit, now)
+
+    def matching_ids(self, flt: Filter, cap: int = MATCH_CAP) -> list[str]:
+        """Every job id matching ``flt`` now, page by page (a scan runs to its end); TooManyMatches above ``cap``.
+
+        Reads only. Ids are as Redis holds them, each once, in the explorer's order; what the operator then
+        confirms is exactly this list (a job that changes state meanwhile is skipped by the action, and counted).
+        """
+        seen: dict[str, None] = {}
+        offset = 0
+        while True:
+            page = self.page(flt, offset, MATCH_CHUNK)
+            seen.update(dict.fromkeys(row.redis_id for row in page.rows))
+            if len(seen) > cap:
+                raise TooManyMatches(f"more than {cap:,} jobs match {flt.to_query() or 'the filter'}: narrow the "
+                                     "filter, or use rqtop jobs <verb> --queue Q --state S")
+            if page.mode == "id" or not page.has_next:
+                return list(seen)
+            offset += len(page.rows) if page.mode == "scan" else page.limit
 
     def _by_id(self, flt: Filter, now: float, limit: int) -> ExplorerPage:
         """The one job named by id, if it exists and passes the rest of the filter."""
