@@ -9,17 +9,18 @@ from pathlib import Path
 import pytest
 
 from tests.cli_support import one_error_line, rqtop
-from tui.action_table import ACTIONS, JOB_ACTIONS
+from tui.action_table import ACTIONS, JOB_ACTIONS, TARGET_ACTIONS
 from tui.data.config_file import ConfigError, parse_config
 from tui.data.roles import ACTION_NAMES, DEFAULT_GRANTS
 
 
 def test_the_map_names_every_action_of_the_action_table_and_the_issues_defaults() -> None:
-    table = {row.name for row in ACTIONS} | {row.name for row in JOB_ACTIONS}
+    table = {row.name for row in ACTIONS} | {row.name for row in JOB_ACTIONS} | {row.name for row in TARGET_ACTIONS}
     assert table <= set(ACTION_NAMES)
     assert DEFAULT_GRANTS["viewer"] == frozenset()
     assert DEFAULT_GRANTS["operator"] == {"rerun", "cancel", "cancel_running", "run_now", "run_now_notify",
-                                          "toggle_pause"}
+                                          "toggle_pause", "cancel_queue", "requeue_failed"}, (
+        "re-run and cancel, also a whole queue's (Workers tab C and R)")
     assert DEFAULT_GRANTS["admin"] == set(ACTION_NAMES)
 
 

@@ -122,7 +122,7 @@ def _filter_verb(row: JobAction, queues: tuple[str, ...], state: str | None, tas
                       include_completed=True)
     for warning in flt.warnings:
         click.echo(f"rqtop: warning: ignored {safe_text(str(warning))}", err=True)
-    actions = cli._actions(url, read_only, f"jobs {row.verb}")
+    actions = cli._actions(url, read_only, f"jobs {row.verb}", row.name)
     settings = cli._settings(read_only)
     reader = ExplorerReader(actions.conn, settings.mask_rules, settings.clock, scan_budget_s=2.0)
     try:

@@ -95,7 +95,7 @@ def schedules_set(name: str, read_only: bool, url: str | None, **flags: Any) -> 
     fields = edit_fields(**flags)
     if not fields:
         _cli().fail("set: give at least one field to change (--cron, --interval, --timeout …)")
-    actions = _cli()._actions(url, read_only, "schedules set")  # noqa: SLF001
+    actions = _cli()._actions(url, read_only, "schedules set", "edit_schedule")  # noqa: SLF001
     _finish(_cli().guarded("schedules set", lambda: actions.set_schedule(name, fields)))
 
 
@@ -106,7 +106,7 @@ def schedules_set(name: str, read_only: bool, url: str | None, **flags: Any) -> 
 def schedules_create(name: str, task: str, read_only: bool, url: str | None, **flags: Any) -> None:
     """The dashboard's Add run-time schedule (A), from the command line."""
     table = {"name": name, "task": task, **edit_fields(**flags)}
-    actions = _cli()._actions(url, read_only, "schedules create")  # noqa: SLF001
+    actions = _cli()._actions(url, read_only, "schedules create", "create_schedule")  # noqa: SLF001
     _finish(_cli().guarded("schedules create", lambda: actions.create_schedule(table)))
 
 
@@ -119,7 +119,7 @@ schedules_create = _edit_options(schedules_create)
 @click.option("--read-only", is_flag=True, help="Refuse (as rqtop --read-only does).")
 def schedules_reset(name: str, read_only: bool, url: str | None) -> None:
     """The edit form's Reset to file, from the command line."""
-    actions = _cli()._actions(url, read_only, "schedules reset")  # noqa: SLF001
+    actions = _cli()._actions(url, read_only, "schedules reset", "edit_schedule")  # noqa: SLF001
     _finish(_cli().guarded("schedules reset", lambda: actions.reset_schedule(name)))
 
 
@@ -128,7 +128,7 @@ def schedules_reset(name: str, read_only: bool, url: str | None) -> None:
 @click.option("--read-only", is_flag=True, help="Refuse (as rqtop --read-only does).")
 def schedules_delete(name: str, read_only: bool, url: str | None) -> None:
     """The edit form's Delete (run-time schedules), from the command line."""
-    actions = _cli()._actions(url, read_only, "schedules delete")  # noqa: SLF001
+    actions = _cli()._actions(url, read_only, "schedules delete", "create_schedule")  # noqa: SLF001
     _finish(_cli().guarded("schedules delete", lambda: actions.delete_schedule(name)))
 
 

@@ -96,7 +96,8 @@ def named_entries(app: TargetingApp) -> list[Entry]:
     entries: list[Entry] = []
     for schedule in snapshot.schedules:
         for row in app.ACTION_TABLE:
-            if (row.plan is not None or (row.writes and (app.settings.read_only or app.settings.refusal(row.name)))
+            refused = row.writes and (app.settings.read_only or app.settings.refusal(row.name))
+            if (row.plan is not None or row.form == "create" or refused
                     or row.refusal(schedule)):
                 continue
             name = safe_text(schedule.name)
