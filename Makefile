@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-test
 # A second virtualenv with plain RQ 2.12 + rq-scheduler 0.14: the tests run real RQ 2 processes from it.
 VENV_RQ2 := .venv-rq2
 STAMP_RQ2 := $(VENV_RQ2)/.installed-rq-2.12.0
-RQ2_PINS := rq==2.12.0 rq-scheduler==0.14.0 redis
+RQ2_PINS := rq==2.12.0 rq-scheduler==0.14.0 'redis!=8.2.0'
 
 .PHONY: demo attach test lint bench clean
 
