@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import ssl
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import redis
@@ -130,8 +131,8 @@ def client(target: Target, timeout: float = 2.0) -> redis.Redis:
     sentinel = Sentinel([_address(target, host) for host in target.sentinel],
                         sentinel_kwargs={"socket_timeout": timeout, "socket_connect_timeout": timeout},
                         socket_timeout=timeout)
-    master: redis.Redis = sentinel.master_for(str(target.sentinel_master), redis_class=redis.Redis,
-                                              **master_options)  # type: ignore[arg-type]
+    master_for: Any = sentinel.master_for  # its keyword types differ between redis-py releases
+    master: redis.Redis = master_for(str(target.sentinel_master), redis_class=redis.Redis, **master_options)
     return master
 
 
