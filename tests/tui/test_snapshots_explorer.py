@@ -6,6 +6,7 @@ from dataclasses import replace
 from typing import Any
 
 from textual.pilot import Pilot
+from textual.widgets import Input
 
 from tests.tui.fakes import NOW, FakeActions, FakeReader, at, loaded, make_app, page_job, wait_until
 from tui.data.explorer.attempts import Attempt, AttemptHistory
@@ -150,6 +151,8 @@ def typed_confirmation() -> Any:
         await measured(pilot)
         await pilot.press("C")
         await wait_until(lambda: isinstance(app.screen, JobConfirmScreen), pilot)
+        for field in app.screen.query(Input):
+            field.cursor_blink = False  # a blinking cursor would make the shot differ run to run
         await settle(pilot)
 
     return run_before
