@@ -48,6 +48,7 @@ from __future__ import annotations
 
 import time
 from datetime import timedelta
+from typing import Any
 
 import redis
 from rq import Queue, Worker
@@ -302,18 +303,21 @@ def test_the_dashboard_rereads_workers_on_screen_and_the_rest_at_the_heartbeat_c
                       plain_busy=sum(1 for n in read_names if kind[n] == 0), metrics=False, warm=True,
                       rqtop_busy=sum(1 for n in read_names if kind[n] == 2))
 
+    last: list[Any] = []
+    """The snapshot of the latest refresh."""
+
     def refresh() -> tuple[int, int, int]:
         before = command_calls(conn)
         snapshot, trips = counting.count(lambda: reader.read(include_metrics=False, workers=reads))
         after = command_calls(conn)
         diff = {c: after.get(c, 0) - before.get(c, 0) for c in after if c != "info"}
-        refresh.snapshot = snapshot  # type: ignore[attr-defined]
+        last[:] = [snapshot]
         return sum(diff.values()), trips, sum(n for c, n in diff.items() if c in WRITES)
 
     assert refresh() == (cost_of(names), ROUND_TRIPS, 0)
     clock[0] = NOW + 2
     assert refresh() == (cost_of(sorted(on_screen)), ROUND_TRIPS, 0)
-    rows = {w.name: w for w in refresh.snapshot.workers}  # type: ignore[attr-defined]
+    rows = {w.name: w for w in last[0].workers}
     assert {n for n, w in rows.items() if w.read_age_s is None} == on_screen
     assert {w.read_age_s for n, w in rows.items() if n not in on_screen} == {2.0}
     assert rows["rqtop-2"].current_job == "tests.jobs.say_hello", "a kept row keeps its running job"
@@ -327,7 +331,7 @@ def test_the_dashboard_rereads_workers_on_screen_and_the_rest_at_the_heartbeat_c
     for step in range(1, 21):
         clock[0] = NOW + HEARTBEAT_CADENCE_S + 2 * step
         refresh()
-        workers = refresh.snapshot.workers  # type: ignore[attr-defined]
+        workers = last[0].workers
         assert len(workers) == 40
         worst = max([worst, *(w.read_age_s or 0.0 for w in workers)])
         row = next(w for w in workers if w.name == "rqtop-39")

@@ -515,13 +515,10 @@ def _actions(url: str | None, read_only: bool, verb: str, action: str) -> Operat
 def _with_detected_role(conn: redis.Redis, settings: Settings, verb: str) -> tuple[Settings, str]:
     """``settings`` acting as the weaker of its role and what Redis lets this connection do, and the ACL user; a
     Redis that does not answer the probes is one line naming ``verb``, exit 2."""
-    from dataclasses import replace
-
-    from tui.data.acl import detect
-    from tui.data.roles import weaker
+    from tui.data.acl import acting_as, detect
 
     found = guarded(verb, lambda: detect(conn))
-    return replace(settings, role=weaker(settings.role, found.role)), found.redis_user
+    return acting_as(settings, found), found.redis_user
 
 
 def _finish(result: Any, plan: Any = None) -> None:

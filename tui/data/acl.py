@@ -197,4 +197,9 @@ def acting_role(conn: redis.Redis, settings: Settings) -> tuple[Settings, str, s
         found = detect(conn)
     except redis.RedisError as exc:
         return settings, "", f"Could not ask Redis what this user may do ({one_line(exc)}): acting as {settings.role}"
-    return replace(settings, role=weaker(settings.role, found.role)), found.redis_user, None
+    return acting_as(settings, found), found.redis_user, None
+
+
+def acting_as(settings: Settings, found: Detection) -> Settings:
+    """``settings`` with the weaker of its configured role and the one Redis lets the connection act as."""
+    return replace(settings, role=weaker(settings.role, found.role))
