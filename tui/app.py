@@ -36,7 +36,7 @@ from tui.screens.queue_jobs import QueueJobsScreen
 from tui.target_flow import TARGET_NAMES, TargetFlow
 from tui.widgets.explorer_pane import ExplorerPane, task_query
 from tui.widgets.footer import PinnedFooter
-from tui.widgets.jobs_pane import JobsPane
+from tui.widgets.jobs_pane import ROW_HINT_IDS, JobsPane
 from tui.widgets.keyed_table import KeyedTable
 from tui.widgets.metrics_pane import MetricsPane
 from tui.widgets.status_bar import CONNECTED, CONNECTING, FAILING, StaleBanner, StatusBar
@@ -132,7 +132,8 @@ class RqtopApp(OperatorFlow, ProfileFlow, TargetFlow):
                                     tls_unverified=self.settings.tls_unverified, id="status-bar")
         self.stale_banner = StaleBanner("", id="stale-banner", markup=False)
         buttons = tuple(spec for spec in self.KEY_SPECS if spec.button)
-        self.jobs_pane = JobsPane(self.settings, buttons, id="jobs-pane")
+        row_keys = tuple(spec for spec in self.KEY_SPECS if spec.id in ROW_HINT_IDS)
+        self.jobs_pane = JobsPane(self.settings, buttons, row_keys, id="jobs-pane")
         self.workers_pane = WorkersPane(self.settings.backlog, id="workers-pane")
         self.metrics_pane = MetricsPane(id="metrics-pane")
         source = self.reader if isinstance(self.reader, ExplorerData) else None

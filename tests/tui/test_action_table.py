@@ -9,7 +9,7 @@ from typing import Any
 import click
 import pytest
 from click.testing import CliRunner
-from textual.widgets import Button, Input, Select
+from textual.widgets import Button, Input, Label, Select
 
 from tests.tui.fakes import FakeActions, FakeReader, frozen_settings, loaded, make_app, run, wait_until
 from tui.action_flow import OPERATOR_ACTIONS
@@ -206,6 +206,18 @@ def test_a_keymap_moves_a_key_and_the_moved_key_runs_the_action() -> None:
             await pilot.press("ctrl+j")
             await wait_until(lambda: isinstance(app.screen, ConfirmScreen), pilot)
             assert actions.called("plan_janitor") == [None]
+
+    run(body)
+
+
+def test_the_strip_hint_names_the_row_keys_where_the_keymap_put_them() -> None:
+    async def body() -> None:
+        app = make_app(keymap=(("schedule.run_now", "ctrl+n"),))
+        async with app.run_test(size=(160, 40)) as pilot:
+            await loaded(app, pilot)
+            hint = str(app.query_one("#row-hint", Label).render())
+            assert "ctrl+n run now" in hint and "p pause/resume" in hint and "E edit" in hint, hint
+            assert "n run now" not in hint.replace("ctrl+n run now", ""), hint
 
     run(body)
 

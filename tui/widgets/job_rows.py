@@ -130,7 +130,8 @@ def last_run_text(row: ScheduleRow, now: float, compact: bool = False) -> Text:
     """When the last run was queued (relative) over how it ended with its exact time dimmed beside it; ``compact``
     (a narrow table, 80 columns) shows the exact time over the outcome instead, so the cell fits. "Running now"
     (with its elapsed time) replaces the top line while a run executes and "Needs attention" (with the unresolved
-    failures) the bottom one while any are left ("Running" and "Attention" when compact)."""
+    failures) the bottom one while any are left ("▶ Run 2m05s" and "⚠ N failed" when compact: both fit 80
+    columns)."""
     if row.last_run is None and not (row.running or row.needs_attention):
         return _stack(Text("never", style="dim"), "")
     style = OUTCOME_STYLES.get(row.last_status or "", "")
@@ -139,12 +140,13 @@ def last_run_text(row: ScheduleRow, now: float, compact: bool = False) -> Text:
     else:
         top = Text(fmt.exact_time(row.last_run, now) if compact else fmt.relative(row.last_run, now))
     if row.running:
-        top = Text("▶ Running" if compact else "▶ Running now", style="bold cyan")
+        top = Text("▶ Run" if compact else "▶ Running now", style="bold cyan")
         if row.running_since is not None:
             since = now - row.running_since.timestamp()
             top.append(f" {_elapsed_short(since) if compact else fmt.duration(since)}", style="cyan")
     if row.needs_attention:
-        bottom = Text(f"⚠ {'Attention' if compact else 'Needs attention'} ({row.failures})", style="bold red")
+        words = f"{row.failures} failed" if compact else f"Needs attention ({row.failures})"
+        bottom = Text(f"⚠ {words}", style="bold red")
     elif compact or row.last_run is None:
         bottom = Text(row.last_status or "", style=style)
     else:

@@ -37,6 +37,10 @@ LAST_RUN_FULL_WIDTH = 100
 """The Scheduled Jobs table shows Source, Description and Priority from this many cells."""
 
 
+ROW_HINT_IDS = frozenset({"schedule.run_now", "schedule.pause", "schedule.edit"})
+"""The binding ids of the schedule-row keys the Job Management strip names."""
+
+
 class JobsPane(Vertical):
     """Shows schedules and history from a Snapshot; asks the App for actions through messages."""
 
@@ -63,11 +67,14 @@ class JobsPane(Vertical):
     history_table = getters.query_one("#history-table", KeyedTable)
     """The Recent Job History table."""
 
-    def __init__(self, settings: Settings, buttons: tuple[KeySpec, ...] = (), *, id: str | None = None) -> None:
+    def __init__(self, settings: Settings, buttons: tuple[KeySpec, ...] = (), row_keys: tuple[KeySpec, ...] = (), *,
+                 id: str | None = None) -> None:
         super().__init__(id=id)
         self._settings = settings
         self._buttons = buttons
         """The keys that also get a Job Management button (label = title, the key's variant and palette help)."""
+        self._row_keys = row_keys
+        """The schedule-row keys the strip's hint names (run now, pause, edit)."""
         self._schedules: dict[str, ScheduleRow] = {}
         self._history: dict[str, HistoryRow] = {}
         self.history_sorting = Sorting(HISTORY_SORTS)
@@ -76,11 +83,16 @@ class JobsPane(Vertical):
         self._history_title = "Recent Job History"
         self._last: tuple[Snapshot, float] | None = None
         self._widths: tuple[int, int] | None = None
-        self._compact = False
-        """Whether the schedule rows were last drawn for a narrow table (Last run without "4 min ago")."""
         """The (description, schedule) text widths the schedule rows were last cut to."""
         self._compact = False
-        """Whether they were last built with the short attention labels."""
+        """Whether the schedule rows were last drawn for a narrow table (short Last run and attention labels)."""
+
+    def _row_hint(self) -> str:
+        """ "n run now · p pause/resume · E edit", with the keys the keymap moved them to and the refused ones left
+        out, so the hint never names a key that does something else."""
+        moved = dict(self._settings.keymap)
+        return " · ".join(f"{moved.get(spec.id, spec.key).split(',')[0].strip()} {spec.description.lower()}"
+                          for spec in self._row_keys if not self._settings.refusal(spec.name))
 
     def compose(self) -> ComposeResult:
         """Two tables with the management strip between them."""
@@ -96,7 +108,7 @@ class JobsPane(Vertical):
                 yield Button(spec.title, id=f"btn-{spec.action}", variant=spec.button or "default",
                              compact=True, tooltip=spec.palette_help,
                              disabled=read_only or bool(self._settings.refusal(spec.action)))
-            yield Label("n run now · p pause/resume", id="row-hint")
+            yield Label(self._row_hint(), id="row-hint", markup=False)
         with Horizontal(classes="title-row"):
             yield Label("Recent Job History", id="history-title", classes="section-title")
             yield Label("", id="history-sort", classes="sort-hint")
