@@ -153,7 +153,7 @@ class SharedSnapshotReader:
         """The shared snapshot (one GETRANGE) when fresh, else a direct read; never a write."""
         now = self.settings.clock()
         if workers is not None and workers.visible:
-            return self._direct(include_metrics, workers, now, WORKERS_TAB)
+            return self._direct(include_metrics, workers, now, WORKERS_TAB, looked=False)
         try:
             stored = self.conn.getrange(self.key, 0, snapshot_codec.MAX_STORED_BYTES)
         except redis.ResponseError as exc:  # the key holds another type: not ours to trust
@@ -175,15 +175,18 @@ class SharedSnapshotReader:
                             records.from_epoch(envelope.published_at))
         return replace(snapshot, round_trips=1, read_source=source)
 
-    def _direct(self, include_metrics: bool, workers: WorkerReads | None, now: float, reason: str) -> Snapshot:
-        """The wrapped reader's own read, saying why; after shared reads whose rows are fresher than this reader's
-        kept ones (older than the heartbeat cadence), every worker is re-read."""
+    def _direct(self, include_metrics: bool, workers: WorkerReads | None, now: float, reason: str,
+                looked: bool = True) -> Snapshot:
+        """The wrapped reader's own read, saying why (its round trips count the look for a shared one); after shared
+        reads whose rows are fresher than this reader's kept ones (older than the heartbeat cadence), every worker
+        is re-read."""
         if workers is not None and self._shared_last and (
                 self._direct_at is None or now - self._direct_at > workers.cadence_s):
             workers = None
         snapshot = self.direct.read(include_metrics=include_metrics, workers=workers)
         self._direct_at, self._shared_last = now, False
-        return replace(snapshot, read_source=ReadSource("direct", reason=reason))
+        return replace(snapshot, read_source=ReadSource("direct", reason=reason),
+                       round_trips=snapshot.round_trips + int(looked))
 
     def jobs_page(self, queue: str, source: str = "pending", offset: int = 0, limit: int | None = None) -> JobsPage:
         """One page of a queue's list, read directly (``DashboardReader.jobs_page``)."""
