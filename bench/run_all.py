@@ -16,6 +16,7 @@ BENCH = Path(__file__).resolve().parent
 SCRIPTS: tuple[tuple[str, tuple[str, ...], int], ...] = (
     ("refresh.py", ("--rq-info",), 420),
     ("pages.py", (), 240),
+    ("dashboards.py", (), 120),
     ("metrics.py", (), 120),
     ("tui_startup.py", (), 240),
     ("worker_throughput.py", ("--jobs", "500", "--pairs", "4"), 300),

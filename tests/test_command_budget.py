@@ -40,6 +40,10 @@ workers of round 3, only the workers re-read this refresh: those on screen, thos
 ceil(W' x refresh_s / cadence_s) of the others whose last read is a heartbeat cadence (10 s) old (W' the workers
 not on screen); the rest cost nothing beyond round 1's index reads.
 
+Through ``SharedSnapshotReader`` (every open dashboard, ``tui.data.shared_snapshot``): a fresh shared snapshot costs
+exactly 1 command (GETRANGE) in 1 round trip, whatever Redis holds; without a usable one, that GETRANGE plus the
+direct read above; on the Workers tab (workers on screen) the direct read alone.
+
 Nothing in it grows with the number of queued jobs. INFO counts are server-wide: the test needs a server no
 other process uses meanwhile (the default embedded one per pytest-xdist worker; not a shared ``REDIS_URL``).
 """
@@ -61,6 +65,8 @@ from tui.data.reader import DashboardReader
 from tui.data.sections import retry_kinds
 from tui.data.sections.rq_cron import CRON_SCHEDULER_LIMIT
 from tui.data.sections.rq_scheduler import RQ_SCHEDULER_LIMIT
+from tui.data.shared_snapshot import SharedSnapshotReader, SnapshotPublisher
+from tui.data.worker_reads import WorkerReads
 from worker import keys
 from worker.schedules import ScheduleEntry
 
@@ -362,3 +368,24 @@ def test_needs_attention_costs_one_read_per_schedule_queue_whatever_the_failed_r
     assert few == many == (budget(**shape, schedule_queues=3) + empty_hint, ROUND_TRIPS - 1, 0)
     rows = {row.name: row for row in reader.read().schedules}
     assert rows["d"].failures == 50 and rows["c"].failures == 0, "only the newest 50 ids of a registry are read"
+
+
+def test_a_fresh_shared_snapshot_costs_one_command(conn: redis.Redis, redis_url: str) -> None:
+    head = base_state(conn, queued=10)
+    plain_busy = add_workers(conn, 0, 50, head)
+    assert SnapshotPublisher(conn, frozen_settings(now=NOW), "pub-1", "host-a").publish_once()
+    counting = CountingClient(redis_url)
+    reader = SharedSnapshotReader(DashboardReader(counting.client, frozen_settings(now=NOW)))
+    assert refresh_cost(conn, counting, reader) == (1, 1, 0)  # type: ignore[arg-type]
+    assert refresh_cost(conn, counting, reader, include_metrics=False) == (1, 1, 0)  # type: ignore[arg-type]
+    conn.delete(reader.key)
+    shape = dict(queues=2, workers=50, schedules=1, history=3, tasks=len(TASKS), heads=2, tokens=1,
+                 plain_busy=plain_busy, rqtop_busy=sum(1 for i in range(50) if i % 4 == 2))
+    absent = refresh_cost(conn, counting, reader)  # type: ignore[arg-type]
+    assert absent == (budget(**shape, warm=False) + 1, ROUND_TRIPS + 1, 0)
+    on_screen = WorkerReads(visible=frozenset({"plain-0"}))
+    before = command_calls(conn)
+    _, trips = counting.count(lambda: reader.read(include_metrics=False, workers=on_screen))
+    sent = sum(n - before.get(name, 0) for name, n in command_calls(conn).items() if name != "info")
+    visible = {**shape, "workers": 1, "plain_busy": 1, "rqtop_busy": 0}  # plain-0, busy; the rest read just now
+    assert (sent, trips) == (budget(**visible, warm=True, metrics=False), ROUND_TRIPS), "Workers tab: no GETRANGE"

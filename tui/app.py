@@ -270,6 +270,7 @@ class RqtopApp(OperatorFlow, ProfileFlow, TargetFlow):
             return
         now = self.settings.clock()
         self.status_bar.show(self.connection, self.last_ok, now)
+        self.status_bar.show_source(self.snapshot.read_source if self.snapshot is not None else None, now)
         self.stale_banner.show(self.connection == FAILING, self.last_ok, now, self.last_error)
         self.tabs.set_class(self.connection == FAILING and self.snapshot is not None, "-stale")
 

@@ -7,6 +7,7 @@ import math
 import os
 import re
 import sys
+import threading
 from collections.abc import Callable, Collection
 from pathlib import Path
 from typing import Any, NoReturn, TypeVar
@@ -301,10 +302,11 @@ def run_dashboard(conn: redis.Redis, url: str, settings: Settings, notice: str |
     from tui.data.acl import acting_role
     from tui.data.actions import DashboardActions
     from tui.data.reader import DashboardReader
+    from tui.data.shared_snapshot import SharedSnapshotReader
 
     settings, redis_user, problem = acting_role(conn, settings)
     app = RqtopApp(
-        reader=DashboardReader(conn, settings),
+        reader=SharedSnapshotReader(DashboardReader(conn, settings)),
         actions=DashboardActions(conn, settings, redis_user=redis_user),
         settings=settings,
         url_label=mask_url(url),
@@ -348,11 +350,16 @@ def demo(url: str | None, schedules_path: str, no_dashboard: bool, duration: flo
 @click.option("--burst", is_flag=True, help="Exit when the queues are empty.")
 @click.option("--name", default=None, help="Worker name (default: RQ's).")
 @click.option("--read-only", is_flag=True, hidden=True, help="Refused: a worker writes by nature.")
+@click.option("--snapshot/--no-snapshot", "share", default=True, show_default=True,
+              help="Modes all and scheduler: share a dashboard snapshot every --snapshot-interval, so open dashboards "
+                   "read one key instead of everything.")
+@click.option("--snapshot-interval", type=click.FloatRange(min=0.5, max=60), default=2.0, show_default=True,
+              help="Seconds between shared snapshots (the dashboards' refresh).")
 def worker(url: str | None, mode: str, queues: str, schedules_path: str, burst: bool, name: str | None,
-           read_only: bool) -> None:
+           read_only: bool, share: bool, snapshot_interval: float) -> None:
     """Run an rqtop worker: RQ worker with heartbeats and bookkeeping, and/or the scheduler."""
     require_rq3()
-    from worker.runner import run
+    from worker.runner import default_name, run
     from worker.schedules import ScheduleError, load_schedules
 
     if _root_option("read_only", read_only):
@@ -366,7 +373,7 @@ def worker(url: str | None, mode: str, queues: str, schedules_path: str, burst: 
             load_schedules(schedules_path)
         except ScheduleError as exc:
             fail(str(exc))
-    _, target = open_redis(url)
+    conn, target = open_redis(url)
     given, _ = redis_target(url)
     extra = [given.source(name) for name in ("sentinel", "tls_ca", "tls_cert", "tls_key", "tls_insecure",
                                              "password_file", "password_env") if getattr(given, name)]
@@ -375,10 +382,36 @@ def worker(url: str | None, mode: str, queues: str, schedules_path: str, burst: 
              "URL (redis-py reads ?ssl_ca_certs=FILE&ssl_certfile=FILE&ssl_keyfile=FILE from it)")
     from worker.notify.config import NotifyConfigError
 
+    name = name or default_name(mode)
+    stop = threading.Event()
+    if share and mode in ("all", "scheduler") and not burst:
+        start_publisher(conn, name, snapshot_interval, stop)
     try:
-        run(target, mode=mode, queues=queue_names, schedules_path=schedules_path, burst=burst, name=name)
+        run(target, mode=mode, queues=queue_names, schedules_path=schedules_path, burst=burst, name=name,
+            stop_event=stop)
     except NotifyConfigError as exc:
         fail(str(exc))
+    finally:
+        stop.set()
+
+
+def start_publisher(conn: redis.Redis, name: str, interval_s: float, stop: threading.Event) -> None:
+    """Share a dashboard snapshot from a thread beside the worker until ``stop`` (``tui.data.shared_snapshot``;
+    worker/ knows nothing of the dashboard). Settings that cannot be read only leave the snapshot unshared."""
+    import socket
+
+    from tui.data.shared_snapshot import SnapshotPublisher
+    from worker.runner import _setup_logging  # the worker's own log format (run() calls it too: idempotent)
+
+    _setup_logging()
+    target, profile = redis_target()
+    try:
+        settings = settings_for(profile, target, None, None)
+    except SettingsError as exc:
+        click.echo(f"rqtop: warning: no shared snapshot: {safe_text(str(exc))}", err=True)
+        return
+    publisher = SnapshotPublisher(conn, settings, name, socket.gethostname(), interval_s)
+    threading.Thread(target=publisher.run_until, args=(stop,), name="rqtop-snapshot", daemon=True).start()
 
 
 @cli.command()

@@ -13,6 +13,7 @@ from tui.data.profiles import Profile
 from tui.data.reader import DashboardReader
 from tui.data.redis_client import connect_checked
 from tui.data.settings import Settings
+from tui.data.shared_snapshot import SharedSnapshotReader
 from tui.data.target import Target, TargetError
 from tui.protocols import Session
 
@@ -42,5 +43,5 @@ class ProfileSessions:
         previous, self._current = self._current, conn
         if previous is not None:
             previous.close()
-        return Session(DashboardReader(conn, settings), DashboardActions(conn, settings, redis_user=redis_user),
-                       settings, target.label())
+        return Session(SharedSnapshotReader(DashboardReader(conn, settings)),
+                       DashboardActions(conn, settings, redis_user=redis_user), settings, target.label())

@@ -36,6 +36,10 @@ Layout (all under the ``rqtop:`` prefix; RQ's own keys keep RQ's ``rq:`` prefix)
 | ``rqtop:notify:claim:<entry>:<channel>`` | string | a sender's short claim while it delivers |
 | ``rqtop:progress:<id>`` | string | a running job's progress as JSON (``worker.progress``), TTL ``PROGRESS_TTL_S`` |
 | ``rqtop:cancel:<id>`` | string | a running job's cooperative-cancel request (who asked, when), TTL ``CANCEL_TTL_S`` |
+| ``rqtop:snapshot:<sig>`` | string | the shared dashboard snapshot (``tui.data.snapshot_codec``: zlib JSON) for |
+|  |  | dashboards whose read settings hash to ``<sig>``; TTL 3 publisher intervals |
+| ``rqtop:snapshot:<sig>:lease`` | string | the publisher whose turn it is this interval (its name), SET NX with |
+|  |  | a TTL under one interval |
 
 Epochs are float seconds since 1970 UTC, written as decimal strings.
 
@@ -335,3 +339,13 @@ def progress(job_id: str) -> str:
 def cancel_flag(job_id: str) -> str:
     """Key of a running job's cooperative-cancel request (``is_cancelled()`` is True at its next checkpoint)."""
     return f"{PREFIX}cancel:{job_id}"
+
+
+def snapshot(signature: str) -> str:
+    """Key of the dashboard snapshot shared by a worker, for dashboards with read signature ``signature``."""
+    return f"{PREFIX}snapshot:{signature}"
+
+
+def snapshot_lease(signature: str) -> str:
+    """Key of the lease that picks one of several publishers of that snapshot per interval."""
+    return f"{snapshot(signature)}:lease"

@@ -135,6 +135,13 @@ class WorkerPool:
         return self._spawn(name, [sys.executable, "-m", "tui", "worker", "--url", url or self.url, "--mode", "worker",
                                   "--queues", queues, "--name", name])
 
+    def scheduler(self, tag: str, schedules: Path, *flags: str) -> WorkerProcess:
+        """``python -m tui worker --mode scheduler`` exactly as operators start it (it shares the dashboard
+        snapshot unless ``--no-snapshot`` is among ``flags``)."""
+        name = unique(tag)
+        return self._spawn(name, [sys.executable, "-m", "tui", "worker", "--url", self.url, "--mode", "scheduler",
+                                  "--schedules", str(schedules), "--name", name, *flags])
+
     def plain_rq(self, tag: str, queues: str = "default") -> WorkerProcess:
         """RQ's own ``rq worker`` command (no rqtop code), heartbeating every ~1 s."""
         name = unique(tag)

@@ -224,6 +224,20 @@ class NotifyCounts:
 
 
 @dataclass(frozen=True)
+class ReadSource:
+    """Where a dashboard's Snapshot came from: its own reads of Redis, or the snapshot a worker shared
+    (``tui.data.shared_snapshot``)."""
+
+    kind: str  # "shared" | "direct"
+    publisher: str | None = None
+    """Who published the shared snapshot (its worker's name, and host when the name does not say it)."""
+    published_at: datetime | None = None
+    """When the publisher read it (its clock)."""
+    reason: str | None = None
+    """Why a dashboard that looks for a shared snapshot read Redis itself (none, stale, unreadable, Workers tab)."""
+
+
+@dataclass(frozen=True)
 class Snapshot:
     """Everything one refresh read, taken at one instant."""
 
@@ -261,6 +275,8 @@ class Snapshot:
     collector: CollectorBeat | None = None
     """``rqtop collect``'s heartbeat, or None when no collector ran in the last few passes."""
     """The notification outbox's waiting count and failed delivery attempts."""
+    read_source: ReadSource | None = None
+    """Shared snapshot or direct read (``tui.data.shared_snapshot``); None from a reader that does not say."""
 
     def to_json(self) -> dict[str, Any]:
         """The `status --json` document: ISO-8601 UTC timestamps, durations in seconds, None as null."""

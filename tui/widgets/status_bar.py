@@ -1,5 +1,5 @@
-"""The status line (profile name in its colour, masked URL, connection state, last refresh, READ-ONLY, role and TLS
-badges) and the stale-data banner."""
+"""The status line (profile name in its colour, masked URL, connection state, last refresh, where the data came from
+- a shared snapshot or a direct read -, READ-ONLY, role and TLS badges) and the stale-data banner."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from textual.containers import Horizontal
 from textual.widgets import Label
 
 from tui import formatting as fmt
+from tui.data.models import ReadSource
 
 CONNECTING = "connecting"
 CONNECTED = "connected"
@@ -49,6 +50,8 @@ class StatusBar(Horizontal):
         yield Label(self._url_label.removesuffix(" · TLS NOT VERIFIED"), id="status-url", markup=False)
         yield Label("", id="status-conn")
         yield Label("", id="status-refresh")
+        yield Label("", id="status-source", markup=False)
+        yield Label("", id="status-source-short", markup=False)
         badge = Label("READ-ONLY" if self._read_only else f"ROLE: {self._role.upper()}", id="status-badge")
         badge.display = self._read_only or self._role != "admin"
         yield badge
@@ -73,10 +76,31 @@ class StatusBar(Horizontal):
         else:
             refresh.update(f"refreshed {fmt.relative(last_ok, now)} · {fmt.clock(last_ok)}")
 
+    def show_source(self, source: ReadSource | None, now: float) -> None:
+        """Where the data on screen came from: "shared snapshot 0.8 s old from <worker>" or "direct read (why)"
+        (shortened below 120 columns); nothing from a reader that does not say."""
+        self.set_class(source is not None, "-sourced")
+        if source is None:
+            return
+        self.query_one("#status-source", Label).update(source_text(source, now))
+        self.query_one("#status-source-short", Label).update(source_text(source, now, short=True))
 
     def show_paused(self, paused: bool) -> None:
         """The "paused" badge while polling is frozen (f), so frozen data is never mistaken for live."""
         self.query_one("#status-paused", Label).display = paused
+
+
+def source_text(source: ReadSource, now: float, short: bool = False) -> str:
+    """"shared snapshot 0.8 s old from web-1-scheduler-42" / "direct read (no shared snapshot)", or the short
+    "shared 0.8 s old" / "direct read"."""
+    if source.kind == "shared":
+        age = max(0.0, now - source.published_at.timestamp()) if source.published_at is not None else 0.0
+        if short:
+            return f"shared {age:.1f} s old"
+        return f"shared snapshot {age:.1f} s old from {source.publisher or 'unknown'}"
+    if short or not source.reason:
+        return "direct read"
+    return f"direct read ({source.reason})"
 
 
 class StaleBanner(Label):

@@ -1,0 +1,131 @@
+"""A real `rqtop worker --mode scheduler` shares the dashboard snapshot: a dashboard reading it shows the same tabs
+(the same Snapshot) as one reading Redis itself, names the publisher, and reads directly again, saying so, once
+the publisher is killed and its snapshot goes stale."""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import math
+import os
+import signal
+import socket
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import redis
+from rq import Queue
+
+from tests import jobs
+from tests.e2e.procs import WorkerPool
+from tests.waiting import wait_for
+from tui.data.models import Snapshot
+from tui.data.reader import DashboardReader
+from tui.data.settings import Settings
+from tui.data.shared_snapshot import NO_SNAPSHOT, TTL_INTERVALS, SharedSnapshotReader, publisher_label
+from worker import keys
+
+SCHEDULES = """
+[[schedule]]
+name = "nightly"
+task = "tests.jobs.say_hello"
+description = "Say hello once a day"
+cron = "0 3 * * *"
+"""
+INTERVAL_S = 2.0
+
+
+def _as_tabs_show(snapshot: Snapshot) -> Snapshot:
+    """The snapshot less what depends on who read it: its round trips, its source, each worker row's "as of" age
+    (the publisher re-reads workers at the heartbeat cadence, as an open dashboard does) and the ages computed from
+    the clock, which the envelope carries to the microsecond only (``_clock_ages`` compares those to 1 ms)."""
+    return dataclasses.replace(
+        snapshot, round_trips=0, read_source=None,
+        queues=tuple(dataclasses.replace(q, oldest_pending_age_s=None) for q in snapshot.queues),
+        workers=tuple(dataclasses.replace(w, read_age_s=None, uptime_s=None, current_elapsed_s=None)
+                      for w in snapshot.workers))
+
+
+def _clock_ages(snapshot: Snapshot) -> list[float | None]:
+    """Every age a row computes from the reader's clock, in row order."""
+    return [q.oldest_pending_age_s for q in snapshot.queues] + [
+        age for w in snapshot.workers for age in (w.uptime_s, w.current_elapsed_s)]
+
+
+def _same_ages(shared: Snapshot, direct: Snapshot) -> bool:
+    """The clock-derived ages agree to a millisecond (both None, or both numbers that close)."""
+    pairs = list(zip(_clock_ages(shared), _clock_ages(direct), strict=True))
+    return all((a is None) == (b is None) and (a is None or b is None or math.isclose(a, b, abs_tol=1e-3))
+               for a, b in pairs)
+
+
+def _read_from(reader: SharedSnapshotReader, kind: str) -> Snapshot | None:
+    """One dashboard refresh when it came from ``kind`` ("shared" or "direct"), else None (to poll on)."""
+    snapshot = reader.read()
+    return snapshot if snapshot.read_source is not None and snapshot.read_source.kind == kind else None
+
+
+def _frozen_at(at: float) -> Callable[[], float]:
+    """A clock stopped at ``at`` (the direct read sees the instant the publisher read)."""
+    return lambda: at
+
+
+def _freeze(pid: int, sig: int) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(pid, sig)
+
+
+def test_the_shared_snapshot_shows_what_a_direct_read_shows_and_falls_back(
+        conn: redis.Redis, pool: WorkerPool, tmp_path: Path) -> None:
+    schedules = tmp_path / "schedules.toml"
+    schedules.write_text(SCHEDULES)
+    runner = pool.rqtop("jobs")
+    done = [Queue("default", connection=conn).enqueue(jobs.say_hello, str(i)).id for i in range(3)]
+    failed = Queue("default", connection=conn).enqueue(jobs.boom).id
+    wait_for(lambda: all(conn.hget(keys.rq_job(j), "status") == b"finished" for j in done)
+             and conn.hget(keys.rq_job(failed), "status") == b"failed", 30, "the jobs to run")
+    publisher = pool.scheduler("publisher", schedules, "--snapshot-interval", str(INTERVAL_S))
+    settings = Settings()  # the publisher's read settings: no config file, no RQTOP_* variables
+    dashboard = SharedSnapshotReader(DashboardReader(conn, settings))
+    first = wait_for(lambda: (s := _read_from(dashboard, "shared")) and publisher.name in {w.name for w in s.workers}
+                     and s, 30, "a shared snapshot listing its publisher", interval=0.2)
+    assert first.read_source is not None
+    assert first.read_source.publisher == publisher_label(publisher.name, socket.gethostname())
+    assert {w.name for w in first.workers} >= {runner.name, publisher.name}
+    assert {h.id for h in first.history} >= {*done, failed} and first.schedules[0].name == "nightly"
+    assert first.metrics and first.round_trips == 1
+
+    for _ in range(10):  # the world stands still (both processes stopped) between the publish and the direct read
+        _freeze(runner.pid, signal.SIGSTOP)
+        _freeze(publisher.pid, signal.SIGSTOP)
+        try:
+            shared = dashboard.read()
+            assert shared.read_source is not None and shared.read_source.kind == "shared", shared.read_source
+            at = shared.taken_at.timestamp()
+            direct = DashboardReader(conn, dataclasses.replace(settings, clock=_frozen_at(at))).read()
+            if _as_tabs_show(shared) == _as_tabs_show(direct):
+                break
+        finally:
+            _freeze(publisher.pid, signal.SIGCONT)
+            _freeze(runner.pid, signal.SIGCONT)
+        # a beat landed between the publisher's read and ours: take the next snapshot
+        wait_for(lambda seen=shared.taken_at: dashboard.read().taken_at != seen, 3 * INTERVAL_S, "the next snapshot",
+                 interval=0.1)
+    else:
+        raise AssertionError(f"shared and direct differ:\n{_as_tabs_show(shared)}\n{_as_tabs_show(direct)}")
+    assert _same_ages(shared, direct), (_clock_ages(shared), _clock_ages(direct))
+    assert shared.to_json()["queues"] == direct.to_json()["queues"] and shared.workers and shared.history
+
+    publisher.kill_hard()
+    killed = time.monotonic()
+    assert _read_from(dashboard, "shared"), "the last snapshot stays in use while it is fresh"
+    fallback = wait_for(lambda: _read_from(dashboard, "direct"), TTL_INTERVALS * INTERVAL_S + 5,
+                        "the dashboard to read directly", interval=0.2)
+    assert time.monotonic() - killed <= TTL_INTERVALS * INTERVAL_S + 1
+    assert fallback.read_source is not None
+    assert fallback.read_source.reason == NO_SNAPSHOT or "stale" in (fallback.read_source.reason or "")
+    assert {h.id for h in fallback.history} >= {*done, failed}
+    assert fallback.queues == shared.queues and fallback.history == shared.history, "the same data, read directly"
+    assert fallback.round_trips == direct.round_trips + 1, "one GETRANGE, then the direct read"
+    wait_for(lambda: conn.exists(dashboard.key) == 0, INTERVAL_S * TTL_INTERVALS, "the abandoned snapshot to vanish")
