@@ -79,13 +79,6 @@ class ExplorerPane(JobActionKeys, Vertical):
     ]
 
     @dataclass
-    class JobsSelected(Message):
-        """The marked jobs changed: what the job actions act on (the marks, else the highlighted row)."""
-
-        ids: tuple[str, ...]
-        filter: Filter
-
-    @dataclass
     class PageRead(Message):
         """A page was read for request ``request`` (``error`` set when the read failed)."""
 
@@ -161,8 +154,12 @@ class ExplorerPane(JobActionKeys, Vertical):
         return self.query_one("#explorer-table", KeyedTable)
 
     def focus_table(self) -> None:
-        """Give the table the keyboard."""
-        self.table.focus()
+        """Give the table the keyboard, or the pane itself while the table is hidden (an empty page): the pane's
+        keys (the action keys on the marked jobs, paging, the filter) must work whatever the page holds."""
+        if self.table.display:
+            self.table.focus()
+        else:
+            self.focus()
 
     def show(self, snapshot: Snapshot, now: float) -> None:
         """A refresh while the tab is visible: read the shown page again (the filter and cursor stay)."""
@@ -239,7 +236,11 @@ class ExplorerPane(JobActionKeys, Vertical):
         newer.display = bool(self.newer)
         self.query_one("#explorer-header", Label).update(header_line(page, len(self.marks), now))
         self.query_one("#explorer-empty").display = not page.rows
+        keyboard_here = table.has_focus or self.has_focus
         table.display = bool(page.rows)
+        self.can_focus = not page.rows  # an empty page: the pane takes the keys the hidden table cannot
+        if keyboard_here:
+            self.focus_table()
 
     @on(DataTable.RowHighlighted, "#explorer-table")
     def _cursor_moved(self, event: DataTable.RowHighlighted) -> None:
@@ -324,10 +325,10 @@ class ExplorerPane(JobActionKeys, Vertical):
         return (key,) if key is not None else ()
 
     def _marks_changed(self, source: str = "") -> None:
-        """Redraw the page's marks and tell the actions what is selected (``source``: the filter M marked)."""
+        """Redraw the page's marks and the header's count (``source``: the filter M marked); the action keys read
+        the marks when pressed (``job_action_ids``), so nothing else needs telling."""
         self.marks_from = source
         self._show_page()
-        self.post_message(self.JobsSelected(self.selected_ids(), self.filter))
 
     def action_clear_marks(self) -> None:
         """Unmark every job."""
