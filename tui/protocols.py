@@ -23,6 +23,7 @@ if TYPE_CHECKING:  # the page and detail types live beside their Redis reads; th
     from tui.data.explorer.attempts import AttemptHistory
     from tui.data.explorer.pages import ExplorerPage
     from tui.data.explorer.query import Filter
+    from tui.data.job_edit import EditForm
     from tui.data.job_meta import JobDetail
     from tui.data.jobs_page import JobsPage
 
@@ -118,8 +119,15 @@ class OperatorActions(Protocol):
         """Run the planned worker action."""
         ...
 
-    def edit_replay(self, job_id: str, args_json: str | None = None, kwargs_json: str | None = None) -> ActionResult:
-        """A new job from a dead-letter job's plain-data payload with edited args/kwargs; the original kept."""
+    def edit_form(self, job_id: str) -> EditForm:
+        """The editor's masked JSON document of a dead-letter job's arguments (reads only); ValueError saying why a
+        job cannot be edited (not plain data, not in the dead letter)."""
+        ...
+
+    def edit_replay(self, job_id: str, args_json: str | None = None, kwargs_json: str | None = None,
+                    keep_masked: bool = False) -> ActionResult:
+        """A new job from a dead-letter job's plain-data payload with edited args/kwargs; the original kept (with
+        ``keep_masked`` a value left as the masked editor showed it keeps the original's)."""
         ...
 
     def set_schedule(self, name: str, fields: dict[str, Any]) -> ActionResult:
