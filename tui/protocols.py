@@ -25,7 +25,6 @@ if TYPE_CHECKING:  # the page and detail types live beside their Redis reads; th
     from tui.data.explorer.query import Filter
     from tui.data.job_edit import EditForm
     from tui.data.job_meta import JobDetail
-    from tui.data.jobs_page import JobsPage
 
 
 class SnapshotReader(Protocol):
@@ -37,21 +36,9 @@ class SnapshotReader(Protocol):
         ...
 
 
-class JobListReader(Protocol):
-    """Reads one page of a queue's job list and one job's detail, without writing; may raise like read()."""
-
-    def jobs_page(self, queue: str, source: str = "pending", offset: int = 0, limit: int | None = None) -> JobsPage:
-        """Jobs ``offset``..``offset+limit-1`` of one list of ``queue`` (``offset`` < 0: the last page)."""
-        ...
-
-    def job_detail(self, job_id: str, worker: str | None = None) -> JobDetail:
-        """Everything the detail modal shows about one job (metadata only, never the payload); with ``worker``
-        (the worker its list row named) that worker's RQ state too."""
-        ...
-
-
-class DashboardData(SnapshotReader, JobListReader, Protocol):
-    """What the App reads: snapshots for the tabs, pages and job detail for the queue browser."""
+class DashboardData(SnapshotReader, Protocol):
+    """What the App reads: snapshots for the tabs; the Jobs tab pages jobs when the reader is also ``ExplorerData``
+    (opening a queue is that tab filtered to the queue)."""
 
 
 class OperatorActions(Protocol):
