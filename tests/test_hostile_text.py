@@ -31,11 +31,11 @@ from tests.tui.fakes import run, wait_until
 from tui.app import RqtopApp
 from tui.data.actions import DashboardActions
 from tui.data.connection import mask_url
+from tui.data.jobs_page import QUEUE_LISTS
 from tui.data.reader import DashboardReader
 from tui.formatting import short_task
+from tui.screens.explorer_detail import ExplorerDetailScreen
 from tui.screens.job_detail import FieldsScreen
-from tui.screens.queue_jobs import QueueJobDetailScreen, QueueJobsScreen
-from tui.widgets.page_rows import PAGE_SOURCES
 from worker import audit
 from worker.display_text import safe_text
 
@@ -47,7 +47,7 @@ def test_every_value_the_reader_returns_is_safe_text(conn: redis.Redis) -> None:
     plant_everything(conn)
     reader = DashboardReader(conn, settings())
     snapshot = reader.read()
-    pages = [reader.jobs_page(queue, source) for queue in (safe_text(QUEUE), "default") for source in PAGE_SOURCES]
+    pages = [reader.jobs_page(queue, source) for queue in (safe_text(QUEUE), "default") for source in QUEUE_LISTS]
     details = [reader.job_detail(job.redis_id or job.id) for page in pages for job in page.jobs]
     entries = audit.read(conn)
 
@@ -134,13 +134,15 @@ def test_the_dashboard_shows_hostile_text_literally_and_keeps_running(redis_url:
             assert PLANTED in seen[-1] and MARKUP in seen[-1], "the queue name is shown literally in the warning"
             app.workers_pane.queues_table.focus()
             await pilot.press("o")
-            await wait_until(lambda: isinstance(app.screen, QueueJobsScreen) and app.screen.page is not None, pilot)
-            await look(pilot, "queue browser")
+            pane = app.explorer_pane
+            await wait_until(lambda: app.tabs.active == "explorer" and pane.page is not None and not pane._reading
+                             and pane.page.filter.queues == (app.workers_pane.selected_queue(),), pilot, 10)
+            await look(pilot, "a queue in the Jobs tab")
             await pilot.press("enter")
-            await wait_until(lambda: isinstance(app.screen, QueueJobDetailScreen), pilot)
-            await look(pilot, "queue job detail")
+            await wait_until(lambda: isinstance(app.screen, ExplorerDetailScreen), pilot)
+            await look(pilot, "the job's drawer")
             assert app.screen.detail.state != "expired", "the detail was read by the job's Redis id"
-            await pilot.press("escape", "escape")
+            await pilot.press("escape")
             await pilot.press("3")
             await wait_until(lambda: bool(app.snapshot and app.snapshot.metrics), pilot)
             await look(pilot, "Metrics")

@@ -342,7 +342,9 @@ class JobAction:
     note: str = ""
     """What the operator should know beyond the counts (irreversible, best effort …)."""
     own_cli: str = ""
-    """The module holding the verb when it is a command of its own (not built by ``tui.cli_job_actions``)."""
+    """The module holding the verb when it is a command of its own (not built by ``tui.cli_job_actions``' loop)."""
+    editor: bool = False
+    """The key opens the edit-and-replay editor on one job instead of planning the action on the ids."""
 
     @property
     def binding_id(self) -> str:
@@ -371,6 +373,11 @@ JOB_ACTIONS: tuple[JobAction, ...] = (
               "moved from the scheduled registry to the tail of its queue; its retry budget is not consumed"),
     JobAction("dead_letter", "D", "Send to dead letter", "dead-letter", "Stop retries: move jobs into failed",
               "moved into failed with your reason; no further retries run"),
+    JobAction("edit_replay", "E", "Edit and replay", "edit-replay",
+              "Edit a dead-letter job's arguments as JSON and enqueue them as a new job (the original is kept)",
+              "left where it is, linked to a new job that runs the same function with the edited arguments",
+              "Plain-data payloads only: a pickle holding objects is refused, never executed.",
+              own_cli="tui.cli_job_actions", editor=True),
     JobAction("dismiss", "X", "Dismiss", "dismiss", "Delete jobs and their registry entries (irreversible)",
               "deleted with its results and registry entries",
               "Irreversible: the audit log keeps the ids, nothing else."),

@@ -32,9 +32,8 @@ from tui.run_followups import RunFollowups
 from tui.screens.dashboard import DashboardScreen
 from tui.screens.job_detail import JobDetailScreen
 from tui.screens.keys import KeysScreen
-from tui.screens.queue_jobs import QueueJobsScreen
 from tui.target_flow import TARGET_NAMES, TargetFlow
-from tui.widgets.explorer_pane import ExplorerPane, task_query
+from tui.widgets.explorer_pane import ExplorerPane, queue_query, task_query
 from tui.widgets.footer import PinnedFooter
 from tui.widgets.jobs_pane import ROW_HINT_IDS, JobsPane
 from tui.widgets.keyed_table import KeyedTable
@@ -307,14 +306,14 @@ class RqtopApp(OperatorFlow, ProfileFlow, TargetFlow):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Read-only hides every write; an action offered on some tabs only (row actions on Background Jobs,
-        sort on Workers and Metrics and on a focused history table, the queue browser on Workers) is hidden on the
+        sort on Workers and Metrics and on a focused history table, opening a queue on Workers) is hidden on the
         others."""
         if action in self.WRITE_ACTIONS and (self.settings.read_only or self.settings.refusal(action)):
             return False  # read-only, or the role (configured, or what Redis lets this user do) may not
         if action == "switch_profile" and self.profiles is None:
             return False
         if action in self._dashboard_actions and self.modal_open():
-            return False  # a modal (queue browser, detail, keys) shows and takes its own keys only, and ?
+            return False  # a modal (detail, keys, a confirmation) shows and takes its own keys only, and ?
         tabs = self._action_tabs.get(action)
         if tabs and self.tabs.active not in tabs:
             return False
@@ -451,7 +450,7 @@ class RqtopApp(OperatorFlow, ProfileFlow, TargetFlow):
 
     def action_help(self) -> None:
         """List the keys that work right now: the open screen's own (the dashboard's, or a modal's such as the
-        queue browser), then the keys every table and dialog shares."""
+        job drawer), then the keys every table and dialog shares."""
         modal = self.modal_open()
         owner = type(self.screen) if modal else type(self)
         rows = [
@@ -511,12 +510,15 @@ class RqtopApp(OperatorFlow, ProfileFlow, TargetFlow):
 
     @on(WorkersPane.QueueSelected)
     def _open_queue(self, message: WorkersPane.QueueSelected) -> None:
-        """Enter on a queue row opens its job lists."""
+        """Enter on a queue row opens its jobs."""
         self.open_queue(message.queue)
 
     def open_queue(self, queue: str) -> None:
-        """Open the job lists of ``queue`` (Enter on its row, `o`, or the palette naming it)."""
-        self.push_screen(QueueJobsScreen(self.reader, queue, self.settings))
+        """Open the jobs of ``queue`` (Enter on its row, `o`, or the palette naming it): the Jobs tab filtered to
+        ``queue:NAME``, so a queue is browsed, paged and acted on by the one explorer (2 goes back)."""
+        self.action_show_tab("explorer")
+        self.explorer_pane.apply_query(queue_query(queue))
+        self.explorer_pane.focus_table()
 
     def run_on_schedule(self, action: str, schedule: ScheduleRow) -> None:
         """A palette entry naming a schedule: the row action ``action`` on it, with the key's refusals (read-only,

@@ -29,12 +29,12 @@ VIEW_KEYS: tuple[KeySpec, ...] = (
             "view", "Reverse sort", "Reverse the focused table's sort order (S)", show=False,
             tabs=("jobs", "workers", "metrics")),
     KeySpec("o", "browse_queue", "Open queue", "workers.open_queue",
-            "Page through the highlighted queue's jobs (also Enter on a queue row)",
+            "The Jobs tab filtered to the highlighted queue (also Enter on a queue row)",
             "queues", "Browse queue jobs",
-            "Page through the highlighted (or first) queue's pending, active, failed… jobs (o, or Enter on a queue)",
+            "The Jobs tab filtered to the highlighted (or first) queue: queue:NAME (o, or Enter on a queue)",
             tabs=("workers",)),
 )
-"""Keys that only read: tabs, refresh, sort and reverse, queue browser."""
+"""Keys that only read: tabs, refresh, sort and reverse, opening a queue in the Jobs tab."""
 
 REFRESH_KEYS: tuple[KeySpec, ...] = (
     KeySpec("plus", "refresh_slower", "Slower", "view.slower", "Refresh less often (longer interval)",

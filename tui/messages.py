@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from textual.message import Message
 
@@ -18,10 +18,6 @@ from worker.plans import (
     PauseResult,
     RunNowResult,
 )
-
-if TYPE_CHECKING:
-    from tui.data.job_meta import JobDetail
-    from tui.data.jobs_page import JobsPage
 
 Plan = JanitorPlan | FailActivePlan | CancelPendingPlan
 
@@ -85,37 +81,6 @@ class PlanFailed(Message):
     """Reading a destructive action's plan failed; nothing was asked and nothing changed."""
 
     row: OperatorAction[Any]
-    error: str
-
-
-@dataclass
-class PageReady(Message):
-    """A page of a queue's job list was read for request number ``request``."""
-
-    request: int
-    page: JobsPage
-
-
-@dataclass
-class PageFailed(Message):
-    """Reading request ``request``'s page failed; ``error`` is one line."""
-
-    request: int
-    error: str
-
-
-@dataclass
-class DetailReady(Message):
-    """One job's detail was read."""
-
-    detail: JobDetail
-
-
-@dataclass
-class DetailFailed(Message):
-    """Reading a job's detail failed; ``error`` is one line."""
-
-    job_id: str
     error: str
 
 

@@ -23,8 +23,8 @@ if TYPE_CHECKING:  # the page and detail types live beside their Redis reads; th
     from tui.data.explorer.attempts import AttemptHistory
     from tui.data.explorer.pages import ExplorerPage
     from tui.data.explorer.query import Filter
+    from tui.data.job_edit import EditForm
     from tui.data.job_meta import JobDetail
-    from tui.data.jobs_page import JobsPage
 
 
 class SnapshotReader(Protocol):
@@ -36,21 +36,9 @@ class SnapshotReader(Protocol):
         ...
 
 
-class JobListReader(Protocol):
-    """Reads one page of a queue's job list and one job's detail, without writing; may raise like read()."""
-
-    def jobs_page(self, queue: str, source: str = "pending", offset: int = 0, limit: int | None = None) -> JobsPage:
-        """Jobs ``offset``..``offset+limit-1`` of one list of ``queue`` (``offset`` < 0: the last page)."""
-        ...
-
-    def job_detail(self, job_id: str, worker: str | None = None) -> JobDetail:
-        """Everything the detail modal shows about one job (metadata only, never the payload); with ``worker``
-        (the worker its list row named) that worker's RQ state too."""
-        ...
-
-
-class DashboardData(SnapshotReader, JobListReader, Protocol):
-    """What the App reads: snapshots for the tabs, pages and job detail for the queue browser."""
+class DashboardData(SnapshotReader, Protocol):
+    """What the App reads: snapshots for the tabs; the Jobs tab pages jobs when the reader is also ``ExplorerData``
+    (opening a queue is that tab filtered to the queue)."""
 
 
 class OperatorActions(Protocol):
@@ -118,8 +106,15 @@ class OperatorActions(Protocol):
         """Run the planned worker action."""
         ...
 
-    def edit_replay(self, job_id: str, args_json: str | None = None, kwargs_json: str | None = None) -> ActionResult:
-        """A new job from a dead-letter job's plain-data payload with edited args/kwargs; the original kept."""
+    def edit_form(self, job_id: str) -> EditForm:
+        """The editor's masked JSON document of a dead-letter job's arguments (reads only); ValueError saying why a
+        job cannot be edited (not plain data, not in the dead letter)."""
+        ...
+
+    def edit_replay(self, job_id: str, args_json: str | None = None, kwargs_json: str | None = None,
+                    keep_masked: bool = False) -> ActionResult:
+        """A new job from a dead-letter job's plain-data payload with edited args/kwargs; the original kept (with
+        ``keep_masked`` a value left as the masked editor showed it keeps the original's)."""
         ...
 
     def set_schedule(self, name: str, fields: dict[str, Any]) -> ActionResult:

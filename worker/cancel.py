@@ -11,7 +11,7 @@ are dropped (as a worker would), ids no longer ``queued`` are dropped untouched,
 One bad job is never fatal and never takes others with it: every key is type-checked before the first write
 (and the rest runs under ``pcall``), so a job whose ``rq:job:<id>`` is not a hash (or whose canceled registry
 is not a sorted set) is counted ``skipped`` and set aside: pushed back, untouched, at the tail of its own queue,
-where the queue browser shows it and the next Cancel All Pending skips it again.
+where the Jobs tab shows it and the next Cancel All Pending skips it again.
 
 Jobs pushed at the head after the plan (``at_front=True``) are kept: the plan holds the first ids of each
 queue, a call starts cancelling at the first of them still in the head window (or the last call's leftover of

@@ -18,10 +18,11 @@ from tests.tui.fakes import FakeReader, make_app, run, wait_until
 from tests.waiting import wait_for
 from tui.action_table import JOB_ACTIONS
 from tui.data.actions import DashboardActions
+from tui.data.explorer.attempts import AttemptHistory
 from tui.data.job_meta import read_job_detail
 from tui.data.settings import Settings
+from tui.screens.explorer_detail import ExplorerDetailScreen
 from tui.screens.job_confirm import JobConfirmScreen
-from tui.screens.queue_jobs import QueueJobDetailScreen
 from worker import audit, keys
 
 
@@ -44,7 +45,7 @@ def test_k_or_its_palette_entry_confirms_then_the_checkpointing_job_ends_cancele
     async def body() -> None:
         app = make_app(FakeReader(), actions=actions)
         async with app.run_test(size=(120, 40)) as pilot:
-            screen = QueueJobDetailScreen(detail, settings.clock())
+            screen = ExplorerDetailScreen(detail, AttemptHistory(), settings.clock())
             app.push_screen(screen)
             await pilot.pause()
             hint = str(screen.query_one("#detail-hint").render())

@@ -11,8 +11,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timezone
 from typing import Any
 
-from tui.data.job_meta import JobDetail, JobSummary
-from tui.data.jobs_page import JobsPage, last_page_offset
+from tui.data.job_meta import JobSummary
 from tui.data.models import (
     HistoryRow,
     MetricRow,
@@ -200,10 +199,6 @@ def empty_workers_snapshot() -> Snapshot:
     return sample_snapshot(workers=())
 
 
-PAGE_TOTALS = {"pending": 1_000_000, "active": 2, "completed": 8_311, "failed": 41, "scheduled": 0, "deferred": 0,
-               "canceled": 3}
-"""How many jobs each list of every fake queue holds."""
-
 _PAGE_STATES = {"pending": "pending", "active": "running", "completed": "completed", "failed": "failed",
                 "scheduled": "scheduled", "deferred": "deferred", "canceled": "canceled"}
 
@@ -228,8 +223,7 @@ def page_job(queue: str, source: str, index: int) -> JobSummary:
 class FakeReader:
     """Returns canned snapshots (the last one repeats), or raises what ``fail_with`` says; counts concurrency.
     Like DashboardReader, a read without metrics has none (``metrics_asked`` records what each read asked for);
-    with a ``clock`` every snapshot is stamped as taken at its time (the metrics too when read).
-    Pages and job details are generated from ``page_totals`` and recorded in ``page_calls`` and ``detail_calls``."""
+    with a ``clock`` every snapshot is stamped as taken at its time (the metrics too when read)."""
 
     def __init__(self, snapshots: Sequence[Snapshot] | None = None, delay_s: float = 0.0,
                  clock: Callable[[], float] | None = None) -> None:
@@ -243,11 +237,6 @@ class FakeReader:
         self.active = 0
         self.max_active = 0
         self._lock = threading.Lock()
-        self.page_totals = dict(PAGE_TOTALS)
-        self.page_fail_with: BaseException | None = None
-        self.page_calls: list[tuple[str, str, int, int | None]] = []
-        self.detail_calls: list[str] = []
-        self._listed: dict[str, JobSummary] = {}
 
     def read(self, include_metrics: bool = True, workers: WorkerReads | None = None) -> Snapshot:
         """One canned snapshot, after ``delay_s`` (without its metrics unless ``include_metrics``)."""
@@ -272,31 +261,6 @@ class FakeReader:
         finally:
             with self._lock:
                 self.active -= 1
-
-    def jobs_page(self, queue: str, source: str = "pending", offset: int = 0, limit: int | None = None) -> JobsPage:
-        """A generated page of ``page_totals[source]`` jobs, or what ``page_fail_with`` says."""
-        self.page_calls.append((queue, source, offset, limit))
-        if self.page_fail_with is not None:
-            raise self.page_fail_with
-        limit = limit or 50
-        total = self.page_totals.get(source, 0)
-        start = last_page_offset(total, limit) if offset < 0 else offset
-        jobs = tuple(page_job(queue, source, index) for index in range(start, min(start + limit, total)))
-        self._listed.update((job.id, job) for job in jobs)
-        counts = tuple((name, self.page_totals.get(name, 0)) for name in PAGE_TOTALS)
-        errors = tuple(f"ValueError: bad row in {job.id[:8]} (password=***)" for job in jobs) \
-            if source == "failed" else ()
-        return JobsPage(queue, source, start, limit, total, jobs, round_trips=2,
-                        read_at=self.clock() if self.clock is not None else NOW, counts=counts, errors=errors)
-
-    def job_detail(self, job_id: str, worker: str | None = None) -> JobDetail:
-        """The detail of a job a page listed: one retry and a sanitized error naming the job."""
-        self.detail_calls.append(job_id)
-        if self.page_fail_with is not None:
-            raise self.page_fail_with
-        job = self._listed[job_id]
-        return JobDetail(**vars(job), retries=1, retries_left=2, error=f"ValueError: bad row in {job_id[:8]} "
-                         "(password=***)", schedule=None)
 
 
 JANITOR_PLAN = JanitorPlan(steps=(

@@ -242,3 +242,24 @@ def test_the_drawer_has_the_same_action_keys(conn: redis.Redis, redis_url: str) 
             await wait_until(lambda: not conn.exists(keys.rq_job(target)), pilot)
     run(body)
     assert targets[0] in made["failed"] and conn.zcard(keys.rq_registry("failed", "high")) == 2
+
+
+def test_marked_jobs_are_acted_on_when_the_filtered_page_is_empty(conn: redis.Redis, redis_url: str) -> None:
+    made = populate(conn)
+    app = make(conn, redis_url)
+
+    async def body() -> None:
+        async with app.run_test(size=(160, 50)) as pilot:
+            pane = await open_tab(app, pilot)
+            await query(pilot, pane, "state:failed")
+            await pilot.press("space", "space")
+            marked = set(pane.marks)
+            await query(pilot, pane, "task:no_such_task")  # the marks stay; the page is empty, the table hidden
+            assert not pane.page.rows and not pane.table.display and pane.has_focus
+            await pilot.press("R")
+            await wait_until(lambda: isinstance(app.screen, JobConfirmScreen), pilot)
+            assert "The 2 marked job(s):" in body_text(app)
+            await pilot.click("#confirm")
+            await wait_until(lambda: all(status(conn, job_id) == "queued" for job_id in marked), pilot)
+            assert [status(conn, job_id) for job_id in set(made["failed"]) - marked] == ["failed"]
+    run(body)

@@ -13,7 +13,6 @@ from tests.tui.fakes import FakeActions, loaded, make_app, run, wait_until
 from tui.app import NAVIGATION_KEYS
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.keys import KeysScreen
-from tui.screens.queue_jobs import QueueJobsScreen
 
 
 def listed(app: Any) -> list[str]:
@@ -33,28 +32,6 @@ def test_keys_list_the_shared_keys_and_match_the_bindings() -> None:
             keys = [row[0] for row in app.screen._keys]
             assert {"Tab / Shift+Tab", "Enter", "Esc"} <= set(keys)
             assert listed(app) == expected + [row[1] for row in NAVIGATION_KEYS]
-
-    run(body)
-
-
-def test_queue_browser_question_mark_lists_its_own_keys_and_its_footer_hides_the_dashboard_keys() -> None:
-    async def body() -> None:
-        app = make_app()
-        async with app.run_test(size=(120, 40)) as pilot:
-            await loaded(app, pilot)
-            await pilot.press("2", "o")
-            await wait_until(lambda: isinstance(app.screen, QueueJobsScreen), pilot)
-            shown = {binding.action for (_, binding, enabled, _) in app.screen.active_bindings.values() if enabled}
-            assert not shown & {"janitor", "cancel_pending", "cycle_sort", "browse_queue", "show_tab('jobs')"}
-            assert "close" in shown
-            await pilot.press("question_mark")
-            assert isinstance(app.screen, KeysScreen)
-            assert "Next list" in listed(app) and "Janitor" not in listed(app) and "Enter" in [
-                row[0] for row in app.screen._keys]
-            await pilot.press("escape")
-            assert isinstance(app.screen, QueueJobsScreen)
-            await pilot.press("q")
-            assert not isinstance(app.screen, QueueJobsScreen) and app.is_running
 
     run(body)
 

@@ -10,7 +10,6 @@ from textual.command import CommandPalette
 
 from tests.tui.fakes import SCHEDULES, FakeActions, FakeReader, loaded, make_app, run, sample_snapshot, wait_until
 from tui.commands import NamedTargetCommands
-from tui.screens.queue_jobs import QueueJobsScreen
 
 
 async def named_titles(app: Any) -> list[str]:
@@ -69,8 +68,10 @@ def test_the_palette_browses_a_queue_by_name_and_read_only_offers_no_writes() ->
             assert actions.called("run_now") == []
             assert any("Read-only: actions are disabled" in str(n.message) for n in app._notifications)
             await choose(app, pilot, "Browse queue default")
-            await wait_until(lambda: isinstance(app.screen, QueueJobsScreen) and app.screen.page is not None, pilot)
-            assert app.screen.queue == "default" and reader.page_calls[0][:2] == ("default", "pending")
+            await wait_until(lambda: app.tabs.active == "explorer", pilot)
+            assert app.explorer_pane.filter.queues == ("default",) and app.explorer_pane.query_text == "queue:default"
+            await pilot.press("question_mark")
+            await wait_until(lambda: app.modal_open(), pilot)
             assert await named_titles(app) == [], "under a modal the dashboard's targets are not offered"
 
     run(body)

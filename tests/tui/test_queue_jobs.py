@@ -1,35 +1,24 @@
-"""The queue browser: Enter on a queue pages through its job lists with the fake reader, and on a real Redis."""
+"""Opening a queue (Enter or `o` on its Workers row, or the palette) is the Jobs explorer filtered to
+``queue:NAME`` — one job list, not a second browser — on a real Redis with real RQ jobs."""
 
 from __future__ import annotations
 
 import subprocess
 import sys
-import time
 from typing import Any
 
-from rq import Queue
-from textual.widgets import DataTable, Label
+import redis
+from rq import Queue, SimpleWorker
+from textual.widgets import DataTable, Input
 
-from tests.tui.fakes import NOW, FakeReader, loaded, make_app, page_job, run, wait_until
-from tui import formatting as fmt
-from tui.app import RqtopApp
+from tests import jobs
+from tests.rq_support import contents
+from tests.tui.fakes import run, wait_until
+from tests.tui.test_explorer import label, make
 from tui.commands import PALETTE_COMMANDS, DashboardCommands
-from tui.data.actions import DashboardActions
-from tui.data.jobs_page import JobsPage
-from tui.data.reader import DashboardReader
-from tui.data.settings import Settings
-from tui.screens.queue_jobs import QueueJobDetailScreen, QueueJobsScreen
-from tui.widgets.page_rows import page_header, page_row
-
-
-def text_of(screen: Any, selector: str) -> str:
-    """What a label on ``screen`` says."""
-    return str(screen.query_one(selector, Label).render())
-
-
-def header(screen: Any) -> str:
-    """The page header line."""
-    return text_of(screen, "#queue-jobs-header")
+from tui.data.explorer.query import parse_query
+from tui.screens.explorer_detail import ExplorerDetailScreen
+from tui.widgets.explorer_pane import ExplorerPane, queue_query
 
 
 def row_text(table: DataTable[Any], row: int) -> list[str]:
@@ -37,234 +26,124 @@ def row_text(table: DataTable[Any], row: int) -> list[str]:
     return [str(getattr(cell, "plain", cell)) for cell in table.get_row_at(row)]
 
 
-async def open_queue(app: Any, pilot: Any, down: int) -> QueueJobsScreen:
-    """Workers tab, the queue ``down`` rows below the first, Enter; returns the screen once its page is shown."""
-    await loaded(app, pilot)
-    await pilot.press("2")
-    app.workers_pane.queues_table.focus()
-    await pilot.press(*["down"] * down, "enter")
-    await wait_until(lambda: isinstance(app.screen, QueueJobsScreen) and app.screen.page is not None, pilot)
-    await pilot.pause()
-    return app.screen
+def column(pane: ExplorerPane, key: str) -> list[str]:
+    """Every shown row's cell in column ``key``."""
+    index = pane.table.column_keys.index(key)
+    return [row_text(pane.table, row)[index] for row in range(pane.table.row_count)]
 
 
-def test_enter_on_a_queue_pages_through_its_lists_and_shows_a_jobs_detail() -> None:
-    async def body() -> None:
-        reader = FakeReader()
-        app = make_app(reader)
-        async with app.run_test(size=(120, 36)) as pilot:
-            screen = await open_queue(app, pilot, down=1)
-            assert screen.queue == "default" and screen.query_one("#queue-jobs-dialog").border_title == "Queue default"
-            assert reader.page_calls == [("default", "pending", 0, 50)]
-            assert header(screen) == "default · pending · 1–50 of 1,000,000"
-            assert screen.table.row_count == 50
-            first = page_job("default", "pending", 0)
-            assert row_text(screen.table, 0)[:3] == [first.id[:8] + "…", "catalog_sync", ""], \
-                "a pending job's state is the list's own: the cell names only the jobs that differ"
-            assert row_text(screen.table, 3)[1:3] == ["unreadable", "unreadable"]
-
-            async def shows(expected: str) -> None:
-                await wait_until(lambda: header(screen) == expected, pilot)
-
-            await pilot.press("pagedown")
-            await shows("default · pending · 51–100 of 1,000,000")
-            assert reader.page_calls[-1] == ("default", "pending", 50, 50)
-            await pilot.press("n")
-            await shows("default · pending · 101–150 of 1,000,000")
-            await pilot.press("pageup")
-            await shows("default · pending · 51–100 of 1,000,000")
-            assert reader.page_calls[-1] == ("default", "pending", 50, 50)
-            await pilot.press("end")
-            await shows("default · pending · 999,951–1,000,000 of 1,000,000")
-            assert reader.page_calls[-1] == ("default", "pending", -1, 50)
-            calls = len(reader.page_calls)
-            await pilot.press("n")
-            await pilot.pause(0.05)
-            assert len(reader.page_calls) == calls, "nothing is read past the last page"
-            await pilot.press("home")
-            await shows("default · pending · 1–50 of 1,000,000")
-            assert reader.page_calls[-1] == ("default", "pending", 0, 50)
-
-            await pilot.press("tab")
-            await shows("default · active · 1–2 of 2")
-            assert reader.page_calls[-1] == ("default", "active", 0, 50)
-            assert screen.table.row_count == 2 and screen.table.cursor_row == 0
-            await pilot.press("down", "enter")
-            await wait_until(lambda: isinstance(app.screen, QueueJobDetailScreen), pilot)
-            job = page_job("default", "active", 1)
-            assert reader.detail_calls == [job.id]
-            fields = {row_text(app.screen.query_one(DataTable), i)[0]: row_text(app.screen.query_one(DataTable), i)[1]
-                      for i in range(app.screen.query_one(DataTable).row_count)}
-            assert fields["Job id"] == job.id and fields["State"] == "Running  (RQ status: started)"
-            assert fields["Error"] == f"ValueError: bad row in {job.id[:8]} (password=***)"
-            assert fields["Retries"] == "1 (2 left)"
-            await pilot.press("escape")
-            assert app.screen is screen
-            await pilot.press("escape")
-            assert not isinstance(app.screen, (QueueJobsScreen, QueueJobDetailScreen))
-            assert app.tabs.active == "workers"
-
-    run(body)
-
-
-def test_source_keys_cycle_every_list_both_ways_and_r_reads_the_same_page() -> None:
-    async def body() -> None:
-        reader = FakeReader()
-        app = make_app(reader)
-        async with app.run_test(size=(120, 36)) as pilot:
-            screen = await open_queue(app, pilot, down=0)
-            for key, source in (("right_square_bracket", "active"), ("tab", "completed"), ("tab", "failed"),
-                                ("tab", "scheduled"), ("tab", "deferred"), ("tab", "canceled"), ("tab", "pending"),
-                                ("shift+tab", "canceled"), ("left_square_bracket", "deferred")):
-                await pilot.press(key)
-                await wait_until(lambda source=source: screen.page.source == source, pilot)
-            assert [call[1] for call in reader.page_calls[1:]] == [
-                "active", "completed", "failed", "scheduled", "deferred", "canceled", "pending", "canceled", "deferred"]
-            assert header(screen) == "low · deferred · no jobs"
-            assert screen.query_one("#queue-jobs-empty").display and not screen.table.display
-            await pilot.press("r")
-            await wait_until(lambda: len(reader.page_calls) == 11, pilot)
-            assert reader.page_calls[-1] == ("low", "deferred", 0, 50)
-
-    run(body)
-
-
-def test_a_failed_read_says_why_in_one_line_and_keeps_the_last_page() -> None:
-    async def body() -> None:
-        reader = FakeReader()
-        app = make_app(reader)
-        async with app.run_test(size=(120, 36)) as pilot:
-            screen = await open_queue(app, pilot, down=1)
-            reader.page_fail_with = ConnectionError("Error 111 connecting to cache.internal:6379.\nConnection refused.")
-            await pilot.press("tab")
-            await wait_until(lambda: bool(screen.error), pilot)
-            await pilot.pause()
-            assert screen.query_one("#queue-jobs-error").display
-            assert text_of(screen, "#queue-jobs-error") == (
-                "⚠ Could not read default · active: ConnectionError: Error 111 connecting to cache.internal:6379. "
-                "(r to retry)")
-            assert header(screen) == "default · pending · 1–50 of 1,000,000" and screen.table.row_count == 50
-            assert screen.source == "pending", "the list shown is the list named"
-            await pilot.press("enter")
-            await wait_until(lambda: "Could not read job" in screen.error, pilot)
-            assert app.screen is screen
-            reader.page_fail_with = None
-            await pilot.press("r")
-            await wait_until(lambda: not screen.error, pilot)
-            assert not screen.query_one("#queue-jobs-error").display
-            assert reader.page_calls[-1] == ("default", "pending", 0, 50)
-
-    run(body)
-
-
-def test_a_slow_page_that_was_overtaken_never_replaces_the_newer_one() -> None:
-    async def body() -> None:
-        reader = FakeReader()
-        fast = reader.jobs_page
-
-        def slow_second_page(queue: str, source: str = "pending", offset: int = 0, limit: int | None = None) -> Any:
-            if offset == 50:
-                time.sleep(0.3)
-            return fast(queue, source, offset, limit)
-
-        reader.jobs_page = slow_second_page  # type: ignore[method-assign]
-        app = make_app(reader)
-        async with app.run_test(size=(120, 36)) as pilot:
-            screen = await open_queue(app, pilot, down=1)
-            await pilot.press("n", "tab")
-            await wait_until(lambda: screen.page.source == "active", pilot)
-            await pilot.pause(0.5)
-            assert header(screen) == "default · active · 1–2 of 2"
-            assert sorted(call[1:3] for call in reader.page_calls) == [("active", 0), ("pending", 0), ("pending", 50)]
-
-    run(body)
-
-
-def test_a_page_past_the_end_of_a_shrunk_list_shows_the_last_page() -> None:
-    async def body() -> None:
-        reader = FakeReader()
-        app = make_app(reader)
-        async with app.run_test(size=(120, 36)) as pilot:
-            screen = await open_queue(app, pilot, down=1)
-            await pilot.press("n")
-            await wait_until(lambda: screen.page.offset == 50, pilot)
-            reader.page_totals["pending"] = 30
-            await pilot.press("r")
-            await wait_until(lambda: header(screen) == "default · pending · 1–30 of 30", pilot)
-            assert [call[2] for call in reader.page_calls] == [0, 50, 50, -1]
-
-    run(body)
-
-
-def test_the_palette_opens_the_first_queue_and_every_binding_has_an_id_and_a_tooltip() -> None:
-    async def body() -> None:
-        reader = FakeReader()
-        app = make_app(reader, read_only=True)
-        async with app.run_test(size=(120, 36)) as pilot:
-            await loaded(app, pilot)
-            titles = [hit.text for hit in [h async for h in DashboardCommands(app.screen).discover()]]
-            assert "queues: Browse queue jobs" not in titles, "offered where the queues are: the Workers tab"
-            await pilot.press("2")
-            titles = [hit.text for hit in [h async for h in DashboardCommands(app.screen).discover()]]
-            assert "queues: Browse queue jobs" in titles, "browsing never writes, so read-only offers it"
-            await app.run_action("browse_queue")
-            await wait_until(lambda: isinstance(app.screen, QueueJobsScreen) and app.screen.page is not None, pilot)
-            assert reader.page_calls == [("low", "pending", 0, 50)]
-
-    run(body)
-    assert ("queues: Browse queue jobs", "browse_queue") in {entry[:2] for entry in PALETTE_COMMANDS}
-    for owner in (QueueJobsScreen, QueueJobDetailScreen):
-        for binding in owner.BINDINGS:
-            assert binding.id and binding.tooltip, (owner.__name__, binding)
-
-
-def test_rows_and_header_show_pages_unreadable_jobs_and_short_ids() -> None:
-    job = page_job("default", "failed", 7)
-    key, cells = page_row("failed:7", job, NOW, "failed", "KeyError: 'sku'")
-    assert key == "failed:7"
-    assert [cell.plain for cell in cells] == [job.id[:8] + "…", "cache_warm", "", "7 min ago  10:59:30",
-                                              "KeyError: 'sku'", "host-a.1201", "cache_warm(batch=7, token='***')"]
-    assert page_row("x", job, NOW, "active")[1][2].plain == "Failed", "a state other than the list's is named"
-    unreadable = page_row("pending:3", page_job("default", "pending", 3), NOW)[1]
-    assert unreadable[1].plain == "unreadable" and unreadable[2].plain == "unreadable"
-    assert page_header(JobsPage("low", "failed", 0, 50, 0)) == "low · failed · no jobs"
-    assert page_header(JobsPage("low", "failed", 50, 50, 1_200_000, (job,))) == "low · failed · 51–51 of 1,200,000"
-    assert fmt.short_id("3f2a9c1e0b7d4c2a9e8f6a5b4c3d2e1f") == "3f2a9c1e…"
-    assert fmt.short_id("sched--catalog_sync--abc123def456") == "abc123def456"
-    assert fmt.short_id("job-001") == "job-001"
-
-
-def test_the_app_and_its_screens_never_import_redis() -> None:
-    code = ("import sys, tui.app, tui.screens.queue_jobs, tui.widgets.page_rows; "
-            "assert 'redis' not in sys.modules, 'redis imported'")
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
-                            stdin=subprocess.DEVNULL)
-    assert result.returncode == 0, result.stderr
-
-
-def test_paging_a_real_queue_of_120_rq_jobs_to_its_last_page(conn: Any, redis_url: str) -> None:
-    queue = Queue("default", connection=conn)
+def populate(conn: redis.Redis) -> None:
+    """120 pending jobs on 'default' (descriptions numbered) and two failed imports on 'high'."""
+    default, high = Queue("default", connection=conn), Queue("high", connection=conn)
+    for batch in range(2):
+        high.enqueue(jobs.boom, f"import {batch} timed out")
+    SimpleWorker([high], connection=conn, name="queue-w").work(burst=True)
     for batch in range(120):
-        queue.enqueue("worker.demo_tasks.cache_warm", batch, description=f"cache_warm(batch={batch})")
-    settings = Settings(refresh_s=60.0)
-    app = RqtopApp(reader=DashboardReader(conn, settings), actions=DashboardActions(conn, settings),
-                   settings=settings, url_label=redis_url)
+        default.enqueue(jobs.ok, batch, description=f"ok(batch={batch})")
+
+
+async def open_queue(app: Any, pilot: Any, name: str) -> ExplorerPane:
+    """Workers tab, the cursor on queue ``name``'s row, Enter; the Jobs tab once its first page is shown."""
+    await wait_until(lambda: app.snapshot is not None, pilot)
+    await pilot.pause()
+    await pilot.press("2")
+    table = app.workers_pane.queues_table
+    table.focus()
+    await wait_until(lambda: name in [key.value for key in table.rows], pilot)
+    table.move_cursor(row=[key.value for key in table.rows].index(name))
+    await pilot.pause()
+    assert app.workers_pane.selected_queue() == name
+    request = app.explorer_pane._request
+    await pilot.press("enter")
+    pane: ExplorerPane = app.explorer_pane
+    await wait_until(lambda: pane._request > request and not pane._reading and pane.page is not None, pilot, 10)
+    await pilot.pause()
+    return pane
+
+
+def test_enter_on_a_queue_opens_the_jobs_tab_filtered_to_it_pages_and_opens_a_jobs_drawer(
+        conn: redis.Redis, redis_url: str) -> None:
+    populate(conn)
+    before = contents(conn)
+    app = make(conn, redis_url)
+
+    async def body() -> None:
+        async with app.run_test(size=(160, 50)) as pilot:
+            pane = await open_queue(app, pilot, "default")
+            assert app.tabs.active == "explorer" and pane.filter.queues == ("default",)
+            assert pane.query_text == "queue:default", "the filter is in the bar, to narrow or clear"
+            assert label(app, "#explorer-header").startswith("queue:default · 1–50 of 120")
+            assert set(column(pane, "queue")) == {"default"}, "only the queue opened"
+            await pilot.press("end")
+            await wait_until(lambda: pane.page is not None and pane.page.offset == 100, pilot)
+            await pilot.pause()
+            assert pane.table.row_count == 20 and "101–120 of 120" in label(app, "#explorer-header")
+            assert column(pane, "description")[-1] == "ok(batch=119)", "pending jobs in queue order"
+            request = pane._request
+            await pilot.press("slash")
+            bar = pane.query_one("#explorer-query", Input)
+            assert bar.has_focus and bar.value == "queue:default"
+            await pilot.press("home", "pagedown")
+            await pilot.pause(0.2)
+            assert bar.cursor_position == 0 and pane._request == request, "typing in the bar: home is the bar's"
+            await pilot.press("escape", "home")
+            await wait_until(lambda: pane.page is not None and pane.page.offset == 0, pilot)
+            await pilot.press("pagedown")
+            await wait_until(lambda: pane.page is not None and pane.page.offset == 50, pilot)
+            await pilot.pause()
+            assert column(pane, "description")[0] == "ok(batch=50)"
+            await pilot.press("enter")
+            await wait_until(lambda: isinstance(app.screen, ExplorerDetailScreen), pilot)
+            assert app.screen.detail.task == "tests.jobs.ok" and app.screen.detail.state == "pending"
+            assert app.screen.detail.description == "ok(batch=50)"
+            await pilot.press("escape")
+            await wait_until(lambda: not isinstance(app.screen, ExplorerDetailScreen), pilot)
+            await pilot.press("2")
+            await wait_until(lambda: app.tabs.active == "workers", pilot)
+
+            pane = await open_queue(app, pilot, "high")
+            assert pane.filter.queues == ("high",) and pane.page is not None and pane.page.total == 2
+            assert set(column(pane, "state")) == {"failed"} and set(column(pane, "queue")) == {"high"}
+
+    run(body)
+    assert contents(conn) == before, "opening and paging a queue never writes"
+
+
+def test_o_and_the_palette_open_the_highlighted_or_first_queue_even_read_only(conn: redis.Redis,
+                                                                            redis_url: str) -> None:
+    populate(conn)
+    app = make(conn, redis_url, read_only=True)
 
     async def body() -> None:
         async with app.run_test(size=(120, 36)) as pilot:
             await wait_until(lambda: app.snapshot is not None, pilot)
-            assert [row.name for row in app.snapshot.queues] == ["default"]
-            screen = await open_queue(app, pilot, down=0)
-            assert header(screen) == "default · pending · 1–50 of 120"
-            await pilot.press("end")
-            await wait_until(lambda: header(screen) == "default · pending · 101–120 of 120", pilot)
-            assert screen.table.row_count == 20
-            assert {row_text(screen.table, i)[1] for i in range(20)} == {"cache_warm"}
-            assert row_text(screen.table, 19)[-1] == "cache_warm(batch=119)"
-            await pilot.press("enter")
-            await wait_until(lambda: isinstance(app.screen, QueueJobDetailScreen), pilot)
-            assert app.screen.detail.task == "worker.demo_tasks.cache_warm"
-            assert app.screen.detail.state == "pending" and app.screen.detail.error is None
+            await pilot.pause()
+            titles = [hit.text for hit in [h async for h in DashboardCommands(app.screen).discover()]]
+            assert "queues: Browse queue jobs" not in titles, "offered where the queues are: the Workers tab"
+            await pilot.press("2")
+            await pilot.pause()
+            titles = [hit.text for hit in [h async for h in DashboardCommands(app.screen).discover()]]
+            assert "queues: Browse queue jobs" in titles, "browsing never writes, so read-only offers it"
+            first = app.workers_pane.selected_queue()
+            assert first == "default", "the queue table's first row: the largest backlog"
+            await pilot.press("o")
+            pane = app.explorer_pane
+            await wait_until(lambda: app.tabs.active == "explorer" and pane.page is not None
+                             and pane.page.filter.queues == (first,), pilot, 10)
 
     run(body)
-    assert conn.llen("rq:queue:default") == 120, "browsing never takes a job off the queue"
+    assert ("queues: Browse queue jobs", "browse_queue") in {entry[:2] for entry in PALETTE_COMMANDS}
+
+
+def test_a_queue_name_that_needs_quoting_round_trips_through_the_query() -> None:
+    for name in ("default", "odd name's queue", "rq:looks:like:a:key", "[bold]x[/]"):
+        flt = parse_query(queue_query(name))
+        assert flt.queues == (name,) and not flt.warnings, name
+
+
+def test_the_app_and_its_widgets_never_import_redis() -> None:
+    code = ("import sys, tui.app, tui.widgets.explorer_pane, tui.widgets.page_rows; "
+            "assert 'redis' not in sys.modules, 'redis imported'")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
+                            stdin=subprocess.DEVNULL)
+    assert result.returncode == 0, result.stderr

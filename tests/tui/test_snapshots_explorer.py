@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
+import pytest
 from textual.pilot import Pilot
 from textual.widgets import Input
 
@@ -45,6 +46,8 @@ class ExplorerFake(FakeReader):
         rows = canned_rows()
         if flt.states:
             rows = [row for row in rows if row.state in flt.states]
+        if flt.queues:
+            rows = [row for row in rows if row.job.queue in flt.queues]
         return ExplorerPage(flt, 0, limit, tuple(rows), "registry", len(rows), read_at=NOW)
 
     def job_detail(self, job_id: str) -> JobDetail:
@@ -163,3 +166,57 @@ def test_typed_confirmation_at_80x24(snap_compare: Any) -> None:
     app = make_app(ExplorerFake(), BulkActions())
     assert snap_compare(app, terminal_size=SMALL, run_before=typed_confirmation())
 
+
+
+def test_typed_confirmation_at_160x50(snap_compare: Any) -> None:
+    """The same typed confirmation at full size: every queue's count and the skipped jobs on screen at once."""
+    app = make_app(ExplorerFake(), BulkActions())
+    assert snap_compare(app, terminal_size=LARGE, run_before=typed_confirmation())
+
+
+def filtered(state: str) -> Any:
+    """A run_before: the Jobs tab, then the query ``state:<state>`` typed in the bar and submitted."""
+
+    async def run_before(pilot: Pilot[Any]) -> None:
+        app = pilot.app
+        await loaded(app, pilot)
+        await pilot.press("4")
+        pane = app.explorer_pane
+        await wait_until(lambda: pane.page is not None, pilot)
+        await pilot.press("slash", *f"state:{state}", "enter")
+        await wait_until(lambda: pane.page.filter.states == (state,), pilot)
+        assert {row.state for row in pane.page.rows} == {state}
+        await settle(pilot)
+
+    return run_before
+
+
+@pytest.mark.parametrize("state", ["failed", "running", "retrying", "abandoned", "stopped", "pending"])
+def test_explorer_per_state_at_160x50(snap_compare: Any, state: str) -> None:
+    """One state's filter: only its rows, the filter named in the header, nothing else on the page."""
+    assert snap_compare(make_app(ExplorerFake()), terminal_size=LARGE, run_before=filtered(state))
+
+
+def opened_queue(name: str) -> Any:
+    """A run_before: the Workers tab, the cursor on queue ``name``'s row, Enter: the Jobs tab filtered to it."""
+
+    async def run_before(pilot: Pilot[Any]) -> None:
+        app = pilot.app
+        await loaded(app, pilot)
+        await pilot.press("2")
+        table = app.workers_pane.queues_table
+        table.focus()
+        table.move_cursor(row=[key.value for key in table.rows].index(name))
+        await pilot.press("enter")
+        pane = app.explorer_pane
+        await wait_until(lambda: pane.page is not None and pane.page.filter.queues == (name,), pilot)
+        assert {row.job.queue for row in pane.page.rows} == {name}
+        await settle(pilot)
+
+    return run_before
+
+
+@pytest.mark.parametrize("size", [SMALL, LARGE], ids=["80x24", "160x50"])
+def test_a_queue_opened_from_the_workers_tab(snap_compare: Any, size: tuple[int, int]) -> None:
+    """Enter on a queue row: the Jobs tab with queue:NAME in its header, only that queue's jobs."""
+    assert snap_compare(make_app(ExplorerFake()), terminal_size=size, run_before=opened_queue("default"))

@@ -22,6 +22,7 @@ from typing import Any, TypeVar
 import redis
 
 from tui.data import job_actions, job_edit, schedule_edits
+from tui.data.masking import resolve
 from tui.data.settings import Settings
 from worker import audit, cancel, fail_active, janitor, keys
 from worker.cancel_request import CANCEL_NOTE, request_cancel
@@ -317,14 +318,26 @@ class DashboardActions:
                      now=self.settings.clock(), phase="outcome", intent=intent)
         return counts, changed
 
-    def edit_replay(self, job_id: str, args_json: str | None = None, kwargs_json: str | None = None) -> ActionResult:
-        """Enqueue a new job from a dead-letter job's plain-data payload with edited args/kwargs; original kept."""
+    def edit_form(self, job_id: str) -> job_edit.EditForm:
+        """The dashboard editor's masked JSON document of a dead-letter job's arguments (reads only);
+        ``job_edit.NotReplayable`` says why a job cannot be edited."""
+        return job_edit.read_form(self.conn, job_id, self.settings.mask_rules)
+
+    def edit_replay(self, job_id: str, args_json: str | None = None, kwargs_json: str | None = None,
+                    keep_masked: bool = False) -> ActionResult:
+        """Enqueue a new job from a dead-letter job's plain-data payload with edited args/kwargs; original kept.
+        With ``keep_masked`` (the dashboard's editor), every value left as the masked editor showed it keeps the
+        original's value."""
         refusal = self.refusal("edit_replay")
         if refusal:
             return ActionResult("edit_replay", False, refusal)
         try:
             payload = job_edit.read_payload(self.conn, job_id)
             args, kwargs = job_edit.parse_arguments(args_json, kwargs_json, payload)
+            if keep_masked:
+                rules = resolve(self.settings.mask_rules, payload.func_name)
+                args = job_edit.unmask(args, payload.args, rules)
+                kwargs = job_edit.unmask(kwargs, payload.kwargs, rules)
         except job_edit.NotReplayable as exc:
             return self._refuse("edit_replay", "not_allowed", ActionResult("edit_replay", False, str(exc)))
         with self._recorded("edit_replay", f"{job_id} on {payload.queue}") as outcome:

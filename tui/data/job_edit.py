@@ -5,6 +5,11 @@ plain-data unpickler only (``worker.safe_decoding``: every global refused, nothi
 plain data, has a bound instance or is too large is refused. The new job gets a fresh id and attempt counter, the
 same queue, timeouts and TTLs, a ``meta`` of the original's plain-data meta plus ``replay_of``; the original is
 kept where it is and gets a plain ``rqtop_replayed_as`` field. Both writes go in one MULTI/EXEC.
+
+The dashboard's editor (``read_form``) holds the call as one JSON document ``{"args": [...], "kwargs": {...}}``
+with sensitive values masked as they are in the drawer (a keyword whose name matches a mask pattern shows ``***``,
+credentials inside text are masked); a masked value left as shown keeps the original's (``unmask``), so a secret
+is never put on screen and never replaced by ``***``.
 """
 
 from __future__ import annotations
@@ -13,11 +18,14 @@ import json
 import pickle
 import uuid
 import zlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import redis
 
+from tui.data.edit_document import EditForm, NotReplayable, masked_count, masked_view, unmask
+from tui.data.masking import MaskRules, resolve
 from worker import keys
 from worker.job_ops import iso_now
 from worker.records import as_text
@@ -29,10 +37,8 @@ COPIED = ("origin", "timeout", "result_ttl", "failure_ttl", "ttl")
 """Hash fields the new job takes over from the original."""
 REPLAYABLE = ("failed", "stopped")
 """The statuses Edit and replay applies to (the dead letter)."""
-
-
-class NotReplayable(ValueError):
-    """The job cannot be edited and replayed; the message says why in one line."""
+__all__ = ["EditForm", "NotReplayable", "Payload", "parse_arguments", "read_form", "read_payload", "replay_edited",
+           "unmask"]
 
 
 @dataclass(frozen=True)
@@ -72,6 +78,22 @@ def parse_arguments(args_json: str | None, kwargs_json: str | None, payload: Pay
     if not isinstance(kwargs, dict):
         raise NotReplayable("kwargs: must be a JSON object")
     return args, kwargs
+
+
+def read_form(conn: redis.Redis, job_id: str, patterns: Sequence[str] | MaskRules) -> EditForm:
+    """The editor's document for a dead-letter job whose payload is plain data JSON can hold; NotReplayable
+    otherwise (an object in the pickle, bytes or dates JSON cannot hold, not in the dead letter)."""
+    payload = read_payload(conn, job_id)
+    rules = resolve(patterns, payload.func_name)
+    call = {"args": list(payload.args), "kwargs": payload.kwargs}
+    try:
+        json.dumps(call, allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        raise NotReplayable(f"{job_id}: the arguments hold values JSON cannot (such as bytes or dates): edit and "
+                            f"replay works on JSON only ({type(exc).__name__})") from None
+    shown = masked_view(call, rules)
+    return EditForm(job_id, payload.queue, payload.func_name, json.dumps(shown, indent=2, ensure_ascii=False),
+                    masked_count(shown, call))
 
 
 def replay_edited(conn: redis.Redis, payload: Payload, args: list[Any], kwargs: dict[str, Any],

@@ -30,7 +30,7 @@ SOURCES = {
 """Page source -> where its ids live: the queue list, an RQ registry, or rq-scheduler's zset (queue ignored)."""
 
 QUEUE_LISTS = ("pending", "active", "completed", "failed", "scheduled", "deferred", "canceled")
-"""The job lists of one queue, in the order the queue browser shows and counts them."""
+"""The job lists of one queue: the sources ``read_jobs_page`` pages."""
 
 MAX_LIMIT = 1000
 

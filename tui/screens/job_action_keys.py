@@ -1,7 +1,8 @@
-"""The job action keys (R P C S T D X) as one mixin, so the detail screens and the Jobs tab act the same way.
+"""The job action keys (R P C K S T D E X) as one mixin, so the detail screens and the Jobs tab act the same way.
 
 A key plans the action on the mixer's ids off the UI thread (reads only), shows the exact confirmation, and on
-confirm hands exactly that plan to the App's action flow (one toast, then a refresh). Backing out changes nothing.
+confirm hands exactly that plan to the App's action flow (one toast, then a refresh); E opens the edit-and-replay
+editor on one job instead (``tui.screens.edit_replay``). Backing out changes nothing.
 Read-only mode, an unreachable Redis or a confirmation already open refuse the key with a toast (the App's
 ``_refused``), and read-only hides the keys.
 """
@@ -18,6 +19,7 @@ from textual.dom import DOMNode
 from tui import formatting as fmt
 from tui.action_table import JOB_ACTIONS, JobAction, confirm_job_action, find_job_action
 from tui.messages import action_finished
+from tui.screens.edit_replay import start_edit_flow
 from tui.screens.job_confirm import JobConfirmScreen
 from worker.plans import JobActionPlan
 
@@ -65,6 +67,12 @@ class JobActionKeys:
         ids = self.job_action_ids()
         if not ids:
             app.notify("No job is highlighted or marked.", severity="warning")
+            return
+        if row.editor:  # Edit and replay: one job's arguments in the editor, not a plan over the ids
+            if len(ids) > 1:
+                app.notify(f"{row.title} edits one job: unmark all but one (u clears the marks).", severity="warning")
+                return
+            start_edit_flow(cast(DOMNode, self), row, ids[0])
             return
         start_job_flow(cast(DOMNode, self), row, lambda: app.actions.plan_job_action(row.name, list(ids)),
                        self.job_action_scope(ids), on_confirmed=self.job_action_confirmed)

@@ -1,5 +1,5 @@
 """The (label, value) fields of a job's detail drawer, shared by the Jobs tab's drawer and ``rqtop jobs show``:
-the queue browser's fields plus health, attempts (n of max), scheduled and canceled times and the payload."""
+a job's detail fields plus health, attempts (n of max), scheduled and canceled times and the payload."""
 
 from __future__ import annotations
 
@@ -29,7 +29,7 @@ def payload_fields(detail: JobDetail) -> list[tuple[str, str]]:
 
 
 def drawer_fields(detail: JobDetail, history: AttemptHistory, now: float) -> list[tuple[str, str]]:
-    """The queue browser's fields plus health, attempts (n of max), scheduled and canceled times and the payload
+    """A job's detail fields plus health, attempts (n of max), scheduled and canceled times and the payload
     (the attempt history is listed after them by each caller)."""
     health = job_health(detail, history, now)
     extra = {"State": [("Health", health.health), ("Attempts", health.attempts)],

@@ -69,21 +69,25 @@ class ExplorerPane(JobActionKeys, Vertical):
                 tooltip="Mark every job matching the filter, so an action key acts on all of them"),
         Binding("u", "clear_marks", "Unmark all", id="explorer.clear_marks", show=False,
                 tooltip="Clear every mark"),
-        Binding("pagedown,n", "page('next')", "Next page", id="explorer.next_page", tooltip="Show the next page"),
-        Binding("pageup,p", "page('previous')", "Previous page", id="explorer.previous_page",
+        Binding("n", "page('next')", "Next page", id="explorer.next_page", tooltip="Show the next page"),
+        Binding("p", "page('previous')", "Previous page", id="explorer.previous_page",
                 tooltip="Show the previous page"),
-        Binding("home,g", "page('first')", "First page", id="explorer.first_page", show=False),
-        Binding("end,G", "page('last')", "Last page", id="explorer.last_page", show=False),
+        Binding("g", "page('first')", "First page", id="explorer.first_page", show=False,
+                tooltip="Show the first page"),
+        Binding("G", "page('last')", "Last page", id="explorer.last_page", show=False, tooltip="Show the last page"),
+        # The same with the paging keys, before the table's own (which would move its cursor instead); check_action
+        # gives them back to the query bar while it is typed in.
+        Binding("pagedown", "page('next')", "Next page", id="explorer.next_page_key", show=False,
+                tooltip="Show the next page", priority=True),
+        Binding("pageup", "page('previous')", "Previous page", id="explorer.previous_page_key", show=False,
+                tooltip="Show the previous page", priority=True),
+        Binding("home", "page('first')", "First page", id="explorer.first_page_key", show=False,
+                tooltip="Show the first page", priority=True),
+        Binding("end", "page('last')", "Last page", id="explorer.last_page_key", show=False,
+                tooltip="Show the last page", priority=True),
         Binding("enter", "show_detail", "Detail", id="explorer.detail", tooltip="Open the highlighted job"),
         *JOB_BINDINGS,
     ]
-
-    @dataclass
-    class JobsSelected(Message):
-        """The marked jobs changed: what the job actions act on (the marks, else the highlighted row)."""
-
-        ids: tuple[str, ...]
-        filter: Filter
 
     @dataclass
     class PageRead(Message):
@@ -110,15 +114,12 @@ class ExplorerPane(JobActionKeys, Vertical):
         history: AttemptHistory | None
         error: str = ""
 
-    def __init__(self, source: ExplorerData | None, settings: Settings, scope: Filter | None = None,
-                 id: str | None = None) -> None:
+    def __init__(self, source: ExplorerData | None, settings: Settings, id: str | None = None) -> None:
         super().__init__(id=id)
         self._source = source
         self._settings = settings
-        self.scope = scope or Filter()
-        """What every filter of this pane is narrowed to (the queue browser: one queue)."""
-        self.filter = self.scope
-        """The filter shown (the query bar's, within the scope)."""
+        self.filter = Filter()
+        """The filter shown (the query bar's)."""
         self.query_text = ""
         self.page: ExplorerPage | None = None
         self.page_offset = 0
@@ -161,8 +162,12 @@ class ExplorerPane(JobActionKeys, Vertical):
         return self.query_one("#explorer-table", KeyedTable)
 
     def focus_table(self) -> None:
-        """Give the table the keyboard."""
-        self.table.focus()
+        """Give the table the keyboard, or the pane itself while the table is hidden (an empty page): the pane's
+        keys (the action keys on the marked jobs, paging, the filter) must work whatever the page holds."""
+        if self.table.display:
+            self.table.focus()
+        else:
+            self.focus()
 
     def show(self, snapshot: Snapshot, now: float) -> None:
         """A refresh while the tab is visible: read the shown page again (the filter and cursor stay)."""
@@ -239,7 +244,11 @@ class ExplorerPane(JobActionKeys, Vertical):
         newer.display = bool(self.newer)
         self.query_one("#explorer-header", Label).update(header_line(page, len(self.marks), now))
         self.query_one("#explorer-empty").display = not page.rows
+        keyboard_here = table.has_focus or self.has_focus
         table.display = bool(page.rows)
+        self.can_focus = not page.rows  # an empty page: the pane takes the keys the hidden table cannot
+        if keyboard_here:
+            self.focus_table()
 
     @on(DataTable.RowHighlighted, "#explorer-table")
     def _cursor_moved(self, event: DataTable.RowHighlighted) -> None:
@@ -279,11 +288,10 @@ class ExplorerPane(JobActionKeys, Vertical):
         self.action_close_query()
 
     def apply_query(self, query: str) -> None:
-        """Use ``query`` (within the pane's scope) from its first page; bad terms warn, never fail."""
+        """Use ``query`` from its first page; bad terms warn, never fail."""
         self.query_text = query
         parsed = parse_query(query, include_completed=self.filter.include_completed)
-        flt = parsed if not self.scope.queues else Filter(**{**parsed.__dict__, "queues": self.scope.queues})
-        self.filter = flt
+        self.filter = parsed
         warnings = self.query_one("#explorer-warnings", Label)
         warnings.update(marked_query(query, parsed))
         warnings.display = bool(parsed.warnings)
@@ -324,10 +332,10 @@ class ExplorerPane(JobActionKeys, Vertical):
         return (key,) if key is not None else ()
 
     def _marks_changed(self, source: str = "") -> None:
-        """Redraw the page's marks and tell the actions what is selected (``source``: the filter M marked)."""
+        """Redraw the page's marks and the header's count (``source``: the filter M marked); the action keys read
+        the marks when pressed (``job_action_ids``), so nothing else needs telling."""
         self.marks_from = source
         self._show_page()
-        self.post_message(self.JobsSelected(self.selected_ids(), self.filter))
 
     def action_clear_marks(self) -> None:
         """Unmark every job."""
@@ -389,7 +397,9 @@ class ExplorerPane(JobActionKeys, Vertical):
             self._marks_changed()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """Read-only hides the job action keys."""
+        """Read-only hides the job action keys; the paging keys belong to the query bar while it is typed in."""
+        if action == "page" and self.query_one("#explorer-query", Input).has_focus:
+            return False
         return not (action == "job_action" and self.job_actions_hidden())
 
     def action_toggle_mark(self) -> None:
@@ -460,3 +470,8 @@ class ExplorerPane(JobActionKeys, Vertical):
 def task_query(task: str) -> str:
     """The explorer query for one job type's recent runs, completed ones included (quoted when it must be)."""
     return f"{shlex.quote(f'task:{task}')} completed:yes"
+
+
+def queue_query(queue: str) -> str:
+    """The explorer query for one queue's jobs (quoted when it must be): what opening a queue shows."""
+    return shlex.quote(f"queue:{queue}")

@@ -115,11 +115,6 @@ class KeyedTable(DataTable[Cell]):
         self.sync(rows)
         self._restore_cursor(keep)
 
-    def set_columns(self, columns: Sequence[tuple[str, str]]) -> None:
-        """Show ``columns`` from now on (another list of the queue browser has other columns); drops every row."""
-        self._column_spec = tuple(columns)
-        self.reset()
-
     def reset(self) -> None:
         """Drop every row and re-create the columns, so the next ``sync`` measures them afresh (and puts the
         cursor back on the row it was on)."""

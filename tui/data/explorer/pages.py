@@ -1,7 +1,7 @@
 """One page of the explorer for a Filter, read the cheapest way the filter allows, never writing.
 
 - ``id:…``: the job's hash by key (HMGET-style reads of one key, two small rounds).
-- state and queue only: RQ's lists and registries are paged directly with the queue browser's pager
+- state and queue only: RQ's lists and registries are paged directly with the queue pager
   (``jobs_page.read_jobs_page``) over the concatenation of every (queue, list) the filter names; the lengths
   are one round, the page one or two pager calls, the row extras one more round.
 - anything else (task, worker, text, time, attention, retrying/stopped/abandoned): an incremental
@@ -29,7 +29,7 @@ from worker import keys
 
 STATE_SOURCES = {"running": "active", "pending": "pending", "scheduled": "scheduled", "deferred": "deferred",
                  "failed": "failed", "canceled": "canceled", "completed": "completed"}
-"""Explorer state -> the queue browser's list, in the order the default view concatenates them."""
+"""Explorer state -> the queue pager's list, in the order the default view concatenates them."""
 NEWEST_FIRST = ("completed", "failed", "canceled")
 MATCH_CAP = 100_000
 """The most ids "act on all matching" collects; a larger set is refused (narrow the filter, or use the CLI)."""
@@ -135,7 +135,7 @@ class ExplorerReader:
         return ExplorerPage(flt, 0, limit, rows, "id", len(rows), read_at=now)
 
     def _paged(self, flt: Filter, offset: int, limit: int, now: float) -> ExplorerPage:
-        """A page of the concatenated lists, read with the queue browser's pager."""
+        """A page of the concatenated lists, read with the queue pager."""
         queues = list(flt.queues) or queue_names(self.conn)
         names = sections_for(flt)
         pipe = self.conn.pipeline(transaction=False)

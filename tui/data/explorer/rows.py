@@ -1,6 +1,6 @@
 """An explorer row: a job's summary plus its attempts, last event and failure summary, read without writing.
 
-The summary comes from the queue browser's HMGET (``job_meta.summarize``); one more pipelined round reads the
+The summary comes from the queue pager's HMGET (``job_meta.summarize``); one more pipelined round reads the
 fields a row adds (retry budget, heartbeat, error) and the newest entry of RQ's results stream, for the
 failure summary of jobs whose hash holds no ``exc_info`` (RQ 3 keeps errors in the stream).
 """
@@ -135,7 +135,7 @@ def newest_result(reply: Any) -> Fields:
 
 def read_summaries(conn: redis.Redis, ids: Sequence[str], patterns: Sequence[str] | MaskRules
                    ) -> tuple[JobSummary, ...]:
-    """Summaries of jobs by id in one pipelined round (HMGET and EXISTS each), as the queue browser reads them."""
+    """Summaries of jobs by id in one pipelined round (HMGET and EXISTS each), as the queue pager reads them."""
     if not ids:
         return ()
     pipe = conn.pipeline(transaction=False)
