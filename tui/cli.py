@@ -297,6 +297,15 @@ def run_dashboard(conn: redis.Redis, url: str, settings: Settings, notice: str |
     if unknown:
         fail(f"RQTOP_KEYMAP or the config file's keymap: no binding with id {', '.join(map(repr, unknown))} "
              f"(ids: {', '.join(sorted(BINDING_IDS))})")
+    app = dashboard_app(conn, url, settings, notice, profiles)
+    app.watch_problem = watch
+    app.run()
+
+
+def dashboard_app(conn: redis.Redis, url: str, settings: Settings, notice: str | None = None,
+                  profiles: Any = None) -> Any:
+    """The App on the real reader and actions, acting as the weaker of the configured role and the one Redis lets
+    this user act as (which also decides whether payloads show unmasked)."""
     from tui.app import RqtopApp
     from tui.data.acl import acting_role
     from tui.data.actions import DashboardActions
@@ -311,8 +320,7 @@ def run_dashboard(conn: redis.Redis, url: str, settings: Settings, notice: str |
         profiles=profiles,
     )
     app.first_notice = "\n".join(text for text in (notice, problem) if text) or None
-    app.watch_problem = watch
-    app.run()
+    return app
 
 
 @cli.command()
@@ -394,7 +402,7 @@ def status(url: str | None, key_prefix: str | None, as_json: bool) -> None:
         use_key_prefix(key_prefix)
     conn, target = open_redis(url)
     try:
-        snapshot = DashboardReader(conn, _settings()).read()
+        snapshot = DashboardReader(conn, read_settings(conn, "status")).read()
     except redis.RedisError as exc:
         fail(f"cannot read from Redis at {mask_url(target)}: {one_line(exc)}")
     if as_json:
@@ -512,6 +520,15 @@ def _actions(url: str | None, read_only: bool, verb: str, action: str) -> Operat
     return DashboardActions(conn, settings, redis_user=redis_user)
 
 
+def read_settings(conn: redis.Redis, verb: str) -> Settings:
+    """Settings for a command that shows jobs: when they would show payloads unmasked (a chosen admin), the weaker
+    of that role and what Redis lets this user do, so only an admin Redis user sees an unmasked payload."""
+    settings = _settings()
+    if settings.payloads_unmasked:
+        settings, _ = _with_detected_role(conn, settings, verb)
+    return settings
+
+
 def _with_detected_role(conn: redis.Redis, settings: Settings, verb: str) -> tuple[Settings, str]:
     """``settings`` acting as the weaker of its role and what Redis lets this connection do, and the ACL user; a
     Redis that does not answer the probes is one line naming ``verb``, exit 2."""
@@ -558,7 +575,7 @@ def _schedule_command(group: click.Group, twin: CliVerb) -> None:
         if wait and job_id:
             from tui.cli_wait import follow
 
-            sys.exit(follow(actions.conn, job_id, _settings()))  # type: ignore[attr-defined]
+            sys.exit(follow(actions.conn, job_id, read_settings(actions.conn, "wait")))  # type: ignore[attr-defined]
 
     if twin.verb == "run-now":  # follow the queued run (tui.cli_wait): exit 0 finished, 1 failed or canceled
         click.option("--wait", is_flag=True, help="Follow the run with a progress bar until it ends.")(command)
