@@ -76,6 +76,13 @@ def _root_option(name: str, value: Any) -> Any:
     return ctx.find_root().params.get(name) if ctx is not None else None
 
 
+def _command_option(name: str) -> Any:
+    """A connection flag given after the subcommand (``rqtop worker --sentinel …``, the commands that take
+    ``connection_options`` themselves), else before it."""
+    ctx = click.get_current_context(silent=True)
+    return _root_option(name, ctx.params.get(name) if ctx is not None else None)
+
+
 def require_rq3() -> None:
     """Exit 2 with one line when the installed rq is older than 3.0 (the worker needs RQ 3's executions and
     hooks; the dashboard and status read any RQ >= 2.0 and import no rq code)."""
@@ -119,7 +126,7 @@ def redis_target(url: str | None = None) -> tuple[Target, Profile | None]:
     from tui.cli_target import FLAG_NAMES, build_target
     from tui.data.config_file import load_profiles
 
-    flags = {name: _root_option(name, None) for name in FLAG_NAMES}
+    flags = {name: _command_option(name) for name in FLAG_NAMES}
     flags["url"] = _root_option("url", url)
     try:
         profiles = load_profiles()
@@ -348,6 +355,7 @@ def demo(url: str | None, schedules_path: str, no_dashboard: bool, duration: flo
 
 @cli.command()
 @url_option
+@connection_options
 @click.option("--mode", type=click.Choice(["all", "worker", "scheduler"]), default="all", show_default=True,
               help="Run jobs, queue scheduled runs, or both.")
 @click.option("--queues", default="high,default,low", show_default=True, help="Comma-separated, in priority order.")
@@ -357,8 +365,9 @@ def demo(url: str | None, schedules_path: str, no_dashboard: bool, duration: flo
 @click.option("--name", default=None, help="Worker name (default: RQ's).")
 @click.option("--read-only", is_flag=True, hidden=True, help="Refused: a worker writes by nature.")
 def worker(url: str | None, mode: str, queues: str, schedules_path: str, burst: bool, name: str | None,
-           read_only: bool) -> None:
-    """Run an rqtop worker: RQ worker with heartbeats and bookkeeping, and/or the scheduler."""
+           read_only: bool, **connection: Any) -> None:
+    """Run an rqtop worker: RQ worker with heartbeats and bookkeeping, and/or the scheduler; it connects as the
+    dashboard does (--profile, TLS files, --password-file, Sentinel, and follows a Sentinel failover)."""
     require_rq3()
     from worker.runner import run
     from worker.schedules import ScheduleError, load_schedules
@@ -374,17 +383,13 @@ def worker(url: str | None, mode: str, queues: str, schedules_path: str, burst: 
             load_schedules(schedules_path)
         except ScheduleError as exc:
             fail(str(exc))
-    _, target = open_redis(url)
-    given, _ = redis_target(url)
-    extra = [given.source(name) for name in ("sentinel", "tls_ca", "tls_cert", "tls_key", "tls_insecure",
-                                             "password_file", "password_env") if getattr(given, name)]
-    if extra:
-        fail(f"worker: {', '.join(extra)}: the worker connects with its URL alone; give it a redis:// or rediss:// "
-             "URL (redis-py reads ?ssl_ca_certs=FILE&ssl_certfile=FILE&ssl_keyfile=FILE from it)")
+    _, target, _ = open_target(url)  # every connection setting checked and one PING: a bad one is one line, exit 2
+    from tui.data.redis_client import client_factory
     from worker.notify.config import NotifyConfigError
 
     try:
-        run(target, mode=mode, queues=queue_names, schedules_path=schedules_path, burst=burst, name=name)
+        run(client_factory(target), mode=mode, queues=queue_names, schedules_path=schedules_path,
+            burst=burst, name=name)
     except NotifyConfigError as exc:
         fail(str(exc))
 
