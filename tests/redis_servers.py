@@ -9,7 +9,7 @@ import subprocess
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -101,6 +101,14 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
     process.wait(timeout=5)
 
 
+def _tls_arguments(certs: Certificates, auth_clients: bool = False) -> list[str]:
+    """redis-server's TLS settings: its certificate, the CA, whether clients need a certificate, replication over
+    TLS (used by a TLS replica; harmless on a lone server)."""
+    return ["--tls-cert-file", str(certs.server_cert), "--tls-key-file", str(certs.server_key),
+            "--tls-ca-cert-file", str(certs.ca), "--tls-auth-clients", "yes" if auth_clients else "no",
+            "--tls-replication", "yes"]
+
+
 @contextmanager
 def tls_server(folder: Path, certs: Certificates, auth_clients: bool = False,
                password: str | None = None) -> Iterator[int]:
@@ -108,9 +116,7 @@ def tls_server(folder: Path, certs: Certificates, auth_clients: bool = False,
     certificate signed by the CA."""
     port = free_port()
     args = [system_redis_server(), "--port", "0", "--tls-port", str(port), "--bind", "127.0.0.1",
-            "--tls-cert-file", str(certs.server_cert), "--tls-key-file", str(certs.server_key),
-            "--tls-ca-cert-file", str(certs.ca), "--tls-auth-clients", "yes" if auth_clients else "no",
-            "--save", "", "--appendonly", "no", "--dir", str(folder)]
+            *_tls_arguments(certs, auth_clients), "--save", "", "--appendonly", "no", "--dir", str(folder)]
     if password:
         args += ["--requirepass", password]
     process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -125,18 +131,24 @@ def tls_server(folder: Path, certs: Certificates, auth_clients: bool = False,
 
 @dataclass
 class SentinelSet:
-    """A master, its replica and one sentinel monitoring them as ``mymaster``, on loopback ports."""
+    """A master, its replica and one sentinel monitoring them as ``mymaster``, on loopback ports (all of them
+    TLS-only when ``tls`` holds redis-py's ssl arguments)."""
 
     master_port: int
     replica_port: int
     sentinel_port: int
     processes: dict[int, subprocess.Popen[bytes]]
+    tls: dict[str, object] = field(default_factory=dict)
 
     MASTER_NAME = "mymaster"
 
+    def client(self, port: int) -> redis.Redis:
+        """A client on the server on ``port`` (over TLS for a TLS set)."""
+        return redis.Redis(port=port, socket_timeout=2, decode_responses=True, **self.tls)  # type: ignore[arg-type]
+
     def sentinel(self) -> redis.Redis:
         """A client on the sentinel."""
-        return redis.Redis(port=self.sentinel_port, socket_timeout=2, decode_responses=True)
+        return self.client(self.sentinel_port)
 
     def master_port_now(self) -> int:
         """The master's port as the sentinel tells it now."""
@@ -157,10 +169,17 @@ class SentinelSet:
                 if time.monotonic() > deadline:
                     raise AssertionError(f"SENTINEL FAILOVER refused: {exc}") from None
                 time.sleep(0.2)
-        while self.master_port_now() == old:
+        while self.master_port_now() == old or not self.failover_ended():
             assert time.monotonic() < deadline, "the sentinel never named a new master"
-            time.sleep(0.1)
+            time.sleep(0.05)
         return self.master_port_now()
+
+    def failover_ended(self) -> bool:
+        """Whether SENTINEL MASTERS (what redis-py's clients ask) names the same master as GET-MASTER-ADDR-BY-NAME
+        with no failover in progress: the latter names the promoted replica about a second earlier, and a client
+        connecting in between still gets the old master."""
+        master = self.sentinel().sentinel_masters()[self.MASTER_NAME]
+        return int(master["port"]) == self.master_port_now() and "failover_in_progress" not in master["flags"]
 
     def kill(self, port: int) -> None:
         """Kill the server on ``port`` (the old master, after a failover)."""
@@ -168,34 +187,43 @@ class SentinelSet:
 
 
 @contextmanager
-def sentinel_set(folder: Path) -> Iterator[SentinelSet]:
-    """Start master, replica (in sync) and a sentinel that already knows the replica; stop them all after."""
+def sentinel_set(folder: Path, certs: Certificates | None = None) -> Iterator[SentinelSet]:
+    """Start master, replica (in sync) and a sentinel that already knows the replica; stop them all after. With
+    ``certs`` every one of them listens on TLS only (the sentinel too) and replicates and monitors over TLS."""
     binary = system_redis_server()
     master, replica, sentinel = free_port(), free_port(), free_port()
+    tls = _tls_arguments(certs) if certs else []
+    found = SentinelSet(master, replica, sentinel, {}, {"ssl": True, "ssl_ca_certs": str(certs.ca)} if certs else {})
+
+    def listen(port: int) -> list[str]:
+        return ["--port", "0", "--tls-port", str(port), *tls] if certs else ["--port", str(port)]
+
     common = ["--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", str(folder)]
-    processes: dict[int, subprocess.Popen[bytes]] = {}
+    processes = found.processes
     try:
-        processes[master] = subprocess.Popen([binary, "--port", str(master), *common],
+        processes[master] = subprocess.Popen([binary, *listen(master), *common],
                                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        _wait_ready(redis.Redis(port=master, socket_timeout=1), processes[master], "the master")
+        _wait_ready(found.client(master), processes[master], "the master")
         processes[replica] = subprocess.Popen(
-            [binary, "--port", str(replica), "--replicaof", "127.0.0.1", str(master), *common],
+            [binary, *listen(replica), "--replicaof", "127.0.0.1", str(master), *common],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        replica_client = redis.Redis(port=replica, socket_timeout=1, decode_responses=True)
+        replica_client = found.client(replica)
         _wait_ready(replica_client, processes[replica], "the replica")
         deadline = time.monotonic() + 10
         while replica_client.info("replication").get("master_link_status") != "up":
             assert time.monotonic() < deadline, "the replica never synced"
             time.sleep(0.05)
         config = folder / "sentinel.conf"
-        config.write_text(f"port {sentinel}\nbind 127.0.0.1\ndir {folder}\n"
+        listening = (f"port 0\ntls-port {sentinel}\n" + "".join(f"{tls[i][2:]} {tls[i + 1]}\n"
+                                                                 for i in range(0, len(tls), 2))
+                     if certs else f"port {sentinel}\n")
+        config.write_text(f"{listening}bind 127.0.0.1\ndir {folder}\n"
                           f"sentinel monitor {SentinelSet.MASTER_NAME} 127.0.0.1 {master} 1\n"
                           f"sentinel down-after-milliseconds {SentinelSet.MASTER_NAME} 1000\n"
                           f"sentinel failover-timeout {SentinelSet.MASTER_NAME} 10000\n")
         processes[sentinel] = subprocess.Popen([binary, str(config), "--sentinel"],
                                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        found = SentinelSet(master, replica, sentinel, processes)
-        _wait_ready(redis.Redis(port=sentinel, socket_timeout=1), processes[sentinel], "the sentinel")
+        _wait_ready(found.client(sentinel), processes[sentinel], "the sentinel")
         while not found.sentinel().execute_command("SENTINEL", "REPLICAS", SentinelSet.MASTER_NAME):
             assert time.monotonic() < deadline + 10, "the sentinel never found the replica"
             time.sleep(0.1)

@@ -330,3 +330,97 @@ def test_the_viewer_and_operator_read_exactly_what_an_admin_reads(users: dict[st
     assert seen["viewer"] == admin and seen["operator"] == admin and seen["admin"] == admin
     for role, client in users.items():
         assert audit.read(client, 1)[0].action == "rerun", role  # `rqtop audit` works for every role
+
+
+SECRET = "s3cr3t-42"
+"""The value of a sensitive keyword argument; it reaches the screen only for an admin."""
+HOSTILE = "\x1b[2J[red]loud[/red]"
+"""Appended to it: a terminal escape and Rich markup, which even an unmasked view shows defused and literal."""
+
+
+def _job_with_a_secret(conn: redis.Redis) -> str:
+    """A queued job whose keyword argument ``api_token`` holds ``SECRET`` (and its description quotes it)."""
+    return Queue("default", connection=conn).enqueue(jobs.say_hello, api_token=SECRET + HOSTILE).id
+
+
+def _reveals(text: str) -> bool:
+    """Whether ``text`` shows the secret (and then: defused, literal); else it must show it masked."""
+    assert "\x1b" not in text
+    if SECRET in text:
+        assert "[red]loud[/red]" in text
+        return True
+    assert "api_token='***'" in text or "api_token: ***" in text, text
+    return False
+
+
+def test_only_an_admin_user_sees_payloads_unmasked_in_the_cli(users: dict[str, redis.Redis], srv: Server) -> None:
+    job_id = _job_with_a_secret(srv.conn)
+    for role in PASSWORDS:
+        url = with_user(srv.url, f"t-{role}", PASSWORDS[role])
+        shown = rqtop("--role", "admin", "jobs", "show", job_id, url=url)  # claiming admin: Redis decides
+        assert shown.returncode == 0, shown.stderr
+        assert _reveals(shown.stdout) is (role == "admin"), (role, shown.stdout)
+        as_json = rqtop("--role", "admin", "jobs", "show", job_id, "--json", url=url)
+        assert (SECRET in as_json.stdout) is (role == "admin"), role
+        listed = rqtop("--role", "admin", "jobs", "ls", url=url)
+        assert (SECRET in listed.stdout) is (role == "admin"), role  # the description quotes the argument
+    admin = with_user(srv.url, "t-admin", PASSWORDS["admin"])
+    # the default role (admin, for the actions, as before roles existed) keeps payloads masked: unmasking is chosen
+    assert not _reveals(rqtop("jobs", "show", job_id, url=admin).stdout)
+    assert not _reveals(rqtop("--role", "operator", "jobs", "show", job_id, url=admin).stdout)
+    assert _reveals(rqtop("jobs", "show", job_id, url=admin, env={"RQTOP_ROLE": "admin"}).stdout)
+
+
+def test_only_an_admin_user_sees_payloads_unmasked_in_the_drawer(users: dict[str, redis.Redis],
+                                                                 srv: Server) -> None:
+    from textual.widgets import DataTable
+
+    from tests.tui.fakes import run, wait_until
+    from tui.cli import dashboard_app
+    from tui.screens.explorer_detail import ExplorerDetailScreen
+
+    job_id = _job_with_a_secret(srv.conn)
+
+    async def drawer(client: redis.Redis) -> str:
+        """The detail drawer's fields, as text, of the one job, opened from the Jobs tab with Enter."""
+        app = dashboard_app(client, srv.url, Settings(refresh_s=60.0, role="admin", role_chosen=True))
+        async with app.run_test(size=(160, 50)) as pilot:
+            await wait_until(lambda: app.snapshot is not None, pilot)
+            await pilot.pause()
+            await pilot.press("4")
+            await wait_until(lambda: app.explorer_pane.page is not None, pilot, 10)
+            await pilot.pause()
+            assert [row.id for row in app.explorer_pane.page.rows] == [job_id]
+            await pilot.press("enter")
+            await wait_until(lambda: isinstance(app.screen, ExplorerDetailScreen), pilot)
+            table = app.screen.query_one("#detail-table", DataTable)
+            return "\n".join(" ".join(str(cell) for cell in table.get_row_at(i)) for i in range(table.row_count))
+
+    seen: dict[str, str] = {}
+
+    async def body() -> None:
+        for role, client in users.items():
+            seen[role] = await drawer(client)
+
+    run(body)
+    for role, fields in seen.items():
+        assert "Kwargs · api_token" in fields, fields
+        assert _reveals(fields) is (role == "admin"), (role, fields)
+
+
+def test_the_audit_records_the_masked_shape_for_every_role_but_an_unmasked_admin(conn: redis.Redis) -> None:
+    from tui.data.roles import DEFAULT_GRANTS, RoleMap
+
+    granted = RoleMap({**DEFAULT_GRANTS, "operator": DEFAULT_GRANTS["operator"] | {"create_schedule"}})
+    from worker.scheduler import register_effective
+    from worker.schedules import ScheduleEntry
+
+    register_effective(conn, [ScheduleEntry(name="hourly", task="tests.jobs.say_hello", interval=3600)])
+    table = {"task": "tests.jobs.say_hello", "interval": 600, "kwargs": {"api_token": SECRET}}
+    for name, settings, masked in (
+            ("by_operator", Settings(role="operator", role_chosen=True, role_map=granted), True),
+            ("by_default_admin", Settings(), True),
+            ("by_chosen_admin", Settings(role="admin", role_chosen=True), False)):
+        assert DashboardActions(conn, settings).create_schedule({"name": name, **table}).ok
+        entry = next(e for e in audit.read(conn, 10) if e.target == name and e.phase == "outcome")
+        assert '"api_token"' in entry.after and (SECRET not in entry.after) is masked, (name, entry.after)

@@ -115,3 +115,84 @@ def test_unknown_master_name_is_one_line(sentinels: SentinelSet, tmp_path: Path)
     assert ok.returncode == 0 and ok.stdout.startswith(f"sentinel mymaster via {sentinel} db 0: "), ok
     line = one_error_line(rqtop("--sentinel", sentinel, "status", env={"RQTOP_CONFIG": str(tmp_path / "n.toml")}))
     assert line.startswith("rqtop: error: --sentinel-master: needed with --sentinel"), line
+
+
+def test_sentinel_with_tls_finds_the_master_with_the_ca(tmp_path: Path) -> None:
+    """A TLS-only master, replica and sentinel (replicating and monitoring over TLS): rqtop asks the sentinel over
+    TLS and reads the master with --tls-ca; without the CA the certificate check fails, in one line."""
+    from tests.redis_servers import make_certificates
+
+    certs = make_certificates(tmp_path)
+    with sentinel_set(tmp_path, certs) as found:
+        master = found.client(found.master_port)
+        master.sadd("rq:queues", "rq:queue:tls")
+        master.rpush("rq:queue:tls", "a", "b")
+        sentinel = f"127.0.0.1:{found.sentinel_port}"
+        flags = ("--sentinel", sentinel, "--sentinel-master", found.MASTER_NAME, "--url", "rediss://ignored/0")
+        env = {"RQTOP_CONFIG": str(tmp_path / "none.toml")}
+        ok = rqtop(*flags, "--tls-ca", str(certs.ca), "status", "--json", env=env)
+        assert ok.returncode == 0, ok.stderr
+        assert '"name": "tls"' in ok.stdout and '"pending": 2' in ok.stdout
+        target = Target(url="rediss://ignored/0", tls_ca=str(certs.ca), sentinel=(sentinel,),
+                        sentinel_master=found.MASTER_NAME)
+        assert client(target).connection_pool.get_master_address() == (  # type: ignore[attr-defined]
+            "127.0.0.1", found.master_port)
+        line = one_error_line(rqtop(*flags, "--tls-ca", str(certs.other_ca), "status", env=env))
+        assert "--tls-ca" in line, line
+
+
+def test_rqtop_worker_through_sentinel_keeps_working_after_a_failover(sentinels: SentinelSet, tmp_path: Path) -> None:
+    """A real `rqtop worker` process given only --sentinel and --sentinel-master runs jobs, then, after SENTINEL
+    FAILOVER and the old master killed, runs the jobs enqueued on the new master (its reconnects ask the sentinel)."""
+    import subprocess
+    import sys
+
+    from rq import Queue
+
+    from tests import jobs
+    from tests.cli_support import ROOT, rqtop_env
+
+    target = _target(sentinels)
+    conn = client(target, timeout=2.0)
+    queue = Queue("failover", connection=conn)
+    before = [queue.enqueue(jobs.ok, n) for n in range(3)]
+    log = (tmp_path / "worker.log").open("wb")
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "tui", "worker", "--sentinel", f"127.0.0.1:{sentinels.sentinel_port}",
+         "--sentinel-master", sentinels.MASTER_NAME, "--mode", "worker", "--queues", "failover"],
+        cwd=ROOT, env=rqtop_env(None, {"RQTOP_CONFIG": str(tmp_path / "none.toml")}), stdout=log, stderr=log)
+
+    def finished(ids: list[str], within: float) -> None:
+        deadline = time.monotonic() + within
+        while True:
+            try:
+                states = [conn.hget(f"rq:job:{job_id}", "status") for job_id in ids]
+            except (redis.ConnectionError, redis.TimeoutError):
+                states = []
+            if states and all(state == b"finished" for state in states):
+                return
+            assert worker.poll() is None and time.monotonic() < deadline, (
+                states, (tmp_path / "worker.log").read_text())
+            time.sleep(0.2)
+
+    try:
+        finished([job.id for job in before], 30)
+        old = sentinels.master_port
+        new = sentinels.fail_over()
+        sentinels.kill(old)
+        after: list[str] = []
+        deadline = time.monotonic() + FOLLOW_WITHIN_S
+        while not after:  # the client's next connection asks the sentinel, which now names the new master
+            try:
+                after = [queue.enqueue(jobs.ok, n).id for n in range(3)]
+            except (redis.ConnectionError, redis.TimeoutError):
+                assert time.monotonic() < deadline
+                time.sleep(0.2)
+        assert conn.connection_pool.get_master_address() == ("127.0.0.1", new)  # type: ignore[attr-defined]
+        finished(after, 40)
+    finally:
+        worker.terminate()
+        worker.wait(timeout=20)
+        log.close()
+    text = (tmp_path / "worker.log").read_text()
+    assert "Traceback" not in text, text

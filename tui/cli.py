@@ -77,6 +77,13 @@ def _root_option(name: str, value: Any) -> Any:
     return ctx.find_root().params.get(name) if ctx is not None else None
 
 
+def _command_option(name: str) -> Any:
+    """A connection flag given after the subcommand (``rqtop worker --sentinel …``, the commands that take
+    ``connection_options`` themselves), else before it."""
+    ctx = click.get_current_context(silent=True)
+    return _root_option(name, ctx.params.get(name) if ctx is not None else None)
+
+
 def require_rq3() -> None:
     """Exit 2 with one line when the installed rq is older than 3.0 (the worker needs RQ 3's executions and
     hooks; the dashboard and status read any RQ >= 2.0 and import no rq code)."""
@@ -120,7 +127,7 @@ def redis_target(url: str | None = None) -> tuple[Target, Profile | None]:
     from tui.cli_target import FLAG_NAMES, build_target
     from tui.data.config_file import load_profiles
 
-    flags = {name: _root_option(name, None) for name in FLAG_NAMES}
+    flags = {name: _command_option(name) for name in FLAG_NAMES}
     flags["url"] = _root_option("url", url)
     try:
         profiles = load_profiles()
@@ -298,6 +305,15 @@ def run_dashboard(conn: redis.Redis, url: str, settings: Settings, notice: str |
     if unknown:
         fail(f"RQTOP_KEYMAP or the config file's keymap: no binding with id {', '.join(map(repr, unknown))} "
              f"(ids: {', '.join(sorted(BINDING_IDS))})")
+    app = dashboard_app(conn, url, settings, notice, profiles)
+    app.watch_problem = watch
+    app.run()
+
+
+def dashboard_app(conn: redis.Redis, url: str, settings: Settings, notice: str | None = None,
+                  profiles: Any = None) -> Any:
+    """The App on the real reader and actions, acting as the weaker of the configured role and the one Redis lets
+    this user act as (which also decides whether payloads show unmasked)."""
     from tui.app import RqtopApp
     from tui.data.acl import acting_role
     from tui.data.actions import DashboardActions
@@ -313,8 +329,7 @@ def run_dashboard(conn: redis.Redis, url: str, settings: Settings, notice: str |
         profiles=profiles,
     )
     app.first_notice = "\n".join(text for text in (notice, problem) if text) or None
-    app.watch_problem = watch
-    app.run()
+    return app
 
 
 @cli.command()
@@ -342,6 +357,7 @@ def demo(url: str | None, schedules_path: str, no_dashboard: bool, duration: flo
 
 @cli.command()
 @url_option
+@connection_options
 @click.option("--mode", type=click.Choice(["all", "worker", "scheduler"]), default="all", show_default=True,
               help="Run jobs, queue scheduled runs, or both.")
 @click.option("--queues", default="high,default,low", show_default=True, help="Comma-separated, in priority order.")
@@ -356,8 +372,9 @@ def demo(url: str | None, schedules_path: str, no_dashboard: bool, duration: flo
 @click.option("--snapshot-interval", type=click.FloatRange(min=0.5, max=60), default=2.0, show_default=True,
               help="Seconds between shared snapshots (the dashboards' refresh).")
 def worker(url: str | None, mode: str, queues: str, schedules_path: str, burst: bool, name: str | None,
-           read_only: bool, share: bool, snapshot_interval: float) -> None:
-    """Run an rqtop worker: RQ worker with heartbeats and bookkeeping, and/or the scheduler."""
+           read_only: bool, share: bool, snapshot_interval: float, **connection: Any) -> None:
+    """Run an rqtop worker: RQ worker with heartbeats and bookkeeping, and/or the scheduler; it connects as the
+    dashboard does (--profile, TLS files, --password-file, Sentinel, and follows a Sentinel failover)."""
     require_rq3()
     from worker.runner import default_name, run
     from worker.schedules import ScheduleError, load_schedules
@@ -373,13 +390,8 @@ def worker(url: str | None, mode: str, queues: str, schedules_path: str, burst: 
             load_schedules(schedules_path)
         except ScheduleError as exc:
             fail(str(exc))
-    conn, target = open_redis(url)
-    given, _ = redis_target(url)
-    extra = [given.source(name) for name in ("sentinel", "tls_ca", "tls_cert", "tls_key", "tls_insecure",
-                                             "password_file", "password_env") if getattr(given, name)]
-    if extra:
-        fail(f"worker: {', '.join(extra)}: the worker connects with its URL alone; give it a redis:// or rediss:// "
-             "URL (redis-py reads ?ssl_ca_certs=FILE&ssl_certfile=FILE&ssl_keyfile=FILE from it)")
+    conn, target, _ = open_target(url)  # every connection setting checked and one PING: a bad one is one line, exit 2
+    from tui.data.redis_client import client_factory
     from worker.notify.config import NotifyConfigError
 
     name = name or default_name(mode)
@@ -387,8 +399,8 @@ def worker(url: str | None, mode: str, queues: str, schedules_path: str, burst: 
     if share and mode in ("all", "scheduler") and not burst:
         start_publisher(conn, name, snapshot_interval, stop)
     try:
-        run(target, mode=mode, queues=queue_names, schedules_path=schedules_path, burst=burst, name=name,
-            stop_event=stop)
+        run(client_factory(target), mode=mode, queues=queue_names, schedules_path=schedules_path,
+            burst=burst, name=name, stop_event=stop)
     except NotifyConfigError as exc:
         fail(str(exc))
     finally:
@@ -427,7 +439,7 @@ def status(url: str | None, key_prefix: str | None, as_json: bool) -> None:
         use_key_prefix(key_prefix)
     conn, target = open_redis(url)
     try:
-        snapshot = DashboardReader(conn, _settings()).read()
+        snapshot = DashboardReader(conn, read_settings(conn, "status")).read()
     except redis.RedisError as exc:
         fail(f"cannot read from Redis at {mask_url(target)}: {one_line(exc)}")
     if as_json:
@@ -545,6 +557,15 @@ def _actions(url: str | None, read_only: bool, verb: str, action: str) -> Operat
     return DashboardActions(conn, settings, redis_user=redis_user)
 
 
+def read_settings(conn: redis.Redis, verb: str) -> Settings:
+    """Settings for a command that shows jobs: when they would show payloads unmasked (a chosen admin), the weaker
+    of that role and what Redis lets this user do, so only an admin Redis user sees an unmasked payload."""
+    settings = _settings()
+    if settings.payloads_unmasked:
+        settings, _ = _with_detected_role(conn, settings, verb)
+    return settings
+
+
 def _with_detected_role(conn: redis.Redis, settings: Settings, verb: str) -> tuple[Settings, str]:
     """``settings`` acting as the weaker of its role and what Redis lets this connection do, and the ACL user; a
     Redis that does not answer the probes is one line naming ``verb``, exit 2."""
@@ -591,7 +612,7 @@ def _schedule_command(group: click.Group, twin: CliVerb) -> None:
         if wait and job_id:
             from tui.cli_wait import follow
 
-            sys.exit(follow(actions.conn, job_id, _settings()))  # type: ignore[attr-defined]
+            sys.exit(follow(actions.conn, job_id, read_settings(actions.conn, "wait")))  # type: ignore[attr-defined]
 
     if twin.verb == "run-now":  # follow the queued run (tui.cli_wait): exit 0 finished, 1 failed or canceled
         click.option("--wait", is_flag=True, help="Follow the run with a progress bar until it ends.")(command)

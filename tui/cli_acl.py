@@ -29,7 +29,7 @@ def acl_print(role: str, prefix: str | None, user: str | None, password: str | N
     redis-cli (``rqtop acl print --role operator | redis-cli``), or put it in your ACL file as "user ..." (without
     the leading "ACL SETUSER"); what the role may do, and what the line cannot enforce, go to stderr."""
     from tui import cli
-    from tui.data.acl import caveat, setuser_line
+    from tui.data.acl import caveat, only_rqtop_refuses, setuser_line
     from worker import keys
 
     if prefix is not None and not keys.valid_key_prefix(prefix):
@@ -47,6 +47,10 @@ def acl_print(role: str, prefix: str | None, user: str | None, password: str | N
     note = caveat(role, role_map, redis_version)
     if note:
         click.echo(f"# note: {note}", err=True)
+    alike = only_rqtop_refuses(role, role_map, redis_version)
+    if alike:
+        click.echo(f"# note: Redis cannot tell {', '.join(alike)} from this role's own actions (the same commands on "
+                   "the same keys): rqtop refuses them, Redis does not", err=True)
     click.echo(" ".join(shlex.quote(word) for word in words))
 
 

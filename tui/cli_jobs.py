@@ -88,7 +88,7 @@ def jobs_ls(url: str | None, state: tuple[str, ...], task: tuple[str, ...], queu
     """List jobs matching a filter, across every queue and registry, without writing."""
     import redis
 
-    from tui.cli import _settings, fail, open_redis, redis_said
+    from tui.cli import fail, open_redis, read_settings, redis_said
     from tui.data.explorer.pages import ExplorerReader
     from tui.data.explorer.query import parse_query
     from worker.display_text import safe_text
@@ -97,7 +97,7 @@ def jobs_ls(url: str | None, state: tuple[str, ...], task: tuple[str, ...], queu
     for warning in flt.warnings:
         click.echo(f"rqtop: warning: ignored {safe_text(str(warning))}", err=True)
     conn, _ = open_redis(url)
-    settings = _settings()
+    settings = read_settings(conn, "jobs ls")
     reader = ExplorerReader(conn, settings.mask_rules, settings.clock, scan_budget_s=CLI_SCAN_BUDGET_S)
     try:
         page = reader.page(flt, 0, limit)
@@ -191,13 +191,13 @@ def jobs_show(job_id: str, url: str | None, as_json: bool, wait: bool, timeout_s
         refuse("jobs show: --timeout only applies with --wait")
 
     from tui import formatting as fmt
-    from tui.cli import _settings, fail, open_redis, redis_said
+    from tui.cli import fail, open_redis, read_settings, redis_said
     from tui.data.explorer.attempts import read_attempts
     from tui.data.job_meta import read_job_detail
     from tui.widgets.drawer_fields import drawer_fields
 
     conn, _ = open_redis(url)
-    settings = _settings()
+    settings = read_settings(conn, "jobs show")
     try:
         detail = read_job_detail(conn, job_id, settings.mask_rules)
         history = read_attempts(conn, job_id, detail.task, settings.mask_rules)
@@ -217,7 +217,7 @@ def jobs_show(job_id: str, url: str | None, as_json: bool, wait: bool, timeout_s
     for execution in history.running:
         click.echo(f"Running: {execution}")
     if history.traceback:
-        click.echo("Traceback (masked):")
+        click.echo("Traceback:" if settings.mask_rules.unmasked else "Traceback (masked):")
         click.echo(history.traceback)
 
 
@@ -225,8 +225,8 @@ def _wait(job_id: str, url: str | None, timeout_s: float | None) -> None:
     """``jobs show ID --wait``: exactly ``jobs wait ID`` (tui.cli_wait), its output and exit code."""
     import sys
 
-    from tui.cli import _settings, open_redis
+    from tui.cli import open_redis, read_settings
     from tui.cli_wait import follow
 
     conn, _ = open_redis(url)
-    sys.exit(follow(conn, job_id, _settings(), timeout_s=timeout_s))
+    sys.exit(follow(conn, job_id, read_settings(conn, "jobs show"), timeout_s=timeout_s))

@@ -37,9 +37,10 @@ def notify(ctx: click.Context, url: str | None, schedules_path: str | None, once
     """Deliver the notification outbox by email and webhook (as a worker in all/scheduler mode does)."""
     if ctx.invoked_subcommand is not None:
         return
+    from tui.data.redis_client import client_factory
     from worker.notify.config import NotifyConfigError
     from worker.notify.sender import Sender
-    from worker.runner import connect_worker, notify_config
+    from worker.runner import notify_config
     from worker.schedules import ScheduleError, load_schedules
 
     root = _root()
@@ -51,8 +52,8 @@ def notify(ctx: click.Context, url: str | None, schedules_path: str | None, once
         root.fail(str(exc))
     if not config.active:
         root.fail("notify: nothing to deliver with: set RQTOP_SMTP_URL and/or RQTOP_WEBHOOK_URL")
-    _, target = root.open_redis(url)
-    sender = Sender(connect_worker(target), config, name or f"{socket.gethostname()}-notify-{os.getpid()}")
+    _, target, _ = root.open_target(url)  # TLS files, password file, Sentinel: as the dashboard connects
+    sender = Sender(client_factory(target)(), config, name or f"{socket.gethostname()}-notify-{os.getpid()}")
     if once:
         sent = root.guarded("notify", sender.pass_once)
         click.echo(f"delivered {sent} notification(s)")

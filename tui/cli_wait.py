@@ -15,7 +15,7 @@ import click
 import redis
 
 from tui.action_table import find_job_action
-from tui.cli import _actions, _confirm_or_exit, fail, guarded, open_redis, url_option
+from tui.cli import _actions, _confirm_or_exit, fail, guarded, open_redis, read_settings, url_option
 from tui.cli_jobs import jobs
 from tui.data.job_follow import JobState, read_job_state
 from tui.data.settings import Settings
@@ -50,7 +50,7 @@ def follow(conn: redis.Redis, job_id: str, settings: Settings, tty: bool | None 
            clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep,
            timeout_s: float | None = None) -> int:
     """Follow ``job_id`` until it ends (or ``timeout_s`` passes: exit 1); the exit code."""
-    patterns = settings.mask_rules.patterns
+    patterns = settings.mask_rules.for_task(None)
     read = lambda: guarded("wait", lambda: read_job_state(conn, job_id, patterns))  # noqa: E731
     first = read()
     if first.status is None and first.history_state is None:
@@ -109,7 +109,7 @@ def _follow_bar(state: JobState, read: Callable[[], JobState], clock: Callable[[
 def wait(url: str | None, job_id: str, timeout_s: float | None) -> None:
     """Follow one job until it ends: exit 0 when it finished, 1 when it failed or was stopped or canceled."""
     conn, _ = open_redis(url)
-    sys.exit(follow(conn, job_id, Settings.from_env(), timeout_s=timeout_s))
+    sys.exit(follow(conn, job_id, read_settings(conn, "jobs wait"), timeout_s=timeout_s))
 
 
 @jobs.command("cancel-running")

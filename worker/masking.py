@@ -30,6 +30,14 @@ _VALUE = (
 )
 
 
+class Unmasked(tuple[str, ...]):
+    """The patterns of a view that masks nothing (an admin's, issue 17): ``mask`` returns the text as it is, without
+    even the URL-password and AWS-key rules; the text is still made safe (``safe_text``) where it is shown."""
+
+
+UNMASKED = Unmasked()
+
+
 def patterns_from_env() -> tuple[str, ...]:
     """``RQTOP_MASK_PATTERNS`` (comma-separated, lower-cased), else ``DEFAULT_MASK_PATTERNS``."""
     names = tuple(p.strip().lower() for p in os.environ.get("RQTOP_MASK_PATTERNS", "").split(",") if p.strip())
@@ -62,8 +70,9 @@ def _masked_value(value: str) -> str:
 
 
 def mask(text: str | None, patterns: Sequence[str]) -> str | None:
-    """``text`` with every sensitive value replaced by ``***`` (case-insensitive field-name patterns)."""
-    if not text:
+    """``text`` with every sensitive value replaced by ``***`` (case-insensitive field-name patterns); ``UNMASKED``
+    leaves it as it is."""
+    if not text or isinstance(patterns, Unmasked):
         return text
     text = _URL_CREDENTIALS.sub(lambda m: m["pre"] + MASK + m["at"], text)
     text = _AWS_KEY_ID.sub(MASK, text)

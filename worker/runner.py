@@ -8,7 +8,7 @@ import signal
 import socket
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 from uuid import uuid4
@@ -38,6 +38,19 @@ def connect_worker(url: str) -> redis.Redis:
     return redis.Redis.from_url(
         url, socket_connect_timeout=2, retry=Retry(NoBackoff(), 0), health_check_interval=0
     )
+
+
+Connector = Callable[[], redis.Redis]
+"""Makes one of the worker's clients: ``connect_worker`` of a URL, or the CLI's client for its connection flags
+(TLS files, a password file, Sentinel: each new connection of a Sentinel client asks the sentinels for the master,
+so the outage loop's reconnect follows a failover)."""
+
+
+def connector(url: str | Connector) -> Connector:
+    """The worker's client factory for a URL or an already-built factory."""
+    if callable(url):
+        return url
+    return lambda: connect_worker(url)
 
 
 def recover_orphans(conn: redis.Redis) -> int:
@@ -84,7 +97,7 @@ def default_name(mode: str) -> str:
 
 
 def run(
-    url: str,
+    url: str | Connector,
     mode: str = "all",
     queues: Sequence[str] = DEFAULT_QUEUES,
     schedules_path: str | Path = "schedules.toml",
@@ -97,7 +110,8 @@ def run(
     scheduler_interval: float = TICK_INTERVAL_S,
     worker_class: type[Any] | None = None,
 ) -> None:
-    """Run until stopped (SIGTERM/SIGINT or ``stop_event``), or until the queues are empty with ``burst``.
+    """Run until stopped (SIGTERM/SIGINT or ``stop_event``), or until the queues are empty with ``burst``; ``url``
+    is a Redis URL or a factory of clients (``Connector``).
 
     Raises ScheduleError (one line) when the schedules file is bad, before anything touches Redis.
     """
@@ -109,20 +123,21 @@ def run(
     _setup_logging()
     stop = stop_event or threading.Event()
     _stop_on_signals(stop)  # a SIGTERM before RQ's own handlers are in still stops cleanly, never kills
-    conn = connect_worker(url)
+    connect = connector(url)
+    conn = connect()
     if not wait_for_redis(conn, stop):
         return
     recover_orphans(conn)
     if mode in ("all", "scheduler"):
         _register(conn, entries, stop, notify)
         if notify.active:
-            start_notify_sender(connect_worker(url), notify, name, stop)
+            start_notify_sender(connect(), notify, name, stop)
     if mode == "scheduler":
-        _run_scheduler_only(url, entries, tuple(queues), name, burst, stop, scheduler_interval, notify)
+        _run_scheduler_only(connect, entries, tuple(queues), name, burst, stop, scheduler_interval, notify)
         return
     scheduler_stop = threading.Event()
     thread: threading.Thread | None = None
-    side = connect_worker(url)
+    side = connect()
     promoter = ScheduledJobPromoter(side, queues, scheduler_interval)
     scheduler = RqtopScheduler(side, entries, interval=scheduler_interval, templates=mode == "all", promoter=promoter,
                                apply_overrides=mode == "all", notify_global=_has_global(notify))
@@ -170,11 +185,11 @@ def _has_global(notify: NotifyConfig | None) -> bool:
 
 
 def _run_scheduler_only(
-    url: str, entries: tuple[ScheduleEntry, ...], queues: tuple[str, ...], name: str | None, burst: bool,
+    connect: Connector, entries: tuple[ScheduleEntry, ...], queues: tuple[str, ...], name: str | None, burst: bool,
     stop: threading.Event, interval: float, notify: NotifyConfig | None = None,
 ) -> None:
     """Mode scheduler: tick in this thread and keep an rqtop:worker record (mode "scheduler") alive."""
-    conn = connect_worker(url)
+    conn = connect()
     presence = PresenceRecord(name=name or uuid4().hex, mode="scheduler", queues=())
     promoter = ScheduledJobPromoter(conn, queues, interval)
     scheduler = RqtopScheduler(conn, entries, interval=interval, promoter=promoter, apply_overrides=True,

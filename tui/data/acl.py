@@ -70,6 +70,15 @@ ACTION_COMMANDS: dict[str, tuple[str, ...]] = {
 }
 """The commands each action runs beyond the reads."""
 
+SET_KEYS: dict[str, tuple[str, ...]] = {
+    "run_now": (f"~{keys.active('*')}",),
+    "run_now_notify": (f"~{keys.active('*')}", f"~{keys.notify_trigger('*')}"),
+    "cancel_running": (f"~{keys.cancel_flag('*')}",),
+}
+"""The keys the actions that SET only their own tokens write (the schedule's run token, the notify address, the
+cancel request). On Redis 7 a role whose every SET is one of these gets SET through a selector on these keys only,
+so Redis itself refuses suspend's ``SET rq:suspended`` (not only rqtop)."""
+
 PUBSUB_ACTIONS = frozenset({"stop", "fail_active", "shutdown", "shutdown_worker"})
 """Actions that publish RQ's worker commands (``rq.command``: ``stop-job`` / ``shutdown`` on ``rq:pubsub:<worker>``)."""
 
@@ -89,9 +98,20 @@ def key_patterns(rq_prefix: str, guard_audit: bool = False) -> tuple[str, ...]:
     return tuple(dict.fromkeys([f"~{rq_prefix}:*", "~rq:scheduler*", *rqtop]))
 
 
+def set_selector(role: str, role_map: RoleMap = DEFAULT_ROLE_MAP) -> str:
+    """Redis >= 7: the selector granting SET on the keys in ``SET_KEYS`` when every action of ``role`` that SETs is
+    one of those ("" when none SETs, or one SETs other keys: then SET stays a plain command rule)."""
+    setting = [action for action in ACTION_NAMES if role_map.allows(role, action) and "+set" in ACTION_COMMANDS[action]]
+    if role == "admin" or not setting or any(action not in SET_KEYS for action in setting):
+        return ""
+    patterns = dict.fromkeys(pattern for action in setting for pattern in SET_KEYS[action])
+    return f"({' '.join(patterns)} +set)"
+
+
 def role_commands(role: str, role_map: RoleMap = DEFAULT_ROLE_MAP, selectors: bool = False) -> tuple[str, ...]:
     """The command rules of ``role``: the reads, and for a role that acts the audit append and its actions'
-    (with ``selectors`` the audit's XADD comes from ``AUDIT_SELECTOR`` instead, unless an action needs XADD)."""
+    (with ``selectors`` the audit's XADD comes from ``AUDIT_SELECTOR`` instead, unless an action needs XADD, and SET
+    from ``set_selector`` when it gives one)."""
     rules = list(READS)
     granted = [action for action in ACTION_NAMES if role_map.allows(role, action) and ACTION_COMMANDS[action]]
     if granted:
@@ -100,6 +120,8 @@ def role_commands(role: str, role_map: RoleMap = DEFAULT_ROLE_MAP, selectors: bo
         rules += ACTION_COMMANDS[action]
     if any(ACTION_COMMANDS[action] == BROAD for action in granted):
         rules += ("-@dangerous", "+info")
+    if selectors and set_selector(role, role_map):
+        rules = [rule for rule in rules if rule != "+set"]
     return tuple(dict.fromkeys(rules))
 
 
@@ -120,11 +142,26 @@ def setuser_line(role: str, user: str | None = None, password: str | None = None
     actions; a fresh random password when none is given. On Redis 7 a role that acts but is not admin reaches the
     audit stream through ``AUDIT_SELECTOR`` only (read and XADD: no XDEL, XTRIM, DEL, SET, EXPIRE, RENAME)."""
     secret = password or secrets.token_urlsafe(24)
-    selectors = redis_version != "6.2"
-    guard = selectors and role != "admin" and any(ACTION_COMMANDS[action] for action in role_map.actions(role))
+    guard = _guarded(role, role_map, redis_version)
     return ("ACL", "SETUSER", user or DEFAULT_USERS[role], "reset", "on", f">{secret}",
             *key_patterns(rq_prefix, guard), *channel_rules(role, rq_prefix, role_map),
-            *role_commands(role, role_map, guard), *((AUDIT_SELECTOR,) if guard else ()))
+            *role_commands(role, role_map, guard), *((AUDIT_SELECTOR,) if guard else ()),
+            *((set_selector(role, role_map),) if guard and set_selector(role, role_map) else ()))
+
+
+def only_rqtop_refuses(role: str, role_map: RoleMap = DEFAULT_ROLE_MAP, redis_version: str = "7") -> tuple[str, ...]:
+    """The actions ``role`` may not take that its ACL line cannot refuse: every command they run is one the line
+    grants for the role's own actions, on keys it may touch (e.g. replay and retry now run re-run's script on the
+    same job keys). Redis cannot tell them apart; rqtop refuses them, and anyone bypassing rqtop can run them."""
+    rules = set(role_commands(role, role_map, _guarded(role, role_map, redis_version)))
+    return tuple(action for action in ACTION_NAMES if not role_map.allows(role, action)
+                 and (rules.issuperset(ACTION_COMMANDS[action]) or "+@write" in rules))
+
+
+def _guarded(role: str, role_map: RoleMap, redis_version: str) -> bool:
+    """Whether ``role``'s line uses selectors: Redis >= 7, and a role that acts but is not admin."""
+    return redis_version != "6.2" and role != "admin" and any(ACTION_COMMANDS[action]
+                                                              for action in role_map.actions(role))
 
 
 def caveat(role: str, role_map: RoleMap = DEFAULT_ROLE_MAP, redis_version: str = "7") -> str:
@@ -134,8 +171,9 @@ def caveat(role: str, role_map: RoleMap = DEFAULT_ROLE_MAP, redis_version: str =
     if role == "admin" or not acts:
         return ""
     if redis_version == "6.2":
-        return ("Redis 6.2 has no ACL selectors: this user's SET and EXPIRE reach rqtop:audit too, so the audit log "
-                "is append-only only on Redis >= 7 (print without --redis-version 6.2)")
+        return ("Redis 6.2 has no ACL selectors (nor %R~/%W~ read/write key patterns): this user's SET and EXPIRE "
+                f"reach rqtop:audit and {keys.RQ_SUSPENDED} too, so the audit log is append-only and suspend refused "
+                "by Redis only on Redis >= 7 (print without --redis-version 6.2)")
     return ("XADD's MAXLEN/MINID arguments can still trim the audit log (ACLs cannot restrict arguments); "
             "`rqtop audit` reports entries removed before their 90 days")
 

@@ -173,7 +173,8 @@ class DashboardActions:
             with self._recorded(action, name) as outcome:
                 result = edit(False)
                 outcome.counts = {"changed": int(result.before != result.after)}
-                outcome.before, outcome.after = result.shape("before"), result.shape("after")
+                outcome.before = self.settings.audit_shape(result.shape("before"), _task_of(result.before))
+                outcome.after = self.settings.audit_shape(result.shape("after"), _task_of(result.after))
         except schedule_edits.EditRefused as exc:
             return ActionResult(action, False, str(exc))
         return ActionResult(action, True, result.message, {"changed": int(result.before != result.after)})
@@ -452,3 +453,9 @@ def _cancel_running_words(counts: dict[str, int], total: int) -> str:
 def _unchanged(name: str, paused: bool) -> str:
     """The message when a schedule already is in the asked state."""
     return f"{name} was already {'paused' if paused else 'active'}"
+
+
+def _task_of(table: dict[str, Any]) -> str | None:
+    """The task a schedule table runs (its per-task mask patterns apply to its shape), or None."""
+    task = table.get("task") if isinstance(table, dict) else None
+    return task if isinstance(task, str) else None

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from worker.display_text import safe_text
-from worker.masking import mask
+from worker.masking import UNMASKED, mask
 from worker.records import ERROR_MAX
 
 _EXC_HEAD = re.compile(r"[A-Za-z_](?:[\w.]*\w)?")
@@ -75,13 +75,17 @@ def mask_description(raw: bytes | str | None, patterns: Sequence[str], limit: in
 
 @dataclass(frozen=True)
 class MaskRules:
-    """The patterns masked everywhere, plus extra patterns for named tasks (``RQTOP_MASK_TASK_PATTERNS``)."""
+    """The patterns masked everywhere, plus extra patterns for named tasks (``RQTOP_MASK_TASK_PATTERNS``); with
+    ``unmasked`` (an admin's view, ``Settings.payloads_unmasked``) nothing is masked, everything still made safe."""
 
     patterns: tuple[str, ...]
     per_task: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    unmasked: bool = False
 
     def for_task(self, task: str | None) -> tuple[str, ...]:
-        """Patterns for one task's description, arguments and errors."""
+        """Patterns for one task's description, arguments and errors (``UNMASKED`` for an unmasked view)."""
+        if self.unmasked:
+            return UNMASKED
         extra = next((more for name, more in self.per_task if name == task), ())
         return self.patterns + extra
 

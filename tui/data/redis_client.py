@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import ssl
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -15,6 +16,7 @@ from redis.retry import Retry
 from redis.sentinel import MasterNotFoundError, Sentinel
 
 from tui.data.connection import BadRedisUrl, mask_url, tls_hint, validate_url
+from tui.data.sentinel_connection import master_connection_class
 from tui.data.target import Target, TargetError
 
 
@@ -113,11 +115,34 @@ def check(target: Target) -> dict[str, object]:
     return options
 
 
-def client(target: Target, timeout: float = 2.0) -> redis.Redis:
+def _asking(target: Target, options: dict[str, object], timeout: float) -> dict[str, object]:
+    """The client arguments of a connection to a sentinel: a TLS deployment's sentinels listen on TLS too
+    (sentinel.conf: ``tls-port``, ``port 0``), checked with the same CA and client certificate as the master."""
+    asking: dict[str, object] = {"socket_timeout": timeout, "socket_connect_timeout": timeout}
+    if target.tls:
+        asking.update(ssl=True, **{name: value for name, value in options.items() if name.startswith("ssl_")})
+    return asking
+
+
+def _sentinel_said(target: Target) -> BaseException | None:
+    """Why the first sentinel does not answer a PING (its TLS or connect error, not redis-py's summary of it)."""
+    host, port = _address(target, target.sentinel[0])
+    probe = redis.Redis(host=host, port=port, **_asking(target, check(target), 2.0))  # type: ignore[arg-type]
+    try:
+        probe.ping()
+    except (redis.RedisError, OSError) as exc:
+        return exc
+    finally:
+        probe.close()
+    return None
+
+
+def client(target: Target, timeout: float = 2.0, *, blocking: bool = False) -> redis.Redis:
     """A client that fails fast (no hidden retries, so callers own the reconnect loop); for Sentinel, one whose
-    every new connection asks the sentinels for the current master, so a reconnect follows a failover."""
+    every new connection asks the sentinels for the current master, so a reconnect follows a failover. With
+    ``blocking`` (a worker's) only connecting is timed: a read waits as long as RQ's own socket timeout lets it."""
     options = check(target)
-    fast: dict[str, object] = {"socket_timeout": timeout, "socket_connect_timeout": timeout,
+    fast: dict[str, object] = {"socket_timeout": None if blocking else timeout, "socket_connect_timeout": timeout,
                                "retry": Retry(NoBackoff(), 0), "health_check_interval": 0}
     if not target.sentinel:
         return redis.Redis.from_url(target.effective_url, **fast, **options)
@@ -126,11 +151,9 @@ def client(target: Target, timeout: float = 2.0) -> redis.Redis:
     for name in ("username", "password", "db"):
         if parsed.get(name) is not None:
             master_options[name] = parsed[name]
-    if target.tls:
-        master_options["ssl"] = True
+    master_options["connection_class"] = master_connection_class(target.tls)  # replaces redis-py's ssl=True choice
     sentinel = Sentinel([_address(target, host) for host in target.sentinel],
-                        sentinel_kwargs={"socket_timeout": timeout, "socket_connect_timeout": timeout},
-                        socket_timeout=timeout)
+                        sentinel_kwargs=_asking(target, options, timeout), socket_timeout=timeout)
     master_for: Any = sentinel.master_for  # its keyword types differ between redis-py releases
     master: redis.Redis = master_for(str(target.sentinel_master), redis_class=redis.Redis, **master_options)
     return master
@@ -150,9 +173,14 @@ def explain(target: Target, exc: BaseException) -> str:
     text = " ".join(str(exc).split())
     lowered = text.lower()
     if isinstance(exc, MasterNotFoundError):
-        if " : " in text:  # redis-py lists the sentinels that did not answer after " : "
+        if " : " in text:  # redis-py lists the sentinels that did not answer after " : " (as client reprs)
+            said = _sentinel_said(target)
+            if said is not None and not isinstance(said, MasterNotFoundError):
+                why = explain(target, said)
+                if not why.startswith("cannot reach"):  # a named cause: the CA, a client certificate, a password
+                    return f"{why} (asking the sentinels at {','.join(target.sentinel)})"
             return (f"{target.source('sentinel')}: no master {target.sentinel_master!r} found; sentinels that did "
-                    f"not answer: {text.split(' : ', 1)[1]}")
+                    f"not answer: {','.join(target.sentinel)}" + (f" ({one_line_of(said)})" if said else ""))
         return (f"{target.source('sentinel_master')}: the sentinels at {','.join(target.sentinel)} know no master "
                 f"named {target.sentinel_master!r} ({text})")
     if isinstance(exc, redis.AuthenticationError) or "wrongpass" in lowered or "invalid password" in lowered \
@@ -171,6 +199,19 @@ def explain(target: Target, exc: BaseException) -> str:
     given = target.sources.get("url")
     where = f" (from {given})" if given and given != "--url" else ""
     return f"cannot reach Redis at {target.label()}{where}: {text}{tls_hint(target.effective_url, exc)}"
+
+
+def one_line_of(exc: BaseException) -> str:
+    """An exception as one line: its type and its words."""
+    return f"{type(exc).__name__}: {' '.join(str(exc).split())}"
+
+
+def client_factory(target: Target) -> Callable[[], redis.Redis]:
+    """Makes the clients of a long-running writer (``rqtop worker``, ``rqtop notify``) for ``target``, every setting
+    checked now: each call a client of its own pool whose reads wait as long as RQ's own timeouts let them (a
+    Sentinel one asks the sentinels at each new connection, so the worker's reconnect follows a failover)."""
+    check(target)
+    return lambda: client(target, blocking=True)
 
 
 def connect_checked(target: Target, timeout: float = 2.0) -> redis.Redis:

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from tui.data.masking import MaskRules
 from tui.data.roles import DEFAULT_ROLE, DEFAULT_ROLE_MAP, RoleError, RoleMap, check_role
-from worker.masking import DEFAULT_MASK_PATTERNS
+from worker.masking import DEFAULT_MASK_PATTERNS, mask
 
 TRUE_WORDS = ("1", "true", "yes", "on", "y", "enabled")
 FALSE_WORDS = ("", "0", "false", "no", "off", "n", "disabled")
@@ -174,6 +174,9 @@ class Settings:
     """The role this dashboard acts as (--role, RQTOP_ROLE, the config file's ``role``); Redis may make it weaker."""
     role_map: RoleMap = field(default=DEFAULT_ROLE_MAP, compare=False)
     """What each role may do (the config file's ``[roles]`` over ``tui.data.roles.DEFAULT_GRANTS``)."""
+    role_chosen: bool = False
+    """True when the role was configured (flag, variable, config file or profile), not the default: the default
+    admin keeps every action as before roles existed, but only a chosen admin sees payloads unmasked."""
     clock: Callable[[], float] = field(default=time.time, compare=False)
 
     def refusal(self, action: str) -> str | None:
@@ -186,9 +189,19 @@ class Settings:
         return Backlog(self.pending_amber, self.pending_red, self.oldest_pending_amber_s, self.oldest_pending_red_s)
 
     @property
+    def payloads_unmasked(self) -> bool:
+        """Whether this view shows payloads, descriptions and errors unmasked: the issue 17 map gives that to the
+        admin alone, and only to an admin chosen as such (``role_chosen``) that Redis lets act as one."""
+        return self.role == "admin" and self.role_chosen
+
+    @property
     def mask_rules(self) -> MaskRules:
-        """The masking patterns, global and per task, as the data layer takes them."""
-        return MaskRules(self.mask_patterns, self.task_mask_patterns)
+        """The masking patterns, global and per task, as the data layer takes them (nothing masked for an admin)."""
+        return MaskRules(self.mask_patterns, self.task_mask_patterns, unmasked=self.payloads_unmasked)
+
+    def audit_shape(self, text: str, task: str | None = None) -> str:
+        """An edit's shape as the audit records it: masked for every role but an unmasked admin (issue 17)."""
+        return mask(text, self.mask_rules.for_task(task)) or ""
 
     @classmethod
     def from_env(cls, file_values: Mapping[str, object] | None = None, **overrides: object) -> Settings:
@@ -214,6 +227,7 @@ class Settings:
             values["role"] = role
         values.update({key: value for key, value in overrides.items() if value is not None})
         if "role" in values:
+            values["role_chosen"] = True
             try:
                 check_role(values["role"], "--role" if overrides.get("role") else
                            "RQTOP_ROLE" if role else "the config file's field 'role'")
