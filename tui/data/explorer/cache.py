@@ -88,6 +88,39 @@ class TaskCache:
                 hashes[at] = h
             self._tasks[at] = number
 
+    def number(self, task: str) -> int:
+        """The small number ``task`` is stored as (given on first use); 0 when no more names are remembered."""
+        number = self._numbers.get(task)
+        if number is None:
+            if len(self._names) > NAMES_MAX:
+                return 0
+            number = self._numbers[task] = len(self._names)
+            self._names.append(task)
+        return number
+
+    def put_numbered(self, ids: list[bytes], numbers: list[int]) -> None:
+        """Remember task ``numbers[i]`` (from ``number``, never 0) for ``ids[i]``: a scan's batch, in one loop.
+        A batch that would overfill the table empties it first (and one larger than the bound keeps its head)."""
+        if len(ids) > self.limit:
+            ids, numbers = ids[:self.limit], numbers[:self.limit]
+        if self._size < self._full or self._count + len(ids) > self.limit:
+            self._size = self._full
+            self._clear()
+        hashes, mask, tasks = self._hashes, self._mask, self._tasks
+        count = self._count
+        for job_id, number in zip(ids, numbers, strict=True):
+            h = hash(job_id) or 1
+            at = h & mask
+            found = hashes[at]
+            while found and found != h:
+                at = (at + 1) & mask
+                found = hashes[at]
+            if not found:
+                count += 1
+                hashes[at] = h
+            tasks[at] = number
+        self._count = count
+
     def put(self, job_id: bytes, task: str) -> None:
         """Remember ``task`` for ``job_id``."""
         number = self._numbers.get(task)

@@ -28,6 +28,10 @@ POSSIBLE_STATES: dict[bytes, frozenset[str]] = {
     b"deferred": frozenset({"deferred"}), b"canceled": frozenset({"canceled"}),
 }
 """RQ status -> the explorer states a job with it can be in (``rows.refine_state``); other values: any."""
+PAYLOADS_MAX = 4096
+"""Distinct ``data`` values remembered with their task by one scan (emptied when full)."""
+PAYLOAD_BYTES_MAX = 1024
+"""Longer ``data`` values are not remembered (the memo stays under ~5 MB)."""
 DESCRIPTION_CHARS = 1200
 """Characters of a description decoded for the text check (``mask_description`` decodes as many)."""
 
@@ -55,6 +59,10 @@ class Probe:
         useful = len(fields) > 1 or self.allowed != frozenset(STATES)
         self.fields: tuple[str, ...] = tuple(fields) if useful else ()
         """Empty when nothing can be ruled out early: every scanned job is matched on its full row."""
+        self.data_only = self.fields[1:] == ("data",)
+        """A task filter (with or without states): the probe reads ``data`` alone, one HGET per job, and leaves the
+        state to the full match of the few jobs whose task can match (``keep_data``)."""
+        self._payloads: dict[bytes, tuple[int, bool]] = {}
 
     def task_ok(self, task: str) -> bool:
         """Whether a job of ``task`` can match the filter's task terms (remembered per name: there are few)."""
@@ -75,6 +83,45 @@ class Probe:
             elif verdicts[task] if task in verdicts else self.task_ok(task):
                 kept.append(job_id)
         return unknown, kept
+
+    def keep_data(self, ids: list[bytes], datas: list[Any], cache: TaskCache) -> list[bytes]:
+        """The ids whose ``data`` (an HGET reply each) names a task that can match, or is no bytes at all (missing
+        field, error reply: the full read says what the job is); learns every readable task into ``cache``.
+
+        Jobs of one task often carry the very same payload (a schedule's runs, retries, fan-outs), so a payload
+        seen before gives its task without inflating it again (a bounded memo, exact: keyed by the whole bytes)."""
+        kept: list[bytes] = []
+        learnt_ids: list[bytes] = []
+        learnt: list[int] = []
+        memo = self._payloads
+        seen = memo.get
+        for job_id, data in zip(ids, datas, strict=True):
+            known = seen(data) if data.__class__ is bytes else None
+            if known is None:
+                if data.__class__ is not bytes:
+                    kept.append(job_id)
+                    continue
+                known = self._judge(data, cache)
+            number, ok = known
+            if number:
+                learnt_ids.append(job_id)
+                learnt.append(number)
+            if ok:
+                kept.append(job_id)
+        if learnt_ids:
+            cache.put_numbered(learnt_ids, learnt)
+        return kept
+
+    def _judge(self, data: bytes, cache: TaskCache) -> tuple[int, bool]:
+        """(the cache's number of the task ``data`` names, 0 when unreadable; whether that task can match),
+        remembered for this payload when it is short."""
+        task = function_name(data)
+        known = (cache.number(task) if task != UNREADABLE else 0, self.task_ok(task))
+        if len(data) <= PAYLOAD_BYTES_MAX:
+            if len(self._payloads) >= PAYLOADS_MAX:
+                self._payloads.clear()
+            self._payloads[data] = known
+        return known
 
     def keep(self, ids: list[bytes], replies: list[list[Any] | None], cache: TaskCache) -> list[bytes]:
         """The ids the probe cannot rule out (an error reply is kept: the full read says what it is)."""

@@ -1,12 +1,14 @@
 """An incremental scan of RQ's job hashes for filters only the hashes can answer (task, worker, text, time).
 
-Each step is one SCAN over ``rq:job:*`` (COUNT ``CHUNK``), then one round of small HMGETs of only the fields
-the filter can rule a job out by (``probe.Probe``: status, and ``data`` for a task, ``worker_name`` for a worker),
-skipped for jobs whose task the cache already knows does not match; full rows are read and built only for the
-jobs the probe kept. No single Redis call walks more than a chunk, so none blocks Redis for long. The scan stops as
-soon as it holds the matches a page needs (or its time budget is spent) and continues from its cursor when
-asked for more; matched ids are kept (bounded) so earlier pages are read again by id. Only read commands on
-``pipeline(transaction=False)``; nothing is unpickled (the task name comes from the pickle's opcodes).
+Each round trip carries the next SCAN over ``rq:job:*`` (COUNT ``CHUNK``) and the probe of the keys the previous
+SCAN returned: one small read of only the fields the filter can rule a job out by (``probe.Probe``: ``data`` alone,
+one HGET, for a task filter; status, ``data``, ``description`` or ``worker_name`` by HMGET for the others), skipped
+for jobs whose task the cache already knows does not match; full rows are read and built only for the jobs the
+probe kept. The next round is sent before the client works through the last one's replies (``bulk.Link``), so
+Redis and the client work at the same time. No single Redis call walks more than a chunk, so none blocks Redis for
+long. The scan stops as soon as it holds the matches a page needs (or its time budget is spent) and continues from
+its cursor when asked for more; matched ids are kept (bounded) so earlier pages are read again by id. Only read
+commands (SCAN, HGET, HMGET); nothing is unpickled (the task name comes from the pickle's opcodes).
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from dataclasses import dataclass
 
 import redis
 
-from tui.data.explorer.bulk import hmget_many
+from tui.data.explorer.bulk import Link, hmget_many, packed_hget, packed_hmget, packed_scan
 from tui.data.explorer.cache import TaskCache
 from tui.data.explorer.match import matches
 from tui.data.explorer.probe import Probe
@@ -35,6 +37,10 @@ MATCHES_MAX = 10_000
 SCAN_EXTRA = ("retries_left", "number_of_retries", "last_heartbeat", "timeout")
 FIELDS = (*SUMMARY_FIELDS, *SCAN_EXTRA)
 DESCRIPTION_AT = SUMMARY_FIELDS.index("description")
+PREFIX = keys.rq_job("").encode()
+SCAN_MATCH = keys.rq_job("*").encode()
+COLONS = PREFIX.count(b":")
+"""A job's key has the prefix's colons and no more (``rq:job:<id>:dependents`` and the like are not jobs)."""
 
 
 @dataclass(frozen=True)
@@ -56,6 +62,22 @@ class ScanProgress:
         return f"scanned {self.scanned:,}{of} · {self.matched:,} matches{tail}{cap}"
 
 
+@dataclass
+class _Round:
+    """One request on the wire: the ids probed (their replies come first), the ids kept without a probe (the
+    cache knows their task can match, or the filter has nothing to probe), and whether a SCAN ends it."""
+
+    began: float
+    asked: list[bytes]
+    kept: list[bytes]
+    scans: bool
+
+    @property
+    def count(self) -> int:
+        """Replies to read (0: nothing was sent)."""
+        return len(self.asked) + self.scans
+
+
 class Scanner:
     """One filter's scan: its cursor, what it has looked at and the ids that matched, in the order found."""
 
@@ -70,12 +92,20 @@ class Scanner:
         self.total = total
         self.ids: list[str] = []
         self._seen: set[str] = set()
+        self._keys: list[bytes] = []
+        """Job keys the last SCAN returned, probed by the next round."""
         self.longest_call_s = 0.0
 
     @property
     def done(self) -> bool:
-        """True when SCAN came back to cursor 0, or the matches reached their bound."""
-        return (self.started and self.cursor == 0) or len(self.ids) >= MATCHES_MAX
+        """True when SCAN came back to cursor 0 and every key it returned was looked at, or the matches reached
+        their bound."""
+        return (self._scan_over and not self._keys) or len(self.ids) >= MATCHES_MAX
+
+    @property
+    def _scan_over(self) -> bool:
+        """True once SCAN came back to cursor 0."""
+        return self.started and self.cursor == 0
 
     def progress(self) -> ScanProgress:
         """Where the scan stands."""
@@ -83,39 +113,78 @@ class Scanner:
                             len(self.ids) >= MATCHES_MAX, self.longest_call_s)
 
     def run(self, conn: redis.Redis, want: int, now: float, budget_s: float = 0.4) -> ScanProgress:
-        """Scan on until ``want`` ids matched, the scan ended, or ``budget_s`` passed."""
+        """Scan on until ``want`` ids matched, the scan ended, or ``budget_s`` passed.
+
+        Each round trip carries the probe of the keys the previous SCAN returned and the next SCAN; the next round
+        is sent before this one's replies are worked through, so Redis answers it while the client decodes (one
+        request in flight at most, and it is always received and worked through before ``run`` returns)."""
         deadline = time.monotonic() + budget_s
-        while not self.done and len(self.ids) < want and time.monotonic() < deadline:
-            self.step(conn, now)
+        if self.done:
+            return self.progress()
+        with Link(conn) as link:
+            ahead: _Round | None = self._send(link)
+            while ahead is not None:
+                this = ahead
+                replies = link.receive() if this.count else []
+                if this.count:
+                    self.longest_call_s = max(self.longest_call_s, time.perf_counter() - this.began)
+                if this.scans:
+                    self._scanned_to(replies[-1])
+                more = not self.done and len(self.ids) < want and time.monotonic() < deadline
+                ahead = self._send(link) if more else None
+                self._work(conn, this, replies, now)
+                if len(self.ids) >= want or len(self.ids) >= MATCHES_MAX:
+                    deadline = 0.0  # the round already in flight is still received and worked through
         return self.progress()
 
-    def _timed_scan(self, conn: redis.Redis) -> list[bytes]:
-        """One SCAN call, timed (its duration is the longest single call a scan makes)."""
-        began = time.perf_counter()
-        cursor, found = conn.scan(self.cursor, match=keys.rq_job("*"), count=CHUNK)
-        self.longest_call_s = max(self.longest_call_s, time.perf_counter() - began)
-        self.cursor = int(cursor)
-        self.started = True
-        return [k for k in found if isinstance(k, bytes)]
-
     def step(self, conn: redis.Redis, now: float) -> None:
-        """One SCAN chunk; a probe of the few fields the filter can rule a job out by (none for a job whose cached
-        task already rules it out); full rows only for the jobs the probe kept."""
-        prefix = keys.rq_job("").encode()
-        found = self._timed_scan(conn)
-        ids = [k[len(prefix):] for k in found if b":" not in k[len(prefix):]]
-        if not ids:
-            return
+        """One round trip: the probe of the keys found last and the next SCAN chunk."""
+        self.run(conn, 1 << 62, now, budget_s=0.0)
+
+    def _send(self, link: Link) -> _Round:
+        """Send the probe of the waiting keys the cache cannot settle, and the next SCAN unless it is over."""
+        waiting, self._keys = self._keys, []
+        probe, cut = self._probe, len(PREFIX)
+        ids = [key[cut:] for key in waiting]
         self.scanned += len(ids)
-        probe = self._probe
-        unknown, kept = probe.known(ids, self._cache) if probe.tasks else (ids, [])
-        if probe.fields and unknown:
-            replies = hmget_many(conn, [prefix + job_id for job_id in unknown], probe.fields)
-            kept += probe.keep(unknown, replies, self._cache)
-        elif not probe.fields:
-            kept += unknown
+        if probe.tasks:
+            unknown, kept = probe.known(ids, self._cache)
+            asked_keys = waiting if len(unknown) == len(ids) else [PREFIX + job_id for job_id in unknown]
+        else:
+            unknown, kept, asked_keys = ids, [], waiting
+        if not probe.fields:
+            unknown, kept, asked_keys = [], kept + unknown, []
+        scans = not self._scan_over
+        packed = (packed_hget(asked_keys, "data") if probe.data_only else packed_hmget(asked_keys, probe.fields)
+                  ) if asked_keys else b""
+        if scans:
+            packed += packed_scan(self.cursor, SCAN_MATCH, CHUNK)
+        this = _Round(time.perf_counter(), unknown, kept, scans)
+        if this.count:
+            link.send(packed, this.count)
+        return this
+
+    def _scanned_to(self, reply: object) -> None:
+        """Take a SCAN reply: the next cursor and the job keys it returned (not ``rq:job:<id>:…`` sub-keys)."""
+        if not isinstance(reply, list) or len(reply) != 2:
+            raise redis.ResponseError(f"unexpected SCAN reply: {str(reply)[:200]}")
+        self.cursor = int(reply[0])
+        self.started = True
+        self._keys = [key for key in reply[1] if isinstance(key, bytes) and key.count(b":") == COLONS]
+
+    def _work(self, conn: redis.Redis, this: _Round, replies: list[object], now: float) -> None:
+        """Rule out the probed jobs the probe can, then match the rest on their full rows."""
+        kept = this.kept
+        if this.asked:
+            probed = replies[:len(this.asked)]
+            probe = self._probe
+            if probe.data_only:
+                kept = kept + probe.keep_data(this.asked, probed, self._cache)
+            else:
+                kept = kept + probe.keep(this.asked, [r if isinstance(r, list) else None for r in probed],
+                                         self._cache)
         if kept:
-            self._match(conn, prefix, kept, now)
+            self._match(conn, PREFIX, kept, now)
 
     def _match(self, conn: redis.Redis, prefix: bytes, ids: list[bytes], now: float) -> None:
         """Read the full summary of ``ids`` and keep those the whole filter matches, in the order scanned."""
