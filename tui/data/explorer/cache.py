@@ -1,5 +1,5 @@
-"""A bounded map from job id to the task name learnt from its ``data`` (which never changes), compact enough to
-remember every job of a million-job Redis.
+"""A bounded map from job key (``rq:job:<id>``) to the task name learnt from its ``data`` (which never changes),
+compact enough to remember every job of a million-job Redis.
 
 A scan that meets a job it has seen before needs no Redis read at all when the job's task rules it out. Ids are
 kept as their 64-bit hash in an open-addressing table (``array``) beside one byte naming the task (up to 255
@@ -11,6 +11,7 @@ just read). Two ids sharing a 64-bit hash (about 1 in 10^7 at 1.5 M ids) would s
 from __future__ import annotations
 
 from array import array
+from collections.abc import Callable
 
 CACHE_MAX = 1_500_000
 """Job ids remembered (table of 2^21 slots: 16 MB of hashes + 2 MB of task numbers)."""
@@ -67,6 +68,31 @@ class TaskCache:
                 found = hashes[at]
             append(names[tasks[at]] if found else None)
         return out
+
+    def split(self, ids: list[bytes], wanted: Callable[[str], bool]) -> tuple[list[bytes], list[bytes]]:
+        """(ids whose task is unknown, ids whose known task is ``wanted``), in one pass; ``wanted`` is asked once
+        per task name."""
+        hashes, mask, tasks, names = self._hashes, self._mask, self._tasks, self._names
+        verdicts: list[bool | None] = [None] * len(names)
+        unknown: list[bytes] = []
+        kept: list[bytes] = []
+        for job_id in ids:
+            h = hash(job_id) or 1
+            at = h & mask
+            found = hashes[at]
+            while found and found != h:
+                at = (at + 1) & mask
+                found = hashes[at]
+            if not found:
+                unknown.append(job_id)
+                continue
+            number = tasks[at]
+            verdict = verdicts[number]
+            if verdict is None:
+                verdict = verdicts[number] = wanted(names[number])
+            if verdict:
+                kept.append(job_id)
+        return unknown, kept
 
     def put_many(self, pairs: list[tuple[bytes, str]]) -> None:
         """``put`` of each (id, task), in one call."""

@@ -74,15 +74,7 @@ class Probe:
     def known(self, ids: list[bytes], cache: TaskCache) -> tuple[list[bytes], list[bytes]]:
         """(ids whose task the cache does not know, ids whose known task can match): a job of a known task that
         cannot match needs no read at all."""
-        unknown: list[bytes] = []
-        kept: list[bytes] = []
-        verdicts = self._verdicts
-        for job_id, task in zip(ids, cache.get_many(ids), strict=True):
-            if task is None:
-                unknown.append(job_id)
-            elif verdicts[task] if task in verdicts else self.task_ok(task):
-                kept.append(job_id)
-        return unknown, kept
+        return cache.split(ids, self.task_ok)
 
     def keep_data(self, ids: list[bytes], datas: list[Any], cache: TaskCache) -> list[bytes]:
         """The ids whose ``data`` (an HGET reply each) names a task that can match, or is no bytes at all (missing

@@ -69,6 +69,7 @@ class _Round:
 
     began: float
     asked: list[bytes]
+    """Job keys, as are ``kept``."""
     kept: list[bytes]
     scans: bool
 
@@ -144,19 +145,17 @@ class Scanner:
     def _send(self, link: Link) -> _Round:
         """Send the probe of the waiting keys the cache cannot settle, and the next SCAN unless it is over."""
         waiting, self._keys = self._keys, []
-        probe, cut = self._probe, len(PREFIX)
-        ids = [key[cut:] for key in waiting]
-        self.scanned += len(ids)
+        probe = self._probe
+        self.scanned += len(waiting)
         if probe.tasks:
-            unknown, kept = probe.known(ids, self._cache)
-            asked_keys = waiting if len(unknown) == len(ids) else [PREFIX + job_id for job_id in unknown]
+            unknown, kept = probe.known(waiting, self._cache)
         else:
-            unknown, kept, asked_keys = ids, [], waiting
+            unknown, kept = waiting, []
         if not probe.fields:
-            unknown, kept, asked_keys = [], kept + unknown, []
+            unknown, kept = [], kept + unknown
         scans = not self._scan_over
-        packed = (packed_hget(asked_keys, "data") if probe.data_only else packed_hmget(asked_keys, probe.fields)
-                  ) if asked_keys else b""
+        packed = (packed_hget(unknown, "data") if probe.data_only else packed_hmget(unknown, probe.fields)
+                  ) if unknown else b""
         if scans:
             packed += packed_scan(self.cursor, SCAN_MATCH, CHUNK)
         this = _Round(time.perf_counter(), unknown, kept, scans)
@@ -170,7 +169,16 @@ class Scanner:
             raise redis.ResponseError(f"unexpected SCAN reply: {str(reply)[:200]}")
         self.cursor = int(reply[0])
         self.started = True
-        self._keys = [key for key in reply[1] if isinstance(key, bytes) and key.count(b":") == COLONS]
+        found = reply[1]
+        if not isinstance(found, list):
+            raise redis.ResponseError(f"unexpected SCAN reply: {str(reply)[:200]}")
+        try:
+            clean = b"\n".join(found).count(b":") == COLONS * len(found)  # every key matched rq:job:*: >= COLONS each
+        except TypeError:  # not bytes (a client decoding replies): not a key this scan can read
+            clean = False
+        if not clean:
+            found = [key for key in found if isinstance(key, bytes) and key.count(b":") == COLONS]
+        self._keys = found
 
     def _work(self, conn: redis.Redis, this: _Round, replies: list[object], now: float) -> None:
         """Rule out the probed jobs the probe can, then match the rest on their full rows."""
@@ -184,19 +192,20 @@ class Scanner:
                 kept = kept + probe.keep(this.asked, [r if isinstance(r, list) else None for r in probed],
                                          self._cache)
         if kept:
-            self._match(conn, PREFIX, kept, now)
+            self._match(conn, kept, now)
 
-    def _match(self, conn: redis.Redis, prefix: bytes, ids: list[bytes], now: float) -> None:
-        """Read the full summary of ``ids`` and keep those the whole filter matches, in the order scanned."""
-        flt = self.filter
-        for job_id, reply in zip(ids, hmget_many(conn, [prefix + job_id for job_id in ids], FIELDS), strict=True):
+    def _match(self, conn: redis.Redis, job_keys: list[bytes], now: float) -> None:
+        """Read the full summary of the jobs at ``job_keys`` and keep those the whole filter matches, in the order
+        scanned."""
+        flt, cut = self.filter, len(PREFIX)
+        for key, reply in zip(job_keys, hmget_many(conn, job_keys, FIELDS), strict=True):
             if reply is None:
                 continue
             if not flt.text:  # masking a description costs more than the rest of a row: only when text is asked
                 reply[DESCRIPTION_AT] = None
-            summary = summarize(job_id.decode(errors="replace"), reply[:len(SUMMARY_FIELDS)], self._patterns, 1)
+            summary = summarize(key[cut:].decode(errors="replace"), reply[:len(SUMMARY_FIELDS)], self._patterns, 1)
             if summary.task != UNREADABLE:
-                self._cache.put(job_id, summary.task)
+                self._cache.put(key, summary.task)
             extra = Fields.from_hmget(SCAN_EXTRA, reply[len(SUMMARY_FIELDS):])
             row: ExplorerRow = build_row(summary, extra, Fields({}), self._patterns, now)
             if summary.state == "expired" or not matches(row, flt, now, extra.number("timeout")):
