@@ -105,7 +105,8 @@ class Link:
 
     def __init__(self, conn: redis.Redis) -> None:
         self._pool = conn.connection_pool
-        self._connection = self._pool.get_connection()
+        self._connection: Any = self._pool.get_connection()
+        """None once closed."""
         sock = getattr(self._connection, "_sock", None)
         self._sock = sock if hiredis is not None and isinstance(sock, socket.socket) else None
         self._reader = hiredis.Reader() if self._sock is not None else None

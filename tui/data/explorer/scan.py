@@ -14,13 +14,14 @@ commands (SCAN, HGET, HMGET); nothing is unpickled (the task name comes from the
 from __future__ import annotations
 
 import time
+from array import array
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import redis
 
 from tui.data.explorer.bulk import Link, hmget_many, packed_hget, packed_hmget, packed_scan
-from tui.data.explorer.cache import TaskCache
+from tui.data.explorer.cache import END, TaskCache, key_hashes, position
 from tui.data.explorer.match import matches
 from tui.data.explorer.probe import Probe
 from tui.data.explorer.query import Filter
@@ -63,20 +64,34 @@ class ScanProgress:
 
 
 @dataclass
+class _Chunk:
+    """The job keys one SCAN returned, the span of the keyspace it covered (``cache.position``), their hashes
+    and the task numbers the cache knew for them when they were probed (0: unknown)."""
+
+    keys: list[bytes]
+    start: int
+    end: int
+    hashes: array[int]
+    tasks: bytes
+
+
+@dataclass
 class _Round:
     """One request on the wire: the ids probed (their replies come first), the ids kept without a probe (the
-    cache knows their task can match, or the filter has nothing to probe), and whether a SCAN ends it."""
+    cache knows their task can match, or the filter has nothing to probe), the chunk they came from, and the
+    cursor of the SCAN ending it (None: no SCAN)."""
 
     began: float
     asked: list[bytes]
     """Job keys, as are ``kept``."""
     kept: list[bytes]
-    scans: bool
+    chunk: _Chunk | None
+    scan_from: int | None
 
     @property
     def count(self) -> int:
         """Replies to read (0: nothing was sent)."""
-        return len(self.asked) + self.scans
+        return len(self.asked) + (self.scan_from is not None)
 
 
 class Scanner:
@@ -95,6 +110,8 @@ class Scanner:
         self._seen: set[str] = set()
         self._keys: list[bytes] = []
         """Job keys the last SCAN returned, probed by the next round."""
+        self._span = (0, 0)
+        """Where in the keyspace the last SCAN walked (``cache.position`` of its cursor and of the next)."""
         self.longest_call_s = 0.0
 
     @property
@@ -129,8 +146,8 @@ class Scanner:
                 replies = link.receive() if this.count else []
                 if this.count:
                     self.longest_call_s = max(self.longest_call_s, time.perf_counter() - this.began)
-                if this.scans:
-                    self._scanned_to(replies[-1])
+                if this.scan_from is not None:
+                    self._scanned_to(this.scan_from, replies[-1])
                 more = not self.done and len(self.ids) < want and time.monotonic() < deadline
                 ahead = self._send(link) if more else None
                 self._work(conn, this, replies, now)
@@ -147,28 +164,33 @@ class Scanner:
         waiting, self._keys = self._keys, []
         probe = self._probe
         self.scanned += len(waiting)
-        if probe.tasks:
-            unknown, kept = probe.known(waiting, self._cache)
-        else:
-            unknown, kept = waiting, []
+        chunk = None
+        unknown, kept = waiting, list[bytes]()
+        if waiting:
+            hashes = key_hashes(waiting)
+            chunk = _Chunk(waiting, *self._span, hashes, self._cache.known(*self._span, hashes))
+            if probe.tasks:
+                unknown, kept = probe.known(waiting, chunk.tasks, self._cache)
         if not probe.fields:
             unknown, kept = [], kept + unknown
-        scans = not self._scan_over
+        scan_from = None if self._scan_over else self.cursor
         packed = (packed_hget(unknown, "data") if probe.data_only else packed_hmget(unknown, probe.fields)
                   ) if unknown else b""
-        if scans:
-            packed += packed_scan(self.cursor, SCAN_MATCH, CHUNK)
-        this = _Round(time.perf_counter(), unknown, kept, scans)
+        if scan_from is not None:
+            packed += packed_scan(scan_from, SCAN_MATCH, CHUNK)
+        this = _Round(time.perf_counter(), unknown, kept, chunk, scan_from)
         if this.count:
             link.send(packed, this.count)
         return this
 
-    def _scanned_to(self, reply: object) -> None:
-        """Take a SCAN reply: the next cursor and the job keys it returned (not ``rq:job:<id>:…`` sub-keys)."""
+    def _scanned_to(self, scan_from: int, reply: object) -> None:
+        """Take the reply of ``SCAN scan_from``: the next cursor and the job keys it returned (not
+        ``rq:job:<id>:…`` sub-keys)."""
         if not isinstance(reply, list) or len(reply) != 2:
             raise redis.ResponseError(f"unexpected SCAN reply: {str(reply)[:200]}")
         self.cursor = int(reply[0])
         self.started = True
+        self._span = (position(scan_from), position(self.cursor) if self.cursor else END)
         found = reply[1]
         if not isinstance(found, list):
             raise redis.ResponseError(f"unexpected SCAN reply: {str(reply)[:200]}")
@@ -181,31 +203,45 @@ class Scanner:
         self._keys = found
 
     def _work(self, conn: redis.Redis, this: _Round, replies: list[object], now: float) -> None:
-        """Rule out the probed jobs the probe can, then match the rest on their full rows."""
-        kept = this.kept
+        """Rule out the probed jobs the probe can, match the rest on their full rows, and teach the cache the
+        tasks read on the way."""
+        kept, numbers = this.kept, list[int]()
+        probe = self._probe
         if this.asked:
             probed = replies[:len(this.asked)]
-            probe = self._probe
             if probe.data_only:
-                kept = kept + probe.keep_data(this.asked, probed, self._cache)
+                passed, numbers = probe.keep_data(this.asked, probed, self._cache)
             else:
-                kept = kept + probe.keep(this.asked, [r if isinstance(r, list) else None for r in probed],
-                                         self._cache)
-        if kept:
-            self._match(conn, kept, now)
+                passed, numbers = probe.keep(this.asked, [r if isinstance(r, list) else None for r in probed],
+                                             self._cache)
+            kept = kept + passed
+        learnt = self._match(conn, kept, now, not probe.reads_task) if kept else {}
+        chunk = this.chunk
+        if chunk is None or not (numbers or learnt):
+            return
+        if this.asked is chunk.keys and not learnt:  # every key probed, in order (the usual cold chunk)
+            known = chunk.tasks
+            tasks = bytes(numbers) if known.count(0) == len(known) else bytes(
+                [was or number for was, number in zip(known, numbers, strict=True)])
+        else:
+            learnt.update(zip(this.asked, numbers, strict=True))
+            tasks = bytes([known or learnt.get(key, 0) for key, known in zip(chunk.keys, chunk.tasks, strict=True)])
+        if tasks != chunk.tasks:
+            self._cache.learn(chunk.start, chunk.end, chunk.hashes, tasks)
 
-    def _match(self, conn: redis.Redis, job_keys: list[bytes], now: float) -> None:
+    def _match(self, conn: redis.Redis, job_keys: list[bytes], now: float, learn: bool) -> dict[bytes, int]:
         """Read the full summary of the jobs at ``job_keys`` and keep those the whole filter matches, in the order
-        scanned."""
-        flt, cut = self.filter, len(PREFIX)
+        scanned; with ``learn``, the cache's number of each readable task read (when the probe read none)."""
+        flt, cut, cache = self.filter, len(PREFIX), self._cache
+        learnt: dict[bytes, int] = {}
         for key, reply in zip(job_keys, hmget_many(conn, job_keys, FIELDS), strict=True):
             if reply is None:
                 continue
             if not flt.text:  # masking a description costs more than the rest of a row: only when text is asked
                 reply[DESCRIPTION_AT] = None
             summary = summarize(key[cut:].decode(errors="replace"), reply[:len(SUMMARY_FIELDS)], self._patterns, 1)
-            if summary.task != UNREADABLE:
-                self._cache.put(key, summary.task)
+            if learn and summary.task != UNREADABLE:
+                learnt[key] = cache.number(summary.task)
             extra = Fields.from_hmget(SCAN_EXTRA, reply[len(SUMMARY_FIELDS):])
             row: ExplorerRow = build_row(summary, extra, Fields({}), self._patterns, now)
             if summary.state == "expired" or not matches(row, flt, now, extra.number("timeout")):
@@ -214,3 +250,4 @@ class Scanner:
             if shown not in self._seen and len(self.ids) < MATCHES_MAX:
                 self._seen.add(shown)
                 self.ids.append(shown)
+        return learnt
