@@ -16,7 +16,7 @@ from rq import Queue, SimpleWorker
 from tests import jobs
 from tests.redis_commands import command_calls
 from tui.data.explorer import scan
-from tui.data.explorer.cache import TaskCache
+from tui.data.explorer.cache import TaskCache, key_hashes, position
 from tui.data.explorer.match import matches
 from tui.data.explorer.query import parse_query
 from tui.data.explorer.rows import read_rows
@@ -88,21 +88,71 @@ def test_a_warm_scan_reads_no_hash_of_a_task_that_cannot_match(conn: redis.Redis
     after = command_calls(conn)
     assert set(warm.ids) == set(cold.ids)
     # 5 known matches are read in full; the 25 jobs of other tasks are not read at all; the 4 keys with no task
-    # learnt (two of another type, the hostile hash, the one without RQ's fields) are probed again, and the 3 of
-    # them the probe cannot rule out (error replies, no fields) are read in full to be ruled out there.
-    assert after.get("hmget", 0) - before.get("hmget", 0) == 5 + 4 + 3
+    # learnt (two of another type, the hostile hash, the one without RQ's fields) are probed again (one HGET of
+    # ``data`` each), and the 3 of them the probe cannot rule out (error replies, no fields) are read in full to
+    # be ruled out there.
+    assert after.get("hget", 0) - before.get("hget", 0) == 4
+    assert after.get("hmget", 0) - before.get("hmget", 0) == 5 + 3
 
 
 def test_task_cache_is_bounded_and_forgets_when_full() -> None:
     cache = TaskCache(limit=100)
-    for i in range(100):
-        cache.put(f"job-{i}".encode(), f"task.{i % 3}")
-    assert len(cache) == 100 and cache.get(b"job-7") == "task.1" and cache.get(b"nope") is None
-    assert cache.get_many([b"job-0", b"nope", b"job-2"]) == ["task.0", None, "task.2"]
-    cache.put(b"job-100", "task.0")  # full: emptied, then this one remembered
-    assert len(cache) == 1 and cache.get(b"job-7") is None and cache.get(b"job-100") == "task.0"
-    cache.put_many([(b"a", "task.9"), (b"a", "task.8")])
-    assert cache.get(b"a") == "task.8" and len(cache) == 2
+    a, b = cache.number("task.a"), cache.number("task.b")
+    first = [f"job-{i}".encode() for i in range(60)]
+    cache.learn(0, 100, key_hashes(first), bytes([a, b] * 30))
+    assert len(cache) == 60 and cache.get(b"job-7") == "task.b" and cache.get(b"nope") is None
+    assert cache.known(0, 100, key_hashes([b"job-0", b"nope", b"job-3"])) == bytes([a, 0, b])
+    cache.learn(0, 100, key_hashes(first[:50]), bytes(50))  # the same span learnt again: replaced, not added
+    assert len(cache) == 50 and cache.get(b"job-7") is None
+    second = [f"other-{i}".encode() for i in range(48)]
+    cache.learn(100, 200, key_hashes(second), bytes([b] * 48))
+    assert len(cache) == 98 and cache.get(b"other-1") == "task.b"
+    cache.learn(200, 300, key_hashes([b"x", b"y", b"z"]), bytes([a, a, a]))  # past the bound: emptied first
+    assert len(cache) == 3 and cache.get(b"other-1") is None and cache.get(b"y") == "task.a"
+
+
+def test_a_chunk_whose_bounds_moved_is_answered_from_the_chunks_it_overlaps() -> None:
+    cache = TaskCache()
+    a, b = cache.number("task.a"), cache.number("task.b")
+    cache.learn(0, 10, key_hashes([b"k1", b"k2"]), bytes([a, b]))
+    cache.learn(10, 20, key_hashes([b"k3", b"k4"]), bytes([b, a]))
+    cache.learn(30, 40, key_hashes([b"k9"]), bytes([a]))
+    assert cache.known(5, 15, key_hashes([b"k2", b"new", b"k3"])) == bytes([b, 0, b])
+    assert cache.known(20, 30, key_hashes([b"k9"])) == bytes(1)  # no chunk overlaps [20, 30)
+    cache.learn(5, 15, key_hashes([b"k2", b"new", b"k3"]), bytes([b, a, b]))  # its span taken from both
+    assert len(cache) == 6 and cache.get(b"new") == "task.a"
+    assert cache.known(0, 5, key_hashes([b"k1"])) == bytes([a])  # what lay outside it is kept
+    assert cache.known(15, 20, key_hashes([b"k4", b"k3"])) == bytes([a, 0])
+    cache.learn(0, 40, key_hashes([b"k1"]), bytes([a]))  # a span over every chunk replaces them all
+    assert len(cache) == 1 and cache.get(b"k9") is None
+
+
+def test_scan_cursors_read_as_positions_only_grow_and_a_warm_scan_survives_new_keys(
+        conn: redis.Redis, mixed: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    for i in range(300):
+        conn.hset(keys.rq_job(f"filler-{i}"), "status", "finished")
+    cursor, positions = 0, []
+    while True:
+        positions.append(position(cursor))
+        cursor, _ = conn.scan(cursor, match=keys.rq_job("*"), count=7)
+        if cursor == 0:
+            break
+    assert positions == sorted(positions) and len(set(positions)) == len(positions) > 10
+    monkeypatch.setattr(scan, "CHUNK", 7)
+    cache = TaskCache()
+    cold = Scanner(parse_query("task:say_hello completed:yes"), (), cache)
+    while not cold.done:
+        cold.step(conn, time.time())
+    Queue("low", connection=conn).enqueue(jobs.ok, 1)  # chunk bounds move: later chunks start elsewhere
+    Queue("low", connection=conn).enqueue(jobs.ok, 2)
+    before = command_calls(conn)
+    warm = Scanner(parse_query("task:say_hello completed:yes"), (), cache)
+    while not warm.done:
+        warm.step(conn, time.time())
+    after = command_calls(conn)
+    assert set(warm.ids) == set(cold.ids) and len(warm.ids) == 5
+    # probed again: the 2 new jobs, the 4 keys with no task learnt and the 300 fillers (no ``data``: unknown)
+    assert after.get("hget", 0) - before.get("hget", 0) == 2 + 4 + 300
 
 
 def _walk_only(data: bytes) -> str:

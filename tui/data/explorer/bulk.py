@@ -1,4 +1,4 @@
-"""HMGET of many job hashes in one round trip, without redis-py's per-command pipeline bookkeeping.
+"""HMGET/HGET of many job hashes in one round trip, without redis-py's per-command pipeline bookkeeping.
 
 A scan reads two or three fields of up to a thousand hashes per step; redis-py's ``Pipeline`` costs tens of
 microseconds of Python per command (command objects, callbacks, response post-processing), which capped a scan
@@ -6,6 +6,11 @@ near 15,000 jobs/s. Here the commands are packed once into one buffer and sent w
 ``send_packed_command``; the replies are parsed by hiredis (a dependency through ``redis[hiredis]``) straight
 from the connection's socket, or with ``read_response`` one by one when that socket is not a plain one. The
 wire traffic is a pipeline's: one round trip, only HMGETs (read commands), each a single small call.
+
+``Link`` holds one connection for a scan's run so that the next request (the HGETs of the keys the last SCAN
+returned, and the next SCAN) is on the wire while the client works through the previous replies: Redis and the
+client then work at the same time instead of in turn. Only one request is ever in flight, and a link closed with
+replies unread drops its connection rather than hand it back half-read.
 """
 
 from __future__ import annotations
@@ -24,16 +29,29 @@ except ImportError:  # pragma: no cover - redis[hiredis] installs it
 RECV_BYTES = 1 << 18
 
 
-def _packed(keys: Sequence[bytes], fields: Sequence[str]) -> bytes:
+def packed_hmget(keys: Sequence[bytes], fields: Sequence[str]) -> bytes:
     """RESP for ``HMGET key field...`` of every key, as one buffer."""
     tail = b"".join(b"$%d\r\n%s\r\n" % (len(f), f.encode()) for f in fields)
     head = b"*%d\r\n$5\r\nHMGET\r\n" % (len(fields) + 2)
     return b"".join([head + b"$%d\r\n%s\r\n" % (len(key), key) + tail for key in keys])
 
 
-def _read_raw(sock: socket.socket, count: int) -> list[Any]:
-    """``count`` replies parsed by a fresh hiredis reader from ``sock`` (errors come back as ReplyError values)."""
-    reader = hiredis.Reader()
+def packed_hget(keys: Sequence[bytes], field: str) -> bytes:
+    """RESP for ``HGET key field`` of every key, as one buffer (a single field: the reply is the value itself)."""
+    tail = b"$%d\r\n%s\r\n" % (len(field), field.encode())
+    return b"".join([b"*3\r\n$4\r\nHGET\r\n$%d\r\n%s\r\n%s" % (len(key), key, tail) for key in keys])
+
+
+def packed_scan(cursor: int, match: bytes, count: int) -> bytes:
+    """RESP for ``SCAN cursor MATCH match COUNT count``."""
+    parts = (b"SCAN", b"%d" % cursor, b"MATCH", match, b"COUNT", b"%d" % count)
+    return b"*6\r\n" + b"".join(b"$%d\r\n%s\r\n" % (len(part), part) for part in parts)
+
+
+def _read_raw(sock: socket.socket, count: int, reader: Any = None) -> list[Any]:
+    """``count`` replies parsed by a hiredis reader (a fresh one unless given) from ``sock`` (errors come back as
+    ReplyError values)."""
+    reader = reader or hiredis.Reader()
     replies: list[Any] = []
     append, gets = replies.append, reader.gets
     while len(replies) < count:
@@ -67,7 +85,7 @@ def hmget_many(conn: redis.Redis, keys: Sequence[bytes], fields: Sequence[str]) 
     pool = conn.connection_pool
     connection = pool.get_connection()
     try:
-        connection.send_packed_command([_packed(keys, fields)])
+        connection.send_packed_command([packed_hmget(keys, fields)])
         sock = getattr(connection, "_sock", None)
         raw = hiredis is not None and isinstance(sock, socket.socket)
         try:
@@ -80,3 +98,55 @@ def hmget_many(conn: redis.Redis, keys: Sequence[bytes], fields: Sequence[str]) 
     finally:
         pool.release(connection)
     return [reply if isinstance(reply, list) else None for reply in replies]
+
+
+class Link:
+    """One pooled connection held for a scan's run: ``send`` a packed request, ``receive`` its replies later."""
+
+    def __init__(self, conn: redis.Redis) -> None:
+        self._pool = conn.connection_pool
+        self._connection: Any = self._pool.get_connection()
+        """None once closed."""
+        sock = getattr(self._connection, "_sock", None)
+        self._sock = sock if hiredis is not None and isinstance(sock, socket.socket) else None
+        self._reader = hiredis.Reader() if self._sock is not None else None
+        self._waiting = 0
+
+    def send(self, packed: bytes, count: int) -> None:
+        """Put one request of ``count`` commands on the wire (the previous one must have been received)."""
+        assert not self._waiting, "one request in flight at a time"
+        try:
+            self._connection.send_packed_command([packed])
+        except BaseException:
+            self.close(broken=True)
+            raise
+        self._waiting = count
+
+    def receive(self) -> list[Any]:
+        """The replies of the request in flight, in order (an error reply is returned as a value, not raised)."""
+        count, self._waiting = self._waiting, 0
+        try:
+            if self._sock is not None:
+                return _read_raw(self._sock, count, self._reader)
+            return _read_each(self._connection, count)
+        except OSError as error:
+            self.close(broken=True)
+            raise redis.ConnectionError(f"reading a scan's replies: {error}") from error
+        except BaseException:
+            self.close(broken=True)
+            raise
+
+    def close(self, broken: bool = False) -> None:
+        """Hand the connection back; one with replies unread (or ``broken``) is disconnected first."""
+        connection, self._connection = self._connection, None
+        if connection is None:
+            return
+        if broken or self._waiting:
+            connection.disconnect()
+        self._pool.release(connection)
+
+    def __enter__(self) -> Link:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close(broken=exc[0] is not None)
