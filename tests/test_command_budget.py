@@ -40,6 +40,11 @@ workers of round 3, only the workers re-read this refresh: those on screen, thos
 ceil(W' x refresh_s / cadence_s) of the others whose last read is a heartbeat cadence (10 s) old (W' the workers
 not on screen); the rest cost nothing beyond round 1's index reads.
 
+``read(queues=QueueReads(...))`` (``tui.data.queue_reads``) likewise counts in Q, in the heads of round 3 and in
+the scheduled entries classified only the queues re-read this refresh: those in the queue table's viewport, those
+never read, and at most ceil(Q' x refresh_s / cadence_s) of the others whose last read is ``QUEUE_CADENCE_S``
+(10 s) old (Q' the queues not on screen); the rest cost nothing beyond round 1's SMEMBERS of the queue set.
+
 Nothing in it grows with the number of queued jobs. INFO counts are server-wide: the test needs a server no
 other process uses meanwhile (the default embedded one per pytest-xdist worker; not a shared ``REDIS_URL``).
 """
@@ -362,3 +367,71 @@ def test_needs_attention_costs_one_read_per_schedule_queue_whatever_the_failed_r
     assert few == many == (budget(**shape, schedule_queues=3) + empty_hint, ROUND_TRIPS - 1, 0)
     rows = {row.name: row for row in reader.read().schedules}
     assert rows["d"].failures == 50 and rows["c"].failures == 0, "only the newest 50 ids of a registry are read"
+
+
+def test_the_dashboard_rereads_queues_on_screen_and_the_rest_at_their_cadence(conn: redis.Redis,
+                                                                            redis_url: str) -> None:
+    """``read(queues=QueueReads(...))`` at 30 queues: the first refresh reads all; 2 s later only the 2 on screen;
+    from the cadence on, the stalest others, ceil(28 x 2 / 10) = 6 a refresh (ties by name), each re-read within
+    two cadences; a kept row and the totals say how old they are, and a new job shows once its queue is re-read."""
+    from tui.data.queue_reads import QUEUE_CADENCE_S, QueueReads
+    from tui.data.settings import Settings
+
+    base_state(conn, queued=10)
+    extra = [f"t{i:02d}" for i in range(28)]
+    for name in extra:
+        Queue(name, connection=conn).enqueue(jobs.say_hello)
+    names = sorted(["default", "low", *extra])
+    on_screen = frozenset({"t03", "t07"})
+    reads = QueueReads(visible=on_screen, refresh_s=2.0)
+    clock = [NOW]
+    counting = CountingClient(redis_url)
+    reader = DashboardReader(counting.client, Settings(clock=lambda: clock[0]))
+
+    def cost_of(read: int) -> int:
+        return budget(queues=read, workers=0, schedules=1, history=3, tasks=0, heads=read, tokens=1, plain_busy=0,
+                      metrics=False, warm=True)
+
+    last: list[Any] = []
+
+    def refresh() -> tuple[int, int, int]:
+        before = command_calls(conn)
+        snapshot, trips = counting.count(lambda: reader.read(include_metrics=False, queues=reads))
+        after = command_calls(conn)
+        diff = {c: after.get(c, 0) - before.get(c, 0) for c in after if c != "info"}
+        last[:] = [snapshot]
+        return sum(diff.values()), trips, sum(n for c, n in diff.items() if c in WRITES)
+
+    assert refresh() == (cost_of(30), ROUND_TRIPS, 0)
+    assert last[0].totals.as_of_s is None and last[0].totals.pending == 10 + 1 + 28
+    clock[0] = NOW + 2
+    assert refresh() == (cost_of(2), ROUND_TRIPS, 0)
+    rows = {q.name: q for q in last[0].queues}
+    assert {n for n, q in rows.items() if q.read_age_s is None} == on_screen
+    assert {q.read_age_s for n, q in rows.items() if n not in on_screen} == {2.0}
+    assert rows["default"].pending == 10 and rows["default"].oldest_pending_age_s is not None, "kept as read"
+    assert last[0].totals.as_of_s == 2.0 and last[0].totals.pending == 39, "the totals sum the kept rows"
+
+    Queue("t27", connection=conn).enqueue(jobs.say_hello)  # off screen: shows once its queue is re-read
+    clock[0] = NOW + QUEUE_CADENCE_S
+    assert refresh() == (cost_of(2 + 6), ROUND_TRIPS, 0)
+    fresh = {q.name for q in last[0].queues if q.read_age_s is None}
+    assert fresh == on_screen | set([n for n in names if n not in on_screen][:6])
+    worst, seen_at = 0.0, None
+    for step in range(1, 21):
+        clock[0] = NOW + QUEUE_CADENCE_S + 2 * step
+        refresh()
+        queues = {q.name: q for q in last[0].queues}
+        assert len(queues) == 30
+        worst = max([worst, *(q.read_age_s or 0.0 for q in queues.values())])
+        assert last[0].totals.as_of_s == max(q.read_age_s or 0.0 for q in queues.values()) or (
+            last[0].totals.as_of_s is None and all(q.read_age_s is None for q in queues.values()))
+        if seen_at is None and queues["t27"].pending == 2:
+            seen_at = step
+            assert queues["t27"].read_age_s is None
+    assert worst <= 2 * QUEUE_CADENCE_S, worst
+    assert seen_at is not None
+    full = reader.read()
+    assert all(q.read_age_s is None for q in full.queues) and full.totals.as_of_s is None, (
+        "read() without QueueReads (status, exporter) reads every queue")
+    assert full.totals.pending == 40

@@ -113,6 +113,9 @@ class QueueTotals:
     failed: int = 0
     retry: int = 0
     abandoned: int = 0
+    as_of_s: float | None = None
+    """How old the oldest queue count summed here is, when some queue was not re-read this refresh
+    (``queue_reads``); None when every count was read now."""
 
 
 @dataclass(frozen=True)
@@ -133,6 +136,9 @@ class QueueRow:
     """Started entries past their deadline (their worker stopped beating them): not active; the janitor fails them."""
     retry_unknown: int = 0
     """Scheduled entries not classified as retry or scheduled yet (beyond the per-refresh budget)."""
+    read_age_s: float | None = None
+    """Seconds since these counts were read, when this refresh did not re-read them (``queue_reads``); None when
+    they were read now."""
 
 
 WORKER_STATUSES = ("online", "late", "suspended", "offline", "gone")

@@ -22,27 +22,34 @@ HEARTBEAT_CADENCE_S = 10.0
 
 
 @dataclass(frozen=True)
-class WorkerReads:
-    """The workers a refresh must re-read (``visible``) and how often the rest are re-read."""
+class ScreenReads:
+    """Which items of one section a refresh must re-read (``visible``) and how often the rest are re-read; the rule
+    ``due`` applies, shared by workers and queues (``queue_reads``)."""
 
     visible: frozenset[str] = field(default_factory=frozenset)
-    """Names of the workers on screen: re-read every refresh."""
+    """Names of the items on screen: re-read every refresh."""
     refresh_s: float = 2.0
     """The dashboard's refresh interval: with ``cadence_s`` it sets how many of the rest one refresh reads."""
     cadence_s: float = HEARTBEAT_CADENCE_S
 
-    def budget(self, workers: int) -> int:
-        """How many off-screen workers one refresh re-reads so that every one is re-read about once per
+    def budget(self, items: int) -> int:
+        """How many off-screen items one refresh re-reads so that every one is re-read about once per
         ``cadence_s`` (at least one while there are any)."""
-        if workers <= 0:
+        if items <= 0:
             return 0
-        return max(1, math.ceil(workers * min(1.0, self.refresh_s / self.cadence_s)))
+        return max(1, math.ceil(items * min(1.0, self.refresh_s / self.cadence_s)))
 
 
-def due(names: Iterable[bytes], read_at: dict[bytes, float], now: float, reads: WorkerReads | None,
+@dataclass(frozen=True)
+class WorkerReads(ScreenReads):
+    """The workers a refresh must re-read (``visible``: the Workers tab's viewport) and how often the rest are."""
+
+
+def due(names: Iterable[bytes], read_at: dict[bytes, float], now: float, reads: ScreenReads | None,
         decode: dict[bytes, str]) -> set[bytes]:
-    """The workers to re-read now: all without ``reads``; else the visible ones, those never read, and the
-    stalest others past ``cadence_s`` up to ``reads.budget``."""
+    """The items (workers, queues) to re-read now: all without ``reads``; else the visible ones (``decode`` maps a
+    raw name to the name ``visible`` holds), those never read, and the stalest others past ``cadence_s`` up to
+    ``reads.budget``."""
     names = list(names)
     if reads is None:
         return set(names)
