@@ -45,6 +45,10 @@ the scheduled entries classified only the queues re-read this refresh: those in 
 never read, and at most ceil(Q' x refresh_s / cadence_s) of the others whose last read is ``QUEUE_CADENCE_S``
 (10 s) old (Q' the queues not on screen); the rest cost nothing beyond round 1's SMEMBERS of the queue set.
 
+Both slices are capped (``most``: ``MOST_WORKERS`` = 100 workers, ``MOST_QUEUES`` = 40 queues a refresh), and on a
+tab that shows no worker or queue (``WorkerReads.off_screen``, ``QueueReads.off_screen``) they are empty: only
+the workers and queues never read are read.
+
 Nothing in it grows with the number of queued jobs. INFO counts are server-wide: the test needs a server no
 other process uses meanwhile (the default embedded one per pytest-xdist worker; not a shared ``REDIS_URL``).
 """
@@ -435,3 +439,56 @@ def test_the_dashboard_rereads_queues_on_screen_and_the_rest_at_their_cadence(co
     assert all(q.read_age_s is None for q in full.queues) and full.totals.as_of_s is None, (
         "read() without QueueReads (status, exporter) reads every queue")
     assert full.totals.pending == 40
+
+
+def test_a_tab_showing_no_worker_or_queue_reads_only_new_ones_and_a_slice_is_capped(conn: redis.Redis,
+                                                                                     redis_url: str) -> None:
+    """``off_screen`` reads: after the first refresh, none of the 8 workers and 2 queues long past their cadence
+    is re-read, only a new worker and a new queue; their kept rows say how old they are. With ``most`` = 3 workers
+    and 1 queue a refresh (and a refresh as long as the cadence), 3 of the 8 stale workers and 1 of the 2 stale
+    queues are re-read (stalest, then by name)."""
+    from tui.data.queue_reads import QueueReads
+    from tui.data.settings import Settings
+    from tui.data.worker_reads import WorkerReads
+
+    head = base_state(conn, queued=10)
+    add_workers(conn, 0, 8, head)
+    clock = [NOW]
+    counting = CountingClient(redis_url)
+    reader = DashboardReader(counting.client, Settings(clock=lambda: clock[0]))
+    last: list[Any] = []
+
+    def refresh(workers: WorkerReads, queues: QueueReads) -> tuple[int, int, int]:
+        before = command_calls(conn)
+        snapshot, trips = counting.count(lambda: reader.read(include_metrics=False, workers=workers, queues=queues))
+        after = command_calls(conn)
+        diff = {c: after.get(c, 0) - before.get(c, 0) for c in after if c != "info"}
+        last[:] = [snapshot]
+        return sum(diff.values()), trips, sum(n for c, n in diff.items() if c in WRITES)
+
+    def cost_of(queues: int, workers: int, plain_busy: int, rqtop_busy: int) -> int:
+        return budget(queues=queues, workers=workers, schedules=1, history=3, tasks=0, heads=queues, tokens=1,
+                      plain_busy=plain_busy, rqtop_busy=rqtop_busy, metrics=False, warm=True)
+
+    hidden = (WorkerReads.off_screen(2.0), QueueReads.off_screen(2.0))
+    assert refresh(*hidden) == (cost_of(2, 8, plain_busy=2, rqtop_busy=2), ROUND_TRIPS, 0)
+    clock[0] = NOW + 60
+    assert refresh(*hidden) == (cost_of(0, 0, 0, 0), ROUND_TRIPS, 0)
+    assert {w.read_age_s for w in last[0].workers} == {q.read_age_s for q in last[0].queues} == {60.0}
+    assert last[0].totals.as_of_s == 60.0 and last[0].totals.pending == 11
+
+    add_workers(conn, 8, 9, head)  # plain-8, busy
+    Queue("fresh", connection=conn).enqueue(jobs.say_hello)
+    clock[0] = NOW + 62
+    assert refresh(*hidden) == (cost_of(1, 1, plain_busy=1, rqtop_busy=0), ROUND_TRIPS, 0)
+    assert [w.name for w in last[0].workers if w.read_age_s is None] == ["plain-8"]
+    assert [q.name for q in last[0].queues if q.read_age_s is None] == ["fresh"]
+    assert WorkerReads.off_screen().budget(10_000) == 0
+
+    clock[0] = NOW + 64
+    capped = (WorkerReads(refresh_s=10.0, most=3), QueueReads(refresh_s=10.0, most=1))  # the cadence: all 8 and 2
+    # the stalest 3 of 8 by name: plain-0 (busy), plain-1, plain-4 (busy); of the queues: default
+    assert refresh(*capped) == (cost_of(1, 3, plain_busy=2, rqtop_busy=0), ROUND_TRIPS, 0)
+    assert {w.name for w in last[0].workers if w.read_age_s is None} == {"plain-0", "plain-1", "plain-4"}
+    assert {q.name for q in last[0].queues if q.read_age_s is None} == {"default"}
+    assert WorkerReads(refresh_s=2.0).budget(10_000) == 100 and QueueReads(refresh_s=2.0).budget(1_000) == 40

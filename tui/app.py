@@ -193,15 +193,17 @@ class RqtopApp(OperatorFlow, ProfileFlow, TargetFlow):
 
     def _worker_reads(self) -> WorkerReads:
         """Cost follows the screen: the workers on the visible Workers tab are re-read every refresh, the rest
-        about once per heartbeat cadence (``tui.data.worker_reads``)."""
-        visible = self.workers_pane.visible_workers() if self.tabs.active == "workers" else frozenset()
-        return WorkerReads(visible=visible, refresh_s=self.refresh_s)
+        about once per heartbeat cadence; on the other tabs only workers never read (``tui.data.worker_reads``)."""
+        if self.tabs.active != "workers":
+            return WorkerReads.off_screen(self.refresh_s)
+        return WorkerReads(visible=self.workers_pane.visible_workers(), refresh_s=self.refresh_s)
 
     def _queue_reads(self) -> QueueReads:
         """Cost follows the screen: the queue rows in view on the Workers tab are re-read every refresh, the rest
-        about once per ``QUEUE_CADENCE_S`` (``tui.data.queue_reads``)."""
-        visible = self.workers_pane.visible_queues() if self.tabs.active == "workers" else frozenset()
-        return QueueReads(visible=visible, refresh_s=self.refresh_s)
+        about once per ``QUEUE_CADENCE_S``; on the other tabs only queues never read (``tui.data.queue_reads``)."""
+        if self.tabs.active != "workers":
+            return QueueReads.off_screen(self.refresh_s)
+        return QueueReads(visible=self.workers_pane.visible_queues(), refresh_s=self.refresh_s)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="poll")
     def _read_snapshot(self, include_metrics: bool = True, workers: WorkerReads | None = None,

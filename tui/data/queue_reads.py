@@ -6,7 +6,8 @@ and failed, three ZCARDs, the scheduled entries' ZRANGE, LINDEX of its head) and
 are ~400 commands a refresh, 1,000 queues ~11,000. With a ``QueueReads`` the reader re-reads, per refresh, the
 queues named ``visible`` (the rows in the Workers tab's queue table viewport), every queue it has never read, and
 the stalest of the rest up to ``budget`` of them (enough to go round them all once per ``cadence_s``); the others
-keep the row of their last read, with ``read_age_s`` saying how old it is. ``read(queues=None)`` (``rqtop
+keep the row of their last read, with ``read_age_s`` saying how old it is; at most ``MOST_QUEUES`` off-screen queues a
+refresh, and none but new ones for a tab that shows no queue (``QueueReads.off_screen``). ``read(queues=None)`` (``rqtop
 status``, the exporter) reads every queue.
 
 The total cards are sums of the rows, so they are as fresh as the stalest row summed: ``QueueTotals.as_of_s``
@@ -23,7 +24,10 @@ from tui.data.models import QueueRow
 from tui.data.worker_reads import ScreenReads
 
 QUEUE_CADENCE_S = 10.0
-"""An off-screen queue's counts are re-read at least about this often."""
+"""An off-screen queue's counts are re-read at least about this often (up to ``MOST_QUEUES``)."""
+MOST_QUEUES = 40
+"""Off-screen queues one refresh re-reads at most (about 440 commands): every one within 10 s up to 200 queues,
+within Q / 40 refreshes beyond."""
 
 
 @dataclass(frozen=True)
@@ -31,6 +35,7 @@ class QueueReads(ScreenReads):
     """The queues a refresh must re-read (``visible``: the queue table's viewport) and how often the rest are."""
 
     cadence_s: float = QUEUE_CADENCE_S
+    most: int = MOST_QUEUES
 
 
 class QueueCounts:

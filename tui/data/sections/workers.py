@@ -23,7 +23,7 @@ from tui.data.masking import MaskRules, decode, resolve
 from tui.data.models import WorkerRow
 from tui.data.progress import job_progress
 from tui.data.sections.raw_keys import bkey
-from tui.data.sections.rounds import Replies, Round, reply_as
+from tui.data.sections.rounds import Replies, Round, reply_as, score_map
 from tui.data.sections.suspension import SuspensionPlanner
 from tui.data.worker_reads import WorkerReads, due
 from tui.data.worker_rows import CURRENT_FIELDS, KEPT, WorkerRows, current_execution, job_of, rq2_current_job
@@ -55,11 +55,12 @@ class WorkersPlanner:
         self._current_slots: list[tuple[int, int | None] | None] = []
 
     def first(self, r1: Round) -> None:
-        self._index = (r1.add("smembers", keys.RQ_WORKERS), r1.add("zrange", keys.WORKERS, 0, -1, withscores=True))
+        self._index = (r1.add("smembers", keys.RQ_WORKERS),
+                       r1.add("execute_command", "ZRANGE", keys.WORKERS, 0, -1, "WITHSCORES"))
 
     def second(self, one: Replies, r2: Round) -> None:
         rq_workers, ours = (one[slot] for slot in self._index)
-        self._seen = dict(reply_as(ours, list, []))
+        self._seen = score_map(ours)
         prefix = keys.rq_worker("").encode()
         self.names = sorted({m[len(prefix):] for m in reply_as(rq_workers, set, ())
                              if m.startswith(prefix)} | set(self._seen))
