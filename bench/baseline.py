@@ -24,6 +24,12 @@ BEFORE_ISSUE_18 = "314209c^"
 """The revision before the reader followed the screen."""
 
 
+def branch_base() -> str:
+    """The commit this branch leaves main at (``git merge-base HEAD main``): main's reader without this branch."""
+    return subprocess.run(["git", "-C", str(ROOT), "merge-base", "HEAD", "main"], capture_output=True, text=True,
+                          check=True).stdout.strip()
+
+
 def extract(rev: str, into: Path) -> None:
     """``tui/`` and ``worker/`` of ``rev`` into ``into`` (nothing of the work tree is touched)."""
     archive = subprocess.run(["git", "-C", str(ROOT), "archive", "--format=tar", rev, "tui", "worker"],

@@ -3,10 +3,13 @@
 One embedded Redis, two databases: 10 k jobs x 100 workers x 8 queues, and 1 M jobs x 10,000 workers x 1,000 queues
 (bench/populate.py). At the small size today's reader is alternated with the reader before issue 18 (bench/
 baseline.py, a process of its own on the same Redis): the full read and the Background Jobs tab's read, each
-median per-round ratio must be <= 1.0 (no slower). At the big size: each mode of ``refresh.measure`` (full, the
-Background Jobs tab, the Workers tab with a screenful on screen), ``rqtop status --json`` end to end (a new
-process), then the TUI as the console script runs it on a pseudo-terminal (bench/tui_startup.py): seconds to the
-first screen with data and the peak RSS (VmHWM) over ``SETTLE_S`` seconds of refreshes.
+median per-round ratio must be <= 1.0 (no slower); and, for context, with main's reader (this branch's merge base:
+the features merged since issue 18 was filed read more, so only this comparison isolates this branch's cost).
+At the big size: each mode of ``refresh.measure`` (full, the Background Jobs tab, the Workers tab with a screenful
+on screen), ``rqtop status --json`` end to end (a new process), then the TUI as the console script runs it on a
+pseudo-terminal (bench/tui_startup.py): seconds to the first screen with data and the peak RSS (VmHWM) over
+``SETTLE_S`` seconds of refreshes; last, for comparison, `rq info` on the same state (a new process; it writes as
+it reads). rq-dashboard is not measured here.
 """
 
 from __future__ import annotations
@@ -15,12 +18,12 @@ import statistics
 import time
 
 import redis
-from baseline import BaselineReader
-from floors import RecordingReader
+from baseline import BEFORE_ISSUE_18, BaselineReader, branch_base
 from populate import populate
-from refresh import MODES, measure, read_call, report, tenant_queues, time_status, verdict
+from refresh import MODES, measure, read_call, report, tenant_queues, time_rq_info, time_status, verdict
 from tui_startup import one_run
 
+from tui.data.reader import DashboardReader
 from tui.data.settings import Settings
 from worker.embedded_redis import EmbeddedRedis
 
@@ -30,17 +33,20 @@ SETTLE_S = 15.0
 """Seconds the TUI keeps refreshing while its peak RSS is sampled."""
 
 
-def against_baseline(url: str, rounds: int, now: float, refresh_s: float) -> dict[str, tuple[float, float, float]]:
-    """Alternate today's reader and the one before issue 18 (rotating who goes first), full read and Background Jobs
-    tab read: per mode (today's median ms, the baseline's median ms, median per-round ratio today / baseline)."""
+def against_baseline(url: str, rounds: int, now: float, refresh_s: float, rev: str,
+                     modes: tuple[str, ...] = ("full", "jobs")) -> dict[str, tuple[float, float, float]]:
+    """Alternate today's reader and the one of ``rev`` (rotating who goes first), full read and Background Jobs tab
+    read (the baseline's: ``read(include_metrics=False)``, what its App sent there): per mode (today's median ms, the
+    baseline's median ms, median per-round ratio today / baseline)."""
     out = {}
-    for mode, theirs in (("full", "full"), ("jobs", "tab")):
+    for mode in modes:
+        theirs = "full" if mode == "full" else "tab"
         clock = [now]
-        reader = RecordingReader(redis.Redis.from_url(url), Settings(clock=lambda clock=clock: clock[0]))
+        reader = DashboardReader(redis.Redis.from_url(url), Settings(clock=lambda clock=clock: clock[0]))
         reader.read()
         read = read_call(reader, mode, refresh_s, frozenset(), frozenset())
         ours, base = [], []
-        with BaselineReader(url, now, refresh_s) as old:
+        with BaselineReader(url, now, refresh_s, rev) as old:
             for i in range(rounds):
                 for who in ((0, 1) if i % 2 == 0 else (1, 0)):
                     if who == 0:
@@ -65,10 +71,12 @@ def scale(rounds: int, refresh_s: float) -> None:
             populate(redis.Redis.from_url(url), jobs, workers, now=now, queues=tenant_queues(queues))
             print(f"populated {jobs:,} jobs x {workers:,} workers x {queues or 8:,} queues in "
                   f"{time.perf_counter() - t0:.0f} s", flush=True)
-        old = against_baseline(small, rounds * 2, now, refresh_s)
-        for mode, (ours_ms, base_ms, ratio) in old.items():
-            print(f"10 k jobs x 100 workers x 8 queues, {mode}: {ours_ms:.2f} ms, before issue 18 {base_ms:.2f} ms, "
-                  f"ratio {ratio:.2f}x", flush=True)
+        old = against_baseline(small, rounds * 2, now, refresh_s, BEFORE_ISSUE_18)
+        base = against_baseline(small, rounds * 2, now, refresh_s, branch_base(), ("full",))
+        for label, figures in (("before issue 18", old), ("main (this branch's base)", base)):
+            for mode, (ours_ms, base_ms, ratio) in figures.items():
+                print(f"10 k jobs x 100 workers x 8 queues, {mode}: {ours_ms:.2f} ms, {label} {base_ms:.2f} ms, "
+                      f"ratio {ratio:.2f}x", flush=True)
         results = {mode: measure(big, rounds, now, mode, refresh_s) for mode in MODES}
         for mode, r in results.items():
             report("1 M jobs x 10,000 workers x 1,000 queues", mode, r)
@@ -78,6 +86,9 @@ def scale(rounds: int, refresh_s: float) -> None:
         first, rss_first, peak = one_run(big, SETTLE_S)
         print(f"TUI (rqtop --url, 120x40 pty): first screen with data after {first:.3f} s, RSS then "
               f"{rss_first:.1f} MB, peak over {SETTLE_S:.0f} s of refreshes {peak:.1f} MB", flush=True)
+        info_s, info_commands, info_writes = time_rq_info(big)  # last: it writes (cleans registries and workers)
+        print(f"rq info (new process, for comparison): {info_s:.3f} s wall, {info_commands:,} commands, "
+              f"{info_writes:,} of them writes", flush=True)
     jobs, workers = results["jobs"], results["workers"]
     print("targets (issue 18; 1 M jobs x 10,000 workers x 1,000 queues unless said):")
     print(f"  jobs tab refresh <= {TARGETS['jobs_ms']:.0f} ms: "
