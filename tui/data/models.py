@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields, is_dataclass
 from datetime import datetime
 from typing import Any
 
@@ -270,15 +270,28 @@ class Snapshot:
 
     def to_json(self) -> dict[str, Any]:
         """The `status --json` document: ISO-8601 UTC timestamps, durations in seconds, None as null."""
-        return _jsonable(asdict(self))
+        return _jsonable(self)
 
 
 def _jsonable(value: Any) -> Any:
-    """Turn datetimes into ISO strings and tuples into lists, recursively."""
+    """Dataclasses as dicts of their fields, datetimes as ISO strings, tuples as lists, recursively: what
+    ``asdict`` then a walk would give, in one walk and without ``asdict``'s deep copy of every leaf (at 10,000
+    workers that copy alone took ~0.4 s of ``status --json``)."""
+    if isinstance(value, (str, int, float)) or value is None:
+        return value
     if isinstance(value, datetime):
         return value.isoformat().replace("+00:00", "Z")
-    if isinstance(value, dict):
-        return {key: _jsonable(item) for key, item in value.items()}
     if isinstance(value, (list, tuple)):
         return [_jsonable(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _jsonable(item) for key, item in value.items()}
+    names = _FIELDS.get(type(value))
+    if names is None and is_dataclass(value) and not isinstance(value, type):
+        names = _FIELDS[type(value)] = tuple(f.name for f in fields(value))
+    if names is not None:
+        return {name: _jsonable(getattr(value, name)) for name in names}
     return value
+
+
+_FIELDS: dict[type, tuple[str, ...]] = {}
+"""Field names per dataclass, looked up once."""
