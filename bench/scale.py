@@ -71,8 +71,8 @@ def scale(rounds: int, refresh_s: float) -> None:
             populate(redis.Redis.from_url(url), jobs, workers, now=now, queues=tenant_queues(queues))
             print(f"populated {jobs:,} jobs x {workers:,} workers x {queues or 8:,} queues in "
                   f"{time.perf_counter() - t0:.0f} s", flush=True)
-        old = against_baseline(small, rounds * 2, now, refresh_s, BEFORE_ISSUE_18)
-        base = against_baseline(small, rounds * 2, now, refresh_s, branch_base(), ("full",))
+        old = against_baseline(small, rounds * 4, now, refresh_s, BEFORE_ISSUE_18)
+        base = against_baseline(small, rounds * 4, now, refresh_s, branch_base(), ("full",))
         for label, figures in (("before issue 18", old), ("main (this branch's base)", base)):
             for mode, (ours_ms, base_ms, ratio) in figures.items():
                 print(f"10 k jobs x 100 workers x 8 queues, {mode}: {ours_ms:.2f} ms, {label} {base_ms:.2f} ms, "
