@@ -258,7 +258,8 @@ def main() -> None:
                 elapsed, commands, wrote = time_rq_info(url)
                 print(f"{jobs:,} jobs x {have} workers: rq info {elapsed * 1000:.0f} ms wall (a new process), "
                       f"{commands} commands, {wrote} of them writes", flush=True)
-    print("targets:")
+    print("targets (the 1.3x was set against an earlier same-reads floor that also folded the metric bins; today's "
+          "replays the reads alone and builds nothing, so its ratios are larger by construction):")
     for (jobs, workers, mode), r in results.items():
         spec = (f"spec {verdict(r['ratio_spec'] <= TARGET_RATIO)} ({r['ratio_spec']:.2f}x), "
                 if "ratio_spec" in r else "")
