@@ -47,7 +47,9 @@ never read, and at most ceil(Q' x refresh_s / cadence_s) of the others whose las
 
 Both slices are capped (``most``: ``MOST_WORKERS`` = 100 workers, ``MOST_QUEUES`` = 40 queues a refresh), and on a
 tab that shows no worker or queue (``WorkerReads.off_screen``, ``QueueReads.off_screen``) they are empty: only
-the workers and queues never read are read.
+the workers and queues never read are read. Then History reads, in round 3, the progress of each running history
+item whose job no re-read worker runs (GET of its progress key, HGET of its job's meta: 2 each, at most
+2 x ``history_limit``).
 
 Nothing in it grows with the number of queued jobs. INFO counts are server-wide: the test needs a server no
 other process uses meanwhile (the default embedded one per pytest-xdist worker; not a shared ``REDIS_URL``).
@@ -55,6 +57,7 @@ other process uses meanwhile (the default embedded one per pytest-xdist worker; 
 
 from __future__ import annotations
 
+import json
 import time
 from datetime import timedelta
 from typing import Any
@@ -71,6 +74,7 @@ from tui.data.sections import retry_kinds
 from tui.data.sections.rq_cron import CRON_SCHEDULER_LIMIT
 from tui.data.sections.rq_scheduler import RQ_SCHEDULER_LIMIT
 from worker import keys
+from worker.progress import progress_document
 from worker.schedules import ScheduleEntry
 
 ROUND_TRIPS = 3
@@ -446,7 +450,8 @@ def test_a_tab_showing_no_worker_or_queue_reads_only_new_ones_and_a_slice_is_cap
     """``off_screen`` reads: after the first refresh, none of the 8 workers and 2 queues long past their cadence
     is re-read, only a new worker and a new queue; their kept rows say how old they are. With ``most`` = 3 workers
     and 1 queue a refresh (and a refresh as long as the cadence), 3 of the 8 stale workers and 1 of the 2 stale
-    queues are re-read (stalest, then by name)."""
+    queues are re-read (stalest, then by name). A running history item whose worker is not re-read has its
+    progress read by History (2 commands)."""
     from tui.data.queue_reads import QueueReads
     from tui.data.settings import Settings
     from tui.data.worker_reads import WorkerReads
@@ -485,10 +490,24 @@ def test_a_tab_showing_no_worker_or_queue_reads_only_new_ones_and_a_slice_is_cap
     assert [q.name for q in last[0].queues if q.read_age_s is None] == ["fresh"]
     assert WorkerReads.off_screen().budget(10_000) == 0
 
+    # rqtop-2 runs ``head``; its history item says running: with rqtop-2 not re-read, History reads that job's
+    # progress itself (GET of the progress key, HGET of its meta: 2 in round 3), so the tab's bar stays live.
+    put_history(conn, head, NOW - 30, state="running", ended_at="")
+    conn.set(keys.progress(head), json.dumps(progress_document(7, 10, "step 7", NOW - 20, 0, NOW - 1)))
+    clock[0] = NOW + 63
+    assert refresh(*hidden) == (cost_of(0, 0, 0, 0) + 1 + 2, ROUND_TRIPS, 0)  # + its HGETALL, + its progress
+    running = next(h for h in last[0].history if h.id == head)
+    assert running.progress is not None and running.progress.processed == 7
+    conn.set(keys.progress(head), json.dumps(progress_document(9, 10, "step 9", NOW - 20, 0, NOW + 63)))
+    clock[0] = NOW + 63.5
+    refresh(*hidden)
+    assert next(h for h in last[0].history if h.id == head).progress.processed == 9, "live, not the kept row's"
+
     clock[0] = NOW + 64
     capped = (WorkerReads(refresh_s=10.0, most=3), QueueReads(refresh_s=10.0, most=1))  # the cadence: all 8 and 2
-    # the stalest 3 of 8 by name: plain-0 (busy), plain-1, plain-4 (busy); of the queues: default
-    assert refresh(*capped) == (cost_of(1, 3, plain_busy=2, rqtop_busy=0), ROUND_TRIPS, 0)
+    # the stalest 3 of 8 by name: plain-0 (busy), plain-1, plain-4 (busy); of the queues: default. plain-0 and
+    # plain-4 run ``head`` too (add_workers): its progress is read with them, not by History (+ 1: its HGETALL).
+    assert refresh(*capped) == (cost_of(1, 3, plain_busy=2, rqtop_busy=0) + 1, ROUND_TRIPS, 0)
     assert {w.name for w in last[0].workers if w.read_age_s is None} == {"plain-0", "plain-1", "plain-4"}
     assert {q.name for q in last[0].queues if q.read_age_s is None} == {"default"}
     assert WorkerReads(refresh_s=2.0).budget(10_000) == 100 and QueueReads(refresh_s=2.0).budget(1_000) == 40

@@ -61,12 +61,13 @@ NEWEST_FIRST = ("completed", "failed", "canceled")
 
 
 def with_progress(history: tuple[HistoryRow, ...], workers: tuple[WorkerRow, ...]) -> tuple[HistoryRow, ...]:
-    """History rows of running executions with the progress their worker's row already carries."""
+    """History rows of running executions with the progress their worker's row already carries (a row whose
+    progress the history section read itself keeps it: its worker was not re-read, its kept row is older)."""
     running = {w.current_job_id: w.progress for w in workers if w.current_job_id and w.progress is not None}
     if not running:
         return history
-    return tuple(replace(h, progress=running[h.id]) if h.state == "running" and h.id in running else h
-                 for h in history)
+    return tuple(replace(h, progress=running[h.id]) if h.state == "running" and h.id in running
+                 and h.progress is None else h for h in history)
 
 
 class DashboardReader:
@@ -98,7 +99,7 @@ class DashboardReader:
         schedules = SchedulesPlanner(self._schedules, rules)
         rq_scheduler = RqSchedulerPlanner(rules, now)
         rq_cron = RqCronPlanner(rules, now)
-        history = HistoryPlanner(self._history, self.settings.history_limit, rules, counts, now)
+        history = HistoryPlanner(self._history, self.settings.history_limit, rules, counts, now, roster)
         tasks = MetricsPlanner(self._buckets, now) if include_metrics else None
         hint = PrefixHintPlanner(counts, roster)
         notify = NotifyPlanner()

@@ -43,6 +43,8 @@ class WorkersPlanner:
         self.rules = rules or MaskRules(())
         self._progress_slots: dict[str, tuple[int, int]] = {}
         """Worker name -> round-3 slots of its running job's progress key (GET) and meta (HGET)."""
+        self.progress_jobs: set[bytes] = set()
+        """The running jobs whose progress round 3 reads this refresh (the history section reads the others')."""
         self.now = now
         self.offline_after_s = offline_after_s
         self.suspension = suspension
@@ -74,7 +76,7 @@ class WorkersPlanner:
                                strict=True))
 
     def third(self, two: Replies, r3: Round) -> None:
-        self._current, self._current_slots, self._progress_slots = [], [], {}
+        self._current, self._current_slots, self._progress_slots, self.progress_jobs = [], [], {}, set()
         for raw_name, (a, b, c, _) in zip(self.fresh, self._slots, strict=True):
             name = decode(raw_name) or ""
             run = current_execution(two[b], two[c])
@@ -82,6 +84,7 @@ class WorkersPlanner:
             self._current.append(job)
             running = job or (two[b].get(b"current_job_id") if isinstance(two[b], dict) else None)
             if running and isinstance(running, bytes):
+                self.progress_jobs.add(running)
                 self._progress_slots[name] = (r3.add("get", bkey(keys.progress, running)),
                                               r3.add("hget", bkey(keys.rq_job, running), "meta"))
             self._current_slots.append(None if not job else (
