@@ -5,9 +5,9 @@ Populates an embedded Redis (bench/populate.py: jobs over ``--queues`` queues, `
 a clock that advances ``--refresh`` seconds per refresh (as an open dashboard's does), measures in one process:
 
 - **full**: ``read()`` as ``rqtop status`` sends it (every worker, the metrics);
-- **jobs tab**: ``read(include_metrics=False, workers=WorkerReads())`` (no worker on screen: only the slice of
-  workers due at the heartbeat cadence is re-read);
-- **workers tab**: the same with the first 40 workers (a screenful) on screen.
+- **jobs tab**: ``read(include_metrics=False, workers=WorkerReads.off_screen(), queues=QueueReads.off_screen())``
+  (no worker and no queue on screen: only those never read are read, as tui.app does);
+- **workers tab**: the same with the first 40 workers and the first 15 queue rows (a screenful) on screen.
 
 Each after one warm-up read (the first read of a dashboard reads everything). Prints median ms, mean commands per
 refresh, commands per minute of one idle dashboard at that refresh, writes (must be 0), the ratio of each tab to
@@ -31,6 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from counting import command_stats, counting_client, delta, writes  # noqa: E402
 from populate import QUEUES, populate  # noqa: E402
 
+from tui.data.queue_reads import QueueReads  # noqa: E402
 from tui.data.reader import DashboardReader  # noqa: E402
 from tui.data.settings import Settings  # noqa: E402
 from tui.data.worker_reads import WorkerReads  # noqa: E402
@@ -38,6 +39,8 @@ from worker.embedded_redis import EmbeddedRedis  # noqa: E402
 
 SCREENFUL = 40
 """Workers on screen on the Workers tab (a tall terminal)."""
+QUEUE_ROWS = 15
+"""Queue rows on screen on the Workers tab (the queue table's share of a tall terminal)."""
 
 
 def verdict(ok: bool) -> str:
@@ -53,11 +56,14 @@ def measure(url: str, rounds: int, refresh_s: float, mode: str) -> dict[str, flo
     reader = DashboardReader(conn, Settings(clock=lambda: clock[0]))
     first = reader.read()
     visible = frozenset(w.name for w in sorted(first.workers, key=lambda w: w.name)[:SCREENFUL])
+    rows = frozenset(q.name for q in first.queues[:QUEUE_ROWS])
     call: dict[str, Any] = {
         "full": lambda: reader.read(),
-        "jobs": lambda: reader.read(include_metrics=False, workers=WorkerReads(refresh_s=refresh_s)),
+        "jobs": lambda: reader.read(include_metrics=False, workers=WorkerReads.off_screen(refresh_s),
+                                    queues=QueueReads.off_screen(refresh_s)),
         "workers": lambda: reader.read(include_metrics=False,
-                                       workers=WorkerReads(visible=visible, refresh_s=refresh_s)),
+                                       workers=WorkerReads(visible=visible, refresh_s=refresh_s),
+                                       queues=QueueReads(visible=rows, refresh_s=refresh_s)),
     }
     times, commands, wrote = [], [], 0
     for _ in range(rounds):

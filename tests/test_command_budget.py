@@ -40,6 +40,17 @@ workers of round 3, only the workers re-read this refresh: those on screen, thos
 ceil(W' x refresh_s / cadence_s) of the others whose last read is a heartbeat cadence (10 s) old (W' the workers
 not on screen); the rest cost nothing beyond round 1's index reads.
 
+``read(queues=QueueReads(...))`` (``tui.data.queue_reads``) likewise counts in Q, in the heads of round 3 and in
+the scheduled entries classified only the queues re-read this refresh: those in the queue table's viewport, those
+never read, and at most ceil(Q' x refresh_s / cadence_s) of the others whose last read is ``QUEUE_CADENCE_S``
+(10 s) old (Q' the queues not on screen); the rest cost nothing beyond round 1's SMEMBERS of the queue set.
+
+Both slices are capped (``most``: ``MOST_WORKERS`` = 100 workers, ``MOST_QUEUES`` = 40 queues a refresh), and on a
+tab that shows no worker or queue (``WorkerReads.off_screen``, ``QueueReads.off_screen``) they are empty: only
+the workers and queues never read are read. Then History reads, in round 3, the progress of each running history
+item whose job no re-read worker runs (GET of its progress key, HGET of its job's meta: 2 each, at most
+2 x ``history_limit``).
+
 Through ``SharedSnapshotReader`` (every open dashboard, ``tui.data.shared_snapshot``): a fresh shared snapshot costs
 exactly 1 command (GETRANGE) in 1 round trip, whatever Redis holds; without a usable one, that GETRANGE plus the
 direct read above; on the Workers tab (workers on screen) the direct read alone.
@@ -50,6 +61,7 @@ other process uses meanwhile (the default embedded one per pytest-xdist worker; 
 
 from __future__ import annotations
 
+import json
 import time
 from datetime import timedelta
 from typing import Any
@@ -68,6 +80,7 @@ from tui.data.sections.rq_scheduler import RQ_SCHEDULER_LIMIT
 from tui.data.shared_snapshot import SharedSnapshotReader, SnapshotPublisher
 from tui.data.worker_reads import WorkerReads
 from worker import keys
+from worker.progress import progress_document
 from worker.schedules import ScheduleEntry
 
 ROUND_TRIPS = 3
@@ -389,3 +402,138 @@ def test_a_fresh_shared_snapshot_costs_one_command(conn: redis.Redis, redis_url:
     sent = sum(n - before.get(name, 0) for name, n in command_calls(conn).items() if name != "info")
     visible = {**shape, "workers": 1, "plain_busy": 1, "rqtop_busy": 0}  # plain-0, busy; the rest read just now
     assert (sent, trips) == (budget(**visible, warm=True, metrics=False), ROUND_TRIPS), "Workers tab: no GETRANGE"
+
+def test_the_dashboard_rereads_queues_on_screen_and_the_rest_at_their_cadence(conn: redis.Redis,
+                                                                            redis_url: str) -> None:
+    """``read(queues=QueueReads(...))`` at 30 queues: the first refresh reads all; 2 s later only the 2 on screen;
+    from the cadence on, the stalest others, ceil(28 x 2 / 10) = 6 a refresh (ties by name), each re-read within
+    two cadences; a kept row and the totals say how old they are, and a new job shows once its queue is re-read."""
+    from tui.data.queue_reads import QUEUE_CADENCE_S, QueueReads
+    from tui.data.settings import Settings
+
+    base_state(conn, queued=10)
+    extra = [f"t{i:02d}" for i in range(28)]
+    for name in extra:
+        Queue(name, connection=conn).enqueue(jobs.say_hello)
+    names = sorted(["default", "low", *extra])
+    on_screen = frozenset({"t03", "t07"})
+    reads = QueueReads(visible=on_screen, refresh_s=2.0)
+    clock = [NOW]
+    counting = CountingClient(redis_url)
+    reader = DashboardReader(counting.client, Settings(clock=lambda: clock[0]))
+
+    def cost_of(read: int) -> int:
+        return budget(queues=read, workers=0, schedules=1, history=3, tasks=0, heads=read, tokens=1, plain_busy=0,
+                      metrics=False, warm=True)
+
+    last: list[Any] = []
+
+    def refresh() -> tuple[int, int, int]:
+        before = command_calls(conn)
+        snapshot, trips = counting.count(lambda: reader.read(include_metrics=False, queues=reads))
+        after = command_calls(conn)
+        diff = {c: after.get(c, 0) - before.get(c, 0) for c in after if c != "info"}
+        last[:] = [snapshot]
+        return sum(diff.values()), trips, sum(n for c, n in diff.items() if c in WRITES)
+
+    assert refresh() == (cost_of(30), ROUND_TRIPS, 0)
+    assert last[0].totals.as_of_s is None and last[0].totals.pending == 10 + 1 + 28
+    clock[0] = NOW + 2
+    assert refresh() == (cost_of(2), ROUND_TRIPS, 0)
+    rows = {q.name: q for q in last[0].queues}
+    assert {n for n, q in rows.items() if q.read_age_s is None} == on_screen
+    assert {q.read_age_s for n, q in rows.items() if n not in on_screen} == {2.0}
+    assert rows["default"].pending == 10 and rows["default"].oldest_pending_age_s is not None, "kept as read"
+    assert last[0].totals.as_of_s == 2.0 and last[0].totals.pending == 39, "the totals sum the kept rows"
+
+    Queue("t27", connection=conn).enqueue(jobs.say_hello)  # off screen: shows once its queue is re-read
+    clock[0] = NOW + QUEUE_CADENCE_S
+    assert refresh() == (cost_of(2 + 6), ROUND_TRIPS, 0)
+    fresh = {q.name for q in last[0].queues if q.read_age_s is None}
+    assert fresh == on_screen | set([n for n in names if n not in on_screen][:6])
+    worst, seen_at = 0.0, None
+    for step in range(1, 21):
+        clock[0] = NOW + QUEUE_CADENCE_S + 2 * step
+        refresh()
+        queues = {q.name: q for q in last[0].queues}
+        assert len(queues) == 30
+        worst = max([worst, *(q.read_age_s or 0.0 for q in queues.values())])
+        assert last[0].totals.as_of_s == max(q.read_age_s or 0.0 for q in queues.values()) or (
+            last[0].totals.as_of_s is None and all(q.read_age_s is None for q in queues.values()))
+        if seen_at is None and queues["t27"].pending == 2:
+            seen_at = step
+            assert queues["t27"].read_age_s is None
+    assert worst <= 2 * QUEUE_CADENCE_S, worst
+    assert seen_at is not None
+    full = reader.read()
+    assert all(q.read_age_s is None for q in full.queues) and full.totals.as_of_s is None, (
+        "read() without QueueReads (status, exporter) reads every queue")
+    assert full.totals.pending == 40
+
+
+def test_a_tab_showing_no_worker_or_queue_reads_only_new_ones_and_a_slice_is_capped(conn: redis.Redis,
+                                                                                     redis_url: str) -> None:
+    """``off_screen`` reads: after the first refresh, none of the 8 workers and 2 queues long past their cadence
+    is re-read, only a new worker and a new queue; their kept rows say how old they are. With ``most`` = 3 workers
+    and 1 queue a refresh (and a refresh as long as the cadence), 3 of the 8 stale workers and 1 of the 2 stale
+    queues are re-read (stalest, then by name). A running history item whose worker is not re-read has its
+    progress read by History (2 commands)."""
+    from tui.data.queue_reads import QueueReads
+    from tui.data.settings import Settings
+    from tui.data.worker_reads import WorkerReads
+
+    head = base_state(conn, queued=10)
+    add_workers(conn, 0, 8, head)
+    clock = [NOW]
+    counting = CountingClient(redis_url)
+    reader = DashboardReader(counting.client, Settings(clock=lambda: clock[0]))
+    last: list[Any] = []
+
+    def refresh(workers: WorkerReads, queues: QueueReads) -> tuple[int, int, int]:
+        before = command_calls(conn)
+        snapshot, trips = counting.count(lambda: reader.read(include_metrics=False, workers=workers, queues=queues))
+        after = command_calls(conn)
+        diff = {c: after.get(c, 0) - before.get(c, 0) for c in after if c != "info"}
+        last[:] = [snapshot]
+        return sum(diff.values()), trips, sum(n for c, n in diff.items() if c in WRITES)
+
+    def cost_of(queues: int, workers: int, plain_busy: int, rqtop_busy: int) -> int:
+        return budget(queues=queues, workers=workers, schedules=1, history=3, tasks=0, heads=queues, tokens=1,
+                      plain_busy=plain_busy, rqtop_busy=rqtop_busy, metrics=False, warm=True)
+
+    hidden = (WorkerReads.off_screen(2.0), QueueReads.off_screen(2.0))
+    assert refresh(*hidden) == (cost_of(2, 8, plain_busy=2, rqtop_busy=2), ROUND_TRIPS, 0)
+    clock[0] = NOW + 60
+    assert refresh(*hidden) == (cost_of(0, 0, 0, 0), ROUND_TRIPS, 0)
+    assert {w.read_age_s for w in last[0].workers} == {q.read_age_s for q in last[0].queues} == {60.0}
+    assert last[0].totals.as_of_s == 60.0 and last[0].totals.pending == 11
+
+    add_workers(conn, 8, 9, head)  # plain-8, busy
+    Queue("fresh", connection=conn).enqueue(jobs.say_hello)
+    clock[0] = NOW + 62
+    assert refresh(*hidden) == (cost_of(1, 1, plain_busy=1, rqtop_busy=0), ROUND_TRIPS, 0)
+    assert [w.name for w in last[0].workers if w.read_age_s is None] == ["plain-8"]
+    assert [q.name for q in last[0].queues if q.read_age_s is None] == ["fresh"]
+    assert WorkerReads.off_screen().budget(10_000) == 0
+
+    # rqtop-2 runs ``head``; its history item says running: with rqtop-2 not re-read, History reads that job's
+    # progress itself (GET of the progress key, HGET of its meta: 2 in round 3), so the tab's bar stays live.
+    put_history(conn, head, NOW - 30, state="running", ended_at="")
+    conn.set(keys.progress(head), json.dumps(progress_document(7, 10, "step 7", NOW - 20, 0, NOW - 1)))
+    clock[0] = NOW + 63
+    assert refresh(*hidden) == (cost_of(0, 0, 0, 0) + 1 + 2, ROUND_TRIPS, 0)  # + its HGETALL, + its progress
+    running = next(h for h in last[0].history if h.id == head)
+    assert running.progress is not None and running.progress.processed == 7
+    conn.set(keys.progress(head), json.dumps(progress_document(9, 10, "step 9", NOW - 20, 0, NOW + 63)))
+    clock[0] = NOW + 63.5
+    refresh(*hidden)
+    assert next(h for h in last[0].history if h.id == head).progress.processed == 9, "live, not the kept row's"
+
+    clock[0] = NOW + 64
+    capped = (WorkerReads(refresh_s=10.0, most=3), QueueReads(refresh_s=10.0, most=1))  # the cadence: all 8 and 2
+    # the stalest 3 of 8 by name: plain-0 (busy), plain-1, plain-4 (busy); of the queues: default. plain-0 and
+    # plain-4 run ``head`` too (add_workers): its progress is read with them, not by History (+ 1: its HGETALL).
+    assert refresh(*capped) == (cost_of(1, 3, plain_busy=2, rqtop_busy=0) + 1, ROUND_TRIPS, 0)
+    assert {w.name for w in last[0].workers if w.read_age_s is None} == {"plain-0", "plain-1", "plain-4"}
+    assert {q.name for q in last[0].queues if q.read_age_s is None} == {"default"}
+    assert WorkerReads(refresh_s=2.0).budget(10_000) == 100 and QueueReads(refresh_s=2.0).budget(1_000) == 40

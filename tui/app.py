@@ -23,6 +23,7 @@ from tui.action_flow import OperatorFlow
 from tui.commands import DashboardCommands, NamedTargetCommands
 from tui.data.config_file import remember_theme
 from tui.data.models import ScheduleRow, Snapshot
+from tui.data.queue_reads import QueueReads
 from tui.data.settings import Settings, step_interval
 from tui.data.worker_reads import WorkerReads
 from tui.messages import ReadFailed, SnapshotReady
@@ -181,7 +182,7 @@ class RqtopApp(OperatorFlow, ProfileFlow, TargetFlow):
             self._poll_timer.stop()
             self._poll_timer = None
         self._polling = True
-        self._read_snapshot(self._wants_metrics(), self._worker_reads())
+        self._read_snapshot(self._wants_metrics(), self._worker_reads(), self._queue_reads())
 
     def _wants_metrics(self) -> bool:
         """Cost follows the screen: read the metrics when their tab is visible, when none have been read yet,
@@ -192,17 +193,26 @@ class RqtopApp(OperatorFlow, ProfileFlow, TargetFlow):
 
     def _worker_reads(self) -> WorkerReads:
         """Cost follows the screen: the workers on the visible Workers tab are re-read every refresh, the rest
-        about once per heartbeat cadence (``tui.data.worker_reads``)."""
-        visible = self.workers_pane.visible_workers() if self.tabs.active == "workers" else frozenset()
-        return WorkerReads(visible=visible, refresh_s=self.refresh_s)
+        about once per heartbeat cadence; on the other tabs only workers never read (``tui.data.worker_reads``)."""
+        if self.tabs.active != "workers":
+            return WorkerReads.off_screen(self.refresh_s)
+        return WorkerReads(visible=self.workers_pane.visible_workers(), refresh_s=self.refresh_s)
+
+    def _queue_reads(self) -> QueueReads:
+        """Cost follows the screen: the queue rows in view on the Workers tab are re-read every refresh, the rest
+        about once per ``QUEUE_CADENCE_S``; on the other tabs only queues never read (``tui.data.queue_reads``)."""
+        if self.tabs.active != "workers":
+            return QueueReads.off_screen(self.refresh_s)
+        return QueueReads(visible=self.workers_pane.visible_queues(), refresh_s=self.refresh_s)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="poll")
-    def _read_snapshot(self, include_metrics: bool = True, workers: WorkerReads | None = None) -> None:
+    def _read_snapshot(self, include_metrics: bool = True, workers: WorkerReads | None = None,
+                       queues: QueueReads | None = None) -> None:
         """Read one snapshot off the UI thread (without the metrics when they are not wanted, re-reading the
-        workers ``workers`` picks) and post it."""
+        workers ``workers`` and the queues ``queues`` pick) and post it."""
         reader = self.reader
         try:
-            snapshot = reader.read(include_metrics=include_metrics, workers=workers)
+            snapshot = reader.read(include_metrics=include_metrics, workers=workers, queues=queues)
         except Exception as exc:  # every failure keeps the UI alive and is retried
             self.post_message(ReadFailed(fmt.one_line(exc), source=reader))
         else:

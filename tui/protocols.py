@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from tui.data.models import Snapshot
+from tui.data.queue_reads import QueueReads
 from tui.data.settings import Settings
 from tui.data.worker_reads import WorkerReads
 from worker.plans import (
@@ -30,9 +31,10 @@ if TYPE_CHECKING:  # the page and detail types live beside their Redis reads; th
 class SnapshotReader(Protocol):
     """Reads one Snapshot; may raise redis.RedisError, ConnectionError or TimeoutError."""
 
-    def read(self, include_metrics: bool = True, workers: WorkerReads | None = None) -> Snapshot:
+    def read(self, include_metrics: bool = True, workers: WorkerReads | None = None,
+             queues: QueueReads | None = None) -> Snapshot:
         """Everything the three tabs show, read without writing (the metrics only with ``include_metrics``; with
-        ``workers``, only the workers it picks re-read, the rest as last read)."""
+        ``workers`` / ``queues``, only the workers / queues they pick re-read, the rest as last read)."""
         ...
 
 

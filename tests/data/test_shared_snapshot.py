@@ -89,6 +89,18 @@ def test_other_read_settings_use_another_key_and_read_directly(conn: redis.Redis
     assert shown_elsewhere.read().read_source.kind == "shared"  # type: ignore[union-attr]
 
 
+def test_a_chosen_admin_reads_unmasked_directly_and_publishers_share_masked_text(conn: redis.Redis) -> None:
+    """Issue 17: payloads unmasked only for a chosen admin, so the shared (masked) snapshot is never theirs, and a
+    publisher configured as a chosen admin still shares what every other role may see."""
+    base_state(conn, queued=3)
+    publisher = _publisher(conn, role="admin", role_chosen=True)
+    assert not publisher.settings.payloads_unmasked and publisher.publish_once()
+    assert _reader(conn, role="viewer", role_chosen=True).read().read_source.kind == "shared"  # type: ignore[union-attr]
+    admin = _reader(conn, role="admin", role_chosen=True)
+    assert admin.key != publisher.key
+    assert admin.read().read_source.reason == shared_snapshot.NO_SNAPSHOT  # type: ignore[union-attr]
+
+
 def test_every_setting_is_classified_as_read_or_display_only() -> None:
     fields = {field.name for field in dataclasses.fields(Settings)}
     assert fields == shared_snapshot.READ_FIELDS | shared_snapshot.DISPLAY_FIELDS

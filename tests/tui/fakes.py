@@ -22,6 +22,7 @@ from tui.data.models import (
     Snapshot,
     WorkerRow,
 )
+from tui.data.queue_reads import QueueReads
 from tui.data.settings import Settings
 from tui.data.worker_reads import WorkerReads
 from tui.protocols import DashboardData, OperatorActions
@@ -232,18 +233,21 @@ class FakeReader:
         self.clock = clock
         self.metrics_asked: list[bool] = []
         self.workers_asked: list[WorkerReads | None] = []
+        self.queues_asked: list[QueueReads | None] = []
         self.fail_with: BaseException | None = None
         self.calls = 0
         self.active = 0
         self.max_active = 0
         self._lock = threading.Lock()
 
-    def read(self, include_metrics: bool = True, workers: WorkerReads | None = None) -> Snapshot:
+    def read(self, include_metrics: bool = True, workers: WorkerReads | None = None,
+             queues: QueueReads | None = None) -> Snapshot:
         """One canned snapshot, after ``delay_s`` (without its metrics unless ``include_metrics``)."""
         with self._lock:
             self.calls += 1
             self.metrics_asked.append(include_metrics)
             self.workers_asked.append(workers)
+            self.queues_asked.append(queues)
             self.active += 1
             self.max_active = max(self.max_active, self.active)
         try:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from tests.tui.fakes import METRICS, FakeReader, FrozenClock, loaded, make_app, run, wait_until
+from tui.data.queue_reads import QueueReads
+from tui.data.worker_reads import WorkerReads
 
 
 def test_metrics_are_read_when_shown_and_kept_otherwise() -> None:
@@ -50,15 +52,17 @@ def test_metrics_are_read_when_shown_and_kept_otherwise() -> None:
 
 
 def test_workers_on_screen_are_named_to_the_reader_only_on_the_workers_tab() -> None:
-    """Cost follows the screen: on the Workers tab the reader is told which workers are in view; elsewhere none."""
+    """Cost follows the screen: on the Workers tab the reader is told which workers and queue rows are in view and
+    re-reads the rest at their cadence; elsewhere it re-reads none (``off_screen``: only those never read)."""
     async def body() -> None:
         clock = FrozenClock()
         reader = FakeReader(clock=clock)
         app = make_app(reader, clock=clock)
         async with app.run_test(size=(120, 36)) as pilot:
             await loaded(app, pilot)
-            first = reader.workers_asked[-1]
-            assert first is not None and first.visible == frozenset(), "Background Jobs shows no worker"
+            assert reader.workers_asked[-1] == WorkerReads.off_screen(app.refresh_s), (
+                "Background Jobs shows no worker: only workers never read are read")
+            assert reader.queues_asked[-1] == QueueReads.off_screen(app.refresh_s), "nor any queue"
             await pilot.press("2")
             await pilot.pause()
             count = len(reader.workers_asked)
@@ -68,11 +72,16 @@ def test_workers_on_screen_are_named_to_the_reader_only_on_the_workers_tab() -> 
             asked = reader.workers_asked[-1]
             assert asked is not None and asked.visible == shown and shown, "every worker fits on this screen"
             assert asked.refresh_s == app.refresh_s
+            queues = reader.queues_asked[-1]
+            assert queues is not None and queues.visible == {q.name for q in app.snapshot.queues}, (
+                "every queue row fits on this screen")
+            assert queues.refresh_s == app.refresh_s
             await pilot.press("4")
             await pilot.pause()
             count = len(reader.workers_asked)
             await pilot.press("r")
             await wait_until(lambda: len(reader.workers_asked) > count, pilot)
-            assert reader.workers_asked[-1] is not None and reader.workers_asked[-1].visible == frozenset()
+            assert reader.workers_asked[-1] == WorkerReads.off_screen(app.refresh_s)
+            assert reader.queues_asked[-1] == QueueReads.off_screen(app.refresh_s)
 
     run(body)

@@ -14,7 +14,7 @@ from tui.screens.job_detail import JobDetailScreen
 from tui.screens.keys import KeysScreen
 from tui.widgets.job_rows import schedule_row
 from tui.widgets.metric_rows import METRIC_COLUMNS, metric_row, rate_style
-from tui.widgets.worker_rows import unattended_queues, worker_row
+from tui.widgets.worker_rows import queue_row, unattended_queues, worker_row
 
 
 def styles(text: Text) -> set[str]:
@@ -118,3 +118,13 @@ def test_a_worker_row_not_reread_says_how_old_its_data_is() -> None:
     kept = worker_row(replace(WORKERS[0], read_age_s=8.4), NOW)[1][-1].plain
     assert "as of" not in fresh
     assert kept == f"{fresh} · as of 8 s ago"
+
+
+def test_a_queue_row_not_reread_says_how_old_its_counts_are() -> None:
+    """A queue row kept from an earlier read (off screen, between cadence reads) says 'as of N s ago'; a fresh one
+    not, and its counts are drawn the same."""
+    fresh = queue_row(QUEUES[0])[1]
+    kept = queue_row(replace(QUEUES[0], read_age_s=7.9))[1]
+    assert "as of" not in fresh[0].plain
+    assert kept[0].plain == f"{fresh[0].plain} · as of 7 s ago"
+    assert [c.plain for c in kept[1:]] == [c.plain for c in fresh[1:]]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields, is_dataclass
 from datetime import datetime
 from typing import Any
 
@@ -113,6 +113,9 @@ class QueueTotals:
     failed: int = 0
     retry: int = 0
     abandoned: int = 0
+    as_of_s: float | None = None
+    """How old the oldest queue count summed here is, when some queue was not re-read this refresh
+    (``queue_reads``); None when every count was read now."""
 
 
 @dataclass(frozen=True)
@@ -133,6 +136,9 @@ class QueueRow:
     """Started entries past their deadline (their worker stopped beating them): not active; the janitor fails them."""
     retry_unknown: int = 0
     """Scheduled entries not classified as retry or scheduled yet (beyond the per-refresh budget)."""
+    read_age_s: float | None = None
+    """Seconds since these counts were read, when this refresh did not re-read them (``queue_reads``); None when
+    they were read now."""
 
 
 WORKER_STATUSES = ("online", "late", "suspended", "offline", "gone")
@@ -280,15 +286,28 @@ class Snapshot:
 
     def to_json(self) -> dict[str, Any]:
         """The `status --json` document: ISO-8601 UTC timestamps, durations in seconds, None as null."""
-        return _jsonable(asdict(self))
+        return _jsonable(self)
 
 
 def _jsonable(value: Any) -> Any:
-    """Turn datetimes into ISO strings and tuples into lists, recursively."""
+    """Dataclasses as dicts of their fields, datetimes as ISO strings, tuples as lists, recursively: what
+    ``asdict`` then a walk would give, in one walk and without ``asdict``'s deep copy of every leaf (at 10,000
+    workers that copy alone took ~0.4 s of ``status --json``)."""
+    if isinstance(value, (str, int, float)) or value is None:
+        return value
     if isinstance(value, datetime):
         return value.isoformat().replace("+00:00", "Z")
-    if isinstance(value, dict):
-        return {key: _jsonable(item) for key, item in value.items()}
     if isinstance(value, (list, tuple)):
         return [_jsonable(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _jsonable(item) for key, item in value.items()}
+    names = _FIELDS.get(type(value))
+    if names is None and is_dataclass(value) and not isinstance(value, type):
+        names = _FIELDS[type(value)] = tuple(f.name for f in fields(value))
+    if names is not None:
+        return {name: _jsonable(getattr(value, name)) for name in names}
     return value
+
+
+_FIELDS: dict[type, tuple[str, ...]] = {}
+"""Field names per dataclass, looked up once."""

@@ -11,7 +11,10 @@ built from the raw bytes Redis returned (``sections.raw_keys.bkey``). Metric buc
 kept between refreshes (``metrics.BucketCache``); ``read(include_metrics=False)`` leaves the metrics
 planner out, so nothing of the metrics is read (the Jobs and Workers tabs). The dashboard passes a
 ``WorkerReads``: then rounds 2 and 3 re-read only the workers on screen, new ones, and a slice of the rest per
-refresh (each about once per heartbeat cadence); the others keep their last rows (``worker_reads``). Rows of
+refresh (each about once per heartbeat cadence); the others keep their last rows (``worker_reads``). Likewise a
+``QueueReads``: rounds 2 and 3 re-read the counts of the queues on screen, new ones, and the stalest others, about
+each once per ``QUEUE_CADENCE_S``; the others keep their last counts with ``read_age_s``, and the total cards, sums
+of the rows, say how old their oldest count is (``QueueTotals.as_of_s``; ``queue_reads``). Rows of
 workers, schedules and history items whose replies equal the last refresh's are reused, not parsed again.
 Adding a section is adding a planner to ``read``.
 """
@@ -30,6 +33,7 @@ from tui.data.explorer.query import Filter
 from tui.data.job_meta import JobDetail, read_job_detail
 from tui.data.jobs_page import JobsPage, read_jobs_page
 from tui.data.models import HistoryRow, Snapshot, WorkerRow
+from tui.data.queue_reads import QueueCounts, QueueReads
 from tui.data.sections.collector import CollectorPlanner
 from tui.data.sections.history import HistoryPlanner
 from tui.data.sections.notify import NotifyPlanner
@@ -57,12 +61,13 @@ NEWEST_FIRST = ("completed", "failed", "canceled")
 
 
 def with_progress(history: tuple[HistoryRow, ...], workers: tuple[WorkerRow, ...]) -> tuple[HistoryRow, ...]:
-    """History rows of running executions with the progress their worker's row already carries."""
+    """History rows of running executions with the progress their worker's row already carries (a row whose
+    progress the history section read itself keeps it: its worker was not re-read, its kept row is older)."""
     running = {w.current_job_id: w.progress for w in workers if w.current_job_id and w.progress is not None}
     if not running:
         return history
-    return tuple(replace(h, progress=running[h.id]) if h.state == "running" and h.id in running else h
-                 for h in history)
+    return tuple(replace(h, progress=running[h.id]) if h.state == "running" and h.id in running
+                 and h.progress is None else h for h in history)
 
 
 class DashboardReader:
@@ -74,34 +79,37 @@ class DashboardReader:
         self._trips = 0
         self._buckets = metrics.BucketCache()
         self._workers = WorkerRows()
+        self._queues = QueueCounts()
         self._schedules = Reuse()
         self._history = Reuse()
         self._retry_kinds = RetryKinds()
         self._explorer: ExplorerReader | None = None
 
-    def read(self, include_metrics: bool = True, workers: WorkerReads | None = None) -> Snapshot:
+    def read(self, include_metrics: bool = True, workers: WorkerReads | None = None,
+             queues: QueueReads | None = None) -> Snapshot:
         """One Snapshot, taken at ``settings.clock()``; with ``include_metrics`` False nothing of the metrics is
         read (``metrics`` empty, ``metrics_taken_at`` None), for a screen that does not show them; with
-        ``workers`` only the workers it picks are re-read (``worker_reads``), the rest keep their last rows."""
+        ``workers`` only the workers it picks are re-read (``worker_reads``), the rest keep their last rows; with
+        ``queues`` likewise the queues' counts (``queue_reads``)."""
         now = self.settings.clock()
         rules = self.settings.mask_rules
         suspension = SuspensionPlanner()
-        queues = QueuesPlanner(now, self._retry_kinds)
+        counts = QueuesPlanner(now, self._retry_kinds, self._queues, queues)
         roster = WorkersPlanner(self._workers, now, self.settings.offline_after_s, suspension, rules, workers)
         schedules = SchedulesPlanner(self._schedules, rules)
         rq_scheduler = RqSchedulerPlanner(rules, now)
         rq_cron = RqCronPlanner(rules, now)
-        history = HistoryPlanner(self._history, self.settings.history_limit, rules, queues, now)
+        history = HistoryPlanner(self._history, self.settings.history_limit, rules, counts, now, roster)
         tasks = MetricsPlanner(self._buckets, now) if include_metrics else None
-        hint = PrefixHintPlanner(queues, roster)
+        hint = PrefixHintPlanner(counts, roster)
         notify = NotifyPlanner()
         collector = CollectorPlanner(now)
-        planners: list[Planner[Any]] = [queues, roster, schedules, rq_scheduler, rq_cron, history, suspension, hint,
+        planners: list[Planner[Any]] = [counts, roster, schedules, rq_scheduler, rq_cron, history, suspension, hint,
                                         notify, collector]
         if tasks is not None:
             planners.append(tasks)
         two, three = self._rounds(planners)
-        queue_rows = queues.rows(two, three)
+        queue_rows = counts.rows(two, three)
         taken_at = records.from_epoch(now)
         assert taken_at is not None
         ours = schedules.rows(two, three)

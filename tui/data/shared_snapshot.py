@@ -39,9 +39,10 @@ from tui.data.explorer.query import Filter
 from tui.data.job_meta import JobDetail
 from tui.data.jobs_page import JobsPage
 from tui.data.models import ReadSource, Snapshot
+from tui.data.queue_reads import QueueReads
 from tui.data.reader import DashboardReader
 from tui.data.settings import Settings
-from tui.data.worker_reads import WorkerReads
+from tui.data.worker_reads import HEARTBEAT_CADENCE_S, WorkerReads
 from worker import keys, records
 
 log = logging.getLogger("rqtop.snapshot")
@@ -61,8 +62,9 @@ READ_FIELDS = frozenset({"offline_after_s", "history_limit", "mask_patterns", "t
 DISPLAY_FIELDS = frozenset({
     "refresh_s", "read_only", "pending_threshold", "page_size", "keymap", "pending_amber", "pending_red",
     "oldest_pending_amber_s", "oldest_pending_red_s", "notify_email", "theme", "timezone", "profile", "profile_color",
-    "tls_unverified", "state_path", "role", "role_map", "clock"})
-"""Settings fields a shared snapshot serves whatever their value (display, actions, the clock)."""
+    "tls_unverified", "state_path", "role", "role_map", "role_chosen", "clock"})
+"""Settings fields a shared snapshot serves whatever their value (display, actions, the clock); the role's one
+effect on a read, payloads unmasked for a chosen admin, is in the signature as ``unmasked``."""
 
 NO_SNAPSHOT = "no shared snapshot"
 WORKERS_TAB = "Workers tab reads its rows directly"
@@ -70,7 +72,7 @@ WORKERS_TAB = "Workers tab reads its rows directly"
 
 def read_signature(settings: Settings) -> str:
     """A short hash of what decides a read's result: RQ's key prefix, ``READ_FIELDS`` and the snapshot layout."""
-    parts = {"prefix": keys.RQ_PREFIX, "layout": snapshot_codec.LAYOUT,
+    parts = {"prefix": keys.RQ_PREFIX, "layout": snapshot_codec.LAYOUT, "unmasked": settings.payloads_unmasked,
              **{name: getattr(settings, name) for name in sorted(READ_FIELDS)}}
     return hashlib.sha256(json.dumps(parts, sort_keys=True, default=list).encode()).hexdigest()[:16]
 
@@ -87,7 +89,7 @@ class SnapshotPublisher:
     def __init__(self, conn: redis.Redis, settings: Settings, name: str, host: str, interval_s: float = INTERVAL_S,
                  reader: DashboardReader | None = None) -> None:
         self.conn = conn
-        self.settings = settings
+        self.settings = settings = replace(settings, role_chosen=False)  # shared text is always masked (issue 17)
         self.name = name
         self.host = host
         self.interval_s = interval_s
@@ -149,41 +151,42 @@ class SharedSnapshotReader:
         """Clock time of the last direct read (its worker rows' age)."""
         self._shared_last = False
 
-    def read(self, include_metrics: bool = True, workers: WorkerReads | None = None) -> Snapshot:
+    def read(self, include_metrics: bool = True, workers: WorkerReads | None = None,
+             queues: QueueReads | None = None) -> Snapshot:
         """The shared snapshot (one GETRANGE) when fresh, else a direct read; never a write."""
         now = self.settings.clock()
-        if workers is not None and workers.visible:
-            return self._direct(include_metrics, workers, now, WORKERS_TAB, looked=False)
+        if (workers is not None and workers.visible) or (queues is not None and queues.visible):
+            return self._direct(include_metrics, workers, queues, now, WORKERS_TAB, looked=False)
         try:
             stored = self.conn.getrange(self.key, 0, snapshot_codec.MAX_STORED_BYTES)
         except redis.ResponseError as exc:  # the key holds another type: not ours to trust
-            return self._direct(include_metrics, workers, now, f"shared snapshot unreadable: {records.one_line(exc)}")
+            return self._direct(include_metrics, workers, queues, now,
+                                f"shared snapshot unreadable: {records.one_line(exc)}")
         if not stored or not isinstance(stored, bytes):
-            return self._direct(include_metrics, workers, now, NO_SNAPSHOT)
+            return self._direct(include_metrics, workers, queues, now, NO_SNAPSHOT)
         try:
             snapshot, envelope = snapshot_codec.decode(stored)
         except snapshot_codec.SnapshotRejected as exc:
-            return self._direct(include_metrics, workers, now, f"shared snapshot unreadable: {exc}")
+            return self._direct(include_metrics, workers, queues, now, f"shared snapshot unreadable: {exc}")
         limit = min(self.max_age_s, TTL_INTERVALS * envelope.interval_s)
         age = now - envelope.published_at
         if envelope.settings != self.signature:
-            return self._direct(include_metrics, workers, now, "shared snapshot read with other settings")
+            return self._direct(include_metrics, workers, queues, now, "shared snapshot read with other settings")
         if not -limit <= age <= limit:
-            return self._direct(include_metrics, workers, now, f"shared snapshot stale ({age:.0f} s old)")
+            return self._direct(include_metrics, workers, queues, now, f"shared snapshot stale ({age:.0f} s old)")
         self._shared_last = True
         source = ReadSource("shared", publisher_label(envelope.publisher, envelope.host),
                             records.from_epoch(envelope.published_at))
         return replace(snapshot, round_trips=1, read_source=source)
 
-    def _direct(self, include_metrics: bool, workers: WorkerReads | None, now: float, reason: str,
-                looked: bool = True) -> Snapshot:
+    def _direct(self, include_metrics: bool, workers: WorkerReads | None, queues: QueueReads | None, now: float,
+                reason: str, looked: bool = True) -> Snapshot:
         """The wrapped reader's own read, saying why (its round trips count the look for a shared one); after shared
         reads whose rows are fresher than this reader's kept ones (older than the heartbeat cadence), every worker
-        is re-read."""
-        if workers is not None and self._shared_last and (
-                self._direct_at is None or now - self._direct_at > workers.cadence_s):
-            workers = None
-        snapshot = self.direct.read(include_metrics=include_metrics, workers=workers)
+        and queue is re-read."""
+        if self._shared_last and (self._direct_at is None or now - self._direct_at > HEARTBEAT_CADENCE_S):
+            workers = queues = None
+        snapshot = self.direct.read(include_metrics=include_metrics, workers=workers, queues=queues)
         self._direct_at, self._shared_last = now, False
         return replace(snapshot, read_source=ReadSource("direct", reason=reason),
                        round_trips=snapshot.round_trips + int(looked))

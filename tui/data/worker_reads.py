@@ -9,6 +9,11 @@ and the stalest of the rest up to ``budget`` of them (enough to go round them al
 others keep the row built from their last read, with ``read_age_s`` saying how old it is. rqtop's own workers'
 last-seen times come from round 1's index every refresh, so their online/offline status never lags.
 ``read(workers=None)`` (``rqtop status``, the exporter, a first read) reads every worker.
+
+Two limits keep a refresh's cost on the screen at any fleet size: at most ``most`` off-screen items a refresh (past
+that the cadence stretches: at 10,000 workers the cadence alone would be 2,000 workers, 6,000 commands, a refresh;
+the rows' ``read_age_s`` says how old they are), and ``off_screen`` reads, for a tab that shows none of the items
+(the Background Jobs, Metrics and Jobs tabs), which re-read only items never read before.
 """
 
 from __future__ import annotations
@@ -16,33 +21,53 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 HEARTBEAT_CADENCE_S = 10.0
-"""How often rqtop's worker beats: a worker's hashes are re-read at least about this often."""
+"""How often rqtop's worker beats: a worker's hashes are re-read at least about this often (up to ``MOST_WORKERS``)."""
+MOST_WORKERS = 100
+"""Off-screen workers one refresh re-reads at most (300 commands): every one within 10 s up to 500 workers, within
+W / 100 refreshes beyond."""
+
+_Reads = TypeVar("_Reads", bound="ScreenReads")
 
 
 @dataclass(frozen=True)
-class WorkerReads:
-    """The workers a refresh must re-read (``visible``) and how often the rest are re-read."""
+class ScreenReads:
+    """Which items of one section a refresh must re-read (``visible``) and how often the rest are re-read; the rule
+    ``due`` applies, shared by workers and queues (``queue_reads``)."""
 
     visible: frozenset[str] = field(default_factory=frozenset)
-    """Names of the workers on screen: re-read every refresh."""
+    """Names of the items on screen: re-read every refresh."""
     refresh_s: float = 2.0
     """The dashboard's refresh interval: with ``cadence_s`` it sets how many of the rest one refresh reads."""
     cadence_s: float = HEARTBEAT_CADENCE_S
+    most: int = MOST_WORKERS
+    """Off-screen items one refresh re-reads at most."""
 
-    def budget(self, workers: int) -> int:
-        """How many off-screen workers one refresh re-reads so that every one is re-read about once per
-        ``cadence_s`` (at least one while there are any)."""
-        if workers <= 0:
+    @classmethod
+    def off_screen(cls: type[_Reads], refresh_s: float = 2.0) -> _Reads:
+        """For a tab showing none of the items: re-read only those never read (the kept rows age, saying so)."""
+        return cls(refresh_s=refresh_s, cadence_s=math.inf)
+
+    def budget(self, items: int) -> int:
+        """How many off-screen items one refresh re-reads so that every one is re-read about once per
+        ``cadence_s`` (at least one while there are any), at most ``most``; none off screen."""
+        if items <= 0 or math.isinf(self.cadence_s):
             return 0
-        return max(1, math.ceil(workers * min(1.0, self.refresh_s / self.cadence_s)))
+        return min(self.most, max(1, math.ceil(items * min(1.0, self.refresh_s / self.cadence_s))))
 
 
-def due(names: Iterable[bytes], read_at: dict[bytes, float], now: float, reads: WorkerReads | None,
+@dataclass(frozen=True)
+class WorkerReads(ScreenReads):
+    """The workers a refresh must re-read (``visible``: the Workers tab's viewport) and how often the rest are."""
+
+
+def due(names: Iterable[bytes], read_at: dict[bytes, float], now: float, reads: ScreenReads | None,
         decode: dict[bytes, str]) -> set[bytes]:
-    """The workers to re-read now: all without ``reads``; else the visible ones, those never read, and the
-    stalest others past ``cadence_s`` up to ``reads.budget``."""
+    """The items (workers, queues) to re-read now: all without ``reads``; else the visible ones (``decode`` maps a
+    raw name to the name ``visible`` holds), those never read, and the stalest others past ``cadence_s`` up to
+    ``reads.budget``."""
     names = list(names)
     if reads is None:
         return set(names)

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import redis
 
 from tui.data.models import Snapshot
+from tui.data.queue_reads import QueueReads
 from tui.data.reader import DashboardReader
 from tui.data.sections.rounds import Replies, Round
 from tui.data.worker_reads import WorkerReads
@@ -21,10 +22,11 @@ class CountingReader(DashboardReader):
 
     commands = 0
 
-    def read(self, include_metrics: bool = True, workers: WorkerReads | None = None) -> Snapshot:
+    def read(self, include_metrics: bool = True, workers: WorkerReads | None = None,
+             queues: QueueReads | None = None) -> Snapshot:
         """One Snapshot, with ``commands`` set to the number of commands it sent."""
         self.commands = 0
-        return super().read(include_metrics, workers)
+        return super().read(include_metrics, workers, queues)
 
     def _run(self, round_: Round) -> Replies:
         """Execute one round, adding its commands to ``commands``."""

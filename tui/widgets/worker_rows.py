@@ -106,6 +106,8 @@ def queue_row(row: QueueRow, backlog: Backlog | None = None, unattended: bool = 
     name = Text(row.name, style="bold")
     if unattended:
         name = Text.assemble(("⚠ ", "bold red"), (row.name, "bold red"), (" no worker", "red"))
+    if row.read_age_s is not None and row.read_age_s >= 1:  # kept from an earlier read (queue_reads)
+        name.append(f" · as of {fmt.span(row.read_age_s)} ago", style="dim")
     has_oldest = row.oldest_pending_age_s is not None
     cells = (
         name,

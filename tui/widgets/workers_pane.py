@@ -54,12 +54,23 @@ class CountCard(Static):
         self.border_title = title
         self.tooltip = CARD_TOOLTIPS.get(field)
 
-    def show(self, value: int, level: str | None = None) -> None:
-        """Show a new total; the card lights up when it is non-zero, amber or red at a backlog ``level``."""
+    def show(self, value: int, level: str | None = None, as_of_s: float | None = None) -> None:
+        """Show a new total; the card lights up when it is non-zero, amber or red at a backlog ``level``; a total
+        summing counts not re-read this refresh says how old the oldest is (``as_of_s``)."""
         self.update(fmt.count(value))
+        self.border_subtitle = f"≤ {fmt.span(as_of_s)} ago" if as_of_s is not None and as_of_s >= 1 else None
         self.set_class(value > 0, "-nonzero")
         self.set_class(level == "amber", "-amber")
         self.set_class(level == "red", "-red")
+
+
+def _in_view(table: KeyedTable, margin: int) -> frozenset[str]:
+    """Keys of the rows in ``table``'s viewport, ``margin`` rows either side; none while it is hidden or empty."""
+    if not table.display or table.row_count == 0:
+        return frozenset()
+    top = max(0, int(table.scroll_y) - margin)
+    bottom = int(table.scroll_y) + table.size.height + margin
+    return frozenset(str(row.key.value) for row in table.ordered_rows[top:bottom] if row.key.value is not None)
 
 
 class WorkersPane(Vertical):
@@ -109,12 +120,12 @@ class WorkersPane(Vertical):
     def visible_workers(self, margin: int = 5) -> frozenset[str]:
         """Names of the workers in the Worker Status table's viewport (plus ``margin`` rows either side): the ones
         the reader re-reads every refresh; none while the table is hidden."""
-        table = self.workers_table
-        if not table.display or not self.display or table.row_count == 0:
-            return frozenset()
-        top = max(0, int(table.scroll_y) - margin)
-        bottom = int(table.scroll_y) + table.size.height + margin
-        return frozenset(str(row.key.value) for row in table.ordered_rows[top:bottom] if row.key.value is not None)
+        return _in_view(self.workers_table, margin) if self.display else frozenset()
+
+    def visible_queues(self, margin: int = 5) -> frozenset[str]:
+        """Names of the queues in the queue table's viewport (plus ``margin`` rows either side): the ones whose
+        counts the reader re-reads every refresh."""
+        return _in_view(self.queues_table, margin) if self.display else frozenset()
 
     def selected_queue(self) -> str | None:
         """The queue under the cursor, once the table has been shown."""
@@ -146,7 +157,7 @@ class WorkersPane(Vertical):
         totals = snapshot.totals
         for card in self.query(CountCard):
             level = self.backlog.pending_level(totals.pending) if card.field == "pending" else None
-            card.show(getattr(totals, card.field), level)
+            card.show(getattr(totals, card.field), level, totals.as_of_s)
         unattended = set(unattended_queues(snapshot.queues, snapshot.workers))
         self.queues_table.sync([queue_row(row, self.backlog, row.name in unattended)
                                 for row in self.queue_sorting.apply(snapshot.queues)])

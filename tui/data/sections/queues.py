@@ -8,6 +8,10 @@ ZRANGE of the first ``retry_kinds.SCAN_PER_QUEUE`` scheduled entries, and LINDEX
 HGET of the head's ``enqueued_at`` when there is a head, and one HMGET per scheduled entry not classified
 before, at most ``retry_kinds.CLASSIFY_PER_REFRESH`` per refresh over all queues. ``retry`` counts the
 classified retries, ``scheduled`` the rest, ``retry_unknown`` the entries not classified yet.
+
+With a ``QueueReads`` (the dashboard) rounds 2 and 3 cover only the queues ``worker_reads.due`` picks: the rows on
+screen, new queues, and a slice of the rest per refresh so each is re-read about once per ``QUEUE_CADENCE_S``; the
+others keep their last row (``queue_reads.QueueCounts``), with ``read_age_s`` set. Round 1 still lists them all.
 """
 
 from __future__ import annotations
@@ -16,10 +20,12 @@ from typing import Any
 
 from tui.data.masking import decode
 from tui.data.models import QueueRow, QueueTotals
+from tui.data.queue_reads import QueueCounts, QueueReads
 from tui.data.sections import retry_kinds
 from tui.data.sections.raw_keys import bkey
 from tui.data.sections.retry_kinds import RetryKinds
 from tui.data.sections.rounds import Replies, Round, reply_as
+from tui.data.worker_reads import due
 from worker import keys, records
 
 PRIORITY_ORDER = ("high", "default", "low")
@@ -38,17 +44,25 @@ def _order(name: bytes) -> tuple[int, bytes]:
 
 
 def queue_totals(rows: tuple[QueueRow, ...]) -> QueueTotals:
-    """The totals bar: each count summed over every queue."""
-    return QueueTotals(**{f: sum(getattr(r, f) for r in rows) for f in TOTALS})
+    """The totals bar: each count summed over every queue, as old as the oldest row summed (``as_of_s``)."""
+    ages = [r.read_age_s for r in rows if r.read_age_s is not None]
+    return QueueTotals(**{f: sum(getattr(r, f) for r in rows) for f in TOTALS}, as_of_s=max(ages) if ages else None)
 
 
 class QueuesPlanner:
     """Reads every queue's counts, head job and scheduled entries' kinds over the three rounds."""
 
-    def __init__(self, now: float, kinds: RetryKinds | None = None) -> None:
+    def __init__(self, now: float, kinds: RetryKinds | None = None, counts: QueueCounts | None = None,
+                 reads: QueueReads | None = None) -> None:
         self.now = now
         self.kinds = kinds if kinds is not None else RetryKinds()
+        self.counts = counts if counts is not None else QueueCounts()
+        self.reads = reads
+        """Which queues to re-read (None: all of them)."""
         self.names: list[bytes] = []
+        """Every listed queue, in display order."""
+        self.fresh: list[bytes] = []
+        """The queues rounds 2 and 3 read this refresh (a subset of ``names`` with ``reads``)."""
         self._index = 0
         self._slots: list[range] = []
         """Round-2 slots per queue: LLEN, the 8 counts, ZRANGE of scheduled entries, then LINDEX 0."""
@@ -62,8 +76,11 @@ class QueuesPlanner:
         members = reply_as(one[self._index], set, ())
         prefix = keys.rq_queue("").encode()
         self.names = sorted((m[len(prefix):] for m in members if m.startswith(prefix)), key=_order)
+        picked = due(self.names, self.counts.read_at, self.now, self.reads,
+                     {n: decode(n) or "" for n in self.names} if self.reads and self.reads.visible else {})
+        self.fresh = [n for n in self.names if n in picked]
         alive = f"({self.now!r}"
-        for q in self.names:
+        for q in self.fresh:
             start = r2.add("llen", bkey(keys.rq_queue, q))
             r2.add("zcard", bkey(_registry_key, q, "wip"))
             r2.add("zcount", bkey(_registry_key, q, "wip"), "-inf", alive)
@@ -90,11 +107,11 @@ class QueuesPlanner:
         for entry, slot in self._classify:
             if isinstance(three[slot], list):
                 self.kinds.put(entry, retry_kinds.is_retry(three[slot]))
-        rows = tuple(self._row(q, [two[s] for s in slots[:-2]], reply_as(two[slots[-2]], list, []),
-                               None if h is None else three[h])
-                     for q, slots, h in zip(self.names, self._slots, self._heads, strict=True))
+        fresh = {q: self._row(q, [two[s] for s in slots[:-2]], reply_as(two[slots[-2]], list, []),
+                              None if h is None else three[h])
+                 for q, slots, h in zip(self.fresh, self._slots, self._heads, strict=True)}
         self.kinds.turn()
-        return rows
+        return self.counts.rows(self.names, fresh, self.now)
 
     def _row(self, name: bytes, counts: list[Any], entries: list[Any], head_enqueued: Any) -> QueueRow:
         """Counts of one queue and the age of its head (oldest) pending job."""

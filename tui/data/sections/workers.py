@@ -23,7 +23,7 @@ from tui.data.masking import MaskRules, decode, resolve
 from tui.data.models import WorkerRow
 from tui.data.progress import job_progress
 from tui.data.sections.raw_keys import bkey
-from tui.data.sections.rounds import Replies, Round, reply_as
+from tui.data.sections.rounds import Replies, Round, reply_as, score_map
 from tui.data.sections.suspension import SuspensionPlanner
 from tui.data.worker_reads import WorkerReads, due
 from tui.data.worker_rows import CURRENT_FIELDS, KEPT, WorkerRows, current_execution, job_of, rq2_current_job
@@ -43,6 +43,8 @@ class WorkersPlanner:
         self.rules = rules or MaskRules(())
         self._progress_slots: dict[str, tuple[int, int]] = {}
         """Worker name -> round-3 slots of its running job's progress key (GET) and meta (HGET)."""
+        self.progress_jobs: set[bytes] = set()
+        """The running jobs whose progress round 3 reads this refresh (the history section reads the others')."""
         self.now = now
         self.offline_after_s = offline_after_s
         self.suspension = suspension
@@ -55,11 +57,12 @@ class WorkersPlanner:
         self._current_slots: list[tuple[int, int | None] | None] = []
 
     def first(self, r1: Round) -> None:
-        self._index = (r1.add("smembers", keys.RQ_WORKERS), r1.add("zrange", keys.WORKERS, 0, -1, withscores=True))
+        self._index = (r1.add("smembers", keys.RQ_WORKERS),
+                       r1.add("execute_command", "ZRANGE", keys.WORKERS, 0, -1, "WITHSCORES"))
 
     def second(self, one: Replies, r2: Round) -> None:
         rq_workers, ours = (one[slot] for slot in self._index)
-        self._seen = dict(reply_as(ours, list, []))
+        self._seen = score_map(ours)
         prefix = keys.rq_worker("").encode()
         self.names = sorted({m[len(prefix):] for m in reply_as(rq_workers, set, ())
                              if m.startswith(prefix)} | set(self._seen))
@@ -73,7 +76,7 @@ class WorkersPlanner:
                                strict=True))
 
     def third(self, two: Replies, r3: Round) -> None:
-        self._current, self._current_slots, self._progress_slots = [], [], {}
+        self._current, self._current_slots, self._progress_slots, self.progress_jobs = [], [], {}, set()
         for raw_name, (a, b, c, _) in zip(self.fresh, self._slots, strict=True):
             name = decode(raw_name) or ""
             run = current_execution(two[b], two[c])
@@ -81,6 +84,7 @@ class WorkersPlanner:
             self._current.append(job)
             running = job or (two[b].get(b"current_job_id") if isinstance(two[b], dict) else None)
             if running and isinstance(running, bytes):
+                self.progress_jobs.add(running)
                 self._progress_slots[name] = (r3.add("get", bkey(keys.progress, running)),
                                               r3.add("hget", bkey(keys.rq_job, running), "meta"))
             self._current_slots.append(None if not job else (
