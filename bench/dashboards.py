@@ -3,8 +3,9 @@ dashboards, one cost).
 
 Populates an embedded Redis (bench/populate.py: ``--jobs`` over ``--queues`` queues, ``--workers`` workers), then
 runs, in one process on one clock that advances ``--refresh`` seconds per round, idle dashboards on the Background
-Jobs tab exactly as the App polls (``SharedSnapshotReader`` over ``DashboardReader``, ``WorkerReads`` at the
-refresh, the metrics re-read when the kept ones are ``METRICS_MAX_AGE_S`` old), each on its own connection:
+Jobs tab exactly as the App polls (``SharedSnapshotReader`` over ``DashboardReader``, ``WorkerReads`` and
+``QueueReads`` ``off_screen``: only workers and queues never read; the metrics re-read when the kept ones are
+``METRICS_MAX_AGE_S`` old), each on its own connection:
 
 - **absent**: no publisher (a plain RQ deployment): every refresh is a GETRANGE that finds nothing plus the
   dashboard's own read;
@@ -37,6 +38,7 @@ from counting import command_stats, delta, writes  # noqa: E402
 from populate import QUEUES, populate  # noqa: E402
 
 from tui.app import METRICS_MAX_AGE_S  # noqa: E402
+from tui.data.queue_reads import QueueReads  # noqa: E402
 from tui.data.reader import DashboardReader  # noqa: E402
 from tui.data.settings import Settings  # noqa: E402
 from tui.data.shared_snapshot import SharedSnapshotReader, SnapshotPublisher  # noqa: E402
@@ -62,11 +64,12 @@ class Dashboard:
     sources: dict[str, int] = field(default_factory=dict)
 
     def refresh(self) -> None:
-        """One poll: the metrics only when the kept ones are old (``RqtopApp._wants_metrics``), the workers at the
-        heartbeat cadence (no Workers tab on screen)."""
+        """One poll: the metrics only when the kept ones are old (``RqtopApp._wants_metrics``), no worker or queue
+        re-read but new ones (``RqtopApp._worker_reads`` / ``_queue_reads`` off the Workers tab)."""
         now = self.reader.settings.clock()
         wants = self.metrics_at is None or now - self.metrics_at >= METRICS_MAX_AGE_S
-        snapshot = self.reader.read(include_metrics=wants, workers=WorkerReads(refresh_s=self.refresh_s))
+        snapshot = self.reader.read(include_metrics=wants, workers=WorkerReads.off_screen(self.refresh_s),
+                                    queues=QueueReads.off_screen(self.refresh_s))
         if snapshot.metrics_taken_at is not None:
             self.metrics_at = snapshot.metrics_taken_at.timestamp()
         source = snapshot.read_source

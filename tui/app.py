@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import shlex
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -238,7 +237,7 @@ class RqtopApp(OperatorFlow, ProfileFlow, TargetFlow):
         last = self.snapshot
         snapshot = message.snapshot
         if snapshot.metrics_taken_at is None and last is not None and last.metrics_taken_at is not None:
-            snapshot = dataclasses.replace(snapshot, metrics=last.metrics, metrics_taken_at=last.metrics_taken_at)
+            snapshot = snapshot.with_metrics_of(last)
         self.snapshot = snapshot
         self.last_ok = self.settings.clock()
         self.connection = CONNECTED

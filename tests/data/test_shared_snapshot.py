@@ -141,6 +141,38 @@ def test_two_publishers_take_turns_one_read_per_interval(conn: redis.Redis) -> N
     assert conn.get(first.lease) == b"pub-1"
 
 
+def test_a_publisher_reads_as_the_background_jobs_tab_and_the_metrics_every_few_seconds(conn: redis.Redis) -> None:
+    """After its first read a publisher re-reads no worker hash and no queue's registries (the tabs it serves show
+    neither; the Workers tab reads its own), only new ones, and the metrics every ``METRICS_EVERY_S``, sharing the
+    kept ones (with their time) between."""
+    head = base_state(conn, queued=3)
+    add_workers(conn, 0, 8, head)
+    clock = [NOW]
+    publisher = SnapshotPublisher(conn, Settings(clock=lambda: clock[0]), "pub-1", "host-a", 2.0)
+
+    def publish() -> tuple[dict[str, int], Snapshot]:
+        conn.delete(publisher.lease)  # the lease outlives a simulated interval
+        before = command_calls(conn)
+        assert publisher.publish_once()
+        after = command_calls(conn)
+        return {c: n - before.get(c, 0) for c, n in after.items() if n != before.get(c, 0)}, _reader(
+            conn, clock[0]).read()
+
+    first, shared = publish()
+    assert first.get("pttl") == 8 and shared.metrics_taken_at is not None  # one PTTL per worker read
+    clock[0] += 12  # past the heartbeat cadence: a Workers tab would re-read a slice now
+    second, shared = publish()
+    assert "pttl" not in second and second["zcard"] < first["zcard"] and second["hgetall"] < first["hgetall"], second
+    taken = shared.metrics_taken_at
+    assert taken is not None and taken.timestamp() == clock[0], "metrics re-read: the kept ones were 12 s old"
+    clock[0] += 2
+    _, shared = publish()
+    assert shared.metrics_taken_at == taken and shared.metrics == _reader(conn, clock[0] - 2).read().metrics
+    clock[0] += shared_snapshot.METRICS_EVERY_S
+    _, shared = publish()
+    assert shared.metrics_taken_at is not None and shared.metrics_taken_at > taken
+
+
 def _direct_because(conn: redis.Redis, stored: bytes | None = None, *, key: str | None = None) -> str:
     """Plant ``stored`` under the dashboard's key; the reason its read gives (after checking it wrote nothing)."""
     reader = _reader(conn)

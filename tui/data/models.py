@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields, is_dataclass
+from dataclasses import dataclass, field, fields, is_dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -283,6 +283,12 @@ class Snapshot:
     """The notification outbox's waiting count and failed delivery attempts."""
     read_source: ReadSource | None = None
     """Shared snapshot or direct read (``tui.data.shared_snapshot``); None from a reader that does not say."""
+
+    def with_metrics_of(self, other: Snapshot) -> Snapshot:
+        """This snapshot with ``other``'s metrics and everything said about them (for a read that skipped them)."""
+        return replace(self, metrics=other.metrics, metrics_taken_at=other.metrics_taken_at,
+                       metrics_source=other.metrics_source, metrics_note=other.metrics_note,
+                       metrics_since=other.metrics_since)
 
     def to_json(self) -> dict[str, Any]:
         """The `status --json` document: ISO-8601 UTC timestamps, durations in seconds, None as null."""

@@ -2,8 +2,9 @@
 
 ``SnapshotPublisher`` runs beside ``rqtop worker --mode scheduler|all`` (the CLI starts it in a thread; worker/
 knows nothing of it): every ``interval_s`` (the dashboard's 2 s cadence) it reads one Snapshot with the
-dashboard's own ``DashboardReader`` - the metrics included, every worker re-read at the heartbeat cadence as on an
-open dashboard's Background Jobs tab - and SETs it, encoded by ``snapshot_codec``, with a TTL of
+dashboard's own ``DashboardReader`` as an open dashboard's Background Jobs tab does (no worker or queue re-read
+but new ones: the tabs it serves show none, and the Workers tab reads its own) with the metrics re-read every
+``METRICS_EVERY_S`` - and SETs it, encoded by ``snapshot_codec``, with a TTL of
 ``TTL_INTERVALS`` intervals, so the snapshot of a publisher that stopped vanishes by itself. Several publishers on
 one Redis (every ``--mode all`` worker runs one) take turns through a lease key: one read per interval in all.
 
@@ -66,6 +67,10 @@ DISPLAY_FIELDS = frozenset({
 """Settings fields a shared snapshot serves whatever their value (display, actions, the clock); the role's one
 effect on a read, payloads unmasked for a chosen admin, is in the signature as ``unmasked``."""
 
+METRICS_EVERY_S = 10.0
+"""How often a publisher re-reads the metrics (24 h aggregates; a dashboard off their tab re-reads them every 30 s):
+the Metrics tab through a shared snapshot shows them at most this old."""
+
 NO_SNAPSHOT = "no shared snapshot"
 WORKERS_TAB = "Workers tab reads its rows directly"
 
@@ -101,13 +106,24 @@ class SnapshotPublisher:
         """Snapshots written so far."""
         self.last_size = 0
         """Bytes of the last one."""
+        self._metrics: Snapshot | None = None
+        """The last read that read the metrics (re-read every ``METRICS_EVERY_S``)."""
 
     def publish_once(self) -> bool:
         """Take the lease and, when it was free, read and share one Snapshot; False when another publisher holds
         the lease this interval. Redis errors propagate; a snapshot that cannot be encoded raises ValueError."""
         if not self.conn.set(self.lease, self.name, nx=True, px=max(1, int(self.interval_s * LEASE_SHARE * 1000))):
             return False
-        snapshot = self.reader.read(include_metrics=True, workers=WorkerReads(refresh_s=self.interval_s))
+        now = self.settings.clock()
+        kept = self._metrics
+        wants = kept is None or kept.metrics_taken_at is None or (
+            now - kept.metrics_taken_at.timestamp() >= METRICS_EVERY_S)
+        snapshot = self.reader.read(include_metrics=wants, workers=WorkerReads.off_screen(self.interval_s),
+                                    queues=QueueReads.off_screen(self.interval_s))
+        if wants or kept is None:
+            self._metrics = snapshot
+        else:
+            snapshot = snapshot.with_metrics_of(kept)
         envelope = snapshot_codec.Envelope(published_at=snapshot.taken_at.timestamp(), publisher=self.name,
                                            host=self.host, interval_s=self.interval_s, settings=self.signature)
         stored = snapshot_codec.encode(snapshot, envelope)
