@@ -132,6 +132,11 @@ def test_drawer_at_160x50(snap_compare: Any) -> None:
     assert snap_compare(make_app(ExplorerFake()), terminal_size=LARGE, run_before=open_explorer(drawer=True))
 
 
+def test_drawer_at_80x24(snap_compare: Any) -> None:
+    """The drawer on a small terminal: the same fields, scrolled within the drawer rather than cut."""
+    assert snap_compare(make_app(ExplorerFake()), terminal_size=SMALL, run_before=open_explorer(drawer=True))
+
+
 def test_drawer_with_a_payload_that_is_not_plain_data(snap_compare: Any) -> None:
     """The drawer of a job whose payload the plain-data unpickler refused: its structure and the names in it."""
     assert snap_compare(make_app(ExplorerFake()), terminal_size=LARGE, run_before=open_explorer("down", drawer=True))
@@ -167,7 +172,6 @@ def test_typed_confirmation_at_80x24(snap_compare: Any) -> None:
     assert snap_compare(app, terminal_size=SMALL, run_before=typed_confirmation())
 
 
-
 def test_typed_confirmation_at_160x50(snap_compare: Any) -> None:
     """The same typed confirmation at full size: every queue's count and the skipped jobs on screen at once."""
     app = make_app(ExplorerFake(), BulkActions())
@@ -195,6 +199,12 @@ def filtered(state: str) -> Any:
 def test_explorer_per_state_at_160x50(snap_compare: Any, state: str) -> None:
     """One state's filter: only its rows, the filter named in the header, nothing else on the page."""
     assert snap_compare(make_app(ExplorerFake()), terminal_size=LARGE, run_before=filtered(state))
+
+
+@pytest.mark.parametrize("state", ["failed", "running", "retrying", "abandoned", "stopped", "pending"])
+def test_explorer_per_state_at_80x24(snap_compare: Any, state: str) -> None:
+    """One state's filter on a small terminal: the optional columns left out, its rows only."""
+    assert snap_compare(make_app(ExplorerFake()), terminal_size=SMALL, run_before=filtered(state))
 
 
 def opened_queue(name: str) -> Any:
