@@ -36,6 +36,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from counting import command_stats, delta, writes  # noqa: E402
 from populate import QUEUES, populate  # noqa: E402
+from verdicts import verdict  # noqa: E402
 
 from tui.app import METRICS_MAX_AGE_S  # noqa: E402
 from tui.data.queue_reads import QueueReads  # noqa: E402
@@ -48,10 +49,6 @@ from worker.embedded_redis import EmbeddedRedis  # noqa: E402
 TARGET_ONE_PER_MIN = 6000
 TARGET_MANY_RATIO = 2.0
 
-
-def verdict(ok: bool) -> str:
-    """MET / NOT MET."""
-    return "MET" if ok else "NOT MET"
 
 
 @dataclass

@@ -31,6 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from counting import command_stats, delta, writes  # noqa: E402
 from populate import populate  # noqa: E402
+from verdicts import verdict  # noqa: E402
 
 from tui.data.explorer.pages import ExplorerReader  # noqa: E402
 from tui.data.explorer.query import parse_query  # noqa: E402
@@ -84,10 +85,6 @@ def command_usec(admin: redis.Redis) -> dict[str, tuple[int, int]]:
     return {name.removeprefix("cmdstat_").lower(): (int(value["calls"]), int(value["usec"]))
             for name, value in admin.info("commandstats").items()}
 
-
-def verdict(ok: bool) -> str:
-    """MET or NOT MET."""
-    return "MET" if ok else "NOT MET"
 
 
 def main() -> None:

@@ -31,6 +31,7 @@ sys.path.insert(0, str(BENCH))
 
 from counting import command_stats, delta, writes  # noqa: E402
 from populate import METRIC_RECORDS, populate  # noqa: E402
+from verdicts import verdict  # noqa: E402
 
 from worker.embedded_redis import EmbeddedRedis  # noqa: E402
 
@@ -109,10 +110,6 @@ def flood(port: int, admin: redis.Redis, seconds: float, per_s: float) -> tuple[
         thread.join()
     return count[0], sum(delta(before, command_stats(admin)).values())
 
-
-def verdict(ok: bool) -> str:
-    """MET / NOT MET."""
-    return "MET" if ok else "NOT MET"
 
 
 def main() -> None:

@@ -38,6 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from counting import command_stats, counting_client, delta, round_trips, writes  # noqa: E402
 from floors import RecordingReader, same_reads_floor, spec_floor  # noqa: E402
 from populate import QUEUES, add_workers, populate  # noqa: E402
+from verdicts import verdict  # noqa: E402
 
 from tui.data.queue_reads import QueueReads  # noqa: E402
 from tui.data.reader import DashboardReader  # noqa: E402
@@ -190,10 +191,6 @@ def report(label: str, mode: str, r: dict[str, float]) -> None:
             extra = f"  {r['spec_trips']} round trips {r['spec_cmds']:,} commands" if name == "spec" else ""
             print(f"  {floor:<17}{r[name + '_ms']:8.2f} ms  ratio {r['ratio_' + name]:5.2f}x{extra}", flush=True)
 
-
-def verdict(ok: bool) -> str:
-    """MET / NOT MET."""
-    return "MET" if ok else "NOT MET"
 
 
 def tenant_queues(count: int) -> tuple[str, ...]:

@@ -20,8 +20,9 @@ import time
 import redis
 from baseline import BEFORE_ISSUE_18, BaselineReader, branch_base
 from populate import populate
-from refresh import MODES, measure, read_call, report, tenant_queues, time_rq_info, time_status, verdict
+from refresh import MODES, measure, read_call, report, tenant_queues, time_rq_info, time_status
 from tui_startup import one_run
+from verdicts import verdict
 
 from tui.data.reader import DashboardReader
 from tui.data.settings import Settings

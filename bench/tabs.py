@@ -30,6 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from counting import command_stats, counting_client, delta, writes  # noqa: E402
 from populate import QUEUES, populate  # noqa: E402
+from verdicts import verdict  # noqa: E402
 
 from tui.data.queue_reads import QueueReads  # noqa: E402
 from tui.data.reader import DashboardReader  # noqa: E402
@@ -42,10 +43,6 @@ SCREENFUL = 40
 QUEUE_ROWS = 15
 """Queue rows on screen on the Workers tab (the queue table's share of a tall terminal)."""
 
-
-def verdict(ok: bool) -> str:
-    """MET / NOT MET."""
-    return "MET" if ok else "NOT MET"
 
 
 def measure(url: str, rounds: int, refresh_s: float, mode: str) -> dict[str, float]:

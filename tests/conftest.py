@@ -12,6 +12,7 @@ import pytest
 import redis
 
 from tests.cli_support import with_user
+from tests.redis_servers import Certificates, make_certificates, tls_server
 from tui import formatting as fmt
 from worker.embedded_redis import EmbeddedRedis
 
@@ -128,3 +129,17 @@ def read_only_url(redis_url: str, conn: redis.Redis) -> Iterator[str]:
     finally:
         conn.execute_command("ACL", "DELUSER", READ_ONLY_USER)
 
+
+@pytest.fixture(scope="module")
+def certs(tmp_path_factory: pytest.TempPathFactory) -> Certificates:
+    """A throwaway CA with server and client certificates, and another CA (module-wide: generating keys takes a
+    moment)."""
+    return make_certificates(tmp_path_factory.mktemp("certs"))
+
+
+@pytest.fixture(scope="module")
+def tls_port(request: pytest.FixtureRequest, certs: Certificates,
+             tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
+    """A TLS-only redis-server that wants the test module's ``PASSWORD``."""
+    with tls_server(tmp_path_factory.mktemp("tls"), certs, password=request.module.PASSWORD) as port:
+        yield port

@@ -63,6 +63,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -73,6 +74,7 @@ from tests import jobs
 from tests.data.reader_support import NOW, CountingClient, put_history, put_run, put_worker_record
 from tests.data.reader_support import settings as frozen_settings
 from tests.redis_commands import command_calls
+from tui.data.models import Snapshot
 from tui.data.reader import DashboardReader
 from tui.data.sections import retry_kinds
 from tui.data.sections.rq_cron import CRON_SCHEDULER_LIMIT
@@ -148,15 +150,22 @@ def budget(queues: int, workers: int, schedules: int, history: int, tasks: int, 
             + heads + tokens + 2 * plain_busy + classified + foreign)
 
 
+def counted_read(admin: redis.Redis, counting: CountingClient,
+                 read: Callable[[], Snapshot]) -> tuple[tuple[int, int, int], Snapshot]:
+    """Commands (server side), round trips (client side) and write commands of one ``read``, and its Snapshot."""
+    before = command_calls(admin)
+    snapshot, trips = counting.count(read)
+    after = command_calls(admin)
+    diff = {name: after.get(name, 0) - before.get(name, 0) for name in after if name != "info"}
+    return (sum(diff.values()), trips, sum(count for name, count in diff.items() if name in WRITES)), snapshot
+
+
 def refresh_cost(admin: redis.Redis, counting: CountingClient, reader: DashboardReader,
                  include_metrics: bool = True) -> tuple[int, int, int]:
     """Commands (server side), round trips (client side) and write commands of one refresh."""
-    before = command_calls(admin)
-    snapshot, trips = counting.count(lambda: reader.read(include_metrics=include_metrics))
-    after = command_calls(admin)
-    diff = {name: after.get(name, 0) - before.get(name, 0) for name in after if name != "info"}
-    assert snapshot.round_trips == trips
-    return sum(diff.values()), trips, sum(count for name, count in diff.items() if name in WRITES)
+    cost, snapshot = counted_read(admin, counting, lambda: reader.read(include_metrics=include_metrics))
+    assert snapshot.round_trips == cost[1]
+    return cost
 
 
 def test_commands_do_not_grow_with_queued_jobs(conn: redis.Redis, redis_url: str) -> None:
@@ -326,12 +335,9 @@ def test_the_dashboard_rereads_workers_on_screen_and_the_rest_at_the_heartbeat_c
     """The snapshot of the latest refresh."""
 
     def refresh() -> tuple[int, int, int]:
-        before = command_calls(conn)
-        snapshot, trips = counting.count(lambda: reader.read(include_metrics=False, workers=reads))
-        after = command_calls(conn)
-        diff = {c: after.get(c, 0) - before.get(c, 0) for c in after if c != "info"}
+        cost, snapshot = counted_read(conn, counting, lambda: reader.read(include_metrics=False, workers=reads))
         last[:] = [snapshot]
-        return sum(diff.values()), trips, sum(n for c, n in diff.items() if c in WRITES)
+        return cost
 
     assert refresh() == (cost_of(names), ROUND_TRIPS, 0)
     clock[0] = NOW + 2
@@ -429,12 +435,9 @@ def test_the_dashboard_rereads_queues_on_screen_and_the_rest_at_their_cadence(co
     last: list[Any] = []
 
     def refresh() -> tuple[int, int, int]:
-        before = command_calls(conn)
-        snapshot, trips = counting.count(lambda: reader.read(include_metrics=False, queues=reads))
-        after = command_calls(conn)
-        diff = {c: after.get(c, 0) - before.get(c, 0) for c in after if c != "info"}
+        cost, snapshot = counted_read(conn, counting, lambda: reader.read(include_metrics=False, queues=reads))
         last[:] = [snapshot]
-        return sum(diff.values()), trips, sum(n for c, n in diff.items() if c in WRITES)
+        return cost
 
     assert refresh() == (cost_of(30), ROUND_TRIPS, 0)
     assert last[0].totals.as_of_s is None and last[0].totals.pending == 10 + 1 + 28
@@ -490,12 +493,10 @@ def test_a_tab_showing_no_worker_or_queue_reads_only_new_ones_and_a_slice_is_cap
     last: list[Any] = []
 
     def refresh(workers: WorkerReads, queues: QueueReads) -> tuple[int, int, int]:
-        before = command_calls(conn)
-        snapshot, trips = counting.count(lambda: reader.read(include_metrics=False, workers=workers, queues=queues))
-        after = command_calls(conn)
-        diff = {c: after.get(c, 0) - before.get(c, 0) for c in after if c != "info"}
+        cost, snapshot = counted_read(conn, counting,
+                                      lambda: reader.read(include_metrics=False, workers=workers, queues=queues))
         last[:] = [snapshot]
-        return sum(diff.values()), trips, sum(n for c, n in diff.items() if c in WRITES)
+        return cost
 
     def cost_of(queues: int, workers: int, plain_busy: int, rqtop_busy: int) -> int:
         return budget(queues=queues, workers=workers, schedules=1, history=3, tasks=0, heads=queues, tokens=1,

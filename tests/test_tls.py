@@ -4,32 +4,18 @@ file or a variable is never printed."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.cli_support import one_error_line, rqtop
-from tests.redis_servers import Certificates, make_certificates, tls_server
+from tests.redis_servers import Certificates, tls_server
 from tui.data.reader import DashboardReader
 from tui.data.redis_client import connect_checked
 from tui.data.settings import Settings
 from tui.data.target import Target, TargetError
 
 PASSWORD = "tls-s3cret-pw"
-
-
-@pytest.fixture(scope="module")
-def certs(tmp_path_factory: pytest.TempPathFactory) -> Certificates:
-    """A CA, server and client certificates, and another CA (module-wide: generating keys takes a moment)."""
-    return make_certificates(tmp_path_factory.mktemp("certs"))
-
-
-@pytest.fixture(scope="module")
-def tls_port(certs: Certificates, tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
-    """A TLS-only redis-server that wants a password."""
-    with tls_server(tmp_path_factory.mktemp("tls"), certs, password=PASSWORD) as port:
-        yield port
 
 
 def _run(*args: str, config: Path | None = None, password: str | None = PASSWORD, **env: str):  # type: ignore[no-untyped-def]

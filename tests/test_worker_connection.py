@@ -4,7 +4,6 @@ input is one line naming the flag or profile field, exit 2, before anything star
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -12,25 +11,12 @@ from rq import Queue
 
 from tests import jobs
 from tests.cli_support import one_error_line, rqtop
-from tests.redis_servers import Certificates, make_certificates, tls_server
+from tests.redis_servers import Certificates
 from tui.data.redis_client import connect_checked
 from tui.data.target import Target
 
 PASSWORD = "worker-tls-pw-7f3"
 WORKER = ("--mode", "worker", "--burst", "--schedules", "/nonexistent/schedules.toml")
-
-
-@pytest.fixture(scope="module")
-def certs(tmp_path_factory: pytest.TempPathFactory) -> Certificates:
-    """A throwaway CA with server and client certificates, and another CA."""
-    return make_certificates(tmp_path_factory.mktemp("certs"))
-
-
-@pytest.fixture(scope="module")
-def tls_port(certs: Certificates, tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
-    """A TLS-only redis-server that wants a password."""
-    with tls_server(tmp_path_factory.mktemp("tls"), certs, password=PASSWORD) as port:
-        yield port
 
 
 @pytest.fixture
