@@ -45,9 +45,10 @@ the scheduled entries classified only the queues re-read this refresh: those in 
 never read, and at most ceil(Q' x refresh_s / cadence_s) of the others whose last read is ``QUEUE_CADENCE_S``
 (10 s) old (Q' the queues not on screen); the rest cost nothing beyond round 1's SMEMBERS of the queue set.
 
-Both slices are capped (``most``: ``MOST_WORKERS`` = 100 workers, ``MOST_QUEUES`` = 40 queues a refresh), and on a
-tab that shows no worker or queue (``WorkerReads.off_screen``, ``QueueReads.off_screen``) they are empty: only
-the workers and queues never read are read. Then History reads, in round 3, the progress of each running history
+Both slices are capped (``most``: ``MOST_WORKERS`` = 100 workers, ``MOST_QUEUES`` = 40 queues a refresh). On a tab
+that shows no worker or queue (``WorkerReads.off_screen``, ``QueueReads.off_screen``) nothing of the workers is read,
+not even round 1's 2 index reads (the last rows come back whole), and only the queues never read are read. Then
+History reads, in round 3, the progress of each running history
 item whose job no re-read worker runs (GET of its progress key, HGET of its job's meta: 2 each, at most
 2 x ``history_limit``).
 
@@ -64,7 +65,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import redis
@@ -135,13 +136,15 @@ def add_workers(conn: redis.Redis, start: int, stop: int, job_id: str) -> int:
 def budget(queues: int, workers: int, schedules: int, history: int, tasks: int, heads: int, tokens: int,
            plain_busy: int, warm: bool, metrics: bool = True, classified: int = 0, rq_jobs: int = 0,
            cron_schedulers: int = 0, rqtop_busy: int = 0, overridden: bool = False,
-           schedule_queues: int | None = None) -> int:
+           schedule_queues: int | None = None, workers_listed: bool = True) -> int:
     """The commands one refresh may send, from the module docstring's table (``schedule_queues``: the distinct
-    queues rqtop's schedules enqueue to; by default 1 when there are schedules, as in ``base_state``)."""
+    queues rqtop's schedules enqueue to; by default 1 when there are schedules, as in ``base_state``;
+    ``workers_listed`` False: a tab showing no worker, whose refresh leaves out round 1's 2 worker index reads)."""
     foreign = min(rq_jobs, RQ_SCHEDULER_LIMIT) + min(cron_schedulers, CRON_SCHEDULER_LIMIT)
     foreign += 2 + int(overridden)  # the run-time edits: 2 HGETALL in round 1, 1 HMGET of the file's definitions
     foreign += (1 if schedules else 0) if schedule_queues is None else schedule_queues
     foreign += 2 * (plain_busy + rqtop_busy)  # not foreign: every busy worker's progress key and job meta, round 3
+    foreign -= 0 if workers_listed else 2
     if not metrics:
         return (15 + 10 * queues + 4 * workers + 3 * schedules + history + heads + tokens + 2 * plain_busy
                 + classified + foreign)
@@ -343,8 +346,8 @@ def test_the_dashboard_rereads_workers_on_screen_and_the_rest_at_the_heartbeat_c
     clock[0] = NOW + 2
     assert refresh() == (cost_of(sorted(on_screen)), ROUND_TRIPS, 0)
     rows = {w.name: w for w in last[0].workers}
-    assert {n for n, w in rows.items() if w.read_age_s is None} == on_screen
-    assert {w.read_age_s for n, w in rows.items() if n not in on_screen} == {2.0}
+    assert {n for n, w in rows.items() if w.age_at(NOW + 2) is None} == on_screen
+    assert {w.age_at(NOW + 2) for n, w in rows.items() if n not in on_screen} == {2.0}
     assert rows["rqtop-2"].current_job == "tests.jobs.say_hello", "a kept row keeps its running job"
 
     put_worker_record(conn, "rqtop-39", NOW + 9, processed=99)  # beats: its new count shows once re-read
@@ -358,13 +361,13 @@ def test_the_dashboard_rereads_workers_on_screen_and_the_rest_at_the_heartbeat_c
         refresh()
         workers = last[0].workers
         assert len(workers) == 40
-        worst = max([worst, *(w.read_age_s or 0.0 for w in workers)])
+        worst = max([worst, *(w.age_at(clock[0]) or 0.0 for w in workers)])
         row = next(w for w in workers if w.name == "rqtop-39")
-        if seen_99 is None and row.read_age_s is None:
+        if seen_99 is None and row.age_at(clock[0]) is None:
             seen_99 = row.attempts
     assert worst <= 2 * HEARTBEAT_CADENCE_S, worst
     assert seen_99 == 99
-    assert reader.read().workers and all(w.read_age_s is None for w in reader.read().workers), (
+    assert (full := reader.read()).workers and all(w.age_at(clock[0]) is None for w in full.workers), (
         "read() without WorkerReads (status, exporter) reads every worker")
 
 
@@ -444,15 +447,15 @@ def test_the_dashboard_rereads_queues_on_screen_and_the_rest_at_their_cadence(co
     clock[0] = NOW + 2
     assert refresh() == (cost_of(2), ROUND_TRIPS, 0)
     rows = {q.name: q for q in last[0].queues}
-    assert {n for n, q in rows.items() if q.read_age_s is None} == on_screen
-    assert {q.read_age_s for n, q in rows.items() if n not in on_screen} == {2.0}
+    assert {n for n, q in rows.items() if q.age_at(NOW + 2) is None} == on_screen
+    assert {q.age_at(NOW + 2) for n, q in rows.items() if n not in on_screen} == {2.0}
     assert rows["default"].pending == 10 and rows["default"].oldest_pending_age_s is not None, "kept as read"
     assert last[0].totals.as_of_s == 2.0 and last[0].totals.pending == 39, "the totals sum the kept rows"
 
     Queue("t27", connection=conn).enqueue(jobs.say_hello)  # off screen: shows once its queue is re-read
     clock[0] = NOW + QUEUE_CADENCE_S
     assert refresh() == (cost_of(2 + 6), ROUND_TRIPS, 0)
-    fresh = {q.name for q in last[0].queues if q.read_age_s is None}
+    fresh = {q.name for q in last[0].queues if q.age_at(clock[0]) is None}
     assert fresh == on_screen | set([n for n in names if n not in on_screen][:6])
     worst, seen_at = 0.0, None
     for step in range(1, 21):
@@ -460,27 +463,27 @@ def test_the_dashboard_rereads_queues_on_screen_and_the_rest_at_their_cadence(co
         refresh()
         queues = {q.name: q for q in last[0].queues}
         assert len(queues) == 30
-        worst = max([worst, *(q.read_age_s or 0.0 for q in queues.values())])
-        assert last[0].totals.as_of_s == max(q.read_age_s or 0.0 for q in queues.values()) or (
-            last[0].totals.as_of_s is None and all(q.read_age_s is None for q in queues.values()))
+        worst = max([worst, *(q.age_at(clock[0]) or 0.0 for q in queues.values())])
+        assert last[0].totals.as_of_s == max(q.age_at(clock[0]) or 0.0 for q in queues.values()) or (
+            last[0].totals.as_of_s is None and all(q.age_at(clock[0]) is None for q in queues.values()))
         if seen_at is None and queues["t27"].pending == 2:
             seen_at = step
-            assert queues["t27"].read_age_s is None
+            assert queues["t27"].age_at(clock[0]) is None
     assert worst <= 2 * QUEUE_CADENCE_S, worst
     assert seen_at is not None
     full = reader.read()
-    assert all(q.read_age_s is None for q in full.queues) and full.totals.as_of_s is None, (
+    assert all(q.age_at(clock[0]) is None for q in full.queues) and full.totals.as_of_s is None, (
         "read() without QueueReads (status, exporter) reads every queue")
     assert full.totals.pending == 40
 
 
 def test_a_tab_showing_no_worker_or_queue_reads_only_new_ones_and_a_slice_is_capped(conn: redis.Redis,
                                                                                      redis_url: str) -> None:
-    """``off_screen`` reads: after the first refresh, none of the 8 workers and 2 queues long past their cadence
-    is re-read, only a new worker and a new queue; their kept rows say how old they are. With ``most`` = 3 workers
-    and 1 queue a refresh (and a refresh as long as the cadence), 3 of the 8 stale workers and 1 of the 2 stale
-    queues are re-read (stalest, then by name). A running history item whose worker is not re-read has its
-    progress read by History (2 commands)."""
+    """``off_screen`` reads: no worker is read at all, not even listed, and the last rows come back whole (the very
+    tuple, ``workers_as_of`` saying when it was built); of the queues only new ones are read, the kept rows saying
+    how old they are. With ``most`` = 3 workers and 1 queue a refresh (and a refresh as long as the cadence), 3 of
+    the 8 stale workers (and the new one) and 1 of the 2 stale queues are re-read (stalest, then by name). A running
+    history item whose worker is not re-read has its progress read by History (2 commands)."""
     from tui.data.queue_reads import QueueReads
     from tui.data.settings import Settings
     from tui.data.worker_reads import WorkerReads
@@ -498,31 +501,38 @@ def test_a_tab_showing_no_worker_or_queue_reads_only_new_ones_and_a_slice_is_cap
         last[:] = [snapshot]
         return cost
 
-    def cost_of(queues: int, workers: int, plain_busy: int, rqtop_busy: int) -> int:
+    def cost_of(queues: int, workers: int, plain_busy: int, rqtop_busy: int, listed: bool = True) -> int:
         return budget(queues=queues, workers=workers, schedules=1, history=3, tasks=0, heads=queues, tokens=1,
-                      plain_busy=plain_busy, rqtop_busy=rqtop_busy, metrics=False, warm=True)
+                      plain_busy=plain_busy, rqtop_busy=rqtop_busy, metrics=False, warm=True, workers_listed=listed)
 
     hidden = (WorkerReads.off_screen(2.0), QueueReads.off_screen(2.0))
-    assert refresh(*hidden) == (cost_of(2, 8, plain_busy=2, rqtop_busy=2), ROUND_TRIPS, 0)
+    assert refresh(*hidden) == (cost_of(2, 0, 0, 0, listed=False), ROUND_TRIPS, 0)
+    assert last[0].workers == () and last[0].workers_as_of == datetime.fromtimestamp(0, timezone.utc), "none read yet"
+    clock[0] = NOW + 1
+    assert refresh(WorkerReads(refresh_s=2.0), QueueReads(refresh_s=2.0)) == (
+        cost_of(0, 8, plain_busy=2, rqtop_busy=2), ROUND_TRIPS, 0), "the Workers tab once: every worker is new"
+    shown = last[0]
+    assert len(shown.workers) == 8 and shown.workers_as_of is None
     clock[0] = NOW + 60
-    assert refresh(*hidden) == (cost_of(0, 0, 0, 0), ROUND_TRIPS, 0)
-    assert {w.read_age_s for w in last[0].workers} == {q.read_age_s for q in last[0].queues} == {60.0}
+    assert refresh(*hidden) == (cost_of(0, 0, 0, 0, listed=False), ROUND_TRIPS, 0)
+    assert last[0].workers is shown.workers and last[0].workers_as_of == datetime.fromtimestamp(NOW + 1, timezone.utc)
+    assert {q.age_at(NOW + 60) for q in last[0].queues} == {60.0}
     assert last[0].totals.as_of_s == 60.0 and last[0].totals.pending == 11
 
-    add_workers(conn, 8, 9, head)  # plain-8, busy
+    add_workers(conn, 8, 9, head)  # plain-8, busy: not read until a tab shows workers
     Queue("fresh", connection=conn).enqueue(jobs.say_hello)
     clock[0] = NOW + 62
-    assert refresh(*hidden) == (cost_of(1, 1, plain_busy=1, rqtop_busy=0), ROUND_TRIPS, 0)
-    assert [w.name for w in last[0].workers if w.read_age_s is None] == ["plain-8"]
-    assert [q.name for q in last[0].queues if q.read_age_s is None] == ["fresh"]
-    assert WorkerReads.off_screen().budget(10_000) == 0
+    assert refresh(*hidden) == (cost_of(1, 0, 0, 0, listed=False), ROUND_TRIPS, 0)
+    assert last[0].workers is shown.workers
+    assert [q.name for q in last[0].queues if q.age_at(NOW + 62) is None] == ["fresh"]
+    assert WorkerReads.off_screen().budget(10_000) == 0 and WorkerReads.off_screen().hidden
 
     # rqtop-2 runs ``head``; its history item says running: with rqtop-2 not re-read, History reads that job's
     # progress itself (GET of the progress key, HGET of its meta: 2 in round 3), so the tab's bar stays live.
     put_history(conn, head, NOW - 30, state="running", ended_at="")
     conn.set(keys.progress(head), json.dumps(progress_document(7, 10, "step 7", NOW - 20, 0, NOW - 1)))
     clock[0] = NOW + 63
-    assert refresh(*hidden) == (cost_of(0, 0, 0, 0) + 1 + 2, ROUND_TRIPS, 0)  # + its HGETALL, + its progress
+    assert refresh(*hidden) == (cost_of(0, 0, 0, 0, listed=False) + 1 + 2, ROUND_TRIPS, 0)  # + HGETALL, + progress
     running = next(h for h in last[0].history if h.id == head)
     assert running.progress is not None and running.progress.processed == 7
     conn.set(keys.progress(head), json.dumps(progress_document(9, 10, "step 9", NOW - 20, 0, NOW + 63)))
@@ -532,9 +542,11 @@ def test_a_tab_showing_no_worker_or_queue_reads_only_new_ones_and_a_slice_is_cap
 
     clock[0] = NOW + 64
     capped = (WorkerReads(refresh_s=10.0, most=3), QueueReads(refresh_s=10.0, most=1))  # the cadence: all 8 and 2
-    # the stalest 3 of 8 by name: plain-0 (busy), plain-1, plain-4 (busy); of the queues: default. plain-0 and
-    # plain-4 run ``head`` too (add_workers): its progress is read with them, not by History (+ 1: its HGETALL).
-    assert refresh(*capped) == (cost_of(1, 3, plain_busy=2, rqtop_busy=0) + 1, ROUND_TRIPS, 0)
-    assert {w.name for w in last[0].workers if w.read_age_s is None} == {"plain-0", "plain-1", "plain-4"}
-    assert {q.name for q in last[0].queues if q.read_age_s is None} == {"default"}
+    # the new plain-8 (busy) and the stalest 3 of 8 by name: plain-0 (busy), plain-1, plain-4 (busy); of the queues:
+    # default. The busy ones run ``head`` too (add_workers): its progress is read with them, not by History (+ 1: its
+    # HGETALL).
+    assert refresh(*capped) == (cost_of(1, 4, plain_busy=3, rqtop_busy=0) + 1, ROUND_TRIPS, 0)
+    assert {w.name for w in last[0].workers if w.age_at(NOW + 64) is None} == {"plain-0", "plain-1", "plain-4",
+                                                                                 "plain-8"}
+    assert {q.name for q in last[0].queues if q.age_at(NOW + 64) is None} == {"default"}
     assert WorkerReads(refresh_s=2.0).budget(10_000) == 100 and QueueReads(refresh_s=2.0).budget(1_000) == 40

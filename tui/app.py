@@ -302,7 +302,8 @@ class RqtopApp(OperatorFlow, ProfileFlow, TargetFlow):
     @on(TabbedContent.TabActivated)
     def _tab_activated(self) -> None:
         """A newly visible tab catches up with the current snapshot; bindings follow the tab. The Metrics tab
-        shows kept metrics at once and reads fresh ones now if they are older than the snapshot."""
+        shows kept metrics at once and reads fresh ones now if they are older than the snapshot; the Workers tab
+        likewise its kept workers and queues."""
         self.render_active()
         self._active_pane().focus_table()
         self.refresh_bindings()
@@ -310,6 +311,8 @@ class RqtopApp(OperatorFlow, ProfileFlow, TargetFlow):
         if (self.tabs.active == "metrics" and shown is not None and shown.metrics_taken_at is not None
                 and shown.metrics_taken_at < shown.taken_at):
             self._start_poll()
+        elif self.tabs.active == "workers" and shown is not None and shown.workers_as_of is not None:
+            self._start_poll()  # the other tabs read no worker: read them now rather than at the next refresh
 
     # Keys and palette.
 

@@ -92,10 +92,11 @@ def test_reused_worker_facts_give_the_rows_a_fresh_reader_gives(conn: redis.Redi
     clock.now += 10
     second = rows(kept)
     assert second == rows(DashboardReader(conn, settings))
-    assert (second["ours-1"].processed, second["ours-1"].current_job, second["ours-1"].current_elapsed_s) == (
-        99, "app.tasks.x", 10.0)
+    ours_1 = second["ours-1"]
+    assert (ours_1.processed, ours_1.current_job, ours_1.elapsed_at(clock.now)) == (99, "app.tasks.x", 10.0)
     assert second["plain-busy"].current_job == "unreadable", "a changed job hash is read again"
-    assert "ours-2" not in second and second["ours-3"].uptime_s == first["ours-3"].uptime_s + 10
+    assert "ours-2" not in second
+    assert second["ours-3"].uptime_at(clock.now) == first["ours-3"].uptime_at(clock.now - 10) + 10
 
     clock.now += 120  # nothing changed in Redis, but the clock says the records are stale now
     third = rows(kept)
@@ -121,7 +122,8 @@ def test_epochs_no_date_can_hold_read_as_unreadable_not_a_crash(conn: redis.Redi
     conn.zadd(keys.RQ_SCHEDULED_JOBS, {keys.template_id("nightly"): float("inf")})
     snapshot = DashboardReader(conn, Settings(clock=lambda: NOW)).read()
     workers = {row.name: row for row in snapshot.workers}
-    assert all(row.unreadable and row.uptime_s is None and row.current_elapsed_s is None for row in workers.values())
+    assert all(row.unreadable and row.uptime_at(NOW) is None and row.elapsed_at(NOW) is None
+               for row in workers.values())
     assert workers["odd-2"].last_seen is not None and workers["odd-2"].last_seen.timestamp() == NOW, "the zset score"
     assert workers["odd-0"].last_seen is None and workers["odd-0"].status == "offline"
     assert [row.state for row in snapshot.history] == ["unreadable"] * 5

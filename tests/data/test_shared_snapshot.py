@@ -18,6 +18,7 @@ from tests.redis_commands import WRITE_COMMANDS, command_calls
 from tests.test_command_budget import add_workers, base_state
 from tui.data import shared_snapshot, snapshot_codec
 from tui.data.models import Snapshot
+from tui.data.queue_reads import QueueReads
 from tui.data.reader import DashboardReader
 from tui.data.settings import Settings
 from tui.data.shared_snapshot import SharedSnapshotReader, SnapshotPublisher, read_signature
@@ -38,6 +39,11 @@ def _same(a: Snapshot, b: Snapshot) -> bool:
         b, round_trips=0, read_source=None)
 
 
+def _jobs_tab(reader: DashboardReader) -> Snapshot:
+    """A direct read as a tab showing no worker or queue asks for it (what the publisher reads and shares)."""
+    return reader.read(workers=WorkerReads.off_screen(), queues=QueueReads.off_screen())
+
+
 def _document(conn: redis.Redis, key: str) -> dict[str, Any]:
     stored = conn.get(key)
     assert stored is not None
@@ -54,11 +60,12 @@ def test_a_shared_snapshot_is_the_snapshot_the_publisher_read(conn: redis.Redis)
     publisher = _publisher(conn)
     assert publisher.publish_once()
     shared = _reader(conn).read(include_metrics=False)
-    direct = DashboardReader(conn, settings(NOW)).read(include_metrics=True, workers=WorkerReads())
+    direct = _jobs_tab(DashboardReader(conn, settings(NOW)))
     assert shared.read_source is not None and shared.read_source.kind == "shared"
     assert shared.read_source.publisher == "pub-1 on host-a" and shared.read_source.reason is None
     assert shared.round_trips == 1
-    assert _same(shared, direct) and shared.metrics and shared.workers and shared.schedules and shared.history
+    assert _same(shared, direct) and shared.metrics and shared.queues and shared.schedules and shared.history
+    assert shared.workers == () and shared.workers_as_of is not None, "no worker shared: the Workers tab reads its own"
     assert conn.pttl(publisher.key) > 5000  # 3 intervals: an abandoned snapshot vanishes by itself
 
 
@@ -67,7 +74,7 @@ def test_hostile_text_is_shared_as_safely_as_it_is_read(conn: redis.Redis) -> No
     assert _publisher(conn).publish_once()
     shared = _reader(conn).read()
     assert shared.read_source is not None and shared.read_source.kind == "shared"
-    assert _same(shared, DashboardReader(conn, settings(NOW)).read(workers=WorkerReads()))
+    assert _same(shared, _jobs_tab(DashboardReader(conn, settings(NOW))))
     assert [text for text in strings(dataclasses.replace(shared, read_source=None)) if unsafe(text)] == []
 
 
@@ -128,9 +135,11 @@ def test_the_workers_tab_reads_its_rows_directly_and_then_every_worker(conn: red
     snapshot = reader.read(workers=on_screen)
     assert snapshot.read_source is not None
     assert (snapshot.read_source.kind, snapshot.read_source.reason) == ("direct", shared_snapshot.WORKERS_TAB)
-    assert all(row.read_age_s is None for row in snapshot.workers)  # first direct read: every worker re-read
+    taken = snapshot.taken_at.timestamp()
+    assert all(row.age_at(taken) is None for row in snapshot.workers)  # first direct read: every worker re-read
     clock[0] += 2
-    assert sum(row.read_age_s is not None for row in reader.read(workers=on_screen).workers) > 0
+    again = reader.read(workers=on_screen)
+    assert sum(row.age_at(again.taken_at.timestamp()) is not None for row in again.workers) > 0
 
 
 def test_two_publishers_take_turns_one_read_per_interval(conn: redis.Redis) -> None:
@@ -142,8 +151,8 @@ def test_two_publishers_take_turns_one_read_per_interval(conn: redis.Redis) -> N
 
 
 def test_a_publisher_reads_as_the_background_jobs_tab_and_the_metrics_every_few_seconds(conn: redis.Redis) -> None:
-    """After its first read a publisher re-reads no worker hash and no queue's registries (the tabs it serves show
-    neither; the Workers tab reads its own), only new ones, and the metrics every ``METRICS_EVERY_S``, sharing the
+    """A publisher reads no worker at all and, after its first read, no queue's registries (the tabs it serves show
+    neither; the Workers tab reads its own), only new queues, and the metrics every ``METRICS_EVERY_S``, sharing the
     kept ones (with their time) between."""
     head = base_state(conn, queued=3)
     add_workers(conn, 0, 8, head)
@@ -159,7 +168,7 @@ def test_a_publisher_reads_as_the_background_jobs_tab_and_the_metrics_every_few_
             conn, clock[0]).read()
 
     first, shared = publish()
-    assert first.get("pttl") == 8 and shared.metrics_taken_at is not None  # one PTTL per worker read
+    assert "pttl" not in first and shared.workers == () and shared.metrics_taken_at is not None  # no worker read
     clock[0] += 12  # past the heartbeat cadence: a Workers tab would re-read a slice now
     second, shared = publish()
     assert "pttl" not in second and second["zcard"] < first["zcard"] and second["hgetall"] < first["hgetall"], second
@@ -229,8 +238,8 @@ def test_garbage_huge_and_foreign_values_are_read_directly(conn: redis.Redis, mo
 def test_a_snapshot_too_big_to_share_is_not_published(conn: redis.Redis, monkeypatch: pytest.MonkeyPatch) -> None:
     head = base_state(conn, queued=3)
     add_workers(conn, 0, 40, head)
-    monkeypatch.setattr(snapshot_codec, "MAX_STORED_BYTES", 512)
+    monkeypatch.setattr(snapshot_codec, "MAX_STORED_BYTES", 64)
     publisher = _publisher(conn)
-    with pytest.raises(ValueError, match="over the 512 cap"):
+    with pytest.raises(ValueError, match="over the 64 cap"):
         publisher.publish_once()
     assert conn.exists(publisher.key) == 0

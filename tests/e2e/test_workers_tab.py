@@ -57,10 +57,11 @@ def test_live_worker_row_tracks_beats_counts_and_the_running_job(
     assert (first.mode, first.pid, first.hostname) == ("worker", worker.pid, socket.gethostname())
     assert (first.version, first.queues, first.processed, first.failed) == (worker_package.__version__, ("default",),
                                                                              0, 0)
-    assert first.last_seen is not None and first.uptime_s is not None
+    assert first.last_seen is not None and first.up_since is not None
     _, second = wait_for(lambda: (found := read_row(reader, worker.name))[1].last_seen > first.last_seen and found,
                          5, "a later heartbeat")
-    assert second is not None and second.status == "online" and second.uptime_s > first.uptime_s
+    assert second is not None and second.status == "online" and second.up_since == first.up_since, (
+        "uptime counts from one birth")
 
     queue = Queue("default", connection=conn)
     ran = [queue.enqueue(jobs.recorded_ok).id, queue.enqueue(jobs.recorded_ok).id, queue.enqueue(jobs.recorded_boom).id]
@@ -71,28 +72,31 @@ def test_live_worker_row_tracks_beats_counts_and_the_running_job(
     assert beat is not None and (beat.processed, beat.failed) == (2, 1), "RQ's counts equal the jobs that really ran"
     assert (beat.attempts, beat.attempts_failed) == (3, 1), "rqtop's own record counts every run"
     assert (conn.zcard("rq:finished:default"), conn.zcard("rq:failed:default")) == (2, 1)
-    assert beat.current_job is None and beat.current_elapsed_s is None
+    assert beat.current_job is None and beat.elapsed_at(time.time()) is None
 
     release = f"e2e:release:{uuid.uuid4().hex}"
     held = queue.enqueue(jobs.hold, release)
     busy_snap, busy = wait_for(lambda: held.id in jobs.starts(conn) and (found := read_row(reader, worker.name))[1]
                                .current_job_id == held.id and found, 10, "the held job to show as current")
     assert busy is not None and busy.current_job == "tests.jobs.hold" and busy.status == "online"
-    assert busy.current_elapsed_s is not None and 0 <= busy.current_elapsed_s < 5
+    busy_elapsed = busy.elapsed_at(busy_snap.taken_at.timestamp())
+    assert busy_elapsed is not None and 0 <= busy_elapsed < 5
     assert busy_snap.totals.active == 1
     later_snap, later = wait_for(
-        lambda: (found := read_row(reader, worker.name))[1].current_elapsed_s > busy.current_elapsed_s + 1.0 and found,
+        lambda: ((found := read_row(reader, worker.name))[1].elapsed_at(found[0].taken_at.timestamp()) or 0)
+        > busy_elapsed + 1.0 and found,
         5, "the elapsed time to grow",
     )
     assert later is not None and later.current_job == "tests.jobs.hold" and later.current_job_id == held.id
     waited = later_snap.taken_at.timestamp() - busy_snap.taken_at.timestamp()
-    assert abs((later.current_elapsed_s - busy.current_elapsed_s) - waited) < 0.01, "elapsed moves with the clock"
+    later_elapsed = later.elapsed_at(later_snap.taken_at.timestamp())
+    assert later_elapsed is not None and abs((later_elapsed - busy_elapsed) - waited) < 0.01, "elapsed moves with the clock"
     assert later.status == "online" and later.last_seen > busy.last_seen, "a busy worker keeps beating"
 
     conn.set(release, 1)
     _, idle = wait_for(lambda: (found := read_row(reader, worker.name))[1].current_job is None and found, 10,
                        "the held job to end")
-    assert idle is not None and (idle.processed, idle.failed) == (3, 1) and idle.current_elapsed_s is None
+    assert idle is not None and (idle.processed, idle.failed) == (3, 1) and idle.elapsed_at(time.time()) is None
     assert conn.hget(keys.rq_job(held.id), "status") == b"finished"
 
 
@@ -131,7 +135,7 @@ def test_sigkilled_worker_turns_offline_after_the_threshold_and_stays_listed(
     assert went_offline is not None and went_offline > OFFLINE_AFTER_S, went_offline
     time.sleep(0.5)
     snapshot, row = read_row(reader, worker.name)
-    assert row is not None and row.status == "offline" and row.uptime_s is None and row.last_seen == frozen
+    assert row is not None and row.status == "offline" and row.up_since is None and row.last_seen == frozen
     assert (row.mode, row.pid) == ("worker", worker.pid)
     far = DashboardReader(conn, Settings(offline_after_s=OFFLINE_AFTER_S, clock=lambda: time.time() + 3600)).read()
     assert (found := worker_row(far, worker.name)) is not None and found.status == "offline"

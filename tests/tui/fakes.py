@@ -114,8 +114,8 @@ QUEUES = (
 def _worker(name: str, status: str = "online", **kw: Any) -> WorkerRow:
     """A WorkerRow with sensible defaults."""
     values: dict[str, Any] = dict(
-        name=name, hostname="host-a", pid=1200, mode="all", version="0.1.0", status=status, uptime_s=7_500,
-        processed=1_830, failed=0, current_job=None, current_elapsed_s=None, last_seen=at(-3),
+        name=name, hostname="host-a", pid=1200, mode="all", version="0.1.0", status=status, birth=at(-7_500),
+        processed=1_830, failed=0, current_job=None, last_seen=at(-3),
         queues=("high", "default"),
     )
     values.update(kw)
@@ -123,7 +123,8 @@ def _worker(name: str, status: str = "online", **kw: Any) -> WorkerRow:
 
 
 WORKERS = (
-    _worker("alpha", pid=1201, current_job="worker.demo_tasks.catalog_sync", current_elapsed_s=12.4, failed=3),
+    _worker("alpha", pid=1201, current_job="worker.demo_tasks.catalog_sync", current_started=NOW - 12.4,
+            failed=3),
     _worker("bravo", pid=1202, mode="worker", processed=922),
     _worker("charlie", status="offline", hostname="host-b", pid=77, last_seen=at(-400), processed=40),
     _worker("delta", status="suspended", pid=1204, mode="worker", processed=0),

@@ -115,7 +115,7 @@ def test_every_binding_has_an_id_and_a_tooltip_and_every_action_is_in_the_palett
 def test_a_worker_row_not_reread_says_how_old_its_data_is() -> None:
     """A row kept from an earlier read (off screen, between heartbeat reads) says 'as of N s ago'; a fresh one not."""
     fresh = worker_row(WORKERS[0], NOW)[1][-1].plain
-    kept = worker_row(replace(WORKERS[0], read_age_s=8.4), NOW)[1][-1].plain
+    kept = worker_row(replace(WORKERS[0], read_at=NOW - 8.4), NOW)[1][-1].plain
     assert "as of" not in fresh
     assert kept == f"{fresh} · as of 8 s ago"
 
@@ -123,8 +123,8 @@ def test_a_worker_row_not_reread_says_how_old_its_data_is() -> None:
 def test_a_queue_row_not_reread_says_how_old_its_counts_are() -> None:
     """A queue row kept from an earlier read (off screen, between cadence reads) says 'as of N s ago'; a fresh one
     not, and its counts are drawn the same."""
-    fresh = queue_row(QUEUES[0])[1]
-    kept = queue_row(replace(QUEUES[0], read_age_s=7.9))[1]
+    fresh = queue_row(QUEUES[0], taken=NOW)[1]
+    kept = queue_row(replace(QUEUES[0], read_at=NOW - 7.9), taken=NOW)[1]
     assert "as of" not in fresh[0].plain
     assert kept[0].plain == f"{fresh[0].plain} · as of 7 s ago"
     assert [c.plain for c in kept[1:]] == [c.plain for c in fresh[1:]]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from dataclasses import replace
 
-from tests.tui.fakes import FakeReader, at, loaded, make_app, run, sample_snapshot, wait_until
+from tests.tui.fakes import NOW, FakeReader, at, loaded, make_app, run, sample_snapshot, wait_until
 from tui.data.models import WorkerRow
 
 
@@ -14,9 +14,9 @@ def many_workers(n: int, tick: int) -> tuple[WorkerRow, ...]:
     return tuple(
         WorkerRow(
             name=f"worker-{i:04d}", hostname=f"host-{i % 40}", pid=1000 + i, mode="worker", version="0.1.0",
-            status="online" if i % 17 else "offline", uptime_s=3600.0 + tick, processed=i * 10 + tick,
+            status="online" if i % 17 else "offline", birth=at(-3600.0 - tick), processed=i * 10 + tick,
             failed=i % 7, current_job="worker.demo_tasks.catalog_sync" if (i + tick) % 3 == 0 else None,
-            current_elapsed_s=float(tick), last_seen=at(-(i % 30)), queues=("default",),
+            current_started=NOW - tick, last_seen=at(-(i % 30)), queues=("default",),
         )
         for i in range(n)
     )

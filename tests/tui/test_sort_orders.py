@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from textual.widgets import Label
 
-from tests.tui.fakes import METRICS, WORKERS, at, loaded, make_app, run
+from tests.tui.fakes import METRICS, NOW, WORKERS, at, loaded, make_app, run
 from tui.data.models import MetricRow, WorkerRow
 from tui.widgets.job_rows import HISTORY_COLUMNS, HISTORY_SORTS
 from tui.widgets.metric_rows import METRIC_COLUMNS, METRIC_SORTS
@@ -27,16 +27,16 @@ def _worker(name: str, **kw: Any) -> WorkerRow:
 
 
 SORT_WORKERS = (
-    _worker("alpha", mode="all", version="0.10.0", status="online", uptime_s=3_600, processed=50, failed=2,
-            current_job="t.a", current_elapsed_s=5.0, last_seen=at(-1)),
-    _worker("bravo", mode="worker", version="0.9.2", status="offline", uptime_s=None, processed=None, failed=None,
-            current_job=None, current_elapsed_s=None, last_seen=at(-500)),
-    _worker("charlie", mode="all", version=None, status="suspended", uptime_s=7_200, processed=50, failed=0,
-            current_job="t.c", current_elapsed_s=None, last_seen=None),
-    _worker("delta", mode="rq", version="0.10.0", status="online", uptime_s=60, processed=900, failed=2,
-            current_job="t.d", current_elapsed_s=90.0, last_seen=at(-2)),
-    _worker("echo", mode="scheduler", version="0.9.10", status="offline", uptime_s=None, processed=0, failed=5,
-            current_job=None, current_elapsed_s=None, last_seen=at(-500)),
+    _worker("alpha", mode="all", version="0.10.0", status="online", birth=at(-3_600), processed=50, failed=2,
+            current_job="t.a", current_started=NOW - 5.0, last_seen=at(-1)),
+    _worker("bravo", mode="worker", version="0.9.2", status="offline", birth=None, processed=None, failed=None,
+            current_job=None, last_seen=at(-500)),
+    _worker("charlie", mode="all", version=None, status="suspended", birth=at(-7_200), processed=50, failed=0,
+            current_job="t.c", last_seen=None),
+    _worker("delta", mode="rq", version="0.10.0", status="online", birth=at(-60), processed=900, failed=2,
+            current_job="t.d", current_started=NOW - 90.0, last_seen=at(-2)),
+    _worker("echo", mode="scheduler", version="0.9.10", status="offline", birth=None, processed=0, failed=5,
+            current_job=None, last_seen=at(-500)),
 )
 
 WORKER_EXPECTED = {

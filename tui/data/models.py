@@ -136,9 +136,13 @@ class QueueRow:
     """Started entries past their deadline (their worker stopped beating them): not active; the janitor fails them."""
     retry_unknown: int = 0
     """Scheduled entries not classified as retry or scheduled yet (beyond the per-refresh budget)."""
-    read_age_s: float | None = None
-    """Seconds since these counts were read, when this refresh did not re-read them (``queue_reads``); None when
-    they were read now."""
+    read_at: float | None = None
+    """When these counts were read (epoch seconds; a refresh re-reads only some queues, ``queue_reads``); None for a
+    row no reader built."""
+
+    def age_at(self, taken: float) -> float | None:
+        """Seconds between this row's read and ``taken`` (the snapshot's time); None when read by that refresh."""
+        return None if self.read_at is None or self.read_at >= taken else taken - self.read_at
 
 
 WORKER_STATUSES = ("online", "late", "suspended", "offline", "gone")
@@ -146,9 +150,18 @@ WORKER_STATUSES = ("online", "late", "suspended", "offline", "gone")
 outlived its beats); gone (RQ's hash expired: shown for a minute, then dropped)."""
 
 
+UP_STATUSES = frozenset({"online", "late", "suspended"})
+"""Statuses of a worker that is up (its uptime counts)."""
+
+
 @dataclass(frozen=True)
 class WorkerRow:
-    """One worker, live or recently seen, from RQ's hash and rqtop's own last-seen record."""
+    """One worker, live or recently seen, from RQ's hash and rqtop's own last-seen record.
+
+    Nothing in it depends on the clock but ``status`` (worked out when the row is built): durations are kept as the
+    instants they start from and worked out for the moment shown (``uptime_at``, ``elapsed_at``, ``age_at``), so a
+    worker whose hashes and status have not changed keeps the very same row from refresh to refresh (at 10,000
+    workers building every row anew took ~80 ms a refresh)."""
 
     name: str
     hostname: str | None
@@ -156,13 +169,13 @@ class WorkerRow:
     mode: str  # "all" | "worker" | "scheduler" | "rq"
     version: str | None
     status: str  # one of WORKER_STATUSES
-    uptime_s: float | None
     processed: int | None
     failed: int | None
     current_job: str | None
-    current_elapsed_s: float | None
     last_seen: datetime | None
     current_job_id: str | None = None
+    current_started: float | None = None
+    """When the running job started (epoch seconds), when known."""
     queues: tuple[str, ...] = ()
     birth: datetime | None = None
     unreadable: bool = False
@@ -176,9 +189,28 @@ class WorkerRow:
     """How far the running job is (``report_progress`` or RQ's ``meta["progress"]``), when it says."""
     working_time_s: float | None = None
     """RQ's ``total_working_time`` of the worker hash (seconds spent running jobs), as rq-exporter exports it."""
-    read_age_s: float | None = None
-    """Seconds since this row's hashes were read, when this refresh did not re-read them (``worker_reads``);
-    None when they were read now."""
+    read_at: float | None = None
+    """When this row's hashes were read (epoch seconds); None for a row no reader built."""
+
+    @property
+    def up_since(self) -> float | None:
+        """When the worker started (epoch seconds), while it is up; None when it is not or the birth is unknown."""
+        return self.birth.timestamp() if self.birth is not None and self.status in UP_STATUSES else None
+
+    def uptime_at(self, now: float) -> float | None:
+        """Seconds the worker has been up at ``now``; None when it is not up or its birth is unknown."""
+        since = self.up_since
+        return None if since is None else max(0.0, now - since)
+
+    def elapsed_at(self, now: float) -> float | None:
+        """Seconds the running job has run at ``now``; None when idle or its start is unknown."""
+        if self.current_job is None or not self.current_started:
+            return None
+        return max(0.0, now - self.current_started)
+
+    def age_at(self, taken: float) -> float | None:
+        """Seconds between this row's read and ``taken`` (the snapshot's time); None when read by that refresh."""
+        return None if self.read_at is None or self.read_at >= taken else taken - self.read_at
 
 
 @dataclass(frozen=True)
@@ -278,11 +310,14 @@ class Snapshot:
     """When nothing was found under ``key_prefix``: other prefixes whose ``<prefix>:queues`` key one bounded SCAN
     met (a hint to try ``--key-prefix``)."""
     notify: NotifyCounts = field(default_factory=NotifyCounts)
+    """The notification outbox's waiting count and failed delivery attempts."""
     collector: CollectorBeat | None = None
     """``rqtop collect``'s heartbeat, or None when no collector ran in the last few passes."""
-    """The notification outbox's waiting count and failed delivery attempts."""
     read_source: ReadSource | None = None
     """Shared snapshot or direct read (``tui.data.shared_snapshot``); None from a reader that does not say."""
+    workers_as_of: datetime | None = None
+    """None when this refresh read the workers (or the ones ``worker_reads`` picks); else when the kept ``workers``
+    were built: a tab that shows no worker reads none (the epoch when none have been read yet)."""
 
     def with_metrics_of(self, other: Snapshot) -> Snapshot:
         """This snapshot with ``other``'s metrics and everything said about them (for a read that skipped them)."""
@@ -291,8 +326,18 @@ class Snapshot:
                        metrics_since=other.metrics_since)
 
     def to_json(self) -> dict[str, Any]:
-        """The `status --json` document: ISO-8601 UTC timestamps, durations in seconds, None as null."""
-        return _jsonable(self)
+        """The `status --json` document: ISO-8601 UTC timestamps, durations in seconds (a worker's as of
+        ``taken_at``), None as null."""
+        document = _jsonable(self)
+        taken = self.taken_at.timestamp()
+        for row, doc in zip(self.workers, document["workers"], strict=True):
+            del doc["current_started"], doc["read_at"]
+            doc["uptime_s"], doc["current_elapsed_s"] = row.uptime_at(taken), row.elapsed_at(taken)
+            doc["read_age_s"] = row.age_at(taken)
+        for queue, doc in zip(self.queues, document["queues"], strict=True):
+            del doc["read_at"]
+            doc["read_age_s"] = queue.age_at(taken)
+        return document
 
 
 def _jsonable(value: Any) -> Any:

@@ -6,7 +6,7 @@ and failed, three ZCARDs, the scheduled entries' ZRANGE, LINDEX of its head) and
 are ~400 commands a refresh, 1,000 queues ~11,000. With a ``QueueReads`` the reader re-reads, per refresh, the
 queues named ``visible`` (the rows in the Workers tab's queue table viewport), every queue it has never read, and
 the stalest of the rest up to ``budget`` of them (enough to go round them all once per ``cadence_s``); the others
-keep the row of their last read, with ``read_age_s`` saying how old it is; at most ``MOST_QUEUES`` off-screen queues a
+keep the row of their last read, whose ``read_at`` says when it was read; at most ``MOST_QUEUES`` off-screen queues a
 refresh, and none but new ones for a tab that shows no queue (``QueueReads.off_screen``). ``read(queues=None)`` (``rqtop
 status``, the exporter) reads every queue.
 
@@ -18,7 +18,7 @@ of what the cadence reads for all ten counts), so the totals follow the rows' ru
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from tui.data.models import QueueRow
 from tui.data.worker_reads import ScreenReads
@@ -39,27 +39,31 @@ class QueueReads(ScreenReads):
 
 
 class QueueCounts:
-    """The last row read of every listed queue and when it was read; rows not re-read come back with their age."""
+    """The last row read of every listed queue and when it was read; a row not re-read is kept as it is (its
+    ``read_at`` says when)."""
 
     def __init__(self) -> None:
         self.read_at: dict[bytes, float] = {}
         """Queue name -> when its counts were last read (``worker_reads.due`` picks the stalest)."""
         self._rows: dict[bytes, QueueRow] = {}
+        self._last: tuple[list[bytes], tuple[QueueRow, ...]] | None = None
+
+    def raw_names(self, shown: frozenset[str]) -> set[bytes]:
+        """The raw names of the kept rows named ``shown`` (names as the rows show them)."""
+        return {raw for raw, row in self._rows.items() if row.name in shown} if shown else set()
 
     def rows(self, names: list[bytes], fresh: dict[bytes, QueueRow], now: float) -> tuple[QueueRow, ...]:
-        """One row per name in ``names``: the ``fresh`` one when read now, else the kept one with ``read_age_s``;
-        queues no longer listed are forgotten."""
+        """One row per name in ``names``: the ``fresh`` one when read now, else the kept one; queues no longer listed
+        are forgotten. When no queue was read now and the same ones are listed, the last tuple comes back whole."""
+        if not fresh and self._last is not None and self._last[0] == names:
+            return self._last[1]
         kept, read_at = self._rows, self.read_at
-        rows = []
-        for name in names:
-            row = fresh.get(name)
-            if row is not None:
-                kept[name], read_at[name] = row, now
-            else:
-                row = replace(kept[name], read_age_s=max(0.0, now - read_at[name]))
-            rows.append(row)
+        for name, row in fresh.items():
+            kept[name], read_at[name] = row, now
+        built = tuple(kept[name] for name in names)
         if len(kept) > len(names):
             listed = set(names)
             for gone in [n for n in kept if n not in listed]:
                 del kept[gone], read_at[gone]
-        return tuple(rows)
+        self._last = (names, built)
+        return built

@@ -11,9 +11,11 @@ built from the raw bytes Redis returned (``sections.raw_keys.bkey``). Metric buc
 kept between refreshes (``metrics.BucketCache``); ``read(include_metrics=False)`` leaves the metrics
 planner out, so nothing of the metrics is read (the Jobs and Workers tabs). The dashboard passes a
 ``WorkerReads``: then rounds 2 and 3 re-read only the workers on screen, new ones, and a slice of the rest per
-refresh (each about once per heartbeat cadence); the others keep their last rows (``worker_reads``). Likewise a
+refresh (each about once per heartbeat cadence); the others keep their last rows (``worker_reads``); on a tab
+that shows no worker (``WorkerReads.off_screen``) nothing of the workers is read and the last rows come back whole
+(``Snapshot.workers_as_of``). Likewise a
 ``QueueReads``: rounds 2 and 3 re-read the counts of the queues on screen, new ones, and the stalest others, about
-each once per ``QUEUE_CADENCE_S``; the others keep their last counts with ``read_age_s``, and the total cards, sums
+each once per ``QUEUE_CADENCE_S``; the others keep their last counts with ``read_at``, and the total cards, sums
 of the rows, say how old their oldest count is (``QueueTotals.as_of_s``; ``queue_reads``). Rows of
 workers, schedules and history items whose replies equal the last refresh's are reused, not parsed again.
 Adding a section is adding a planner to ``read``.
@@ -22,6 +24,7 @@ Adding a section is adding a planner to ``read``.
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import datetime, timezone
 from typing import Any
 
 import redis
@@ -56,6 +59,7 @@ from tui.data.worker_reads import WorkerReads
 from tui.data.worker_rows import WorkerRows
 from worker import keys, records
 
+EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 NEWEST_FIRST = ("completed", "failed", "canceled")
 """Job lists an operator reads from the latest end backwards."""
 
@@ -68,6 +72,11 @@ def with_progress(history: tuple[HistoryRow, ...], workers: tuple[WorkerRow, ...
         return history
     return tuple(replace(h, progress=running[h.id]) if h.state == "running" and h.id in running
                  and h.progress is None else h for h in history)
+
+
+def _as_of(kept_at: float | None) -> datetime | None:
+    """``Snapshot.workers_as_of`` from the workers section's ``kept_at``."""
+    return None if kept_at is None else records.from_epoch(kept_at) or EPOCH
 
 
 class DashboardReader:
@@ -117,7 +126,9 @@ class DashboardReader:
         foreign = rq_scheduler.rows(two, three) + rq_cron.rows(two, three)
         shared = rq_scheduler.scheduler(templates)
         worker_rows = roster.rows(two, three)
-        history_rows = with_progress(history.rows(two, three), worker_rows)
+        history_rows = history.rows(two, three)
+        if not roster.skipped:  # kept rows carry their last read's progress: History read the live one itself
+            history_rows = with_progress(history_rows, worker_rows)
         fallback = history.fallback
         metric_rows = tasks.rows(two, three) if tasks is not None else ()
         plain = registry_metrics(fallback, now) if tasks is not None and not metric_rows and fallback else None
@@ -125,7 +136,7 @@ class DashboardReader:
                         schedulers=((shared,) if shared else ()) + rq_cron.schedulers,
                         schedules_more=rq_scheduler.more(templates) + sum(
                             s.jobs - s.jobs_shown for s in rq_cron.schedulers),
-                        totals=queue_totals(queue_rows), queues=queue_rows, workers=worker_rows,
+                        totals=queue_totals(queue_rows, now), queues=queue_rows, workers=worker_rows,
                         metrics=plain.rows if plain else metric_rows,
                         suspended=suspension.rows(two, three), round_trips=self._trips,
                         metrics_taken_at=taken_at if tasks is not None else None,
@@ -133,7 +144,8 @@ class DashboardReader:
                         metrics_source=history.source if plain else "rqtop",
                         metrics_note=plain.note if plain else None, metrics_since=plain.since if plain else None,
                         key_prefix=keys.RQ_PREFIX[:-1], other_key_prefixes=hint.rows(two, three),
-                        notify=notify.rows(two, three), collector=collector.rows(two, three))
+                        notify=notify.rows(two, three), collector=collector.rows(two, three),
+                        workers_as_of=_as_of(roster.kept_at))
 
     def jobs_page(self, queue: str, source: str = "pending", offset: int = 0, limit: int | None = None) -> JobsPage:
         """One page of a queue or registry (``offset`` < 0: the last page) with the length of each of the queue's

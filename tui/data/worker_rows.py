@@ -2,12 +2,15 @@
 
 A worker's hashes change when it beats (every ~10 s) or starts or ends a job, far less often than the
 dashboard refreshes, so ``WorkerRows`` keeps each worker's parsed facts with the replies they came from
-and re-parses only a worker whose replies differ; only the clock-dependent part (online, uptime,
-elapsed) is worked out on every refresh. Garbage fields mark the row unreadable, as ``Fields`` reads them.
+and re-parses only a worker whose replies differ; a row holds instants, not durations (``WorkerRow``), so
+one is rebuilt only when its worker was re-read or its last-seen time or status changed. Garbage fields
+mark the row unreadable, as ``Fields`` reads them.
 """
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
 from typing import Any, NamedTuple, cast
@@ -15,6 +18,7 @@ from typing import Any, NamedTuple, cast
 from tui.data.job_meta import EPOCH_MAX, EPOCH_MIN, UNREADABLE, Fields, function_name
 from tui.data.masking import decode
 from tui.data.models import WorkerRow
+from tui.data.progress import JobProgress
 from worker import records
 
 CURRENT_FIELDS = ("data", "started_at")
@@ -159,40 +163,37 @@ def is_late(pttl: Any) -> bool:
 
 
 def worker_row(name: str, facts: WorkerFacts, seen: float | None, now: float, offline_after_s: float,
-               suspended: bool, pttl: Any = None, read_age_s: float | None = None) -> WorkerRow:
-    """The row at ``now``: online while seen within ``offline_after_s`` (by either record) and not dead; a plain
-    ``rq worker`` (idle beats every ~405 s with RQ's defaults) gets RQ's own window, its hash's lifetime; an
-    online worker is *late* once its hash's TTL (``pttl``) says the beat RQ scheduled did not come; ``read_age_s``
-    for a row built from an earlier read (one construction per row and refresh: at 10,000 workers a second one,
-    ``dataclasses.replace``, cost ~80 ms a refresh)."""
+               suspended: bool, pttl: Any = None, read_at: float | None = None,
+               progress: JobProgress | None = None) -> tuple[WorkerRow, float]:
+    """The row at ``now`` and until when its status holds: online while seen within ``offline_after_s`` (by
+    either record) and not dead; a plain ``rq worker`` (idle beats every ~405 s with RQ's defaults) gets RQ's own
+    window, its hash's lifetime; an online worker is *late* once its hash's TTL (``pttl``) says the beat RQ
+    scheduled did not come. Nothing else in the row depends on ``now``: it stays right until that time."""
     last_seen, last_seen_at = facts.beat, facts.beat_at
     if seen is not None and (last_seen is None or seen > last_seen) and EPOCH_MIN <= seen <= EPOCH_MAX:
         last_seen, last_seen_at = seen, records.from_epoch(seen)
     window = max(offline_after_s, RQ_DEFAULT_HASH_TTL_S) if facts.rq_hash_live else offline_after_s
     online = last_seen is not None and now - last_seen <= window and not facts.dead
-    birth, started, current_id, current_task = facts.birth, facts.started, facts.current_id, facts.current_task
-    status = "offline"
+    current_id, current_task = facts.current_id, facts.current_task
+    status, until = "offline", math.inf
     if online:
         status = "suspended" if suspended else "late" if is_late(pttl) else "online"
-    return WorkerRow(
+        until = last_seen + window  # type: ignore[operator] # online implies a last_seen
+    row = WorkerRow(
         name=name, hostname=facts.hostname, pid=facts.pid, mode=facts.mode, version=facts.version,
-        status=status, uptime_s=max(0.0, now - birth) if online and birth is not None else None,
-        processed=facts.processed, failed=facts.failed,
-        current_job=current_task or (UNREADABLE if current_id else None),
-        current_elapsed_s=max(0.0, now - started) if (current_task or current_id) and started else None,
-        last_seen=last_seen_at, current_job_id=current_id or None, queues=facts.queues,
+        status=status, processed=facts.processed, failed=facts.failed,
+        current_job=current_task or (UNREADABLE if current_id else None), last_seen=last_seen_at,
+        current_job_id=current_id or None, current_started=facts.started, queues=facts.queues,
         birth=facts.birth_at, unreadable=facts.unreadable, state=facts.rq_state,
         attempts=facts.attempts, attempts_failed=facts.attempts_failed, working_time_s=facts.working_time_s,
-        read_age_s=read_age_s,
+        progress=progress, read_at=read_at,
     )
-
-
-KEPT = object()
-"""In place of a worker's replies: it was not read this refresh; build its row from its last read."""
+    return row, until
 
 
 class WorkerRows:
-    """Builds every worker's row per refresh, re-parsing only workers whose replies changed since the last one;
+    """Builds every worker's row per refresh, re-parsing only workers whose replies changed since the last one and
+    reusing the very row of a worker not re-read whose last-seen time, status and the suspension are unchanged;
     remembers the last row of a worker whose hash then expired, shown as *gone* for ``GONE_SHOWN_S``."""
 
     def __init__(self) -> None:
@@ -201,62 +202,93 @@ class WorkerRows:
         """Worker name -> when its hashes were last read (``worker_reads.due`` picks the stalest)."""
         self._pttl: dict[bytes, Any] = {}
         """Worker name -> the PTTL of RQ's hash at that read (a kept row is late or not as that read said)."""
-        self.progress: dict[str, Any] = {}
+        self._progress: dict[bytes, JobProgress | None] = {}
         """Worker name -> the running job's progress at its last read (kept with the row)."""
-        self._last_rows: dict[bytes, WorkerRow] = {}
+        self._built: dict[bytes, tuple[Any, float | None, float, bool, WorkerRow]] = {}
+        """Worker name -> (its facts entry, seen, until when the status holds, suspended, its row)."""
         self._gone: dict[bytes, tuple[float, WorkerRow]] = {}
         """Worker name -> (when a refresh first saw its hash gone, its last row before that)."""
+        self.last: tuple[WorkerRow, ...] = ()
+        """The rows the last refresh that read workers returned (a tab showing no worker gets them whole)."""
+        self.built_at: float | None = None
+        """When ``last`` was built; None before any."""
 
-    def rows(self, workers: list[tuple[bytes, Any, Any, Any, bytes | None, Any, Any]], seen: dict[bytes, float],
-             now: float, offline_after_s: float, suspended: bool) -> tuple[WorkerRow, ...]:
-        """Rows for ``(name, rq reply, rqtop reply, executions reply, current job id, its CURRENT_READ replies,
-        PTTL of RQ's hash)``; a worker given as ``(name, KEPT, ...)`` was not read this time: its row is built from
-        its last read (late or not as that read said), with ``read_age_s`` set."""
-        known, kept = self._known, {}
-        rows = []
-        last_rows: dict[bytes, WorkerRow] = {}
+    def raw_names(self, shown: frozenset[str]) -> set[bytes]:
+        """The raw names of the known workers named ``shown`` (names as the rows show them)."""
+        return {raw for raw, entry in self._known.items() if entry[1] in shown} if shown else set()
+
+    def names(self) -> list[bytes]:
+        """The raw names of the workers the last read listed."""
+        return list(self._known)
+
+    def rows(self, names: list[bytes], read: dict[bytes, tuple[Any, ...]], seen: dict[bytes, float], now: float,
+             offline_after_s: float, suspended: bool,
+             progress_of: Callable[[bytes, WorkerFacts], JobProgress | None] = lambda name, facts: None,
+             ) -> tuple[WorkerRow, ...]:
+        """Rows for ``names``; ``read`` holds the replies of the workers read this refresh, ``(rq reply, rqtop
+        reply, executions reply, current job id, its CURRENT_READ replies, PTTL of RQ's hash)``, and
+        ``progress_of`` gives a re-read worker's progress. A worker not in ``read`` keeps its last read (late or
+        not as that read said, its row's ``read_at`` saying when); its row is reused while nothing it shows
+        changed."""
+        known, built, pttls, read_at, kept_progress = self._known, self._built, self._pttl, self.read_at, self._progress
+        kept: dict[bytes, tuple[tuple[Any, ...], str, WorkerFacts]] = {}
+        now_built: dict[bytes, tuple[Any, float | None, float, bool, WorkerRow]] = {}
+        rows: list[WorkerRow] = []
         gone: dict[bytes, tuple[float, WorkerRow]] = {}
-        read_at, pttls = self.read_at, self._pttl
-        for name, rq, ours, executions, job_id, job, pttl in workers:
-            age = None
+        for name in names:
+            replies = read.get(name)
             hit = known.get(name)
-            if rq is KEPT and hit is not None:
-                entry, age = hit, max(0.0, now - read_at[name])
-                pttl = pttls.get(name)  # as read: counting it down would call a beating worker late
+            when = seen.get(name)
+            if replies is None and hit is not None:
+                kept[name] = hit
+                last = built.get(name)
+                if last is not None and last[0] is hit and last[1] == when and now <= last[2] and last[3] == suspended:
+                    now_built[name] = last  # nothing it shows changed: the same row
+                    rows.append(last[4])
+                    continue
+                entry, pttl, at, progress = hit, pttls.get(name), read_at[name], kept_progress.get(name)
             else:
-                replies = (rq, ours, executions, job_id, job)
-                if hit is not None and hit[0] == replies:
-                    entry = hit
-                else:
-                    entry = (replies, decode(name) or "",
-                             worker_facts(Fields(rq), Fields(ours), executions, job_id, job))
-                read_at[name], pttls[name] = now, pttl
-            kept[name] = entry
-            if entry[2].dead:
+                if replies is None:  # listed, never read (a reader given no replies for it): nothing to show yet
+                    continue
+                *hashes, pttl = replies
+                key = tuple(hashes)
+                entry = hit if hit is not None and hit[0] == key else (
+                    key, decode(name) or "", worker_facts(Fields(key[0]), Fields(key[1]), key[2], key[3], key[4]))
+                at = read_at[name] = now
+                pttls[name] = pttl
+                progress = kept_progress[name] = progress_of(name, entry[2])
+                kept[name] = entry
+            facts = entry[2]
+            if facts.dead:
                 continue  # RQ wrote its death: a clean exit caught between its steps (or between our rounds)
-            if entry[2].hash_gone and name not in seen:
+            if facts.hash_gone and name not in seen:
                 row = self._gone_row(name, now)
                 if row is not None:
                     gone[name] = self._gone.get(name) or (now, row)
                     rows.append(row)
                 continue
-            row = worker_row(entry[1], entry[2], seen.get(name), now, offline_after_s, suspended, pttl, age)
-            last_rows[name] = row
+            row, until = worker_row(entry[1], facts, when, now, offline_after_s, suspended, pttl, at, progress)
+            now_built[name] = (entry, when, until, suspended, row)
             rows.append(row)
-        self._known, self._last_rows, self._gone = kept, last_rows, gone
-        for stale in [n for n in read_at if n not in kept]:  # workers no longer listed: forget them
-            read_at.pop(stale, None)
-            pttls.pop(stale, None)
-        if len(self.progress) > len(rows):
-            listed = {row.name for row in rows}
-            self.progress = {name: p for name, p in self.progress.items() if name in listed}
+        self._known, self._built, self._gone = kept, now_built, gone
+        if len(read_at) > len(kept):  # workers no longer listed: forget them
+            for stale in [n for n in read_at if n not in kept]:
+                read_at.pop(stale, None)
+                pttls.pop(stale, None)
+                kept_progress.pop(stale, None)
         return tuple(rows)
+
+    def keep(self, rows: tuple[WorkerRow, ...], now: float) -> tuple[WorkerRow, ...]:
+        """Remember ``rows`` (built at ``now``) as ``last``; returns them."""
+        self.last, self.built_at = rows, now
+        return rows
 
     def _gone_row(self, name: bytes, now: float) -> WorkerRow | None:
         """The *gone* row of a worker whose hash expired: its last row, while within ``GONE_SHOWN_S`` of the
         refresh that first saw it gone; None (dropped) after that, or when no refresh saw it alive."""
-        since, last = self._gone.get(name) or (now, self._last_rows.get(name))
+        last_built = self._built.get(name)
+        since, last = self._gone.get(name) or (now, last_built[4] if last_built else None)
         if last is None or now - since > GONE_SHOWN_S:
             return None
-        return replace(last, status="gone", uptime_s=None, current_job=None, current_elapsed_s=None,
-                       current_job_id=None, state=None)
+        return replace(last, status="gone", current_job=None, current_started=None, current_job_id=None,
+                       state=None, progress=None)

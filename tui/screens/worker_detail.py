@@ -26,7 +26,7 @@ def worker_fields(row: WorkerRow, now: float) -> list[tuple[str, str]]:
          else fmt.NO_VALUE),
         ("Current job id", safe_text(row.current_job_id or "") or fmt.NO_VALUE),
         ("Current job", safe_text(row.current_job or "") or fmt.NO_VALUE),
-        ("Running for", fmt.duration(row.current_elapsed_s) if row.current_elapsed_s is not None else fmt.NO_VALUE),
+        ("Running for", fmt.duration(elapsed) if (elapsed := row.elapsed_at(now)) is not None else fmt.NO_VALUE),
         ("Processed (RQ)", fmt.count(row.processed)),
         ("Failed (RQ)", fmt.count(row.failed)),
         ("Attempts (rqtop)", attempts),

@@ -58,8 +58,16 @@ def _version(row: WorkerRow) -> tuple[bool, tuple[int, ...], str]:
 
 
 def _running_key(row: WorkerRow) -> tuple[bool, bool, float]:
-    """Sort key part for the longest-running job first, then running for an unknown time, then idle."""
-    return row.current_job is None, *largest_first(row.current_elapsed_s)
+    """Sort key part for the longest-running job first (the earliest start), then running for an unknown time,
+    then idle."""
+    started = row.current_started if row.current_job is not None and row.current_started else None
+    return row.current_job is None, started is None, started or 0.0
+
+
+def _uptime_key(row: WorkerRow) -> tuple[bool, float]:
+    """Sort key part for the longest uptime first (the earliest start of a worker that is up), None last."""
+    since = row.up_since
+    return since is None, since or 0.0
 
 
 WORKER_SORTS: tuple[SortOrder[WorkerRow], ...] = (
@@ -67,7 +75,7 @@ WORKER_SORTS: tuple[SortOrder[WorkerRow], ...] = (
     SortOrder("status (offline first)", "status", lambda w: (STATUS_RANK.get(w.status, 0), w.name)),
     SortOrder("mode", "mode", lambda w: (w.mode, w.name)),
     SortOrder("version (oldest first)", "version", lambda w: (_version(w), w.name)),
-    SortOrder("uptime (longest first)", "uptime", lambda w: (largest_first(w.uptime_s), w.name), True),
+    SortOrder("uptime (longest first)", "uptime", lambda w: (_uptime_key(w), w.name), True),
     SortOrder("processed (most first)", "processed", lambda w: (largest_first(w.processed), w.name), True),
     SortOrder("failed (most first)", "failed", lambda w: (largest_first(w.failed), w.name), True),
     SortOrder("running (longest first)", "running", lambda w: (_running_key(w), w.name), True),
@@ -97,17 +105,20 @@ def _active(row: QueueRow) -> Text:
     return text
 
 
-def queue_row(row: QueueRow, backlog: Backlog | None = None, unattended: bool = False) -> Row:
+def queue_row(row: QueueRow, backlog: Backlog | None = None, unattended: bool = False,
+              taken: float | None = None) -> Row:
     """One per-queue row keyed by queue name; Pending and Oldest pending coloured by ``backlog``'s thresholds,
-    the name flagged when jobs wait and no online worker listens (``unattended``)."""
+    the name flagged when jobs wait and no online worker listens (``unattended``), and "as of" when its counts
+    were read before ``taken`` (the snapshot's time)."""
     backlog = backlog or Backlog()
     pending_level = backlog.pending_level(row.pending)
     oldest_level = backlog.oldest_level(row.oldest_pending_age_s if row.pending else None)
     name = Text(row.name, style="bold")
     if unattended:
         name = Text.assemble(("⚠ ", "bold red"), (row.name, "bold red"), (" no worker", "red"))
-    if row.read_age_s is not None and row.read_age_s >= 1:  # kept from an earlier read (queue_reads)
-        name.append(f" · as of {fmt.span(row.read_age_s)} ago", style="dim")
+    age = row.age_at(taken) if taken is not None else None
+    if age is not None and age >= 1:  # kept from an earlier read (queue_reads)
+        name.append(f" · as of {fmt.span(age)} ago", style="dim")
     has_oldest = row.oldest_pending_age_s is not None
     cells = (
         name,
@@ -168,7 +179,7 @@ def _status(row: WorkerRow) -> Text:
     return Text("Offline", style="bold red")
 
 
-def _running(row: WorkerRow) -> Text:
+def _running(row: WorkerRow, now: float) -> Text:
     """The task being run and for how long, "idle", or for an offline worker the task it was last seen running
     (no elapsed time: nothing says it still runs)."""
     if not row.current_job:
@@ -176,8 +187,9 @@ def _running(row: WorkerRow) -> Text:
     if row.status in ("offline", "gone"):
         return Text.assemble(("last seen running ", "yellow"), (fmt.short_task(row.current_job), "yellow"))
     text = Text(fmt.short_task(row.current_job), style="cyan")
-    if row.current_elapsed_s is not None:
-        text.append(f"  {fmt.duration(row.current_elapsed_s)}", style="dim")
+    elapsed = row.elapsed_at(now)
+    if elapsed is not None:
+        text.append(f"  {fmt.duration(elapsed)}", style="dim")
     if row.progress is not None:
         text.append("  ")
         text.append_text(progress_text(row.progress))
@@ -193,9 +205,10 @@ def where(row: WorkerRow) -> str:
     return host or (f"pid {pid}" if pid is not None else "")
 
 
-def worker_row(row: WorkerRow, now: float) -> Row:
-    """One Worker Status row keyed by worker name; an offline worker's row is highlighted (it needs a look), a
-    gone one dimmed (it is about to leave the view)."""
+def worker_row(row: WorkerRow, now: float, taken: float | None = None) -> Row:
+    """One Worker Status row keyed by worker name, its durations at ``now``; an offline worker's row is highlighted
+    (it needs a look), a gone one dimmed (it is about to leave the view); "as of" when its hashes were read before
+    ``taken`` (the snapshot's time; ``now`` when not given)."""
     offline = row.status == "offline"
     name = Text(row.name, style="bold" if row.status == "online" else "bold red" if offline else "")
     if location := where(row):
@@ -206,11 +219,11 @@ def worker_row(row: WorkerRow, now: float) -> Row:
         Text(row.mode),
         Text(row.version or fmt.NO_VALUE),
         _status(row),
-        Text(fmt.span(row.uptime_s) if row.uptime_s is not None else fmt.NO_VALUE, justify="right"),
+        Text(fmt.span(uptime) if (uptime := row.uptime_at(now)) is not None else fmt.NO_VALUE, justify="right"),
         _number(row.processed),
         _number(row.failed, failed_style),
-        _running(row),
-        _last_seen(row, now, offline),
+        _running(row, now),
+        _last_seen(row, now, offline, now if taken is None else taken),
     ]
     if row.status == "gone":
         for cell in cells:
@@ -218,11 +231,12 @@ def worker_row(row: WorkerRow, now: float) -> Row:
     return row.name, cells
 
 
-def _last_seen(row: WorkerRow, now: float, offline: bool) -> Text:
+def _last_seen(row: WorkerRow, now: float, offline: bool, taken: float) -> Text:
     """When the worker was last seen; a row the last refresh did not re-read says how old its data is."""
     cell = Text(fmt.relative(row.last_seen, now), style="bold yellow" if offline else "")
-    if row.read_age_s is not None and row.read_age_s >= 1:
-        cell.append(f" · as of {fmt.span(row.read_age_s)} ago", style="dim")
+    age = row.age_at(taken)
+    if age is not None and age >= 1:
+        cell.append(f" · as of {fmt.span(age)} ago", style="dim")
     return cell
 
 

@@ -11,7 +11,8 @@ classified retries, ``scheduled`` the rest, ``retry_unknown`` the entries not cl
 
 With a ``QueueReads`` (the dashboard) rounds 2 and 3 cover only the queues ``worker_reads.due`` picks: the rows on
 screen, new queues, and a slice of the rest per refresh so each is re-read about once per ``QUEUE_CADENCE_S``; the
-others keep their last row (``queue_reads.QueueCounts``), with ``read_age_s`` set. Round 1 still lists them all.
+others keep their last row (``queue_reads.QueueCounts``), whose ``read_at`` says when it was read. Round 1 still
+lists them all.
 """
 
 from __future__ import annotations
@@ -43,10 +44,12 @@ def _order(name: bytes) -> tuple[int, bytes]:
     return (PRIORITY_ORDER.index(name.decode()) if known else len(PRIORITY_ORDER), name)
 
 
-def queue_totals(rows: tuple[QueueRow, ...]) -> QueueTotals:
-    """The totals bar: each count summed over every queue, as old as the oldest row summed (``as_of_s``)."""
-    ages = [r.read_age_s for r in rows if r.read_age_s is not None]
-    return QueueTotals(**{f: sum(getattr(r, f) for r in rows) for f in TOTALS}, as_of_s=max(ages) if ages else None)
+def queue_totals(rows: tuple[QueueRow, ...], now: float) -> QueueTotals:
+    """The totals bar at ``now``: each count summed over every queue, as old as the oldest row summed
+    (``as_of_s``)."""
+    oldest = min((r.read_at for r in rows if r.read_at is not None), default=None)
+    return QueueTotals(**{f: sum(getattr(r, f) for r in rows) for f in TOTALS},
+                       as_of_s=now - oldest if oldest is not None and oldest < now else None)
 
 
 class QueuesPlanner:
@@ -76,8 +79,7 @@ class QueuesPlanner:
         members = reply_as(one[self._index], set, ())
         prefix = keys.rq_queue("").encode()
         self.names = sorted((m[len(prefix):] for m in members if m.startswith(prefix)), key=_order)
-        picked = due(self.names, self.counts.read_at, self.now, self.reads,
-                     {n: decode(n) or "" for n in self.names} if self.reads and self.reads.visible else {})
+        picked = due(self.names, self.counts.read_at, self.now, self.reads, self.counts.raw_names)
         self.fresh = [n for n in self.names if n in picked]
         alive = f"({self.now!r}"
         for q in self.fresh:
@@ -126,4 +128,4 @@ class QueuesPlanner:
                         scheduled=max(0, scheduled - retry - unknown), deferred=deferred, canceled=canceled,
                         abandoned=abandoned, retry_unknown=unknown,
                         oldest_pending_age_s=max(0.0, self.now - enqueued)
-                        if pending and enqueued is not None else None)
+                        if pending and enqueued is not None else None, read_at=self.now)

@@ -11,22 +11,24 @@ re-parses only workers whose replies changed; the progress is parsed every refre
 
 With a ``WorkerReads`` (the dashboard) rounds 2 and 3 cover only the workers ``worker_reads.due`` picks: the
 ones on screen, new ones, and a slice of the rest per refresh so each is re-read about once per heartbeat
-cadence; the others keep their last row and progress, with ``read_age_s`` set. Round 1 still lists them all.
+cadence; the others keep their last row and progress, with ``read_age_s`` set. Round 1 still lists them all. With a
+hidden ``WorkerReads`` (``off_screen``: a tab that shows no worker) nothing is read in any round and ``rows`` is the
+last refresh's tuple, whole (``kept_at`` says when it was built).
 """
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any
 
-from tui.data.masking import MaskRules, decode, resolve
+from tui.data.job_meta import UNREADABLE
+from tui.data.masking import MaskRules, resolve
 from tui.data.models import WorkerRow
-from tui.data.progress import job_progress
+from tui.data.progress import JobProgress, job_progress
 from tui.data.sections.raw_keys import bkey
 from tui.data.sections.rounds import Replies, Round, reply_as, score_map
 from tui.data.sections.suspension import SuspensionPlanner
 from tui.data.worker_reads import WorkerReads, due
-from tui.data.worker_rows import CURRENT_FIELDS, KEPT, WorkerRows, current_execution, job_of, rq2_current_job
+from tui.data.worker_rows import CURRENT_FIELDS, WorkerFacts, WorkerRows, current_execution, job_of, rq2_current_job
 from worker import keys
 
 
@@ -41,7 +43,7 @@ class WorkersPlanner:
         self.fresh: list[bytes] = []
         """The workers rounds 2 and 3 read this refresh (a subset of ``names`` with ``reads``)."""
         self.rules = rules or MaskRules(())
-        self._progress_slots: dict[str, tuple[int, int]] = {}
+        self._progress_slots: dict[bytes, tuple[int, int]] = {}
         """Worker name -> round-3 slots of its running job's progress key (GET) and meta (HGET)."""
         self.progress_jobs: set[bytes] = set()
         """The running jobs whose progress round 3 reads this refresh (the history section reads the others')."""
@@ -56,19 +58,33 @@ class WorkersPlanner:
         self._current: list[bytes | None] = []
         self._current_slots: list[tuple[int, int | None] | None] = []
 
+    @property
+    def skipped(self) -> bool:
+        """No worker is read this refresh: the tab shows none."""
+        return self.reads is not None and self.reads.hidden
+
+    @property
+    def kept_at(self) -> float | None:
+        """When the rows ``rows`` returns were built, if not this refresh (the epoch when never)."""
+        return (self._rows.built_at or 0.0) if self.skipped else None
+
     def first(self, r1: Round) -> None:
+        if self.skipped:
+            self.names = self._rows.names()
+            return
         self._index = (r1.add("smembers", keys.RQ_WORKERS),
                        r1.add("execute_command", "ZRANGE", keys.WORKERS, 0, -1, "WITHSCORES"))
 
     def second(self, one: Replies, r2: Round) -> None:
+        if self.skipped:
+            return
         rq_workers, ours = (one[slot] for slot in self._index)
         self._seen = score_map(ours)
         prefix = keys.rq_worker("").encode()
         self.names = sorted({m[len(prefix):] for m in reply_as(rq_workers, set, ())
                              if m.startswith(prefix)} | set(self._seen))
-        picked = due(self.names, self._rows.read_at, self.now, self.reads,
-                     {n: decode(n) or "" for n in self.names} if self.reads and self.reads.visible else {})
-        self.fresh = names = [n for n in self.names if n in picked]
+        picked = due(self.names, self._rows.read_at, self.now, self.reads, self._rows.raw_names)
+        self.fresh = names = sorted(picked)  # names are sorted the same way
         self._slots = list(zip(r2.each("hgetall", [bkey(keys.rq_worker, n) for n in names]),
                                r2.each("hgetall", [bkey(keys.worker, n) for n in names]),
                                r2.each("smembers", [bkey(keys.rq_worker_executions, n) for n in names]),
@@ -78,20 +94,22 @@ class WorkersPlanner:
     def third(self, two: Replies, r3: Round) -> None:
         self._current, self._current_slots, self._progress_slots, self.progress_jobs = [], [], {}, set()
         for raw_name, (a, b, c, _) in zip(self.fresh, self._slots, strict=True):
-            name = decode(raw_name) or ""
             run = current_execution(two[b], two[c])
             job = job_of(run) or rq2_current_job(two[a], two[b], two[c])
             self._current.append(job)
             running = job or (two[b].get(b"current_job_id") if isinstance(two[b], dict) else None)
             if running and isinstance(running, bytes):
                 self.progress_jobs.add(running)
-                self._progress_slots[name] = (r3.add("get", bkey(keys.progress, running)),
-                                              r3.add("hget", bkey(keys.rq_job, running), "meta"))
+                self._progress_slots[raw_name] = (r3.add("get", bkey(keys.progress, running)),
+                                                  r3.add("hget", bkey(keys.rq_job, running), "meta"))
             self._current_slots.append(None if not job else (
                 r3.add("hmget", bkey(keys.rq_job, job), list(CURRENT_FIELDS)),
                 r3.add("hget", bkey(keys.rq_execution, run), "created_at") if run else None))
 
     def rows(self, two: Replies, three: Replies) -> tuple[WorkerRow, ...]:
+        if self.skipped:
+            return self._rows.last
+
         def current(slots: tuple[int, int | None] | None) -> Any:
             """The ``CURRENT_READ`` replies: the job's HMGET and its execution's created_at (an error stays whole)."""
             if slots is None:
@@ -100,22 +118,17 @@ class WorkersPlanner:
             created = None if slots[1] is None else three[slots[1]]
             return [*job, created] if isinstance(job, list) else job
 
-        read = {n: (n, two[a], two[b], two[c], job_id, current(j), two[d])
+        def progress_of(name: bytes, facts: WorkerFacts) -> JobProgress | None:
+            """A re-read worker's running job's progress (masked with that task's patterns), when it reports one."""
+            slots = self._progress_slots.get(name)
+            if slots is None or not facts.current_id:
+                return None
+            task = facts.current_task or UNREADABLE
+            return job_progress(three[slots[0]], three[slots[1]], resolve(self.rules, task))
+
+        read = {n: (two[a], two[b], two[c], job_id, current(j), two[d])
                 for n, (a, b, c, d), job_id, j in zip(self.fresh, self._slots, self._current, self._current_slots,
                                                       strict=True)}
-        rows = self._rows.rows([read.get(n) or (n, KEPT, None, None, None, None, None) for n in self.names],
-                               self._seen, self.now, self.offline_after_s, self.suspension.suspended)
-        return tuple(self._with_progress(row, three) for row in rows)
-
-    def _with_progress(self, row: WorkerRow, three: Replies) -> WorkerRow:
-        """The row with its running job's progress (masked with that task's patterns), when the job reports one;
-        a row not re-read keeps the progress of its last read."""
-        kept = self._rows.progress
-        if row.read_age_s is not None:
-            progress = kept.get(row.name) if row.current_job_id else None
-        else:
-            slots = self._progress_slots.get(row.name)
-            progress = None if slots is None or not row.current_job_id else job_progress(
-                three[slots[0]], three[slots[1]], resolve(self.rules, row.current_job))
-            kept[row.name] = progress
-        return replace(row, progress=progress) if progress is not None else row
+        rows = self._rows.rows(self.names, read, self._seen, self.now, self.offline_after_s,
+                               self.suspension.suspended, progress_of)
+        return self._rows.keep(rows, self.now)
