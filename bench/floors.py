@@ -68,7 +68,7 @@ class RecordingReader(DashboardReader):
     def _run(self, round_: Round) -> Replies:
         """Record one round's commands (name and arguments, as redis-py packs them), then run it."""
         if round_.size:
-            self.plan.append([args for args, _options in round_.pipe.command_stack])
+            self.plan.append(list(round_.commands))
         return super()._run(round_)
 
 

@@ -462,11 +462,22 @@ STATUS_SCHEMA_VERSION = 1
 
 
 def _stable(value: Any, key: str = "") -> Any:
-    """Keys sorted at every level; floats rounded (ages and durations to 0.1 s, rates to 0.01)."""
+    """Keys sorted at every level; floats rounded (ages and durations to 0.1 s, rates to 0.01). Leaves are handled
+    in their container's loop, not by a call each (at 10,000 workers the document has ~280,000 of them)."""
     if isinstance(value, dict):
-        return {name: _stable(value[name], name) for name in sorted(value)}
+        out = {}
+        for name in sorted(value):
+            item = value[name]
+            if isinstance(item, (dict, list)):
+                item = _stable(item, name)
+            elif isinstance(item, float) and math.isfinite(item):
+                item = round(item, 1 if name.endswith("_s") else 2)
+            out[name] = item
+        return out
     if isinstance(value, list):
-        return [_stable(item, key) for item in value]
+        digits = 1 if key.endswith("_s") else 2
+        return [_stable(item, key) if isinstance(item, (dict, list)) else
+                round(item, digits) if isinstance(item, float) and math.isfinite(item) else item for item in value]
     if isinstance(value, float) and math.isfinite(value):
         return round(value, 1 if key.endswith("_s") else 2)
     return value
@@ -474,8 +485,12 @@ def _stable(value: Any, key: str = "") -> Any:
 
 def status_json(document: dict[str, Any]) -> str:
     """The `status --json` text: schema_version first, then the keys in sorted order, floats rounded, and each
-    array of plain numbers (the hourly buckets) on one line."""
-    text = json.dumps({"schema_version": STATUS_SCHEMA_VERSION, **_stable(document)}, indent=2)
+    array of plain numbers (the hourly buckets) on one line. orjson writes it (the stdlib's encoder drops to pure
+    Python when indenting: 0.3 s at 10,000 workers); text is UTF-8, not \\u-escaped."""
+    import orjson
+
+    text = orjson.dumps({"schema_version": STATUS_SCHEMA_VERSION, **_stable(document)},
+                        option=orjson.OPT_INDENT_2).decode()
     return re.sub(r"\[\s*((?:-?[\d.eE+-]+|null)(?:,\s*(?:-?[\d.eE+-]+|null))*)\s*\]",
                   lambda match: "[" + ", ".join(part.strip() for part in match.group(1).split(",")) + "]", text)
 

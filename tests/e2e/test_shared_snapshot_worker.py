@@ -95,7 +95,8 @@ def test_the_shared_snapshot_shows_what_a_direct_read_shows_and_falls_back(
     dashboard = SharedSnapshotReader(DashboardReader(conn, settings))
     label = publisher_label(publisher.name, socket.gethostname())
     first = wait_for(lambda: (s := _read_from(dashboard, "shared")) and s.read_source is not None
-                     and s.read_source.publisher == label and s, 30, "a shared snapshot by the publisher",
+                     and s.read_source.publisher == label and s.schedules and s, 30,
+                     "a shared snapshot by the publisher, its schedules registered",
                      interval=0.2)
     assert first.workers == () and first.workers_as_of is not None, (
         "the snapshot carries no worker: it serves the tabs that show none (the Workers tab reads its own)")

@@ -90,7 +90,8 @@ def test_live_worker_row_tracks_beats_counts_and_the_running_job(
     assert later is not None and later.current_job == "tests.jobs.hold" and later.current_job_id == held.id
     waited = later_snap.taken_at.timestamp() - busy_snap.taken_at.timestamp()
     later_elapsed = later.elapsed_at(later_snap.taken_at.timestamp())
-    assert later_elapsed is not None and abs((later_elapsed - busy_elapsed) - waited) < 0.01, "elapsed moves with the clock"
+    assert later_elapsed is not None and abs((later_elapsed - busy_elapsed) - waited) < 0.01, (
+        "elapsed moves with the clock")
     assert later.status == "online" and later.last_seen > busy.last_seen, "a busy worker keeps beating"
 
     conn.set(release, 1)

@@ -106,10 +106,13 @@ def test_u_suspends_and_resumes_every_worker_and_k_asks_one_to_shut_down(conn: r
 
     async def body() -> None:
         async with app.run_test(size=(160, 50)) as pilot:
-            await wait_until(lambda: app.snapshot is not None and app.snapshot.workers, pilot)
+            await wait_until(lambda: app.snapshot is not None, pilot)
+            assert app.snapshot is not None and app.snapshot.workers == (), "the Background Jobs tab reads no worker"
             await pilot.pause()
             app.action_show_tab("workers")
             await wait_until(lambda: app.tabs.active == "workers", pilot)
+            await wait_until(lambda: app.snapshot is not None and app.snapshot.workers, pilot)
+            assert app.snapshot.workers_as_of is None, "the Workers tab read them at once, not at the next refresh"
             await pilot.press("U")
             await wait_until(lambda: isinstance(app.screen, ConfirmScreen), pilot)
             assert "stops taking new jobs" in str(app.screen.query_one("#confirm-body").render())

@@ -1,0 +1,110 @@
+"""A refresh round sent without redis-py's Pipeline returns, slot by slot, what redis-py's pipeline returns for the
+same calls, on RESP2 and RESP3 connections alike, error replies included; a stale pooled connection is replaced."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import redis
+
+from tui.data.sections.rounds import Round
+
+CALLS: list[tuple[str, tuple[Any, ...], dict[str, Any]]] = [
+    ("hgetall", (b"h",), {}),
+    ("hgetall", (b"missing",), {}),
+    ("hgetall", (b"s",), {}),  # another type: an error reply in its slot
+    ("smembers", (b"s",), {}),
+    ("smembers", (b"missing",), {}),
+    ("pttl", (b"h",), {}),
+    ("pttl", (b"missing",), {}),
+    ("get", (b"str",), {}),
+    ("hget", (b"h", "f1"), {}),
+    ("hmget", (b"h", ["f1", "nope", "f2"]), {}),
+    ("llen", (b"l",), {}),
+    ("lindex", (b"l", 0), {}),
+    ("zcard", (b"z",), {}),
+    ("zcount", (b"z", "-inf", "(2.5"), {}),
+    ("zscore", (b"z", b"b"), {}),
+    ("zscore", (b"z", b"nope"), {}),
+    ("zrange", (b"z", 0, 1), {"withscores": True}),
+    ("zrevrange", (b"z", 0, -1), {}),
+    ("zrevrange", (b"z", 0, 1), {"withscores": True}),
+    ("zrevrangebyscore", (b"z", "+inf", "(1.0"), {"start": 0, "num": 2, "withscores": True}),
+    ("exists", (b"h",), {}),
+    ("xlen", (b"x",), {}),
+    ("xrevrange", (b"x", "+", "-"), {"count": 1}),
+    ("scan", (0,), {"match": "*:queues", "count": 1000}),
+]
+
+
+def _plant(conn: redis.Redis) -> None:
+    conn.hset("h", mapping={"f1": "v1", "f2": b"\x00\xff"})
+    conn.sadd("s", "a", "b", "c")
+    conn.set("str", "text")
+    conn.rpush("l", "x", "y")
+    conn.zadd("z", {"a": 1.0, "b": 2.5, "c": 3.25})
+    conn.xadd("x", {"k": "v"})
+    conn.xadd("x", {"k": "w", "n": "1"})
+    conn.sadd("rq:queues", "rq:queue:default")
+    conn.set("other:queues", "1")
+    conn.expire("h", 100)
+
+
+def _by_pipeline(conn: redis.Redis) -> list[Any]:
+    pipe = conn.pipeline(transaction=False)
+    for name, args, kwargs in CALLS:
+        getattr(pipe, name)(*args, **kwargs)
+    return pipe.execute(raise_on_error=False)
+
+
+def _normal(reply: Any) -> Any:
+    """Compare error replies by kind and text, and pairs whatever sequence type holds them."""
+    if isinstance(reply, Exception):
+        return ("error", str(reply).split(":")[0])
+    if isinstance(reply, (list, tuple)):
+        return [_normal(r) for r in reply]
+    if isinstance(reply, dict):
+        return {k: _normal(v) for k, v in reply.items()}
+    return reply
+
+
+@pytest.mark.parametrize("protocol", [2, 3])
+def test_a_round_returns_what_redis_pys_pipeline_returns(redis_url: str, protocol: int) -> None:
+    conn = redis.Redis.from_url(redis_url, protocol=protocol)
+    _plant(conn)
+    round_ = Round(conn)
+    slots = [round_.add(name, *args, **kwargs) for name, args, kwargs in CALLS]
+    ours = round_.run()
+    theirs = _by_pipeline(conn)
+    assert slots == list(range(len(CALLS)))
+    for (name, _, _), mine, expected in zip(CALLS, ours, theirs, strict=True):
+        if name == "pttl" and isinstance(expected, int) and expected > 0:
+            assert abs(mine - expected) < 1000, name
+            continue
+        assert _normal(mine) == _normal(expected), (name, mine, expected)
+    assert isinstance(ours[2], redis.ResponseError), "WRONGTYPE comes back in its slot"
+    assert ours[3] == {b"a", b"b", b"c"} and ours[0] == {b"f1": b"v1", b"f2": b"\x00\xff"}
+
+
+def test_each_sends_one_command_per_key_in_one_round_trip(redis_url: str) -> None:
+    conn = redis.Redis.from_url(redis_url)
+    _plant(conn)
+    round_ = Round(conn)
+    keys = [b"h", b"missing", b"s"]
+    hashes, members = round_.each("hgetall", keys), round_.each("smembers", keys)
+    replies = round_.run()
+    assert [replies[i] for i in hashes][:2] == [{b"f1": b"v1", b"f2": b"\x00\xff"}, {}]
+    assert isinstance(replies[hashes[2]], redis.ResponseError)
+    assert [replies[i] for i in members][1:] == [set(), {b"a", b"b", b"c"}]
+    assert round_.commands[:3] == [(b"HGETALL", k) for k in keys] and round_.size == 6
+
+
+def test_a_round_after_the_server_dropped_the_pooled_connection_reads_on_a_new_one(redis_url: str) -> None:
+    conn = redis.Redis.from_url(redis_url)
+    _plant(conn)
+    conn.ping()
+    conn.client_kill_filter(_type="normal", skipme=False)  # every pooled connection is now dead
+    round_ = Round(conn)
+    slot = round_.add("get", b"str")
+    assert round_.run()[slot] == b"text"
