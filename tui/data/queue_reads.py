@@ -44,7 +44,8 @@ class QueueCounts:
 
     def __init__(self) -> None:
         self.read_at: dict[bytes, float] = {}
-        """Queue name -> when its counts were last read (``worker_reads.due`` picks the stalest)."""
+        """Queue name -> when its counts were last read, in the order of those reads (``worker_reads.due`` picks the
+        stalest from the front)."""
         self._rows: dict[bytes, QueueRow] = {}
         self._last: tuple[list[bytes], tuple[QueueRow, ...]] | None = None
 
@@ -59,6 +60,7 @@ class QueueCounts:
             return self._last[1]
         kept, read_at = self._rows, self.read_at
         for name, row in fresh.items():
+            read_at.pop(name, None)  # re-inserted: the dict stays in order of reads, stalest first (due)
             kept[name], read_at[name] = row, now
         built = tuple(kept[name] for name in names)
         if len(kept) > len(names):

@@ -21,7 +21,6 @@ names) and reads only those never read. The App reads at once when the Workers t
 
 from __future__ import annotations
 
-import heapq
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -76,16 +75,24 @@ def due(names: list[bytes], read_at: dict[bytes, float], now: float, reads: Scre
         raw_names: Callable[[frozenset[str]], set[bytes]]) -> set[bytes]:
     """The items (workers, queues) to re-read now: all without ``reads``; else the visible ones (``raw_names`` gives
     the raw names of the known items shown under the names ``visible`` holds), those never read, and the stalest
-    others past ``cadence_s`` up to ``reads.budget``; set operations and one pass over the stale, nothing per item
-    decoded (at 10,000 workers decoding every name took ~10 ms a refresh)."""
+    others past ``cadence_s`` up to ``reads.budget``, taken from the front of ``read_at``, which holds the items in
+    the order they were read (each re-read moves to the back); set operations and a walk that stops at the first
+    item read within the cadence, nothing per item decoded (at 10,000 workers decoding every name and sorting the
+    stale took ~20 ms a refresh)."""
     listed = set(names)
     if reads is None:
         return listed
     chosen = listed.difference(read_at)
     chosen |= raw_names(reads.visible) & listed
     rest = reads.budget(len(listed) - len(chosen))
-    if rest:
-        cadence = reads.cadence_s
-        stale = [(at, n) for n, at in read_at.items() if now - at >= cadence and n in listed and n not in chosen]
-        chosen.update(n for _, n in heapq.nsmallest(rest, stale))
+    cadence = reads.cadence_s
+    stale: list[bytes] = []
+    for name, at in read_at.items() if rest else ():
+        if now - at < cadence:
+            break
+        if name in listed and name not in chosen:
+            stale.append(name)
+            if len(stale) == rest:
+                break
+    chosen.update(stale)
     return chosen

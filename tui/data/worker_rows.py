@@ -199,7 +199,12 @@ class WorkerRows:
     def __init__(self) -> None:
         self._known: dict[bytes, tuple[tuple[Any, ...], str, WorkerFacts]] = {}
         self.read_at: dict[bytes, float] = {}
-        """Worker name -> when its hashes were last read (``worker_reads.due`` picks the stalest)."""
+        """Worker name -> when its hashes were last read, in the order of those reads (``worker_reads.due`` picks
+        the stalest from the front)."""
+        self._raw_of: dict[str, bytes] = {}
+        """A worker's name as shown -> its raw name (to find the rows on screen without decoding every name)."""
+        self.listing: tuple[Any, dict[bytes, float], list[bytes]] | None = None
+        """The last listing: RQ's worker set, rqtop's index and the sorted names they gave (reused while equal)."""
         self._pttl: dict[bytes, Any] = {}
         """Worker name -> the PTTL of RQ's hash at that read (a kept row is late or not as that read said)."""
         self._progress: dict[bytes, JobProgress | None] = {}
@@ -215,7 +220,8 @@ class WorkerRows:
 
     def raw_names(self, shown: frozenset[str]) -> set[bytes]:
         """The raw names of the known workers named ``shown`` (names as the rows show them)."""
-        return {raw for raw, entry in self._known.items() if entry[1] in shown} if shown else set()
+        raw_of = self._raw_of
+        return {raw_of[name] for name in shown if name in raw_of}
 
     def names(self) -> list[bytes]:
         """The raw names of the workers the last read listed."""
@@ -252,8 +258,13 @@ class WorkerRows:
                     continue
                 *hashes, pttl = replies
                 key = tuple(hashes)
-                entry = hit if hit is not None and hit[0] == key else (
-                    key, decode(name) or "", worker_facts(Fields(key[0]), Fields(key[1]), key[2], key[3], key[4]))
+                if hit is not None and hit[0] == key:
+                    entry = hit
+                else:
+                    entry = (key, decode(name) or "",
+                             worker_facts(Fields(key[0]), Fields(key[1]), key[2], key[3], key[4]))
+                    self._raw_of[entry[1]] = name
+                read_at.pop(name, None)  # re-inserted: the dict stays in order of reads, stalest first (due)
                 at = read_at[name] = now
                 pttls[name] = pttl
                 progress = kept_progress[name] = progress_of(name, entry[2])
@@ -276,6 +287,7 @@ class WorkerRows:
                 read_at.pop(stale, None)
                 pttls.pop(stale, None)
                 kept_progress.pop(stale, None)
+            self._raw_of = {shown: raw for shown, raw in self._raw_of.items() if raw in kept}
         return tuple(rows)
 
     def keep(self, rows: tuple[WorkerRow, ...], now: float) -> tuple[WorkerRow, ...]:

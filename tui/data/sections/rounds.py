@@ -12,8 +12,8 @@ by hiredis straight from the socket (``explorer.bulk``, the same wire as a pipel
 only); the few replies a planner wants shaped as redis-py shapes them (HGETALL a dict, SMEMBERS a set, scores as
 floats, SCAN's cursor an int, a stream's entries as ``(id, dict)``) are shaped here, RESP2 or RESP3 alike. An error
 reply (a key of another type) comes back as its ``redis.ResponseError`` in its slot, not raised. A connection that
-fails before any reply came back (Redis restarted under an idle pool) is dropped and the round sent once more on a
-fresh one, as redis-py's retry would; reads have no effect to repeat.
+fails is disconnected, never handed back half-read, and the error raised: the caller owns the reconnect loop, as
+with every rqtop client (the pool replaces a connection the server closed before handing it out).
 """
 
 from __future__ import annotations
@@ -182,13 +182,7 @@ class Round:
         """The replies in order, shaped; an error reply comes back as its exception object, not raised."""
         if not self.size:
             return []
-        packed = b"".join(self._packed)
-        try:
-            replies = _exchange(self.conn, packed, self.size)
-        except (redis.ConnectionError, redis.TimeoutError) as error:
-            if getattr(error, "replies_read", 0):
-                raise
-            replies = _exchange(self.conn, packed, self.size)  # a stale pooled connection: once more, afresh
+        replies = _exchange(self.conn, b"".join(self._packed), self.size)
         for slot, shape in self._shapes.items():
             reply = replies[slot]
             if not isinstance(reply, Exception):
@@ -209,14 +203,11 @@ def _exchange(conn: redis.Redis, packed: bytes, count: int) -> Replies:
             _read_raw(sock, count, replies)
         else:
             _read_each(connection, count, replies)
-    except BaseException as error:
+    except OSError as error:  # the socket's own error (a timeout, a reset): said as redis-py says a lost connection
         connection.disconnect()
-        if isinstance(error, OSError) and not isinstance(error, redis.RedisError):
-            wrapped = redis.ConnectionError(f"reading a refresh's replies: {error}")
-            wrapped.replies_read = len(replies)  # type: ignore[attr-defined]
-            raise wrapped from error
-        if isinstance(error, redis.RedisError):
-            error.replies_read = len(replies)  # type: ignore[attr-defined]
+        raise redis.ConnectionError(f"reading a refresh's replies: {error}") from error
+    except BaseException:
+        connection.disconnect()
         raise
     finally:
         pool.release(connection)

@@ -79,10 +79,15 @@ class WorkersPlanner:
         if self.skipped:
             return
         rq_workers, ours = (one[slot] for slot in self._index)
-        self._seen = score_map(ours)
-        prefix = keys.rq_worker("").encode()
-        self.names = sorted({m[len(prefix):] for m in reply_as(rq_workers, set, ())
-                             if m.startswith(prefix)} | set(self._seen))
+        self._seen = seen = score_map(ours)
+        members = reply_as(rq_workers, set, set())
+        last = self._rows.listing
+        if last is not None and last[0] == members and last[1].keys() == seen.keys():
+            self.names = last[2]  # the same workers as last refresh (the usual case): no re-sort of 10,000 names
+        else:
+            prefix = keys.rq_worker("").encode()
+            self.names = sorted({m[len(prefix):] for m in members if m.startswith(prefix)} | set(seen))
+            self._rows.listing = (members, seen, self.names)
         picked = due(self.names, self._rows.read_at, self.now, self.reads, self._rows.raw_names)
         self.fresh = names = sorted(picked)  # names are sorted the same way
         self._slots = list(zip(r2.each("hgetall", [bkey(keys.rq_worker, n) for n in names]),
