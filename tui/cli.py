@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import math
 import os
@@ -437,6 +438,7 @@ def status(url: str | None, key_prefix: str | None, as_json: bool) -> None:
 
     if key_prefix:
         use_key_prefix(key_prefix)
+    gc.disable()  # one read, then exit: the cyclic collector would only rescan the rows as they pile up (~10 %)
     conn, target = open_redis(url)
     try:
         snapshot = DashboardReader(conn, read_settings(conn, "status")).read()
@@ -461,36 +463,13 @@ STATUS_SCHEMA_VERSION = 1
 """Bumped when a key of `status --json` is renamed or removed (adding keys keeps the version)."""
 
 
-def _stable(value: Any, key: str = "") -> Any:
-    """Keys sorted at every level; floats rounded (ages and durations to 0.1 s, rates to 0.01). Leaves are handled
-    in their container's loop, not by a call each (at 10,000 workers the document has ~280,000 of them)."""
-    if isinstance(value, dict):
-        out = {}
-        for name in sorted(value):
-            item = value[name]
-            if isinstance(item, (dict, list)):
-                item = _stable(item, name)
-            elif isinstance(item, float) and math.isfinite(item):
-                item = round(item, 1 if name.endswith("_s") else 2)
-            out[name] = item
-        return out
-    if isinstance(value, list):
-        digits = 1 if key.endswith("_s") else 2
-        return [_stable(item, key) if isinstance(item, (dict, list)) else
-                round(item, digits) if isinstance(item, float) and math.isfinite(item) else item for item in value]
-    if isinstance(value, float) and math.isfinite(value):
-        return round(value, 1 if key.endswith("_s") else 2)
-    return value
-
-
 def status_json(document: dict[str, Any]) -> str:
-    """The `status --json` text: schema_version first, then the keys in sorted order, floats rounded, and each
-    array of plain numbers (the hourly buckets) on one line. orjson writes it (the stdlib's encoder drops to pure
-    Python when indenting: 0.3 s at 10,000 workers); text is UTF-8, not \\u-escaped."""
+    """The `status --json` text of ``Snapshot.to_json`` (keys sorted, floats rounded): schema_version first, and
+    each array of plain numbers (the hourly buckets) on one line. orjson writes it (the stdlib's encoder drops to
+    pure Python when indenting: 0.18 s of 7.5 MB at 10,000 workers); text is UTF-8, not \\u-escaped."""
     import orjson
 
-    text = orjson.dumps({"schema_version": STATUS_SCHEMA_VERSION, **_stable(document)},
-                        option=orjson.OPT_INDENT_2).decode()
+    text = orjson.dumps({"schema_version": STATUS_SCHEMA_VERSION, **document}, option=orjson.OPT_INDENT_2).decode()
     return re.sub(r"\[\s*((?:-?[\d.eE+-]+|null)(?:,\s*(?:-?[\d.eE+-]+|null))*)\s*\]",
                   lambda match: "[" + ", ".join(part.strip() for part in match.group(1).split(",")) + "]", text)
 

@@ -164,10 +164,11 @@ def to_epoch(value: str | bytes | None) -> float | None:
     value = value.strip()
     if not value:
         return None
-    try:
-        return float(value)
-    except ValueError:
-        pass
+    if "T" not in value:  # an epoch number (RQ's ISO timestamps always hold a "T"): no exception to pay for
+        try:
+            return float(value)
+        except ValueError:
+            pass
     try:
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:

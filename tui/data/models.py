@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable
 from dataclasses import dataclass, field, fields, is_dataclass, replace
 from datetime import datetime
 from typing import Any
@@ -118,6 +120,11 @@ class QueueTotals:
     (``queue_reads``); None when every count was read now."""
 
 
+SAME_READ_S = 0.001
+"""A row read less than this before the snapshot's time was read by that refresh (``taken_at`` is a datetime: it
+keeps microseconds, the read's clock more)."""
+
+
 @dataclass(frozen=True)
 class QueueRow:
     """Counts for one queue, plus the age of its oldest pending job."""
@@ -142,7 +149,7 @@ class QueueRow:
 
     def age_at(self, taken: float) -> float | None:
         """Seconds between this row's read and ``taken`` (the snapshot's time); None when read by that refresh."""
-        return None if self.read_at is None or self.read_at >= taken else taken - self.read_at
+        return None if self.read_at is None or taken - self.read_at < SAME_READ_S else taken - self.read_at
 
 
 WORKER_STATUSES = ("online", "late", "suspended", "offline", "gone")
@@ -210,7 +217,7 @@ class WorkerRow:
 
     def age_at(self, taken: float) -> float | None:
         """Seconds between this row's read and ``taken`` (the snapshot's time); None when read by that refresh."""
-        return None if self.read_at is None or self.read_at >= taken else taken - self.read_at
+        return None if self.read_at is None or taken - self.read_at < SAME_READ_S else taken - self.read_at
 
 
 @dataclass(frozen=True)
@@ -326,45 +333,62 @@ class Snapshot:
                        metrics_since=other.metrics_since)
 
     def to_json(self) -> dict[str, Any]:
-        """The `status --json` document: ISO-8601 UTC timestamps, durations in seconds (a worker's as of
-        ``taken_at``), None as null."""
-        document = _jsonable(self)
-        taken = self.taken_at.timestamp()
-        for row, doc in zip(self.workers, document["workers"], strict=True):
-            del doc["current_started"], doc["read_at"]
-            doc["uptime_s"], doc["current_elapsed_s"] = row.uptime_at(taken), row.elapsed_at(taken)
-            doc["read_age_s"] = row.age_at(taken)
-        for queue, doc in zip(self.queues, document["queues"], strict=True):
-            del doc["read_at"]
-            doc["read_age_s"] = queue.age_at(taken)
+        """The `status --json` document: keys sorted at every level, ISO-8601 UTC timestamps, durations in seconds
+        (a worker's and a row's age as of ``taken_at``) rounded to 0.1 s and other floats to 0.01, None as null;
+        built in one walk (at 10,000 workers the document has ~280,000 leaves)."""
+        document: dict[str, Any] = _jsonable(self, 2, self.taken_at.timestamp())
         return document
 
 
-def _jsonable(value: Any) -> Any:
-    """Dataclasses as dicts of their fields, datetimes as ISO strings, tuples as lists, recursively: what
-    ``asdict`` then a walk would give, in one walk and without ``asdict``'s deep copy of every leaf (at 10,000
-    workers that copy alone took ~0.4 s of ``status --json``); plain leaves are kept in their container's loop."""
-    if isinstance(value, (str, int, float)) or value is None:
-        return value
+def _leaf(item: Any, digits: int, taken: float) -> Any:
+    """One value of the document: a plain leaf kept (a finite float rounded to ``digits``), the rest walked."""
+    if isinstance(item, float):
+        return round(item, digits) if math.isfinite(item) else item
+    if item is None or isinstance(item, (str, int)):
+        return item
+    return _jsonable(item, digits, taken)
+
+
+def _jsonable(value: Any, digits: int, taken: float) -> Any:
+    """Dataclasses as dicts of their fields (``_COMPUTED`` ones added, ``_HIDDEN`` ones left out), datetimes as ISO
+    strings, tuples as lists, keys sorted, recursively; floats rounded by the name they are under (``_s``: 0.1)."""
     if isinstance(value, datetime):
         return value.isoformat().replace("+00:00", "Z")
     if isinstance(value, (list, tuple)):
-        return [item if isinstance(item, _PLAIN) or item is None else _jsonable(item) for item in value]
+        return [_leaf(item, digits, taken) for item in value]
     if isinstance(value, dict):
-        return {key: _jsonable(item) for key, item in value.items()}
-    names = _FIELDS.get(type(value))
-    if names is None and is_dataclass(value) and not isinstance(value, type):
-        names = _FIELDS[type(value)] = tuple(f.name for f in fields(value))
-    if names is not None:
-        out = {}
-        for name in names:
-            item = getattr(value, name)
-            out[name] = item if isinstance(item, _PLAIN) or item is None else _jsonable(item)
-        return out
-    return value
+        return {key: _leaf(value[key], 1 if key.endswith("_s") else 2, taken) for key in sorted(value)}
+    kind = type(value)
+    spec = _SPECS.get(kind)
+    if spec is None:
+        if not is_dataclass(value) or isinstance(value, type):
+            return value
+        computed = _COMPUTED.get(kind, {})
+        hidden = _HIDDEN.get(kind, ())
+        names = sorted({f.name for f in fields(value) if f.name not in hidden} | set(computed))
+        spec = _SPECS[kind] = tuple((name, 1 if name.endswith("_s") else 2, computed.get(name)) for name in names)
+    out = {}
+    for name, places, compute in spec:
+        item = getattr(value, name) if compute is None else compute(value, taken)
+        kind = type(item)
+        if item is None or kind is str or kind is int or kind is bool:
+            out[name] = item  # most leaves: no call
+        elif kind is float:
+            out[name] = round(item, places) if math.isfinite(item) else item
+        else:
+            out[name] = _leaf(item, places, taken)
+    return out
 
 
-_PLAIN = (str, int, float)
-"""Leaves kept as they are."""
-_FIELDS: dict[type, tuple[str, ...]] = {}
-"""Field names per dataclass, looked up once."""
+_SPECS: dict[type, tuple[tuple[str, int, Callable[[Any, float], Any] | None], ...]] = {}
+"""Per dataclass: its document keys in order, the digits a float under each keeps, and how a computed one is got."""
+
+
+_COMPUTED: dict[type, dict[str, Callable[[Any, float], Any]]] = {
+    WorkerRow: {"uptime_s": WorkerRow.uptime_at, "current_elapsed_s": WorkerRow.elapsed_at,
+                "read_age_s": WorkerRow.age_at},
+    QueueRow: {"read_age_s": QueueRow.age_at},
+}
+"""Durations the document shows that a row keeps as instants: worked out at the snapshot's ``taken_at``."""
+_HIDDEN: dict[type, tuple[str, ...]] = {WorkerRow: ("current_started", "read_at"), QueueRow: ("read_at",)}
+"""Those instants, left out of the document (its keys stay as they were)."""

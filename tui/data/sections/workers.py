@@ -90,10 +90,11 @@ class WorkersPlanner:
             self._rows.listing = (members, seen, self.names)
         picked = due(self.names, self._rows.read_at, self.now, self.reads, self._rows.raw_names)
         self.fresh = names = sorted(picked)  # names are sorted the same way
-        self._slots = list(zip(r2.each("hgetall", [bkey(keys.rq_worker, n) for n in names]),
+        rq_hashes = [bkey(keys.rq_worker, n) for n in names]
+        self._slots = list(zip(r2.each("hgetall", rq_hashes),
                                r2.each("hgetall", [bkey(keys.worker, n) for n in names]),
                                r2.each("smembers", [bkey(keys.rq_worker_executions, n) for n in names]),
-                               r2.each("pttl", [bkey(keys.rq_worker, n) for n in names]),
+                               r2.each("pttl", rq_hashes),
                                strict=True))
 
     def third(self, two: Replies, r3: Round) -> None:
