@@ -30,6 +30,12 @@ def branch_base() -> str:
                           check=True).stdout.strip()
 
 
+def head() -> str:
+    """The commit checked out (on main itself the branch's base is this: nothing to compare)."""
+    return subprocess.run(["git", "-C", str(ROOT), "rev-parse", "HEAD"], capture_output=True, text=True,
+                          check=True).stdout.strip()
+
+
 def extract(rev: str, into: Path) -> None:
     """``tui/`` and ``worker/`` of ``rev`` into ``into`` (nothing of the work tree is touched)."""
     archive = subprocess.run(["git", "-C", str(ROOT), "archive", "--format=tar", rev, "tui", "worker"],

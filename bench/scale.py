@@ -18,7 +18,7 @@ import statistics
 import time
 
 import redis
-from baseline import BEFORE_ISSUE_18, BaselineReader, branch_base
+from baseline import BEFORE_ISSUE_18, BaselineReader, branch_base, head
 from populate import populate
 from refresh import MODES, measure, read_call, report, tenant_queues, time_rq_info, time_status
 from tui_startup import one_run
@@ -73,7 +73,8 @@ def scale(rounds: int, refresh_s: float) -> None:
             print(f"populated {jobs:,} jobs x {workers:,} workers x {queues or 8:,} queues in "
                   f"{time.perf_counter() - t0:.0f} s", flush=True)
         old = against_baseline(small, rounds * 4, now, refresh_s, BEFORE_ISSUE_18)
-        base = against_baseline(small, rounds * 4, now, refresh_s, branch_base(), ("full",))
+        base_rev = branch_base()
+        base = {} if base_rev == head() else against_baseline(small, rounds * 4, now, refresh_s, base_rev, ("full",))
         for label, figures in (("before issue 18", old), ("main (this branch's base)", base)):
             for mode, (ours_ms, base_ms, ratio) in figures.items():
                 print(f"10 k jobs x 100 workers x 8 queues, {mode}: {ours_ms:.2f} ms, {label} {base_ms:.2f} ms, "
