@@ -101,11 +101,13 @@ class TargetFlow(App[None]):
         suspended = bool(self.snapshot is not None and self.snapshot.suspended)
         workers = self.snapshot.workers if self.snapshot is not None else ()
         online = sum(1 for worker in workers if worker.status in ("online", "late", "suspended"))
+        listed = f"{online:,} listed" if self.snapshot is not None and self.snapshot.workers_as_of is None else (
+            "the Workers tab lists them")  # this tab reads no worker: a count would be an old one
         if suspended:
-            title, body = "Resume Workers", (f"Every RQ worker on this Redis takes jobs again ({online:,} "
-                                             "worker(s) listed).\nCLI: rqtop workers resume")
+            title, body = "Resume Workers", (f"Every RQ worker on this Redis takes jobs again ({listed})."
+                                             "\nCLI: rqtop workers resume")
         else:
-            title, body = "Suspend Workers", (f"Every RQ worker on this Redis ({online:,} listed) stops taking new "
+            title, body = "Suspend Workers", (f"Every RQ worker on this Redis ({listed}) stops taking new "
                                               "jobs; the jobs they run now finish.\nNothing is lost: pending jobs "
                                               "stay queued until you resume.\nCLI: rqtop workers suspend")
         self._worker_confirm("resume" if suspended else "suspend", [], title, body, title.split()[0] + " workers")

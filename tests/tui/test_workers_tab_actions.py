@@ -115,7 +115,8 @@ def test_u_suspends_and_resumes_every_worker_and_k_asks_one_to_shut_down(conn: r
             assert app.snapshot.workers_as_of is None, "the Workers tab read them at once, not at the next refresh"
             await pilot.press("U")
             await wait_until(lambda: isinstance(app.screen, ConfirmScreen), pilot)
-            assert "stops taking new jobs" in str(app.screen.query_one("#confirm-body").render())
+            body = str(app.screen.query_one("#confirm-body").render())
+            assert "stops taking new jobs" in body and "(1 listed)" in body, body
             await pilot.press("n")  # back out
             await pilot.pause(0.2)
             assert not conn.exists(keys.RQ_SUSPENDED)

@@ -79,7 +79,7 @@ class Fields:
             return decode(value, limit)
         if len(text) > limit:
             text = text[: max(0, limit - 1)] + "…"
-        return safe_text(text)
+        return text if text.isprintable() else safe_text(text)  # safe_text's own fast test, without its call
 
     def number(self, name: str) -> int | None:
         """The value as an int; garbage marks the hash bad."""

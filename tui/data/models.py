@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import operator
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields, is_dataclass, replace
 from datetime import datetime
@@ -358,30 +359,55 @@ def _jsonable(value: Any, digits: int, taken: float) -> Any:
         return [_leaf(item, digits, taken) for item in value]
     if isinstance(value, dict):
         return {key: _leaf(value[key], 1 if key.endswith("_s") else 2, taken) for key in sorted(value)}
-    kind = type(value)
-    spec = _SPECS.get(kind)
+    spec = _SPECS.get(type(value))
     if spec is None:
         if not is_dataclass(value) or isinstance(value, type):
             return value
-        computed = _COMPUTED.get(kind, {})
-        hidden = _HIDDEN.get(kind, ())
-        names = sorted({f.name for f in fields(value) if f.name not in hidden} | set(computed))
-        spec = _SPECS[kind] = tuple((name, 1 if name.endswith("_s") else 2, computed.get(name)) for name in names)
-    out = {}
-    for name, places, compute in spec:
-        item = getattr(value, name) if compute is None else compute(value, taken)
+        spec = _SPECS[type(value)] = _spec(type(value))
+    getter, stored, keys, fixes = spec
+    out = dict(zip(stored, getter(value), strict=True))  # plain fields as they are, in C
+    for name, places, compute in fixes:  # the rest: floats rounded, datetimes and rows walked, durations worked out
+        item = out.get(name) if compute is None else compute(value, taken)
         kind = type(item)
-        if item is None or kind is str or kind is int or kind is bool:
-            out[name] = item  # most leaves: no call
+        if item is None or kind in _PLAIN_TYPES:
+            out[name] = item
         elif kind is float:
             out[name] = round(item, places) if math.isfinite(item) else item
+        elif kind is datetime:
+            out[name] = item.isoformat().replace("+00:00", "Z")
+        elif kind is tuple and all(type(part) is str for part in item):
+            out[name] = list(item)
         else:
-            out[name] = _leaf(item, places, taken)
-    return out
+            out[name] = _jsonable(item, places, taken)
+    return out if keys is None else {key: out[key] for key in keys}
 
 
-_SPECS: dict[type, tuple[tuple[str, int, Callable[[Any, float], Any] | None], ...]] = {}
-"""Per dataclass: its document keys in order, the digits a float under each keeps, and how a computed one is got."""
+_PLAIN_TYPES = frozenset({str, int, bool})
+_PLAIN_ANNOTATIONS = frozenset({"str", "int", "bool", "None"})
+
+
+def _spec(kind: type) -> tuple[Callable[[Any], tuple[Any, ...]], tuple[str, ...], tuple[str, ...] | None,
+                               tuple[tuple[str, int, Callable[[Any, float], Any] | None], ...]]:
+    """How ``_jsonable`` turns one dataclass into its document: a getter of its shown fields (sorted), those names,
+    the key order when computed ones interleave (else None), and the fields it must look at (by annotation, not
+    plain text or numbers; and the computed ones)."""
+    computed = _COMPUTED.get(kind, {})
+    hidden = _HIDDEN.get(kind, ())
+    shown = [f for f in fields(kind) if f.name not in hidden]
+    stored = tuple(sorted(f.name for f in shown))
+    fetch = operator.attrgetter(*stored) if len(stored) != 1 else (lambda v: (getattr(v, stored[0]),))
+    getter: Callable[[Any], tuple[Any, ...]] = fetch if stored else (lambda v: ())
+    plain = {f.name for f in shown if isinstance(f.type, str) and
+             {part.strip() for part in f.type.split("|")} <= _PLAIN_ANNOTATIONS}
+    fixes = tuple((name, 1 if name.endswith("_s") else 2, computed.get(name))
+                  for name in sorted((set(stored) - plain) | set(computed)))
+    keys = tuple(sorted(set(stored) | set(computed))) if computed else None
+    return getter, stored, keys, fixes
+
+
+_SPECS: dict[type, tuple[Callable[[Any], tuple[Any, ...]], tuple[str, ...], tuple[str, ...] | None,
+                         tuple[tuple[str, int, Callable[[Any, float], Any] | None], ...]]] = {}
+"""Per dataclass, what ``_spec`` worked out, once."""
 
 
 _COMPUTED: dict[type, dict[str, Callable[[Any, float], Any]]] = {

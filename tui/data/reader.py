@@ -25,14 +25,11 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import datetime, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import redis
 
 from tui.data import metrics
-from tui.data.explorer.attempts import AttemptHistory, read_attempts
-from tui.data.explorer.pages import ExplorerPage, ExplorerReader
-from tui.data.explorer.query import Filter
 from tui.data.job_meta import JobDetail, read_job_detail
 from tui.data.jobs_page import JobsPage, read_jobs_page
 from tui.data.models import HistoryRow, Snapshot, WorkerRow
@@ -60,6 +57,11 @@ from tui.data.worker_rows import WorkerRows
 from worker import keys, records
 
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+if TYPE_CHECKING:  # the Jobs explorer is imported when first used: `rqtop status` never loads it (~30 ms)
+    from tui.data.explorer.attempts import AttemptHistory
+    from tui.data.explorer.pages import ExplorerPage, ExplorerReader
+    from tui.data.explorer.query import Filter
+
 NEWEST_FIRST = ("completed", "failed", "canceled")
 """Job lists an operator reads from the latest end backwards."""
 
@@ -162,6 +164,8 @@ class DashboardReader:
     def explorer_page(self, flt: Filter, offset: int = 0, limit: int = 50, rescan: bool = False) -> ExplorerPage:
         """One page of the Jobs explorer (``explorer.pages``): by id, by paging registries, or by an incremental
         scan kept between calls."""
+        from tui.data.explorer.pages import ExplorerReader
+
         if self._explorer is None:
             self._explorer = ExplorerReader(self.conn, self.settings.mask_rules, self.settings.clock)
         return self._explorer.page(flt, offset, limit, rescan)
@@ -169,11 +173,15 @@ class DashboardReader:
     def matching_ids(self, flt: Filter) -> list[str]:
         """Every job id matching ``flt`` (the Jobs tab's "act on all matching"), read with a reader of its own so
         the shown page's scan is left alone; TooManyMatches above ``explorer.pages.MATCH_CAP``."""
+        from tui.data.explorer.pages import ExplorerReader
+
         return ExplorerReader(self.conn, self.settings.mask_rules, self.settings.clock,
                               scan_budget_s=2.0).matching_ids(flt)
 
     def job_attempts(self, job_id: str, task: str | None = None) -> AttemptHistory:
         """A job's attempt history, running executions and masked traceback, in one round trip."""
+        from tui.data.explorer.attempts import read_attempts
+
         return read_attempts(self.conn, job_id, task, self.settings.mask_rules)
 
     def _rounds(self, planners: list[Planner[Any]]) -> tuple[Replies, Replies]:

@@ -136,13 +136,14 @@ def worker_facts(rq: Fields, ours: Fields, executions: Any, job_id: bytes | None
         birth = rq.epoch("birth")
         hostname, pid = rq.text("hostname"), rq.number("pid")
         version, queues = rq.text("version", 40), rq.text("queues", 2000)
+    dead = rq.value("death") is not None
     return WorkerFacts(
         mode=cast(str, mode if not unreadable else (mode or UNREADABLE)),  # None only for a record with no mode
         unreadable=unreadable or ours.bad or rq.bad or job_fields.bad, beat=beat, beat_at=records.from_epoch(beat),
-        dead=rq.value("death") is not None, current_id=current_id, current_task=current_task, started=started,
+        dead=dead, current_id=current_id, current_task=current_task, started=started,
         birth=birth, processed=processed, failed=failed, hostname=hostname, pid=pid, version=version,
         queues=tuple(q for q in (queues or "").split(",") if q), birth_at=records.from_epoch(birth),
-        rq_hash_live=mode == "rq" and bool(rq) and rq.value("death") is None,
+        rq_hash_live=mode == "rq" and bool(rq) and not dead,
         rq_state=rq.text("state", 20), attempts=attempts, attempts_failed=attempts_failed,
         hash_gone=not rq and not ours and not rq.bad, working_time_s=_seconds(rq.text("total_working_time")),
     )
