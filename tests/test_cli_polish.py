@@ -5,6 +5,7 @@ hides zero counters and speaks JSON."""
 from __future__ import annotations
 
 import json
+from datetime import datetime, timedelta, timezone
 
 import click
 import redis
@@ -12,6 +13,7 @@ import redis
 from tests.cli_support import rqtop
 from tests.test_cli_faults import plant_work
 from tui.cli import cli, status_json
+from tui.data.models import MetricRow, Snapshot, WorkerRow
 from worker import audit, keys
 
 
@@ -48,12 +50,21 @@ def test_status_help_matches_its_default_output(redis_url: str, conn: redis.Redi
 
 
 def test_status_json_is_versioned_sorted_rounded_with_hourly_arrays_on_one_line() -> None:
-    text = status_json({"workers": [], "metrics": [{"task": "t", "hourly_runs": [1, 2, 3], "p50_s": 0.123456,
-                                                     "success_rate": 99.65432}], "age_s": 12.3456, "b": 1})
+    taken = datetime(2026, 12, 7, 12, 0, tzinfo=timezone.utc)
+    metric = MetricRow(task="t", runs=3, failures=0, success_rate=99.65432, p50_s=0.123456, p95_s=None, max_s=None,
+                       last_run=taken, hourly_runs=(1, 2, 3))
+    worker = WorkerRow(name="w", hostname=None, pid=None, mode="rq", version=None, status="online", processed=1,
+                       failed=0, current_job="t", last_seen=taken, current_started=taken.timestamp() - 12.3456,
+                       birth=taken - timedelta(seconds=60), read_at=taken.timestamp() - 2.04)
+    text = status_json(Snapshot(taken_at=taken, metrics=(metric,), workers=(worker,)).to_json())
     doc = json.loads(text)
-    assert list(doc) == ["schema_version", "age_s", "b", "metrics", "workers"]
-    assert doc["schema_version"] == 1 and doc["age_s"] == 12.3
+    assert list(doc)[0] == "schema_version" and list(doc)[1:] == sorted(list(doc)[1:])
+    assert list(doc["workers"][0]) == sorted(doc["workers"][0]), "a row's keys sorted, the durations among them"
+    assert doc["schema_version"] == 1 and doc["metrics"][0]["last_run"] == "2026-12-07T12:00:00Z"
     assert doc["metrics"][0]["p50_s"] == 0.1 and doc["metrics"][0]["success_rate"] == 99.65
+    assert (doc["workers"][0]["current_elapsed_s"], doc["workers"][0]["uptime_s"],
+            doc["workers"][0]["read_age_s"]) == (12.3, 60.0, 2.0), "durations at taken_at, rounded to 0.1 s"
+    assert "current_started" not in doc["workers"][0] and "read_at" not in doc["workers"][0]
     assert '"hourly_runs": [1, 2, 3]' in text
 
 

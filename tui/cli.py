@@ -463,13 +463,18 @@ STATUS_SCHEMA_VERSION = 1
 """Bumped when a key of `status --json` is renamed or removed (adding keys keeps the version)."""
 
 
+_NON_ASCII = re.compile(r"[^\x00-\x7f]")
+
+
 def status_json(document: dict[str, Any]) -> str:
     """The `status --json` text of ``Snapshot.to_json`` (keys sorted, floats rounded): schema_version first, and
     each array of plain numbers (the hourly buckets) on one line. orjson writes it (the stdlib's encoder drops to
-    pure Python when indenting: 0.18 s of 7.5 MB at 10,000 workers); text is UTF-8, not \\u-escaped."""
+    pure Python when indenting: 0.18 s of 7.5 MB at 10,000 workers); non-ASCII text is then \\u-escaped."""
     import orjson
 
     text = orjson.dumps({"schema_version": STATUS_SCHEMA_VERSION, **document}, option=orjson.OPT_INDENT_2).decode()
+    if not text.isascii():  # every non-ASCII character \u-escaped, as the stdlib's encoder did: C1 and bidi included
+        text = _NON_ASCII.sub(lambda match: json.dumps(match.group())[1:-1], text)
     return re.sub(r"\[\s*((?:-?[\d.eE+-]+|null)(?:,\s*(?:-?[\d.eE+-]+|null))*)\s*\]",
                   lambda match: "[" + ", ".join(part.strip() for part in match.group(1).split(",")) + "]", text)
 
