@@ -164,3 +164,43 @@ def test_pilot_36_queues_fill_the_height_backlog_first_and_the_warning_is_never_
                        .split(", "))
 
     run(body)
+
+
+def test_pilot_the_workers_tab_says_it_reads_workers_another_tab_did_not_and_warns_of_no_queue_meanwhile() -> None:
+    """A tab showing no worker reads none (``Snapshot.workers_as_of``): opening the Workers tab shows "reading",
+    flags no queue as unattended (with no worker read, every queue with pending jobs would look so), and reads the
+    workers at once rather than at the next refresh."""
+    from tests.tui.fakes import FakeReader
+    from tui.data.worker_reads import WorkerReads
+
+    unread = sample_snapshot(workers=(), workers_as_of=at(-3600))
+
+    class TabReader(FakeReader):
+        """What the real reader returns: no worker for a tab that shows none."""
+
+        def read(self, include_metrics: bool = True, workers: WorkerReads | None = None,
+                 queues: object = None) -> object:
+            super().read(include_metrics, workers)
+            return unread if workers is not None and workers.hidden else sample_snapshot()
+
+    reader = TabReader(delay_s=1.5)
+
+    async def body() -> None:
+        app = make_app(reader, refresh_s=60.0)
+        async with app.run_test(size=(160, 40)) as pilot:
+            await loaded(app, pilot)
+            calls = reader.calls
+            await pilot.press("2")
+            await pilot.pause(0.05)
+            pane = app.workers_pane
+            assert str(pane.query_one("#workers-title").render()) == "Worker Status (reading…)"
+            assert str(pane.query_one("#workers-empty").render()) == "Reading workers…"
+            assert not pane.query_one("#unattended-warning").display
+            assert not any("no worker" in pane.queues_table.get_row_at(i)[0].plain
+                           for i in range(pane.queues_table.row_count))
+            await wait_until(lambda: reader.calls > calls and app.snapshot.workers, pilot)
+            await pilot.pause(0.05)
+            assert str(pane.query_one("#workers-title").render()).startswith("Worker Status (2 online of 4)")
+            assert pane.query_one("#unattended-warning").display, "read now: the real warning is back"
+
+    run(body)

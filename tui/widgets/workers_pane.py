@@ -158,7 +158,7 @@ class WorkersPane(Vertical):
         for card in self.query(CountCard):
             level = self.backlog.pending_level(totals.pending) if card.field == "pending" else None
             card.show(getattr(totals, card.field), level, totals.as_of_s)
-        unattended = set(unattended_queues(snapshot.queues, snapshot.workers))
+        unattended = set(self._unattended(snapshot))
         taken = snapshot.taken_at.timestamp()
         self.queues_table.sync([queue_row(row, self.backlog, row.name in unattended, taken)
                                 for row in self.queue_sorting.apply(snapshot.queues)])
@@ -166,9 +166,12 @@ class WorkersPane(Vertical):
         workers = self.worker_sorting.apply(snapshot.workers)
         self.workers_table.sync([worker_row(row, now, taken) for row in workers])
         online = sum(1 for w in workers if w.status == "online")
-        self.query_one("#workers-title", Label).update(f"Worker Status ({online} online of {len(workers)})")
+        reading = snapshot.workers_as_of is not None and not workers  # another tab read none: this one reads now
+        self.query_one("#workers-title", Label).update(
+            "Worker Status (reading…)" if reading else f"Worker Status ({online} online of {len(workers)})")
         self.query_one("#workers-sort", Label).update(self.worker_sorting.hint)
         self.query_one("#queues-sort", Label).update(self.queue_sorting.hint)
+        self.query_one("#workers-empty", Label).update("Reading workers…" if reading else "No workers")
         self.query_one("#workers-empty").display = not workers
         self.workers_table.display = bool(workers)
         self._show_warning(snapshot)
@@ -176,7 +179,7 @@ class WorkersPane(Vertical):
     def _show_warning(self, snapshot: Snapshot) -> None:
         """Warn when jobs wait in queues that no online worker listens to."""
         warning = self.query_one("#unattended-warning", Label)
-        unattended = unattended_queues(snapshot.queues, snapshot.workers)
+        unattended = self._unattended(snapshot)
         if snapshot.suspended:
             warning.update("⚠ Workers are suspended: no job will start until they are resumed.")
         elif unattended:
@@ -185,6 +188,12 @@ class WorkersPane(Vertical):
             warning.update(unattended_warning([q.name for q in queue_order(snapshot.queues) if q.name in names],
                                               width))
         warning.display = snapshot.suspended or bool(unattended)
+
+    @staticmethod
+    def _unattended(snapshot: Snapshot) -> list[str]:
+        """Queues with pending jobs no online worker listens to; none said while the workers shown were not read by
+        this snapshot (kept from an earlier refresh, or none read yet: every queue would look unattended)."""
+        return [] if snapshot.workers_as_of is not None else unattended_queues(snapshot.queues, snapshot.workers)
 
     def focus_table(self) -> None:
         """Give the Worker Status table the keyboard, or the queues table when there are no workers."""
