@@ -333,7 +333,7 @@ class DashboardActions:
         if refusal:
             return ActionResult("edit_replay", False, refusal)
         try:
-            payload = job_edit.read_payload(self.conn, job_id)
+            payload = job_edit.read_call(self.conn, job_id)
             args, kwargs = job_edit.parse_arguments(args_json, kwargs_json, payload)
             if keep_masked:
                 rules = resolve(self.settings.mask_rules, payload.func_name)

@@ -37,12 +37,12 @@ COPIED = ("origin", "timeout", "result_ttl", "failure_ttl", "ttl")
 """Hash fields the new job takes over from the original."""
 REPLAYABLE = ("failed", "stopped")
 """The statuses Edit and replay applies to (the dead letter)."""
-__all__ = ["EditForm", "NotReplayable", "Payload", "parse_arguments", "read_form", "read_payload", "replay_edited",
+__all__ = ["EditForm", "NotReplayable", "JobCall", "parse_arguments", "read_form", "read_call", "replay_edited",
            "unmask"]
 
 
 @dataclass(frozen=True)
-class Payload:
+class JobCall:
     """A job's call as plain data: function name, positional and keyword arguments."""
 
     job_id: str
@@ -52,7 +52,7 @@ class Payload:
     kwargs: dict[str, Any]
 
 
-def read_payload(conn: redis.Redis, job_id: str) -> Payload:
+def read_call(conn: redis.Redis, job_id: str) -> JobCall:
     """The job's call decoded as plain data only; NotReplayable when it is not plain data or not replayable."""
     status, origin, data = conn.hmget(keys.rq_job(job_id), "status", "origin", "data")
     if status is None:
@@ -66,10 +66,10 @@ def read_payload(conn: redis.Redis, job_id: str) -> Payload:
     func_name, instance, args, kwargs = call
     if instance is not None or not isinstance(args, (list, tuple)) or not isinstance(kwargs, dict):
         raise NotReplayable(f"{job_id}: the payload has a bound instance or odd arguments: not replayable")
-    return Payload(job_id, as_text(origin), func_name, list(args), dict(kwargs))
+    return JobCall(job_id, as_text(origin), func_name, list(args), dict(kwargs))
 
 
-def parse_arguments(args_json: str | None, kwargs_json: str | None, payload: Payload) -> tuple[list[Any], dict]:
+def parse_arguments(args_json: str | None, kwargs_json: str | None, payload: JobCall) -> tuple[list[Any], dict]:
     """The edited args (a JSON list) and kwargs (a JSON object), each defaulting to the original's."""
     args: Any = payload.args if args_json is None else _json(args_json, "args")
     kwargs: Any = payload.kwargs if kwargs_json is None else _json(kwargs_json, "kwargs")
@@ -83,7 +83,7 @@ def parse_arguments(args_json: str | None, kwargs_json: str | None, payload: Pay
 def read_form(conn: redis.Redis, job_id: str, patterns: Sequence[str] | MaskRules) -> EditForm:
     """The editor's document for a dead-letter job whose payload is plain data JSON can hold; NotReplayable
     otherwise (an object in the pickle, bytes or dates JSON cannot hold, not in the dead letter)."""
-    payload = read_payload(conn, job_id)
+    payload = read_call(conn, job_id)
     rules = resolve(patterns, payload.func_name)
     call = {"args": list(payload.args), "kwargs": payload.kwargs}
     try:
@@ -96,7 +96,7 @@ def read_form(conn: redis.Redis, job_id: str, patterns: Sequence[str] | MaskRule
                     masked_count(shown, call))
 
 
-def replay_edited(conn: redis.Redis, payload: Payload, args: list[Any], kwargs: dict[str, Any],
+def replay_edited(conn: redis.Redis, payload: JobCall, args: list[Any], kwargs: dict[str, Any],
                   now: float) -> str:
     """Enqueue a new job calling the same function with ``args``/``kwargs``; its id. The original stays."""
     original = keys.rq_job(payload.job_id)
