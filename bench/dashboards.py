@@ -4,7 +4,7 @@ dashboards, one cost).
 Populates an embedded Redis (bench/populate.py: ``--jobs`` over ``--queues`` queues, ``--workers`` workers), then
 runs, in one process on one clock that advances ``--refresh`` seconds per round, idle dashboards on the Background
 Jobs tab exactly as the App polls (``SharedSnapshotReader`` over ``DashboardReader``, ``WorkerReads`` and
-``QueueReads`` ``off_screen``: only workers and queues never read; the metrics re-read when the kept ones are
+``QueueReads`` ``off_screen``: no worker, only queues never read; the metrics re-read when the kept ones are
 ``METRICS_MAX_AGE_S`` old), each on its own connection:
 
 - **absent**: no publisher (a plain RQ deployment): every refresh is a GETRANGE that finds nothing plus the

@@ -6,7 +6,7 @@ refresh (mean; server-side INFO deltas) and the writes a refresh issued (must be
 
 - ``full``: ``read()``, what ``rqtop status --json`` sends (every worker and queue, the metrics; warm cache);
 - ``jobs``: ``read(include_metrics=False, workers=WorkerReads.off_screen(), queues=QueueReads.off_screen())``, the
-  Background Jobs tab (no worker and no queue on screen: only those never read are read);
+  Background Jobs tab (no worker and no queue on screen: no worker is read, of the queues only those never read);
 - ``workers``: the same with 40 workers and 15 queue rows on screen, the Workers tab.
 
 The clock advances ``--refresh`` seconds per refresh, as an open dashboard's does (the cadence slices move). Floors:

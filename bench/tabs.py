@@ -6,7 +6,7 @@ a clock that advances ``--refresh`` seconds per refresh (as an open dashboard's 
 
 - **full**: ``read()`` as ``rqtop status`` sends it (every worker, the metrics);
 - **jobs tab**: ``read(include_metrics=False, workers=WorkerReads.off_screen(), queues=QueueReads.off_screen())``
-  (no worker and no queue on screen: only those never read are read, as tui.app does);
+  (no worker and no queue on screen: no worker is read, of the queues only those never read, as tui.app does);
 - **workers tab**: the same with the first 40 workers and the first 15 queue rows (a screenful) on screen.
 
 Each after one warm-up read (the first read of a dashboard reads everything). Prints median ms, mean commands per

@@ -6,13 +6,13 @@ plain ``rq worker``) or starts or ends a job, so re-reading all of them every 2 
 known: at 10,000 workers that is 40,000 commands a refresh. With a ``WorkerReads`` the reader re-reads, per
 refresh, the workers named ``visible`` (the rows on screen of the Workers tab), every worker it has never read,
 and the stalest of the rest up to ``budget`` of them (enough to go round them all once per ``cadence_s``); the
-others keep the row built from their last read, with ``read_age_s`` saying how old it is. rqtop's own workers'
+others keep the row built from their last read, whose ``read_at`` says when that was. rqtop's own workers'
 last-seen times come from round 1's index every refresh, so their online/offline status never lags.
 ``read(workers=None)`` (``rqtop status``, the exporter, a first read) reads every worker.
 
 Two limits keep a refresh's cost on the screen at any fleet size: at most ``most`` off-screen items a refresh (past
 that the cadence stretches: at 10,000 workers the cadence alone would be 2,000 workers, 6,000 commands, a refresh;
-the rows' ``read_age_s`` says how old they are), and ``off_screen`` reads, for a tab that shows none of the items
+the rows' ``read_at`` says how old they are), and ``off_screen`` reads, for a tab that shows none of the items
 (the Background Jobs, Metrics and Jobs tabs): there the workers section reads nothing at all, not even the index (at
 10,000 workers listing them alone is ~15 ms a refresh), and hands back its last rows whole, with
 ``Snapshot.workers_as_of`` saying when they were built; the queues section lists the queues (History needs their

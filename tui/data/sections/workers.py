@@ -11,7 +11,7 @@ re-parses only workers whose replies changed; the progress is parsed every refre
 
 With a ``WorkerReads`` (the dashboard) rounds 2 and 3 cover only the workers ``worker_reads.due`` picks: the
 ones on screen, new ones, and a slice of the rest per refresh so each is re-read about once per heartbeat
-cadence; the others keep their last row and progress, with ``read_age_s`` set. Round 1 still lists them all. With a
+cadence; the others keep their last row and progress (its ``read_at`` says when). Round 1 still lists them all. With a
 hidden ``WorkerReads`` (``off_screen``: a tab that shows no worker) nothing is read in any round and ``rows`` is the
 last refresh's tuple, whole (``kept_at`` says when it was built).
 """
