@@ -16,7 +16,7 @@ Jobs tab exactly as the App polls (``SharedSnapshotReader`` over ``DashboardRead
 
 with 1 and ``--many`` dashboards. Commands are INFO commandstats deltas around each dashboard's refresh and each
 publish (single-threaded, so each delta is that client's), after one warm-up refresh each (a dashboard's first
-read reads every worker). Prints commands per minute of the dashboards, of the publisher, the writes the
+read reads every queue). Prints commands per minute of the dashboards, of the publisher, the writes the
 dashboards issued (must be 0), which source every refresh used, and the targets with MET / NOT MET.
 """
 
