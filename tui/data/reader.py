@@ -56,7 +56,6 @@ from tui.data.worker_reads import WorkerReads
 from tui.data.worker_rows import WorkerRows
 from worker import keys, records
 
-EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 if TYPE_CHECKING:  # the Jobs explorer is imported when first used: `rqtop status` never loads it (~30 ms)
     from tui.data.explorer.attempts import AttemptHistory
     from tui.data.explorer.pages import ExplorerPage, ExplorerReader
@@ -78,7 +77,7 @@ def with_progress(history: tuple[HistoryRow, ...], workers: tuple[WorkerRow, ...
 
 def _as_of(kept_at: float | None) -> datetime | None:
     """``Snapshot.workers_as_of`` from the workers section's ``kept_at``."""
-    return None if kept_at is None else records.from_epoch(kept_at) or EPOCH
+    return None if kept_at is None else datetime.fromtimestamp(kept_at, timezone.utc)
 
 
 class DashboardReader:

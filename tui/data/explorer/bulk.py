@@ -50,8 +50,8 @@ def packed_scan(cursor: int, match: bytes, count: int) -> bytes:
 
 def _read_raw(sock: socket.socket, count: int, reader: Any = None) -> list[Any]:
     """``count`` replies parsed by a hiredis reader (a fresh one unless given) from ``sock`` (errors come back as
-    ReplyError values)."""
-    reader = reader or hiredis.Reader()
+    ResponseError values, as redis-py's parser gives them)."""
+    reader = reader or hiredis.Reader(replyError=redis.ResponseError)
     replies: list[Any] = []
     append, gets = replies.append, reader.gets
     while len(replies) < count:
@@ -59,7 +59,7 @@ def _read_raw(sock: socket.socket, count: int, reader: Any = None) -> list[Any]:
         if reply is False:
             chunk = sock.recv(RECV_BYTES)
             if not chunk:
-                raise redis.ConnectionError("Redis closed the connection during a scan")
+                raise redis.ConnectionError("Redis closed the connection before every reply came back")
             reader.feed(chunk)
             continue
         append(reply)
@@ -77,27 +77,35 @@ def _read_each(connection: Any, count: int) -> list[Any]:
     return replies
 
 
-def hmget_many(conn: redis.Redis, keys: Sequence[bytes], fields: Sequence[str]) -> list[list[Any] | None]:
-    """The HMGET reply (values in ``fields`` order) of each key; None for a key whose reply was an error (a key
-    of another type). One round trip; a dropped connection raises redis' ConnectionError like any read."""
-    if not keys:
-        return []
+def exchange(conn: redis.Redis, packed: bytes, count: int) -> list[Any]:
+    """Send ``packed`` (``count`` commands) on a pooled connection and read their replies in one round trip:
+    hiredis on a plain socket, else the connection's own parser; an error reply is its ResponseError value. A
+    dropped connection raises redis' ConnectionError like any read, and is disconnected, never handed back
+    half-read. The refresh's rounds (``sections.rounds``) go out this way too."""
     pool = conn.connection_pool
     connection = pool.get_connection()
     try:
-        connection.send_packed_command([packed_hmget(keys, fields)])
+        connection.send_packed_command([packed])
         sock = getattr(connection, "_sock", None)
         raw = hiredis is not None and isinstance(sock, socket.socket)
         try:
-            replies = _read_raw(sock, len(keys)) if raw else _read_each(connection, len(keys))  # type: ignore[arg-type]
-        except OSError as error:
-            raise redis.ConnectionError(f"reading a scan's replies: {error}") from error
+            return _read_raw(sock, count) if raw else _read_each(connection, count)  # type: ignore[arg-type]
+        except OSError as error:  # the socket's own error (a timeout, a reset)
+            raise redis.ConnectionError(f"reading Redis's replies: {error}") from error
     except BaseException:
         connection.disconnect()  # replies may be left unread: never hand this connection out again as it is
         raise
     finally:
         pool.release(connection)
-    return [reply if isinstance(reply, list) else None for reply in replies]
+
+
+def hmget_many(conn: redis.Redis, keys: Sequence[bytes], fields: Sequence[str]) -> list[list[Any] | None]:
+    """The HMGET reply (values in ``fields`` order) of each key; None for a key whose reply was an error (a key
+    of another type). One round trip; a dropped connection raises redis' ConnectionError like any read."""
+    if not keys:
+        return []
+    return [reply if isinstance(reply, list) else None for reply in exchange(conn, packed_hmget(keys, fields),
+                                                                             len(keys))]
 
 
 class Link:
@@ -131,7 +139,7 @@ class Link:
             return _read_each(self._connection, count)
         except OSError as error:
             self.close(broken=True)
-            raise redis.ConnectionError(f"reading a scan's replies: {error}") from error
+            raise redis.ConnectionError(f"reading Redis's replies: {error}") from error
         except BaseException:
             self.close(broken=True)
             raise

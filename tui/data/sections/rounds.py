@@ -8,28 +8,23 @@ A round is one pipeline on the wire, built without redis-py's ``Pipeline``: that
 Python per command (command objects, per-command packing, callbacks), about 60 % of a 58,000-command refresh at
 10,000 workers. Here each command is packed into one buffer as it is added (the hot per-worker reads with a
 preformatted header), the buffer goes out with the connection's ``send_packed_command`` and the replies are parsed
-by hiredis straight from the socket (``explorer.bulk``, the same wire as a pipeline: one round trip, read commands
-only); the few replies a planner wants shaped as redis-py shapes them (HGETALL a dict, SMEMBERS a set, scores as
-floats, SCAN's cursor an int, a stream's entries as ``(id, dict)``) are shaped here, RESP2 or RESP3 alike. An error
-reply (a key of another type) comes back as its ``redis.ResponseError`` in its slot, not raised. A connection that
-fails is disconnected, never handed back half-read, and the error raised: the caller owns the reconnect loop, as
-with every rqtop client (the pool replaces a connection the server closed before handing it out).
+by hiredis straight from the socket (``explorer.bulk.exchange``, the same wire as a pipeline: one round trip, read
+commands only); the few replies a planner wants shaped as redis-py shapes them (HGETALL a dict, SMEMBERS a set,
+scores as floats, SCAN's cursor an int, a stream's entries as ``(id, dict)``) are shaped here, RESP2 or RESP3
+alike. An error reply (a key of another type) comes back as its ``redis.ResponseError`` in its slot, not raised. A
+connection that fails is disconnected, never handed back half-read, and the error raised: the caller owns the
+reconnect loop, as with every rqtop client (the pool replaces a connection the server closed before handing it
+out).
 """
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Callable
 from typing import Any, Protocol, TypeVar
 
 import redis
 
-from tui.data.explorer.bulk import RECV_BYTES
-
-try:
-    import hiredis
-except ImportError:  # pragma: no cover - redis[hiredis] installs it
-    hiredis = None  # type: ignore[assignment]
+from tui.data.explorer.bulk import exchange
 
 Replies = list[Any]
 """One round's replies, by slot; an error reply is its exception object."""
@@ -182,60 +177,12 @@ class Round:
         """The replies in order, shaped; an error reply comes back as its exception object, not raised."""
         if not self.size:
             return []
-        replies = _exchange(self.conn, b"".join(self._packed), self.size)
+        replies = exchange(self.conn, b"".join(self._packed), self.size)
         for slot, shape in self._shapes.items():
             reply = replies[slot]
             if not isinstance(reply, Exception):
                 replies[slot] = shape(reply)
         return replies
-
-
-def _exchange(conn: redis.Redis, packed: bytes, count: int) -> Replies:
-    """Send one packed round on a pooled connection and read its ``count`` replies (hiredis on a plain socket, else
-    the connection's own parser); a failed connection is disconnected, never handed back half-read."""
-    pool = conn.connection_pool
-    connection = pool.get_connection()
-    replies: Replies = []
-    try:
-        connection.send_packed_command([packed])
-        sock = getattr(connection, "_sock", None)
-        if hiredis is not None and isinstance(sock, socket.socket):
-            _read_raw(sock, count, replies)
-        else:
-            _read_each(connection, count, replies)
-    except OSError as error:  # the socket's own error (a timeout, a reset): said as redis-py says a lost connection
-        connection.disconnect()
-        raise redis.ConnectionError(f"reading a refresh's replies: {error}") from error
-    except BaseException:
-        connection.disconnect()
-        raise
-    finally:
-        pool.release(connection)
-    return replies
-
-
-def _read_raw(sock: socket.socket, count: int, replies: Replies) -> None:
-    """``count`` replies parsed by hiredis from ``sock`` into ``replies`` (error replies as ResponseError values)."""
-    reader = hiredis.Reader(replyError=redis.ResponseError)
-    append, gets = replies.append, reader.gets
-    while len(replies) < count:
-        reply = gets()
-        if reply is False:
-            chunk = sock.recv(RECV_BYTES)
-            if not chunk:
-                raise redis.ConnectionError("Redis closed the connection during a refresh")
-            reader.feed(chunk)
-            continue
-        append(reply)
-
-
-def _read_each(connection: Any, count: int, replies: Replies) -> None:
-    """``count`` replies read with the connection's parser (an error reply is kept, not raised)."""
-    for _ in range(count):
-        try:
-            replies.append(connection.read_response())
-        except redis.ResponseError as error:
-            replies.append(error)
 
 
 def score_map(reply: Any) -> dict[Any, float]:

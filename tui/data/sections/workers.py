@@ -89,7 +89,8 @@ class WorkersPlanner:
             self.names = sorted({m[len(prefix):] for m in members if m.startswith(prefix)} | set(seen))
             self._rows.listing = (members, seen, self.names)
         picked = due(self.names, self._rows.read_at, self.now, self.reads, self._rows.raw_names)
-        self.fresh = names = sorted(picked)  # names are sorted the same way
+        # every worker (a full read) keeps the listing's order; a slice is sorted the same way
+        self.fresh = names = self.names if len(picked) == len(self.names) else sorted(picked)
         rq_hashes = [bkey(keys.rq_worker, n) for n in names]
         self._slots = list(zip(r2.each("hgetall", rq_hashes),
                                r2.each("hgetall", [bkey(keys.worker, n) for n in names]),
