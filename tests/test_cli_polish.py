@@ -12,8 +12,9 @@ import redis
 
 from tests.cli_support import rqtop
 from tests.test_cli_faults import plant_work
-from tui.cli import cli, status_json
+from tui.cli import cli
 from tui.data.models import MetricRow, Snapshot, WorkerRow
+from tui.data.status_document import status_json
 from worker import audit, keys
 
 
@@ -56,7 +57,7 @@ def test_status_json_is_versioned_sorted_rounded_with_hourly_arrays_on_one_line(
     worker = WorkerRow(name="w", hostname=None, pid=None, mode="rq", version=None, status="online", processed=1,
                        failed=0, current_job="t", last_seen=taken, current_started=taken.timestamp() - 12.3456,
                        birth=taken - timedelta(seconds=60), read_at=taken.timestamp() - 2.04)
-    text = status_json(Snapshot(taken_at=taken, metrics=(metric,), workers=(worker,)).to_json())
+    text = status_json(Snapshot(taken_at=taken, metrics=(metric,), workers=(worker,)))
     doc = json.loads(text)
     assert list(doc)[0] == "schema_version" and list(doc)[1:] == sorted(list(doc)[1:])
     assert list(doc["workers"][0]) == sorted(doc["workers"][0]), "a row's keys sorted, the durations among them"

@@ -19,6 +19,7 @@ from tui.data.actions import DashboardActions
 from tui.data.connection import connect, mask_url
 from tui.data.reader import DashboardReader
 from tui.data.settings import Settings
+from tui.data.status_document import status_document
 from tui.widgets.status_bar import CONNECTED
 from worker.rqtop_worker import RqtopSimpleWorker
 from worker.scheduler import register_schedules
@@ -70,8 +71,8 @@ def test_a_read_only_user_sees_exactly_what_an_admin_sees(read_only_url: str, co
     """The reader keeps going past error replies, so a command the ACL refused would show as a silent zero."""
     _busy_database(conn)
     now = time.time()
-    admin = DashboardReader(conn, Settings(clock=lambda: now)).read().to_json()
-    limited = DashboardReader(connect(read_only_url), Settings(clock=lambda: now)).read().to_json()
+    admin = status_document(DashboardReader(conn, Settings(clock=lambda: now)).read())
+    limited = status_document(DashboardReader(connect(read_only_url), Settings(clock=lambda: now)).read())
     assert admin["schedules"] and admin["history"] and admin["metrics"] and admin["totals"]["failed"] == 1
     assert limited == admin
 

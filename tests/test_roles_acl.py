@@ -319,13 +319,14 @@ def test_the_viewer_and_operator_read_exactly_what_an_admin_reads(users: dict[st
     """The reader keeps going past error replies, so a read the ACL line forgot would show as a silent zero."""
     from tests.test_read_only_acl import _busy_database
     from tui.data.reader import DashboardReader
+    from tui.data.status_document import status_document
 
     _busy_database(srv.conn)
     audit.append(srv.conn, "op@host", "rerun", "x", {"done": 1}, True)
     now = time.time()
-    seen = {role: DashboardReader(client, Settings(clock=lambda: now)).read().to_json()
+    seen = {role: status_document(DashboardReader(client, Settings(clock=lambda: now)).read())
             for role, client in users.items()}
-    admin = DashboardReader(srv.conn, Settings(clock=lambda: now)).read().to_json()
+    admin = status_document(DashboardReader(srv.conn, Settings(clock=lambda: now)).read())
     assert admin["schedules"] and admin["history"] and admin["metrics"] and admin["totals"]["failed"] == 1
     assert seen["viewer"] == admin and seen["operator"] == admin and seen["admin"] == admin
     for role, client in users.items():

@@ -97,6 +97,24 @@ def test_garbage_worker_hashes_become_unreadable_rows(conn: redis.Redis) -> None
     assert rows["\ufffd\ufffd"].unreadable and rows["\ufffd\ufffd"].mode == "rq"
 
 
+def test_numbers_no_int_or_date_can_hold_read_as_unreadable_not_a_crash(conn: redis.Redis) -> None:
+    """A count of "1.0e999" is a float Python rounds to infinity, which no int holds (it used to raise
+    OverflowError out of the refresh); "nan" and a year past 9999 are no date."""
+    now = time.time()
+    put_worker_record(conn, "huge", now, pid="9.5e999", processed="1.0e999", failed="nan.0", birth="1e300")
+    conn.sadd(keys.RQ_WORKERS, keys.rq_worker("rq-huge"))
+    conn.hset(keys.rq_worker("rq-huge"), mapping={"last_heartbeat": "nan", "successful_job_count": "-1.0e400",
+                                                  "birth": "inf", "queues": "default", "pid": "1" * 5000})
+
+    rows = {w.name: w for w in DashboardReader(conn, settings(now=now)).read().workers}
+
+    huge, plain = rows["huge"], rows["rq-huge"]
+    assert huge.unreadable and (huge.pid, huge.attempts, huge.attempts_failed, huge.birth) == (None, None, None, None)
+    assert huge.status == "online", "its last_seen is fine"
+    assert plain.unreadable and (plain.processed, plain.pid, plain.birth, plain.last_seen) == (0, None, None, None)
+    assert plain.queues == ("default",) and plain.status == "offline"
+
+
 def test_wrong_types_and_non_utf8_names_never_crash(conn: redis.Redis) -> None:
     conn.sadd(keys.RQ_QUEUES, b"rq:queue:caf\xe9", keys.rq_queue("stringy"), b"not-a-queue-key")
     conn.rpush(b"rq:queue:caf\xe9", "j1", "j2")

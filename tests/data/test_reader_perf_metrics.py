@@ -12,6 +12,7 @@ from tui.data.metrics import Bucket, metric_row, parse_bucket, parse_recent
 from tui.data.models import MetricRow
 from tui.data.reader import DashboardReader
 from tui.data.settings import Settings
+from tui.data.status_document import status_document
 from worker import keys, records
 
 TASKS = ("app.tasks.alpha", "app.tasks.beta")
@@ -169,13 +170,13 @@ def test_a_refresh_without_metrics_keeps_the_cache_and_says_so(conn: redis.Redis
     reader = DashboardReader(conn, Settings(clock=clock))
     full = reader.read()
     assert full.metrics and full.metrics_taken_at == full.taken_at
-    assert full.to_json()["metrics_taken_at"] == full.to_json()["taken_at"]
+    assert status_document(full)["metrics_taken_at"] == status_document(full)["taken_at"]
 
     clock.now += 7200  # two hours on, without the metrics
     before = command_calls(conn)
     lean = reader.read(include_metrics=False)
     after = command_calls(conn)
-    assert lean.metrics == () and lean.metrics_taken_at is None and lean.to_json()["metrics_taken_at"] is None
+    assert lean.metrics == () and lean.metrics_taken_at is None and status_document(lean)["metrics_taken_at"] is None
     assert after.get("hgetall", 0) - before.get("hgetall", 0) == HASHES, "only the schedule hashes"
     assert after.get("zrevrange", 0) - before.get("zrevrange", 0) == 2, "only the history and rq cron indexes"
 

@@ -12,6 +12,7 @@ from tests.plain_rq_runs import burst_plain_worker, enqueue_plain
 from tests.rq_support import snapshot
 from tui.data.reader import DashboardReader
 from tui.data.settings import Settings
+from tui.data.status_document import status_document
 from worker import keys, records
 
 TASK = "tests.jobs.sleep_then"
@@ -54,7 +55,7 @@ def test_plain_runs_show_in_history_and_metrics_from_rq_registries(conn: redis.R
     assert metric.max_s == pytest.approx(max(durations), abs=2e-6)
     assert "From the 10 job(s) RQ's registries still hold" in (snap.metrics_note or "")
     assert snap.metrics_since == min(row.ended_at for row in snap.history)
-    doc = snap.to_json()
+    doc = status_document(snap)
     assert doc["history_source"] == "rq-registries" and doc["history"][0]["id"] == snap.history[0].id
 
 

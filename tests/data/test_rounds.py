@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 import redis
 
+from tui.data.explorer.bulk import SEND_ALONGSIDE_BYTES
 from tui.data.sections.rounds import Round
 
 CALLS: list[tuple[str, tuple[Any, ...], dict[str, Any]]] = [
@@ -114,6 +115,55 @@ def test_a_dropped_connection_is_a_redis_connection_error_and_the_next_round_rea
     slot = first.add("get", b"str")
     with contextlib.suppress(redis.ConnectionError):  # a bare OSError would fail the test
         assert first.run()[slot] == b"text"
+    again = Round(conn)
+    slot = again.add("get", b"str")
+    assert again.run()[slot] == b"text"
+
+
+def test_a_request_big_enough_to_be_sent_alongside_reads_what_a_pipeline_reads(redis_url: str) -> None:
+    """``each`` with the fields after every key (the workers' HMGETs), sent by a thread while the replies are read:
+    slot for slot what redis-py's pipeline returns, and the commands spelled out as they went."""
+    conn = redis.Redis.from_url(redis_url)
+    names = [b"rq:worker:big-%05d" % i for i in range(6000)]
+    pipe = conn.pipeline(transaction=False)
+    for i, name in enumerate(names[::3]):
+        pipe.hset(name, mapping={"birth": str(i), "state": "busy" if i % 2 else "idle"})
+    pipe.execute()
+    fields = ("birth", "state", "queues")
+    round_ = Round(conn)
+    hashes = round_.each("hmget", names, fields)
+    lengths = round_.each("exists", names)
+    assert sum(len(part) for part in round_._packed) >= SEND_ALONGSIDE_BYTES, "the test must send alongside"
+    replies = round_.run()
+    pipe = conn.pipeline(transaction=False)
+    for name in names:
+        pipe.hmget(name, list(fields))
+    for name in names:
+        pipe.exists(name)
+    assert replies == pipe.execute()
+    assert replies[hashes[3]] == [b"1", b"busy", None] and replies[hashes[1]] == [None, None, None]
+    assert replies[lengths[0]] == 1 and replies[lengths[1]] == 0
+    assert round_.commands[0] == (b"HMGET", names[0], b"birth", b"state", b"queues")
+    assert round_.commands[6000] == (b"EXISTS", names[0]) and len(round_.commands) == round_.size == 12000
+
+
+def test_a_server_that_drops_the_client_mid_send_is_a_connection_error_not_a_hang(redis_url: str) -> None:
+    """Redis closes a client whose query buffer passes its limit (here one 2 MB key, while the thread is still
+    sending it): the reader stops with redis' ConnectionError instead of waiting for replies, and the next round
+    reads on a fresh connection."""
+    admin = redis.Redis.from_url(redis_url)
+    limit = admin.config_get("client-query-buffer-limit")["client-query-buffer-limit"]
+    admin.config_set("client-query-buffer-limit", "1mb")
+    try:
+        conn = redis.Redis.from_url(redis_url, socket_timeout=20)
+        conn.set("str", "text")
+        round_ = Round(conn)
+        round_.add("get", b"str")
+        round_.each("hmget", [b"k" * (2 << 20)], ("f",))
+        with pytest.raises(redis.ConnectionError):
+            round_.run()
+    finally:
+        admin.config_set("client-query-buffer-limit", limit)
     again = Round(conn)
     slot = again.add("get", b"str")
     assert again.run()[slot] == b"text"

@@ -16,6 +16,7 @@ from tests.plain_rq_runs import burst_plain_worker, enqueue_plain
 from tests.waiting import wait_for
 from tui.data.reader import DashboardReader
 from tui.data.settings import Settings
+from tui.data.status_document import status_document
 from tui.exporter.families import task_families
 from tui.exporter.task_totals import TaskTotals
 from worker import keys, records
@@ -58,7 +59,7 @@ def test_rqtop_worker_runs_land_in_their_five_minute_bucket_and_a_cancel_counts_
     assert _by_slot(now, canceled_row.recent_canceled) == _ended_slots(conn, [long.id])
     ttl = conn.ttl(keys.metric_recent("tests.jobs.sleep_then"))
     assert keys.METRIC_RECENT_TTL_S - 30 <= ttl <= keys.METRIC_RECENT_TTL_S, "it expires by itself, ~2 h 10 min"
-    doc = snapshot.to_json()
+    doc = status_document(snapshot)
     [canceled_doc] = [m for m in doc["metrics"] if m["task"] == "tests.jobs.report_until_released"]
     assert canceled_doc["canceled"] == 1 and sum(canceled_doc["recent_canceled"]) == 1, "status --json says so"
     samples = {(sample.name, sample.labels.get("task")): sample.value

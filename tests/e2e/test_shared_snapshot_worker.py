@@ -25,6 +25,7 @@ from tui.data.queue_reads import QueueReads
 from tui.data.reader import DashboardReader
 from tui.data.settings import Settings
 from tui.data.shared_snapshot import NO_SNAPSHOT, TTL_INTERVALS, SharedSnapshotReader, publisher_label
+from tui.data.status_document import status_document
 from tui.data.worker_reads import WorkerReads
 from worker import keys
 
@@ -122,7 +123,7 @@ def test_the_shared_snapshot_shows_what_a_direct_read_shows_and_falls_back(
     else:
         raise AssertionError(f"shared and direct differ:\n{_as_tabs_show(shared)}\n{_as_tabs_show(direct)}")
     assert _same_ages(shared, direct), (_clock_ages(shared), _clock_ages(direct))
-    assert _as_tabs_show(shared).to_json()["queues"] == _as_tabs_show(direct).to_json()["queues"]
+    assert status_document(_as_tabs_show(shared))["queues"] == status_document(_as_tabs_show(direct))["queues"]
     assert shared.history and shared.queues
 
     publisher.kill_hard()

@@ -20,10 +20,10 @@ import worker as worker_package
 from tests import jobs
 from tests.e2e.procs import OFFLINE_AFTER_S, ROOT, WorkerPool
 from tests.waiting import wait_for
-from tui.cli import status_json
 from tui.data.models import Snapshot, WorkerRow
 from tui.data.reader import DashboardReader
 from tui.data.settings import Settings
+from tui.data.status_document import status_document
 from worker import keys
 
 TERMINAL = (b"finished", b"failed", b"stopped", b"canceled")
@@ -237,7 +237,7 @@ def test_plain_rq_worker_row_and_status_json_agree_with_the_reader(
 
     result = subprocess.run([sys.executable, "-m", "tui", "status", "--json", "--url", redis_url], cwd=ROOT,
                             capture_output=True, text=True, timeout=30, env=_env())
-    after = json.loads(status_json(reader.read().to_json()))  # the CLI's versioned, sorted, rounded form
+    after = status_document(reader.read())  # the CLI's versioned, sorted, rounded form
     assert result.returncode == 0, result.stderr
     status = json.loads(result.stdout)
     assert _comparable(status) == _comparable(after)

@@ -7,6 +7,7 @@ from collections.abc import Callable
 import redis
 from rq import Queue
 
+from tui.data.status_document import status_document
 from worker import keys
 from worker.dispatch import enqueue_run
 from worker.notify import outbox
@@ -86,4 +87,4 @@ def test_the_dashboard_reads_the_outbox_counts_without_writing(conn: redis.Redis
     assert (snapshot.notify.pending, snapshot.notify.failures, snapshot.notify.failing) == (1, 3, "email")
     expected = "Notifications: 1 waiting · 3 failed attempts · ✗ email failing (rqtop notify status)"
     assert notify_text(snapshot) == expected
-    assert snapshot.to_json()["notify"] == {"pending": 1, "failures": 3, "failing": "email"}
+    assert status_document(snapshot)["notify"] == {"pending": 1, "failures": 3, "failing": "email"}

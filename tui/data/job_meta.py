@@ -9,6 +9,7 @@ base64(zlib(text))) are decompressed with a size cap and shown as a masked one-l
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -53,10 +54,18 @@ class Fields:
 
     @classmethod
     def from_hmget(cls, names: Sequence[str], reply: Any) -> Fields:
-        """Fields from an HMGET reply for ``names`` (absent fields dropped; an error reply reads as bad)."""
+        """Fields from an HMGET reply for ``names`` (an absent field reads as absent, a reply of none as an empty
+        hash; an error reply reads as bad)."""
+        return cls.from_values(encoded(tuple(names)), reply)
+
+    @classmethod
+    def from_values(cls, keys: tuple[bytes, ...], reply: Any) -> Fields:
+        """``from_hmget`` with the names already encoded (``encoded``: the per-worker path of a refresh)."""
         if not isinstance(reply, list):
             return cls(reply)
-        return cls({n.encode(): v for n, v in zip(names, reply, strict=False) if v is not None})
+        if reply.count(None) == len(reply):
+            return cls({})
+        return cls(dict(zip(keys, reply, strict=False)))
 
     def __bool__(self) -> bool:
         return bool(self.raw)
@@ -82,30 +91,45 @@ class Fields:
         return text if text.isprintable() else safe_text(text)  # safe_text's own fast test, without its call
 
     def number(self, name: str) -> int | None:
-        """The value as an int; garbage marks the hash bad."""
-        text = self.text(name)
-        if text is None:
+        """The value as an int (parsed from the bytes: ASCII digits only); garbage, including a number no int can
+        hold (inf, nan), marks the hash bad."""
+        value = self.raw.get(name.encode())
+        if not value:
             return None
         try:
-            return int(float(text)) if "." in text else int(text)
-        except ValueError:
+            return int(float(value)) if b"." in value else int(value)
+        except (ValueError, OverflowError, TypeError):
             self.bad = True
             return None
 
     def epoch(self, name: str) -> float | None:
         """The value as epoch seconds (epoch float or RQ ISO); garbage, including a number no date can hold
         (nan, inf, beyond year 9999), marks the hash bad."""
-        text = self.text(name)
-        value = records.to_epoch(text)
-        if value is not None and not EPOCH_MIN <= value <= EPOCH_MAX:
-            value = None
-        if text is not None and value is None:
+        raw = self.raw.get(name.encode())
+        if not raw:
+            return None
+        value: float | None = None
+        if isinstance(raw, bytes) and b"T" not in raw:  # an epoch number, parsed from the bytes
+            try:
+                value = float(raw)
+            except ValueError:
+                value = None
+        if value is None:
+            value = records.to_epoch(raw) if isinstance(raw, bytes) else None
+        if value is None or not EPOCH_MIN <= value <= EPOCH_MAX:
             self.bad = True
+            return None
         return value
 
     def when(self, name: str) -> datetime | None:
         """The value as an aware UTC datetime."""
         return records.from_epoch(self.epoch(name))
+
+
+@functools.cache
+def encoded(names: tuple[str, ...]) -> tuple[bytes, ...]:
+    """The field names of an HMGET as the keys of its ``Fields`` (encoded once per list of names)."""
+    return tuple(name.encode() for name in names)
 
 
 @dataclass(frozen=True)

@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-import math
-import operator
-from collections.abc import Callable
-from dataclasses import dataclass, field, fields, is_dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Any
 
 from tui.data.progress import JobProgress
 
@@ -333,88 +329,3 @@ class Snapshot:
                        metrics_source=other.metrics_source, metrics_note=other.metrics_note,
                        metrics_since=other.metrics_since)
 
-    def to_json(self) -> dict[str, Any]:
-        """The `status --json` document: keys sorted at every level, ISO-8601 UTC timestamps, durations in seconds
-        (a worker's and a row's age as of ``taken_at``) rounded to 0.1 s and other floats to 0.01, None as null;
-        built in one walk (at 10,000 workers the document has ~280,000 leaves)."""
-        document: dict[str, Any] = _jsonable(self, 2, self.taken_at.timestamp())
-        return document
-
-
-def _leaf(item: Any, digits: int, taken: float) -> Any:
-    """One value of the document: a plain leaf kept (a finite float rounded to ``digits``), the rest walked."""
-    if isinstance(item, float):
-        return round(item, digits) if math.isfinite(item) else item
-    if item is None or isinstance(item, (str, int)):
-        return item
-    return _jsonable(item, digits, taken)
-
-
-def _jsonable(value: Any, digits: int, taken: float) -> Any:
-    """Dataclasses as dicts of their fields (``_COMPUTED`` ones added, ``_HIDDEN`` ones left out), datetimes as ISO
-    strings, tuples as lists, keys sorted, recursively; floats rounded by the name they are under (``_s``: 0.1)."""
-    if isinstance(value, datetime):
-        return value.isoformat().replace("+00:00", "Z")
-    if isinstance(value, (list, tuple)):
-        return [_leaf(item, digits, taken) for item in value]
-    if isinstance(value, dict):
-        return {key: _leaf(value[key], 1 if key.endswith("_s") else 2, taken) for key in sorted(value)}
-    spec = _SPECS.get(type(value))
-    if spec is None:
-        if not is_dataclass(value) or isinstance(value, type):
-            return value
-        spec = _SPECS[type(value)] = _spec(type(value))
-    getter, stored, keys, fixes = spec
-    out = dict(zip(stored, getter(value), strict=True))  # plain fields as they are, in C
-    for name, places, compute in fixes:  # the rest: floats rounded, datetimes and rows walked, durations worked out
-        item = out.get(name) if compute is None else compute(value, taken)
-        kind = type(item)
-        if item is None or kind in _PLAIN_TYPES:
-            out[name] = item
-        elif kind is float:
-            out[name] = round(item, places) if math.isfinite(item) else item
-        elif kind is datetime:
-            out[name] = item.isoformat().replace("+00:00", "Z")
-        elif kind is tuple and all(type(part) is str for part in item):
-            out[name] = list(item)
-        else:
-            out[name] = _jsonable(item, places, taken)
-    return out if keys is None else {key: out[key] for key in keys}
-
-
-_PLAIN_TYPES = frozenset({str, int, bool})
-_PLAIN_ANNOTATIONS = frozenset({"str", "int", "bool", "None"})
-
-
-def _spec(kind: type) -> tuple[Callable[[Any], tuple[Any, ...]], tuple[str, ...], tuple[str, ...] | None,
-                               tuple[tuple[str, int, Callable[[Any, float], Any] | None], ...]]:
-    """How ``_jsonable`` turns one dataclass into its document: a getter of its shown fields (sorted), those names,
-    the key order when computed ones interleave (else None), and the fields it must look at (by annotation, not
-    plain text or numbers; and the computed ones)."""
-    computed = _COMPUTED.get(kind, {})
-    hidden = _HIDDEN.get(kind, ())
-    shown = [f for f in fields(kind) if f.name not in hidden]
-    stored = tuple(sorted(f.name for f in shown))
-    fetch = operator.attrgetter(*stored) if len(stored) != 1 else (lambda v: (getattr(v, stored[0]),))
-    getter: Callable[[Any], tuple[Any, ...]] = fetch if stored else (lambda v: ())
-    plain = {f.name for f in shown if isinstance(f.type, str) and
-             {part.strip() for part in f.type.split("|")} <= _PLAIN_ANNOTATIONS}
-    fixes = tuple((name, 1 if name.endswith("_s") else 2, computed.get(name))
-                  for name in sorted((set(stored) - plain) | set(computed)))
-    keys = tuple(sorted(set(stored) | set(computed))) if computed else None
-    return getter, stored, keys, fixes
-
-
-_SPECS: dict[type, tuple[Callable[[Any], tuple[Any, ...]], tuple[str, ...], tuple[str, ...] | None,
-                         tuple[tuple[str, int, Callable[[Any, float], Any] | None], ...]]] = {}
-"""Per dataclass, what ``_spec`` worked out, once."""
-
-
-_COMPUTED: dict[type, dict[str, Callable[[Any, float], Any]]] = {
-    WorkerRow: {"uptime_s": WorkerRow.uptime_at, "current_elapsed_s": WorkerRow.elapsed_at,
-                "read_age_s": WorkerRow.age_at},
-    QueueRow: {"read_age_s": QueueRow.age_at},
-}
-"""Durations the document shows that a row keeps as instants: worked out at the snapshot's ``taken_at``."""
-_HIDDEN: dict[type, tuple[str, ...]] = {WorkerRow: ("current_started", "read_at"), QueueRow: ("read_at",)}
-"""Those instants, left out of the document (its keys stay as they were)."""

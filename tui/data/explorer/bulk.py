@@ -15,7 +15,9 @@ replies unread drops its connection rather than hand it back half-read.
 
 from __future__ import annotations
 
+import contextlib
 import socket
+import threading
 from collections.abc import Sequence
 from typing import Any
 
@@ -77,22 +79,65 @@ def _read_each(connection: Any, count: int) -> list[Any]:
     return replies
 
 
+SEND_ALONGSIDE_BYTES = 1 << 18
+"""A request at least this big is sent by a thread while this one parses the replies already back (see
+``_Sender``): at 10,000 workers a refresh's second round is ~6 MB, which Redis takes ~60 ms to work through."""
+
+
+class _Sender(threading.Thread):
+    """Sends one request with the connection's own ``send_packed_command`` while the caller reads the replies from
+    its plain socket (no TLS: an SSL object must not read and write from two threads at once), so parsing them
+    overlaps Redis working through the rest. A failed send disconnects, which shuts the socket down: the reader
+    stops at once instead of waiting for replies that will never come."""
+
+    def __init__(self, connection: Any, sock: socket.socket, packed: bytes) -> None:
+        super().__init__(name="rqtop-send", daemon=True)
+        self.connection, self.sock, self.packed = connection, sock, packed
+        self.error: Exception | None = None
+        self.start()
+
+    def run(self) -> None:
+        try:
+            self.connection.send_packed_command([self.packed], check_health=False)
+        except Exception as error:  # noqa: BLE001 - handed to the reading thread, which raises it
+            self.error = error
+
+    def stop(self) -> None:
+        """Shut the socket down: a send still under way fails at once, and so does a read."""
+        with contextlib.suppress(OSError):  # already gone
+            self.sock.shutdown(socket.SHUT_RDWR)
+
+
 def exchange(conn: redis.Redis, packed: bytes, count: int) -> list[Any]:
     """Send ``packed`` (``count`` commands) on a pooled connection and read their replies in one round trip:
     hiredis on a plain socket, else the connection's own parser; an error reply is its ResponseError value. A
-    dropped connection raises redis' ConnectionError like any read, and is disconnected, never handed back
+    request of ``SEND_ALONGSIDE_BYTES`` or more on a plain socket is sent by a ``_Sender`` while the replies are
+    read. A dropped connection raises redis' ConnectionError like any read, and is disconnected, never handed back
     half-read. The refresh's rounds (``sections.rounds``) go out this way too."""
     pool = conn.connection_pool
     connection = pool.get_connection()
+    sender: _Sender | None = None
     try:
-        connection.send_packed_command([packed])
         sock = getattr(connection, "_sock", None)
+        if type(sock) is socket.socket and hiredis is not None and len(packed) >= SEND_ALONGSIDE_BYTES:
+            sender = _Sender(connection, sock, packed)
+        else:
+            connection.send_packed_command([packed])
+            sock = getattr(connection, "_sock", None)
         raw = hiredis is not None and isinstance(sock, socket.socket)
         try:
-            return _read_raw(sock, count) if raw else _read_each(connection, count)  # type: ignore[arg-type]
+            replies = _read_raw(sock, count) if raw else _read_each(connection, count)  # type: ignore[arg-type]
         except OSError as error:  # the socket's own error (a timeout, a reset)
             raise redis.ConnectionError(f"reading Redis's replies: {error}") from error
+        if sender is not None:
+            sender.join()
+            if sender.error is not None:
+                raise sender.error
+        return replies
     except BaseException:
+        if sender is not None:
+            sender.stop()
+            sender.join()  # the socket is closed below: the send must be over first
         connection.disconnect()  # replies may be left unread: never hand this connection out again as it is
         raise
     finally:

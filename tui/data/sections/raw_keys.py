@@ -13,8 +13,8 @@ HALVES: dict[tuple[Callable[..., str], tuple[Any, ...], str], tuple[bytes, bytes
 at 1,024)."""
 
 
-def bkey(make: Callable[..., str], raw: bytes, *rest: Any) -> bytes:
-    """The key ``make(name, *rest)`` from worker.keys, built around a raw (possibly non-UTF-8) name."""
+def _halves(make: Callable[..., str], rest: tuple[Any, ...]) -> tuple[bytes, bytes]:
+    """The encoded text before and after the name in ``make(name, *rest)``."""
     cache_key = (make, rest, keys.RQ_PREFIX)
     halves = HALVES.get(cache_key)
     if halves is None:
@@ -22,5 +22,17 @@ def bkey(make: Callable[..., str], raw: bytes, *rest: Any) -> bytes:
             HALVES.clear()
         head, _, tail = make(_HOLE, *rest).partition(_HOLE)
         halves = HALVES[cache_key] = (head.encode(), tail.encode())
-    return halves[0] + raw + halves[1]
+    return halves
+
+
+def bkey(make: Callable[..., str], raw: bytes, *rest: Any) -> bytes:
+    """The key ``make(name, *rest)`` from worker.keys, built around a raw (possibly non-UTF-8) name."""
+    head, tail = _halves(make, rest)
+    return head + raw + tail
+
+
+def bkeys(make: Callable[..., str], raws: list[bytes]) -> list[bytes]:
+    """``bkey(make, raw)`` of every raw name (a refresh builds three keys per worker)."""
+    head, tail = _halves(make, ())
+    return [head + raw + tail for raw in raws]
 

@@ -20,7 +20,7 @@ out).
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, Protocol, TypeVar
+from typing import Any, NamedTuple, Protocol, TypeVar
 
 import redis
 
@@ -132,8 +132,16 @@ def _command(name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[
 SHAPES: dict[str, Shape] = {"hgetall": _as_dict, "smembers": _as_set, "zscore": _as_float}
 """Commands whose raw reply is shaped as redis-py shapes it (the others come back as Redis sent them)."""
 
-_HEADS = {name: b"*2\r\n$%d\r\n%s\r\n" % (len(name), name.upper().encode()) for name in ("hgetall", "smembers", "pttl")}
-"""The preformatted start of the one-key commands ``each`` sends by the thousand."""
+EACH_COMMANDS = frozenset({"hgetall", "hmget", "smembers", "pttl"})
+"""The plain key commands ``each`` sends by the thousand, packed from one preformatted head and tail."""
+
+
+class _Each(NamedTuple):
+    """Commands ``Round.each`` queued: one per key, the same arguments after each."""
+
+    name: bytes
+    keys: list[bytes]
+    rest: tuple[bytes, ...]
 
 
 class Round:
@@ -142,32 +150,45 @@ class Round:
     def __init__(self, conn: redis.Redis) -> None:
         self.conn = conn
         self.size = 0
-        self.commands: list[tuple[bytes, ...]] = []
-        """Every command's wire parts, in slot order (what a benchmark replays)."""
+        self._sent: list[tuple[bytes, ...] | _Each] = []
+        """What ``add`` and ``each`` queued, in slot order (``commands`` spells it out; a refresh never asks)."""
         self._packed: list[bytes] = []
         self._shapes: dict[int, Shape] = {}
+
+    @property
+    def commands(self) -> list[tuple[bytes, ...]]:
+        """Every command's wire parts, in slot order (what a benchmark replays)."""
+        out: list[tuple[bytes, ...]] = []
+        for sent in self._sent:
+            if isinstance(sent, _Each):
+                out.extend((sent.name, key, *sent.rest) for key in sent.keys)
+            else:
+                out.append(sent)
+        return out
 
     def add(self, command: str, *args: Any, **kwargs: Any) -> int:
         """Queue one read command, named and called as on redis-py's client; the slot of its reply."""
         parts, shape = _command(command, args, kwargs)
-        self.commands.append(parts)
+        self._sent.append(parts)
         self._packed.append(pack(parts))
         if shape is not None:
             self._shapes[self.size] = shape
         self.size += 1
         return self.size - 1
 
-    def each(self, command: str, args: list[Any]) -> range:
-        """Queue ``command`` once per key (the hot path: four per worker); the range of their slots."""
-        head, shape = _HEADS.get(command), SHAPES.get(command)
-        if head is None:
+    def each(self, command: str, args: list[Any], tail: tuple[Any, ...] = ()) -> range:
+        """Queue ``command key *tail`` once per key in ``args`` (the hot path: four per worker, ``tail`` the
+        fields of an HMGET); the range of their slots."""
+        if command not in EACH_COMMANDS:
             for arg in args:
-                self.add(command, arg)
+                self.add(command, arg, *tail)
             return range(self.size - len(args), self.size)
-        name = command.upper().encode()
-        keys = [_encode(k) for k in args]
-        self.commands.extend((name, k) for k in keys)
-        self._packed.append(b"".join([head + b"$%d\r\n%s\r\n" % (len(k), k) for k in keys]))
+        shape, name, rest = SHAPES.get(command), command.upper().encode(), tuple(_encode(a) for a in tail)
+        head = b"*%d\r\n$%d\r\n%s\r\n" % (2 + len(rest), len(name), name)
+        end = b"".join(b"$%d\r\n%s\r\n" % (len(part), part) for part in rest)
+        keys = args if all(type(k) is bytes for k in args) else [_encode(k) for k in args]
+        self._sent.append(_Each(name, keys, rest))
+        self._packed.append(b"".join([head + b"$%d\r\n%s\r\n" % (len(k), k) + end for k in keys]))
         if shape is not None:
             self._shapes.update(dict.fromkeys(range(self.size, self.size + len(keys)), shape))
         self.size += len(keys)

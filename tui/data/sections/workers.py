@@ -1,11 +1,11 @@
 """The workers section: one row per worker, plain ``rq worker`` and rqtop's alike.
 
-Rule: round 1 reads RQ's worker set and rqtop's worker zset (name -> last seen); round 2, per worker,
-HGETALL of RQ's hash and of rqtop's record, SMEMBERS of RQ's executions set and PTTL of RQ's hash (late:
-RQ sets that TTL to the next beat + 60 s); round 3, for a worker running a job rqtop's record does not
-name (a plain ``rq worker``), HMGET of that job's ``CURRENT_FIELDS`` and, on RQ 3, HGET of its execution's
-``created_at`` (RQ 2 names the job in its hash's ``current_job`` field and has no execution); and, for every
-worker running a job (rqtop's or plain), GET of its progress key and HGET of its ``meta`` (RQ's
+Rule: round 1 reads RQ's worker set and rqtop's worker zset (name -> last seen); round 2, per worker, HMGET of the
+fields a row shows of RQ's hash (``RQ_FIELDS``) and of rqtop's record (``OUR_FIELDS``), SMEMBERS of RQ's executions
+set and PTTL of RQ's hash (late: RQ sets that TTL to the next beat + 60 s); round 3, for a worker running a job
+rqtop's record does not name (a plain ``rq worker``), HMGET of that job's ``CURRENT_FIELDS`` and, on RQ 3, HGET of
+its execution's ``created_at`` (RQ 2 names the job in its hash's ``current_job`` field and has no execution); and,
+for every worker running a job (rqtop's or plain), GET of its progress key and HGET of its ``meta`` (RQ's
 ``meta["progress"]``): bounded by the workers, not by what Redis holds. Rows are built by ``WorkerRows``, which
 re-parses only workers whose replies changed; the progress is parsed every refresh (it changes every second).
 
@@ -24,11 +24,21 @@ from tui.data.job_meta import UNREADABLE
 from tui.data.masking import MaskRules, resolve
 from tui.data.models import WorkerRow
 from tui.data.progress import JobProgress, job_progress
-from tui.data.sections.raw_keys import bkey
+from tui.data.sections.raw_keys import bkey, bkeys
 from tui.data.sections.rounds import Replies, Round, reply_as, score_map
 from tui.data.sections.suspension import SuspensionPlanner
 from tui.data.worker_reads import WorkerReads, due
-from tui.data.worker_rows import CURRENT_FIELDS, WorkerFacts, WorkerRows, current_execution, job_of, rq2_current_job
+from tui.data.worker_rows import (
+    CURRENT_FIELDS,
+    OUR_FIELDS,
+    RQ_FIELDS,
+    WorkerFacts,
+    WorkerRows,
+    current_execution,
+    job_of,
+    our_job,
+    rq2_current_job,
+)
 from worker import keys
 
 
@@ -91,10 +101,10 @@ class WorkersPlanner:
         picked = due(self.names, self._rows.read_at, self.now, self.reads, self._rows.raw_names)
         # every worker (a full read) keeps the listing's order; a slice is sorted the same way
         self.fresh = names = self.names if len(picked) == len(self.names) else sorted(picked)
-        rq_hashes = [bkey(keys.rq_worker, n) for n in names]
-        self._slots = list(zip(r2.each("hgetall", rq_hashes),
-                               r2.each("hgetall", [bkey(keys.worker, n) for n in names]),
-                               r2.each("smembers", [bkey(keys.rq_worker_executions, n) for n in names]),
+        rq_hashes = bkeys(keys.rq_worker, names)
+        self._slots = list(zip(r2.each("hmget", rq_hashes, RQ_FIELDS),
+                               r2.each("hmget", bkeys(keys.worker, names), OUR_FIELDS),
+                               r2.each("smembers", bkeys(keys.rq_worker_executions, names)),
                                r2.each("pttl", rq_hashes),
                                strict=True))
 
@@ -104,8 +114,8 @@ class WorkersPlanner:
             run = current_execution(two[b], two[c])
             job = job_of(run) or rq2_current_job(two[a], two[b], two[c])
             self._current.append(job)
-            running = job or (two[b].get(b"current_job_id") if isinstance(two[b], dict) else None)
-            if running and isinstance(running, bytes):
+            running = job or our_job(two[b])
+            if running:
                 self.progress_jobs.add(running)
                 self._progress_slots[raw_name] = (r3.add("get", bkey(keys.progress, running)),
                                                   r3.add("hget", bkey(keys.rq_job, running), "meta"))
