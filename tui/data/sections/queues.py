@@ -23,7 +23,7 @@ from tui.data.masking import decode
 from tui.data.models import QueueRow, QueueTotals
 from tui.data.queue_reads import QueueCounts, QueueReads
 from tui.data.sections import retry_kinds
-from tui.data.sections.raw_keys import bkey
+from tui.data.sections.raw_keys import bkey, bkeys
 from tui.data.sections.retry_kinds import RetryKinds
 from tui.data.sections.rounds import Replies, Round, reply_as
 from tui.data.worker_reads import due
@@ -67,8 +67,9 @@ class QueuesPlanner:
         self.fresh: list[bytes] = []
         """The queues rounds 2 and 3 read this refresh (a subset of ``names`` with ``reads``)."""
         self._index = 0
-        self._slots: list[range] = []
-        """Round-2 slots per queue: LLEN, the 8 counts, ZRANGE of scheduled entries, then LINDEX 0."""
+        self._slots: list[tuple[int, ...]] = []
+        """Round-2 slots per queue: LLEN, the 7 counts, ZRANGE of scheduled entries, then LINDEX 0 (each kind of
+        read is queued for every queue at once)."""
         self._heads: list[int | None] = []
         self._classify: list[tuple[retry_kinds.Entry, int]] = []
 
@@ -82,17 +83,18 @@ class QueuesPlanner:
         picked = due(self.names, self.counts.read_at, self.now, self.reads, self.counts.raw_names)
         self.fresh = [n for n in self.names if n in picked]
         alive = f"({self.now!r}"
-        for q in self.fresh:
-            start = r2.add("llen", bkey(keys.rq_queue, q))
-            r2.add("zcard", bkey(_registry_key, q, "wip"))
-            r2.add("zcount", bkey(_registry_key, q, "wip"), "-inf", alive)
-            r2.add("zcount", bkey(_registry_key, q, "finished"), alive, "+inf")
-            r2.add("zcount", bkey(_registry_key, q, "failed"), alive, "+inf")
-            for kind in ("deferred", "scheduled", "canceled"):
-                r2.add("zcard", bkey(_registry_key, q, kind))
-            r2.add("zrange", bkey(_registry_key, q, "scheduled"), 0, retry_kinds.SCAN_PER_QUEUE - 1, withscores=True)
-            r2.add("lindex", bkey(keys.rq_queue, q), 0)
-            self._slots.append(range(start, r2.size))
+        names, lists = self.fresh, bkeys(keys.rq_queue, self.fresh)
+        wip = bkeys(_registry_key, names, "wip")
+        columns = [
+            r2.each("llen", lists), r2.each("zcard", wip), r2.each("zcount", wip, ("-inf", alive)),
+            r2.each("zcount", bkeys(_registry_key, names, "finished"), (alive, "+inf")),
+            r2.each("zcount", bkeys(_registry_key, names, "failed"), (alive, "+inf")),
+            *(r2.each("zcard", bkeys(_registry_key, names, kind)) for kind in ("deferred", "scheduled", "canceled")),
+            [r2.add("zrange", key, 0, retry_kinds.SCAN_PER_QUEUE - 1, withscores=True)
+             for key in bkeys(_registry_key, names, "scheduled")],
+            r2.each("lindex", lists, (0,)),
+        ]
+        self._slots = list(zip(*columns, strict=True))
 
     def third(self, two: Replies, r3: Round) -> None:
         self._heads = [r3.add("hget", bkey(keys.rq_job, h), "enqueued_at") if isinstance(h, bytes) else None

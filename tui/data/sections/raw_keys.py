@@ -31,8 +31,8 @@ def bkey(make: Callable[..., str], raw: bytes, *rest: Any) -> bytes:
     return head + raw + tail
 
 
-def bkeys(make: Callable[..., str], raws: list[bytes]) -> list[bytes]:
-    """``bkey(make, raw)`` of every raw name (a refresh builds three keys per worker)."""
-    head, tail = _halves(make, ())
+def bkeys(make: Callable[..., str], raws: list[bytes], *rest: Any) -> list[bytes]:
+    """``bkey(make, raw, *rest)`` of every raw name (a refresh builds three keys per worker)."""
+    head, tail = _halves(make, rest)
     return [head + raw + tail for raw in raws]
 

@@ -132,7 +132,7 @@ def _command(name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[
 SHAPES: dict[str, Shape] = {"hgetall": _as_dict, "smembers": _as_set, "zscore": _as_float}
 """Commands whose raw reply is shaped as redis-py shapes it (the others come back as Redis sent them)."""
 
-EACH_COMMANDS = frozenset({"hgetall", "hmget", "smembers", "pttl"})
+EACH_COMMANDS = frozenset({"hgetall", "hmget", "hget", "get", "smembers", "pttl", "llen", "lindex", "zcard", "zcount"})
 """The plain key commands ``each`` sends by the thousand, packed from one preformatted head and tail."""
 
 

@@ -24,7 +24,7 @@ from tui.data.job_meta import UNREADABLE
 from tui.data.masking import MaskRules, resolve
 from tui.data.models import WorkerRow
 from tui.data.progress import JobProgress, job_progress
-from tui.data.sections.raw_keys import bkey, bkeys
+from tui.data.sections.raw_keys import bkeys
 from tui.data.sections.rounds import Replies, Round, reply_as, score_map
 from tui.data.sections.suspension import SuspensionPlanner
 from tui.data.worker_reads import WorkerReads, due
@@ -109,19 +109,30 @@ class WorkersPlanner:
                                strict=True))
 
     def third(self, two: Replies, r3: Round) -> None:
-        self._current, self._current_slots, self._progress_slots, self.progress_jobs = [], [], {}, set()
-        for raw_name, (a, b, c, _) in zip(self.fresh, self._slots, strict=True):
+        self._current = []
+        runners: list[bytes] = []  # the workers running a job, and that job (running): their progress is read
+        running: list[bytes] = []
+        plain: list[tuple[int, bytes, bytes | None]] = []  # (index in fresh, job, execution): jobs no record names
+        for i, (raw_name, (a, b, c, _)) in enumerate(zip(self.fresh, self._slots, strict=True)):
             run = current_execution(two[b], two[c])
             job = job_of(run) or rq2_current_job(two[a], two[b], two[c])
             self._current.append(job)
-            running = job or our_job(two[b])
-            if running:
-                self.progress_jobs.add(running)
-                self._progress_slots[raw_name] = (r3.add("get", bkey(keys.progress, running)),
-                                                  r3.add("hget", bkey(keys.rq_job, running), "meta"))
-            self._current_slots.append(None if not job else (
-                r3.add("hmget", bkey(keys.rq_job, job), list(CURRENT_FIELDS)),
-                r3.add("hget", bkey(keys.rq_execution, run), "created_at") if run else None))
+            job_running = job or our_job(two[b])
+            if job_running:
+                runners.append(raw_name)
+                running.append(job_running)
+            if job:
+                plain.append((i, job, run))
+        self.progress_jobs = set(running)
+        self._progress_slots = dict(zip(runners, zip(r3.each("get", bkeys(keys.progress, running)),
+                                                     r3.each("hget", bkeys(keys.rq_job, running), ("meta",)),
+                                                     strict=True), strict=True))
+        jobs = r3.each("hmget", bkeys(keys.rq_job, [job for _, job, _ in plain]), CURRENT_FIELDS)
+        created = iter(r3.each("hget", bkeys(keys.rq_execution, [run for _, _, run in plain if run]),
+                               ("created_at",)))
+        self._current_slots = [None] * len(self.fresh)
+        for (i, _, run), slot in zip(plain, jobs, strict=True):
+            self._current_slots[i] = (slot, next(created) if run else None)
 
     def rows(self, two: Replies, three: Replies) -> tuple[WorkerRow, ...]:
         if self.skipped:
