@@ -438,7 +438,7 @@ def start_publisher(conn: redis.Redis, name: str, interval_s: float, stop: threa
 def status(url: str | None, key_prefix: str | None, as_json: bool) -> None:
     """Print one summary line of jobs, workers and schedules; --json prints everything the tabs show."""
     from tui.data.reader import DashboardReader
-    from tui.data.status_document import status_json
+    from tui.data.status_document import status_bytes
 
     if key_prefix:
         use_key_prefix(key_prefix)
@@ -449,7 +449,9 @@ def status(url: str | None, key_prefix: str | None, as_json: bool) -> None:
     except redis.RedisError as exc:
         fail(f"cannot read from Redis at {mask_url(target)}: {one_line(exc)}")
     if as_json:
-        click.echo(status_json(snapshot))
+        out = click.get_binary_stream("stdout")  # 7.5 MB at 10,000 workers: written as the bytes orjson made
+        out.write(status_bytes(snapshot) + b"\n")
+        out.flush()
         return
     totals = snapshot.totals
     online = sum(1 for w in snapshot.workers if w.status == "online")

@@ -34,7 +34,7 @@ HIDDEN: dict[type, tuple[str, ...]] = {WorkerRow: ("current_started", "read_at")
 """Those instants, left out of the document (its keys stay as they were)."""
 
 _NON_ASCII = re.compile(r"[^\x00-\x7f]")
-_NUMBER_ARRAY = re.compile(r"\[\s*((?:-?[\d.eE+-]+|null)(?:,\s*(?:-?[\d.eE+-]+|null))*)\s*\]")
+_NUMBER_ARRAY = re.compile(rb"\[\s*((?:-?[\d.eE+-]+|null)(?:,\s*(?:-?[\d.eE+-]+|null))*)\s*\]")
 
 
 class _Fields:
@@ -87,20 +87,26 @@ def _fields_of(value: Any, taken: float) -> dict[str, Any]:
     return spec(value, taken)
 
 
-def status_json(snapshot: Snapshot) -> str:
-    """The `status --json` text of ``snapshot``: schema_version first, keys sorted at every level, ISO 8601 UTC
-    timestamps, durations in seconds (a worker's and a row's age as of ``taken_at``) rounded to 0.1 s and other
-    floats to 0.01, None as null, non-ASCII \\u-escaped, each array of plain numbers on one line."""
+def status_bytes(snapshot: Snapshot) -> bytes:
+    """The `status --json` text of ``snapshot`` as the UTF-8 bytes written out (all ASCII): schema_version first,
+    keys sorted at every level, ISO 8601 UTC timestamps, durations in seconds (a worker's and a row's age as of
+    ``taken_at``) rounded to 0.1 s and other floats to 0.01, None as null, non-ASCII \\u-escaped, each array of
+    plain numbers on one line."""
     import orjson  # only `status --json` writes it
 
     taken = snapshot.taken_at.timestamp()
     document = {"schema_version": STATUS_SCHEMA_VERSION, **_fields_of(snapshot, taken)}
-    text = orjson.dumps(document, default=lambda value: _fields_of(value, taken),
-                        option=orjson.OPT_INDENT_2 | orjson.OPT_PASSTHROUGH_DATACLASS | orjson.OPT_UTC_Z).decode()
-    if not text.isascii():  # every non-ASCII character \u-escaped, as the stdlib's encoder did: C1 and bidi included
-        text = _NON_ASCII.sub(lambda match: json.dumps(match.group())[1:-1], text)
-    return _NUMBER_ARRAY.sub(lambda match: "[" + ", ".join(part.strip() for part in match.group(1).split(",")) + "]",
-                             text)
+    data = orjson.dumps(document, default=lambda value: _fields_of(value, taken),
+                        option=orjson.OPT_INDENT_2 | orjson.OPT_PASSTHROUGH_DATACLASS | orjson.OPT_UTC_Z)
+    if not data.isascii():  # every non-ASCII character \u-escaped, as the stdlib's encoder did: C1 and bidi included
+        data = _NON_ASCII.sub(lambda match: json.dumps(match.group())[1:-1], data.decode()).encode()
+    return _NUMBER_ARRAY.sub(lambda match: b"[" + b", ".join(part.strip() for part in match.group(1).split(b","))
+                             + b"]", data)
+
+
+def status_json(snapshot: Snapshot) -> str:
+    """``status_bytes`` as text."""
+    return status_bytes(snapshot).decode()
 
 
 def status_document(snapshot: Snapshot) -> dict[str, Any]:

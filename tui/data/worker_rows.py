@@ -257,12 +257,12 @@ class WorkerRows:
         """The raw names of the workers the last read listed."""
         return list(self._known)
 
-    def rows(self, names: list[bytes], read: dict[bytes, tuple[Any, ...]], seen: dict[bytes, float], now: float,
-             offline_after_s: float, suspended: bool,
+    def rows(self, names: list[bytes], read: dict[bytes, tuple[tuple[Any, ...], Any]], seen: dict[bytes, float],
+             now: float, offline_after_s: float, suspended: bool,
              progress_of: Callable[[bytes, WorkerFacts], JobProgress | None] = lambda name, facts: None,
              ) -> tuple[WorkerRow, ...]:
-        """Rows for ``names``; ``read`` holds the replies of the workers read this refresh, ``(rq reply, rqtop
-        reply, executions reply, current job id, its CURRENT_READ replies, PTTL of RQ's hash)``, and
+        """Rows for ``names``; ``read`` holds the replies of the workers read this refresh, ``((rq reply, rqtop
+        reply, executions reply, current job id, its CURRENT_READ replies), PTTL of RQ's hash)``, and
         ``progress_of`` gives a re-read worker's progress. A worker not in ``read`` keeps its last read (late or
         not as that read said, its row's ``read_at`` saying when); its row is reused while nothing it shows
         changed."""
@@ -286,8 +286,7 @@ class WorkerRows:
             else:
                 if replies is None:  # listed, never read (a reader given no replies for it): nothing to show yet
                     continue
-                *hashes, pttl = replies
-                key = tuple(hashes)
+                key, pttl = replies
                 if hit is not None and hit[0] == key:
                     entry = hit
                 else:

@@ -154,7 +154,7 @@ class WorkersPlanner:
             task = facts.current_task or UNREADABLE
             return job_progress(three[slots[0]], three[slots[1]], resolve(self.rules, task))
 
-        read = {n: (two[a], two[b], two[c], job_id, current(j), two[d])
+        read = {n: ((two[a], two[b], two[c], job_id, current(j)), two[d])
                 for n, (a, b, c, d), job_id, j in zip(self.fresh, self._slots, self._current, self._current_slots,
                                                       strict=True)}
         rows = self._rows.rows(self.names, read, self._seen, self.now, self.offline_after_s,
