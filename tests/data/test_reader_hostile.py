@@ -99,12 +99,12 @@ def test_garbage_worker_hashes_become_unreadable_rows(conn: redis.Redis) -> None
 
 def test_numbers_no_int_or_date_can_hold_read_as_unreadable_not_a_crash(conn: redis.Redis) -> None:
     """A count of "1.0e999" is a float Python rounds to infinity, which no int holds (it used to raise
-    OverflowError out of the refresh); "nan" and a year past 9999 are no date."""
+    OverflowError out of the refresh); a pid of 41 digits is no pid; "nan" and a year past 9999 are no date."""
     now = time.time()
     put_worker_record(conn, "huge", now, pid="9.5e999", processed="1.0e999", failed="nan.0", birth="1e300")
     conn.sadd(keys.RQ_WORKERS, keys.rq_worker("rq-huge"))
     conn.hset(keys.rq_worker("rq-huge"), mapping={"last_heartbeat": "nan", "successful_job_count": "-1.0e400",
-                                                  "birth": "inf", "queues": "default", "pid": "1" * 5000})
+                                                  "birth": "inf", "queues": "default", "pid": "1" * 41})
 
     rows = {w.name: w for w in DashboardReader(conn, settings(now=now)).read().workers}
 

@@ -26,6 +26,8 @@ from worker import keys, records
 from worker.display_text import safe_text
 from worker.safe_decoding import UNREADABLE, error_text, function_name, inflate  # noqa: F401 - re-exported
 
+NUMBER_MAX_BYTES = 40
+"""The longest count, pid or size a hash may hold (a 64-bit integer has 20 digits): a longer one is garbage."""
 EPOCH_MIN, EPOCH_MAX = -62_000_000_000.0, 253_000_000_000.0
 """Epochs a datetime can show (years 5-9987); anything else in a hash is garbage, not a crash."""
 
@@ -92,9 +94,12 @@ class Fields:
 
     def number(self, name: str) -> int | None:
         """The value as an int (parsed from the bytes: ASCII digits only); garbage, including a number no int can
-        hold (inf, nan), marks the hash bad."""
+        hold (inf, nan) and one longer than ``NUMBER_MAX_BYTES``, marks the hash bad."""
         value = self.raw.get(name.encode())
         if not value:
+            return None
+        if len(value) > NUMBER_MAX_BYTES:
+            self.bad = True
             return None
         try:
             return int(float(value)) if b"." in value else int(value)

@@ -7,6 +7,10 @@ near 15,000 jobs/s. Here the commands are packed once into one buffer and sent w
 from the connection's socket, or with ``read_response`` one by one when that socket is not a plain one. The
 wire traffic is a pipeline's: one round trip, only HMGETs (read commands), each a single small call.
 
+A request of ``SEND_ALONGSIDE_BYTES`` or more (a refresh's second round at thousands of workers) is sent by a
+short-lived thread while this one parses the replies already back, so Redis working through the rest of the request
+and the client parsing overlap; on TLS the one thread does both in turn.
+
 ``Link`` holds one connection for a scan's run so that the next request (the HGETs of the keys the last SCAN
 returned, and the next SCAN) is on the wire while the client works through the previous replies: Redis and the
 client then work at the same time instead of in turn. Only one request is ever in flight, and a link closed with
