@@ -449,9 +449,9 @@ def status(url: str | None, key_prefix: str | None, as_json: bool) -> None:
     except redis.RedisError as exc:
         fail(f"cannot read from Redis at {mask_url(target)}: {one_line(exc)}")
     if as_json:
-        out = click.get_binary_stream("stdout")  # 7.5 MB at 10,000 workers: written as the bytes orjson made
-        out.write(status_bytes(snapshot) + b"\n")
-        out.flush()
+        sys.stdout.flush()
+        sys.stdout.buffer.write(status_bytes(snapshot) + b"\n")  # 7.5 MB at 10,000 workers: the bytes orjson made
+        sys.stdout.buffer.flush()
         return
     totals = snapshot.totals
     online = sum(1 for w in snapshot.workers if w.status == "online")
