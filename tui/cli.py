@@ -380,9 +380,12 @@ def worker(url: str | None, mode: str, queues: str, schedules_path: str, burst: 
     """Run an rqtop worker: RQ worker with heartbeats and bookkeeping, and/or the scheduler; it connects as the
     dashboard does (--profile, TLS files, --password-file, Sentinel, and follows a Sentinel failover)."""
     require_rq3()
+    import faulthandler
+
     from worker.runner import default_name, run
     from worker.schedules import ScheduleError, load_schedules
 
+    faulthandler.enable()  # a crash in native code (hiredis, a job's extension) leaves every thread's stack in the log
     if _root_option("read_only", read_only):
         fail("worker: refused with --read-only: a worker writes by nature (runs jobs, records them, registers "
              "schedules); nothing was started")
@@ -400,8 +403,8 @@ def worker(url: str | None, mode: str, queues: str, schedules_path: str, burst: 
 
     name = name or default_name(mode)
     stop = threading.Event()
-    if share and mode in ("all", "scheduler") and not burst:
-        start_publisher(conn, name, snapshot_interval, stop)
+    publisher = start_publisher(conn, name, snapshot_interval, stop) \
+        if share and mode in ("all", "scheduler") and not burst else None
     try:
         run(client_factory(target), mode=mode, queues=queue_names, schedules_path=schedules_path,
             burst=burst, name=name, stop_event=stop)
@@ -409,11 +412,19 @@ def worker(url: str | None, mode: str, queues: str, schedules_path: str, burst: 
         fail(str(exc))
     finally:
         stop.set()
+        if publisher is not None:  # let a publish under way finish: a daemon thread still in native code (hiredis)
+            publisher.join(PUBLISHER_JOIN_S)  # when the interpreter exits can crash the process at its exit
 
 
-def start_publisher(conn: redis.Redis, name: str, interval_s: float, stop: threading.Event) -> None:
+PUBLISHER_JOIN_S = 5.0
+"""How long the worker's exit waits for the snapshot publisher's last publish (a read of one refresh, ~ms)."""
+
+
+def start_publisher(conn: redis.Redis, name: str, interval_s: float, stop: threading.Event
+                    ) -> threading.Thread | None:
     """Share a dashboard snapshot from a thread beside the worker until ``stop`` (``tui.data.shared_snapshot``;
-    worker/ knows nothing of the dashboard). Settings that cannot be read only leave the snapshot unshared."""
+    worker/ knows nothing of the dashboard); returns that thread. Settings that cannot be read only leave the
+    snapshot unshared (None)."""
     import socket
 
     from tui.data.shared_snapshot import SnapshotPublisher
@@ -425,9 +436,11 @@ def start_publisher(conn: redis.Redis, name: str, interval_s: float, stop: threa
         settings = settings_for(profile, target, None, None)
     except SettingsError as exc:
         click.echo(f"rqtop: warning: no shared snapshot: {safe_text(str(exc))}", err=True)
-        return
+        return None
     publisher = SnapshotPublisher(conn, settings, name, socket.gethostname(), interval_s)
-    threading.Thread(target=publisher.run_until, args=(stop,), name="rqtop-snapshot", daemon=True).start()
+    thread = threading.Thread(target=publisher.run_until, args=(stop,), name="rqtop-snapshot", daemon=True)
+    thread.start()
+    return thread
 
 
 @cli.command()

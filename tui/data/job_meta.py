@@ -131,9 +131,10 @@ class Fields:
         return records.from_epoch(self.epoch(name))
 
 
-@functools.cache
+@functools.lru_cache(maxsize=64)
 def encoded(names: tuple[str, ...]) -> tuple[bytes, ...]:
-    """The field names of an HMGET as the keys of its ``Fields`` (encoded once per list of names)."""
+    """The field names of an HMGET as the keys of its ``Fields`` (encoded once per list of names: each caller's is a
+    constant)."""
     return tuple(name.encode() for name in names)
 
 
