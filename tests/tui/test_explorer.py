@@ -172,3 +172,37 @@ def test_an_id_in_two_lists_is_listed_once(conn: redis.Redis, redis_url: str) ->
             assert pane.table.row_count == 1 and pane.table.highlighted_key == job.id
 
     run(body)
+
+
+def test_a_full_page_at_80x24_keeps_the_whole_failure_of_the_highlighted_job_on_screen(conn: redis.Redis,
+                                                                                       redis_url: str) -> None:
+    """At 80 columns the Failure column shows a few characters; the line under the table says the highlighted
+    job's whole failure, follows the cursor, and with a 50-row page the table scrolls in what it leaves (the line
+    and the hints stay on screen)."""
+    high = Queue("high", connection=conn)
+    reasons = [f"import {i} timed out after {30 + i} s talking to billing" for i in range(55)]
+    for reason in reasons:
+        high.enqueue(jobs.boom, reason)
+    SimpleWorker([high], connection=conn, name="tui-w80").work(burst=True)
+    app = make(conn, redis_url)
+
+    async def body() -> None:
+        async with app.run_test(size=(80, 24)) as pilot:
+            pane = await open_tab(app, pilot)
+            assert pane.table.row_count == 50
+            failure = pane.query_one("#explorer-failure", Label)
+            first = label(app, "#explorer-failure")
+            assert failure.display and first.startswith("Failure of ") and "ConnectionError: import" in first
+            shown = pane._rows[pane.table.highlighted_key]
+            assert shown.error is not None and first.endswith(shown.error) and len(shown.error) > 48
+            await pilot.press("down")
+            await pilot.pause()
+            second = pane._rows[pane.table.highlighted_key]
+            assert label(app, "#explorer-failure").endswith(second.error or "") and second.error != shown.error
+            bottom = app.screen.size.height - 1  # the footer's row
+            for selector in ("#explorer-failure", "#explorer-hint", "#explorer-action-hint"):
+                region = pane.query_one(selector).region
+                assert region.height >= 1 and region.bottom <= bottom, (selector, region)
+            assert pane.table.region.height < 50, "the page scrolls within the table"
+
+    run(body)

@@ -51,7 +51,6 @@ class ExplorerPane(JobActionKeys, Vertical):
 
     DEFAULT_CSS = """
     ExplorerPane { height: 1fr; }
-    ExplorerPane #explorer-table { height: 1fr; }
     ExplorerPane #explorer-header, ExplorerPane #explorer-hint, ExplorerPane #explorer-action-hint {
         color: $text-muted;
     }
@@ -142,6 +141,7 @@ class ExplorerPane(JobActionKeys, Vertical):
         yield Label(header_line(None, 0, 0.0), id="explorer-header", markup=False)
         yield Label("", id="explorer-newer", markup=False)
         yield KeyedTable(EXPLORER_COLUMNS, id="explorer-table", optional=OPTIONAL_COLUMNS, full_width=FULL_WIDTH)
+        yield Label("", id="explorer-failure", markup=False)
         yield Label("No matching jobs.", id="explorer-empty", classes="empty-state")
         yield Label("", id="explorer-error", classes="warning-line", markup=False)
         yield Label(HINT, id="explorer-hint", markup=False)
@@ -149,8 +149,8 @@ class ExplorerPane(JobActionKeys, Vertical):
 
     def on_mount(self) -> None:
         """Hide what is empty; nothing is read until the tab is shown."""
-        for selector in ("#explorer-query", "#explorer-warnings", "#explorer-newer", "#explorer-empty",
-                         "#explorer-error"):
+        for selector in ("#explorer-query", "#explorer-warnings", "#explorer-newer", "#explorer-failure",
+                         "#explorer-empty", "#explorer-error"):
             self.query_one(selector).display = False
         self.query_one("#explorer-action-hint").display = not self.job_actions_hidden()
         if self._source is None:
@@ -244,6 +244,7 @@ class ExplorerPane(JobActionKeys, Vertical):
         newer.display = bool(self.newer)
         self.query_one("#explorer-header", Label).update(header_line(page, len(self.marks), now))
         self.query_one("#explorer-empty").display = not page.rows
+        self._show_failure()
         keyboard_here = table.has_focus or self.has_focus
         table.display = bool(page.rows)
         self.can_focus = not page.rows  # an empty page: the pane takes the keys the hidden table cannot
@@ -252,10 +253,20 @@ class ExplorerPane(JobActionKeys, Vertical):
 
     @on(DataTable.RowHighlighted, "#explorer-table")
     def _cursor_moved(self, event: DataTable.RowHighlighted) -> None:
-        """Back on the top row: nothing above is unseen any more."""
+        """The highlighted job's failure in full; back on the top row, nothing above is unseen any more."""
+        self._show_failure()
         if event.cursor_row == 0 and self.newer:
             self.newer.clear()
             self.query_one("#explorer-newer").display = False
+
+    def _show_failure(self) -> None:
+        """Under the table, the highlighted job's whole failure line (the column cuts it: to ~14 characters at 80
+        columns), or nothing when it has none."""
+        key = self.table.highlighted_key if self.table.row_count else None
+        row = self._rows.get(key) if key is not None else None
+        line = self.query_one("#explorer-failure", Label)
+        line.update(f"Failure of {fmt.short_id(row.job.id)}: {row.error}" if row is not None and row.error else "")
+        line.display = row is not None and bool(row.error)
 
     def _show_error(self, error: str) -> None:
         """Show one line of error, or hide the line."""
