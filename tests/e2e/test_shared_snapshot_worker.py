@@ -14,10 +14,12 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 import redis
 from rq import Queue
 
 from tests import jobs
+from tests.e2e.plain_rq import PlainRq
 from tests.e2e.procs import WorkerPool
 from tests.waiting import wait_for
 from tui.data.models import Snapshot
@@ -139,3 +141,57 @@ def test_the_shared_snapshot_shows_what_a_direct_read_shows_and_falls_back(
     assert fallback.history == shared.history and fallback.totals.as_of_s is None, "every row re-read"
     assert fallback.round_trips == direct.round_trips + 1, "one GETRANGE, then the direct read"
     wait_for(lambda: conn.exists(dashboard.key) == 0, INTERVAL_S * TTL_INTERVALS, "the abandoned snapshot to vanish")
+
+
+@pytest.fixture(params=["rq2", "rq3"])
+def line(request: pytest.FixtureRequest, redis_url: str, pool: WorkerPool) -> PlainRq:
+    """One RQ line: 2.12 from .venv-rq2, 3.x from the test virtualenv."""
+    return PlainRq(request.getfixturevalue(f"{request.param}_bin"), redis_url, pool)
+
+
+def test_a_plain_rq_deployments_shared_snapshot_shows_what_a_direct_read_shows(
+        conn: redis.Redis, pool: WorkerPool, line: PlainRq, tmp_path: Path) -> None:
+    """The jobs run by a plain ``rq worker`` of RQ 2.12 or 3.0 (their hashes, registries and results as that line
+    writes them), only the publisher is rqtop's: the shared snapshot still equals a direct read at its instant, and
+    the dashboard reads directly once the publisher is gone."""
+    schedules = tmp_path / "schedules.toml"
+    schedules.write_text(SCHEDULES)
+    runner = line.worker("shared")
+    done = [line.enqueue("say_hello", str(i)) for i in range(3)]
+    failed = line.enqueue("boom")
+    wait_for(lambda: all(conn.hget(keys.rq_job(j), "status") == b"finished" for j in done)
+             and conn.hget(keys.rq_job(failed), "status") == b"failed", 30, "the plain worker to run the jobs")
+    publisher = pool.scheduler("publisher", schedules, "--snapshot-interval", str(INTERVAL_S))
+    settings = Settings()
+    dashboard = SharedSnapshotReader(DashboardReader(conn, settings))
+    wait_for(lambda: (s := _read_from(dashboard, "shared")) and s.schedules and s, 30,
+             "a shared snapshot with the schedules registered", interval=0.2)
+    for _ in range(10):
+        _freeze(runner.pid, signal.SIGSTOP)
+        _freeze(publisher.pid, signal.SIGSTOP)
+        try:
+            shared = dashboard.read()
+            assert shared.read_source is not None and shared.read_source.kind == "shared", shared.read_source
+            direct = _as_the_jobs_tab(DashboardReader(conn, dataclasses.replace(
+                settings, clock=_frozen_at(shared.taken_at.timestamp()))))
+            if _as_tabs_show(shared) == _as_tabs_show(direct):
+                break
+        finally:
+            _freeze(publisher.pid, signal.SIGCONT)
+            _freeze(runner.pid, signal.SIGCONT)
+        wait_for(lambda seen=shared.taken_at: dashboard.read().taken_at != seen, 3 * INTERVAL_S, "the next snapshot",
+                 interval=0.1)
+    else:
+        raise AssertionError(f"shared and direct differ:\n{_as_tabs_show(shared)}\n{_as_tabs_show(direct)}")
+    assert _same_ages(shared, direct), (_clock_ages(shared), _clock_ages(direct))
+    assert {h.id for h in shared.history} >= {*done, failed}, "the plain worker's runs, as RQ's registries hold them"
+    states = {h.id: h.state for h in shared.history}
+    assert [states[j] for j in done] == ["completed"] * 3 and states[failed] == "failed"
+    default = next(q for q in shared.queues if q.name == "default")
+    assert (default.completed, default.failed, default.pending) == (3, 1, 0)
+
+    publisher.kill_hard()
+    fallback = wait_for(lambda: _read_from(dashboard, "direct"), TTL_INTERVALS * INTERVAL_S + 5,
+                        "the dashboard to read directly", interval=0.2)
+    assert _as_tabs_show(fallback).queues == _as_tabs_show(shared).queues
+    assert {h.id for h in fallback.history} == {h.id for h in shared.history}
