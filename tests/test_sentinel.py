@@ -196,3 +196,55 @@ def test_rqtop_worker_through_sentinel_keeps_working_after_a_failover(sentinels:
         log.close()
     text = (tmp_path / "worker.log").read_text()
     assert "Traceback" not in text, text
+
+
+def test_rqtop_notify_delivers_through_sentinel_before_and_after_a_failover(sentinels: SentinelSet,
+                                                                            tmp_path: Path) -> None:
+    """`rqtop notify --once` given only --sentinel and --sentinel-master delivers a run's notification by real
+    SMTP; after SENTINEL FAILOVER and the old master killed, it delivers the one written on the new master (each
+    new connection asks the sentinel), once each."""
+    from tests.notify.servers import SmtpServer
+    from worker.dispatch import enqueue_run
+    from worker.rqtop_worker import RqtopSimpleWorker
+    from worker.schedules import ScheduleEntry
+
+    conn = client(_target(sentinels), timeout=2.0)
+    entry = ScheduleEntry(name="nightly", task="tests.jobs.boom", interval=3600)
+    flags = ("--sentinel", f"127.0.0.1:{sentinels.sentinel_port}", "--sentinel-master", sentinels.MASTER_NAME)
+
+    def failed_run(worker: str) -> str:
+        """One run of ``entry`` with a --notify address, failed by a real rqtop worker (it writes the outbox)."""
+        job_id = enqueue_run(conn, entry, notify="ops@example.com").job_id
+        RqtopSimpleWorker(["default"], connection=conn, name=worker).work(burst=True)
+        assert job_id and conn.hget(f"rq:job:{job_id}", "status") == b"failed"
+        return job_id
+
+    smtp = SmtpServer().start()
+    env = {"RQTOP_SMTP_URL": smtp.url, "RQTOP_CONFIG": str(tmp_path / "none.toml")}
+    try:
+        first = failed_run("w-before")
+        sent = rqtop(*flags, "notify", "--once", env=env)
+        assert sent.returncode == 0 and sent.stdout.strip() == "delivered 1 notification(s)", sent
+        assert [m["Subject"] for m in smtp.inbox.to("ops@example.com")] == ["[rqtop] nightly: failed"]
+        assert first in smtp.inbox.to("ops@example.com")[0].get_payload()
+
+        old = sentinels.master_port
+        new = sentinels.fail_over()
+        sentinels.kill(old)
+        deadline = time.monotonic() + FOLLOW_WITHIN_S
+        while True:  # the client's next connection asks the sentinel, which now names the new master
+            try:
+                second = failed_run("w-after")
+                break
+            except (redis.ConnectionError, redis.TimeoutError):
+                assert time.monotonic() < deadline
+                time.sleep(0.2)
+        assert conn.connection_pool.get_master_address() == ("127.0.0.1", new)  # type: ignore[attr-defined]
+        sent = rqtop(*flags, "notify", "--once", env=env)
+        assert sent.returncode == 0 and sent.stdout.strip() == "delivered 1 notification(s)", sent
+        bodies = [m.get_payload() for m in smtp.inbox.to("ops@example.com")]
+        assert len(bodies) == 2 and second in bodies[1] and first not in bodies[1]
+        status = rqtop(*flags, "notify", "status", env=env)
+        assert status.returncode == 0 and status.stdout.startswith("pending 0 · sent 2 · failed attempts 0"), status
+    finally:
+        smtp.stop()
