@@ -34,8 +34,24 @@ def test_redis_7_refuses_the_operators_suspend_and_6_2_cannot(users: dict[str, r
         _refused(lambda: operator.execute_command("EVAL", "return redis.call('SET', KEYS[1], 1)", 1,
                                                   keys.RQ_SUSPENDED))
         assert not srv.conn.exists(keys.RQ_SUSPENDED)
+        # any command that creates the key would suspend every worker (RQ checks only that it exists)
+        _refused(lambda: operator.sadd(keys.RQ_SUSPENDED, "1"))
+        _refused(lambda: operator.hset(keys.RQ_SUSPENDED, "by", "op"))
+        _refused(lambda: operator.rpush(keys.RQ_SUSPENDED, "1"))
+        _refused(lambda: operator.execute_command("EVAL", "return redis.call('SADD', KEYS[1], 1)", 1,
+                                                  keys.RQ_SUSPENDED))
+        assert not srv.conn.exists(keys.RQ_SUSPENDED)
         assert operator.set(keys.cancel_flag("j1"), "who", ex=5) and operator.set(keys.active("s1"), "j1")
         assert "suspend" not in only_rqtop_refuses("operator", redis_version="7")
+        # an admin's timed suspension: the operator reads it but can neither end it early nor pin it
+        assert job_actions.suspend(users["admin"], 600)
+        assert operator.exists(keys.RQ_SUSPENDED) == 1 and 0 < operator.ttl(keys.RQ_SUSPENDED) <= 600
+        _refused(lambda: operator.expire(keys.RQ_SUSPENDED, 1))
+        _refused(lambda: operator.persist(keys.RQ_SUSPENDED))
+        _refused(lambda: operator.execute_command("EVAL", "return redis.call('EXPIRE', KEYS[1], 1)", 1,
+                                                  keys.RQ_SUSPENDED))
+        assert 1 < srv.conn.ttl(keys.RQ_SUSPENDED) <= 600
+        assert operator.expire(keys.rq_job("anything-else"), 5) == 0, "EXPIRE on RQ's other keys is still granted"
     else:
         assert job_actions.suspend(operator) and srv.conn.exists(keys.RQ_SUSPENDED)
         printed = rqtop("acl", "print", "--role", "operator", "--redis-version", "6.2").stderr
@@ -63,3 +79,25 @@ def test_only_rqtop_refuses_replay_and_retry_now_as_acl_print_says(action: str, 
     printed = rqtop("acl", "print", "--role", "operator", "--redis-version", srv.version).stderr
     note = next(line for line in printed.splitlines() if line.startswith("# note: Redis cannot tell"))
     assert action in note, printed
+
+
+def test_a_role_the_config_lets_suspend_keeps_writing_the_suspension_key(redis7: object) -> None:
+    """The guard follows the role map: an operator a config file lets suspend gets RQ's keys whole (and suspends,
+    as that user, on Redis 7); the default operator reads them all but writes none starting with rq:su."""
+    from tui.data.acl import setuser_line
+    from tui.data.roles import DEFAULT_GRANTS, RoleMap
+
+    suspending = RoleMap({**DEFAULT_GRANTS, "operator": DEFAULT_GRANTS["operator"] | {"suspend", "resume"}})
+    line = setuser_line("operator", "t-susp", "pw-susp-1", role_map=suspending)
+    assert "~rq:*" in line and "%R~rq:*" not in line
+    assert {"%R~rq:*", "~rq:[^s]*", "~rq:s[^u]*"} <= set(setuser_line("operator", "t-op", "pw"))
+    conn = redis.Redis.from_url(redis7.url)  # type: ignore[attr-defined]
+    conn.execute_command(*line)
+    try:
+        user = redis.Redis.from_url(redis7.url, username="t-susp", password="pw-susp-1")
+        assert job_actions.suspend(user, 60) and job_actions.resume(user)
+        user.close()
+    finally:
+        conn.execute_command("ACL", "DELUSER", "t-susp")
+        conn.delete(keys.RQ_SUSPENDED)
+        conn.close()

@@ -91,11 +91,25 @@ BUT_THE_AUDIT = (f"~{keys.PREFIX}[^a]*", f"~{keys.PREFIX}active:*", f"~{keys.AUD
 """Every rqtop key but the audit stream itself (``rqtop:active:*`` and ``rqtop:audit:refused`` start with a)."""
 
 
-def key_patterns(rq_prefix: str, guard_audit: bool = False) -> tuple[str, ...]:
-    """RQ's keys under ``rq_prefix``, rq-scheduler's (always ``rq:``) and rqtop's (with ``guard_audit``: all but
-    the audit stream, which ``AUDIT_SELECTOR`` then grants append-only)."""
+SUSPENSION_ACTIONS = ("suspend", "resume", "toggle_suspend")
+"""The actions that write RQ's ``<prefix>:suspended`` key."""
+
+
+def rq_key_patterns(rq_prefix: str, guard_suspension: bool = False) -> tuple[str, ...]:
+    """RQ's keys under ``rq_prefix``; with ``guard_suspension`` (Redis >= 7) every one may be read but
+    ``<prefix>:suspended`` (the only RQ key starting ``<prefix>:su``) may not be written: else any command that
+    creates a key (SADD, HSET, RPUSH…) would suspend every worker, and EXPIRE or PERSIST would end or pin a
+    suspension, for a role that may neither suspend nor resume."""
+    if not guard_suspension:
+        return (f"~{rq_prefix}:*",)
+    return (f"%R~{rq_prefix}:*", f"~{rq_prefix}:[^s]*", f"~{rq_prefix}:s[^u]*")
+
+
+def key_patterns(rq_prefix: str, guard_audit: bool = False, guard_suspension: bool = False) -> tuple[str, ...]:
+    """RQ's keys under ``rq_prefix`` (``rq_key_patterns``), rq-scheduler's (always ``rq:``) and rqtop's (with
+    ``guard_audit``: all but the audit stream, which ``AUDIT_SELECTOR`` then grants append-only)."""
     rqtop = BUT_THE_AUDIT if guard_audit else (f"~{keys.PREFIX}*",)
-    return tuple(dict.fromkeys([f"~{rq_prefix}:*", "~rq:scheduler*", *rqtop]))
+    return tuple(dict.fromkeys([*rq_key_patterns(rq_prefix, guard_suspension), "~rq:scheduler*", *rqtop]))
 
 
 def set_selector(role: str, role_map: RoleMap = DEFAULT_ROLE_MAP) -> str:
@@ -140,11 +154,13 @@ def setuser_line(role: str, user: str | None = None, password: str | None = None
                  role_map: RoleMap = DEFAULT_ROLE_MAP, redis_version: str = "7") -> tuple[str, ...]:
     """The words of ``ACL SETUSER`` that make ``user`` (default ``rqtop-<role>``) able to do exactly ``role``'s
     actions; a fresh random password when none is given. On Redis 7 a role that acts but is not admin reaches the
-    audit stream through ``AUDIT_SELECTOR`` only (read and XADD: no XDEL, XTRIM, DEL, SET, EXPIRE, RENAME)."""
+    audit stream through ``AUDIT_SELECTOR`` only (read and XADD: no XDEL, XTRIM, DEL, SET, EXPIRE, RENAME), and one
+    that may not suspend or resume workers may read RQ's suspension key but not write it (``rq_key_patterns``)."""
     secret = password or secrets.token_urlsafe(24)
     guard = _guarded(role, role_map, redis_version)
+    suspends = any(role_map.allows(role, action) for action in SUSPENSION_ACTIONS)
     return ("ACL", "SETUSER", user or DEFAULT_USERS[role], "reset", "on", f">{secret}",
-            *key_patterns(rq_prefix, guard), *channel_rules(role, rq_prefix, role_map),
+            *key_patterns(rq_prefix, guard, guard and not suspends), *channel_rules(role, rq_prefix, role_map),
             *role_commands(role, role_map, guard), *((AUDIT_SELECTOR,) if guard else ()),
             *((set_selector(role, role_map),) if guard and set_selector(role, role_map) else ()))
 
@@ -171,9 +187,9 @@ def caveat(role: str, role_map: RoleMap = DEFAULT_ROLE_MAP, redis_version: str =
     if role == "admin" or not acts:
         return ""
     if redis_version == "6.2":
-        return ("Redis 6.2 has no ACL selectors (nor %R~/%W~ read/write key patterns): this user's SET and EXPIRE "
-                f"reach rqtop:audit and {keys.RQ_SUSPENDED} too, so the audit log is append-only and suspend refused "
-                "by Redis only on Redis >= 7 (print without --redis-version 6.2)")
+        return ("Redis 6.2 has no ACL selectors (nor %R~/%W~ read/write key patterns): this user's writes (SET, "
+                f"EXPIRE, SADD…) reach rqtop:audit and {keys.RQ_SUSPENDED} too, so the audit log is append-only and "
+                "suspending workers refused by Redis only on Redis >= 7 (print without --redis-version 6.2)")
     return ("XADD's MAXLEN/MINID arguments can still trim the audit log (ACLs cannot restrict arguments); "
             "`rqtop audit` reports entries removed before their 90 days")
 
