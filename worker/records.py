@@ -157,6 +157,11 @@ def to_epoch(value: str | bytes | None) -> float | None:
     if value is None:
         return None
     if isinstance(value, bytes):
+        if b"T" not in value:  # an epoch number: float() parses the bytes themselves, no decode (a refresh's hot path)
+            try:
+                return float(value)
+            except ValueError:
+                pass
         try:
             value = value.decode()
         except UnicodeDecodeError:

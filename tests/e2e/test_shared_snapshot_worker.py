@@ -84,6 +84,33 @@ def _freeze(pid: int, sig: int) -> None:
         os.killpg(pid, sig)
 
 
+def _shared_and_direct(conn: redis.Redis, dashboard: SharedSnapshotReader, settings: Settings,
+                       *pids: int) -> tuple[Snapshot, Snapshot]:
+    """A shared snapshot and a direct Background Jobs read at its instant that show the same tabs, with their
+    clock ages within 1 ms: the processes ``pids`` (the runner, the publisher) are stopped between the two reads
+    so the world stands still; a beat that landed between the publisher's read and ours means taking the next
+    snapshot (up to 10 tries)."""
+    for _ in range(10):
+        for pid in pids:
+            _freeze(pid, signal.SIGSTOP)
+        try:
+            shared = dashboard.read()
+            assert shared.read_source is not None and shared.read_source.kind == "shared", shared.read_source
+            direct = _as_the_jobs_tab(DashboardReader(conn, dataclasses.replace(
+                settings, clock=_frozen_at(shared.taken_at.timestamp()))))
+            if _as_tabs_show(shared) == _as_tabs_show(direct):
+                break
+        finally:
+            for pid in reversed(pids):
+                _freeze(pid, signal.SIGCONT)
+        wait_for(lambda seen=shared.taken_at: dashboard.read().taken_at != seen, 3 * INTERVAL_S, "the next snapshot",
+                 interval=0.1)
+    else:
+        raise AssertionError(f"shared and direct differ:\n{_as_tabs_show(shared)}\n{_as_tabs_show(direct)}")
+    assert _same_ages(shared, direct), (_clock_ages(shared), _clock_ages(direct))
+    return shared, direct
+
+
 def test_the_shared_snapshot_shows_what_a_direct_read_shows_and_falls_back(
         conn: redis.Redis, pool: WorkerPool, tmp_path: Path) -> None:
     schedules = tmp_path / "schedules.toml"
@@ -106,25 +133,7 @@ def test_the_shared_snapshot_shows_what_a_direct_read_shows_and_falls_back(
     assert {h.id for h in first.history} >= {*done, failed} and first.schedules[0].name == "nightly"
     assert first.metrics and first.round_trips == 1
 
-    for _ in range(10):  # the world stands still (both processes stopped) between the publish and the direct read
-        _freeze(runner.pid, signal.SIGSTOP)
-        _freeze(publisher.pid, signal.SIGSTOP)
-        try:
-            shared = dashboard.read()
-            assert shared.read_source is not None and shared.read_source.kind == "shared", shared.read_source
-            at = shared.taken_at.timestamp()
-            direct = _as_the_jobs_tab(DashboardReader(conn, dataclasses.replace(settings, clock=_frozen_at(at))))
-            if _as_tabs_show(shared) == _as_tabs_show(direct):
-                break
-        finally:
-            _freeze(publisher.pid, signal.SIGCONT)
-            _freeze(runner.pid, signal.SIGCONT)
-        # a beat landed between the publisher's read and ours: take the next snapshot
-        wait_for(lambda seen=shared.taken_at: dashboard.read().taken_at != seen, 3 * INTERVAL_S, "the next snapshot",
-                 interval=0.1)
-    else:
-        raise AssertionError(f"shared and direct differ:\n{_as_tabs_show(shared)}\n{_as_tabs_show(direct)}")
-    assert _same_ages(shared, direct), (_clock_ages(shared), _clock_ages(direct))
+    shared, direct = _shared_and_direct(conn, dashboard, settings, runner.pid, publisher.pid)
     assert status_document(_as_tabs_show(shared))["queues"] == status_document(_as_tabs_show(direct))["queues"]
     assert shared.history and shared.queues
 
@@ -166,24 +175,7 @@ def test_a_plain_rq_deployments_shared_snapshot_shows_what_a_direct_read_shows(
     dashboard = SharedSnapshotReader(DashboardReader(conn, settings))
     wait_for(lambda: (s := _read_from(dashboard, "shared")) and s.schedules and s, 30,
              "a shared snapshot with the schedules registered", interval=0.2)
-    for _ in range(10):
-        _freeze(runner.pid, signal.SIGSTOP)
-        _freeze(publisher.pid, signal.SIGSTOP)
-        try:
-            shared = dashboard.read()
-            assert shared.read_source is not None and shared.read_source.kind == "shared", shared.read_source
-            direct = _as_the_jobs_tab(DashboardReader(conn, dataclasses.replace(
-                settings, clock=_frozen_at(shared.taken_at.timestamp()))))
-            if _as_tabs_show(shared) == _as_tabs_show(direct):
-                break
-        finally:
-            _freeze(publisher.pid, signal.SIGCONT)
-            _freeze(runner.pid, signal.SIGCONT)
-        wait_for(lambda seen=shared.taken_at: dashboard.read().taken_at != seen, 3 * INTERVAL_S, "the next snapshot",
-                 interval=0.1)
-    else:
-        raise AssertionError(f"shared and direct differ:\n{_as_tabs_show(shared)}\n{_as_tabs_show(direct)}")
-    assert _same_ages(shared, direct), (_clock_ages(shared), _clock_ages(direct))
+    shared, _ = _shared_and_direct(conn, dashboard, settings, runner.pid, publisher.pid)
     assert {h.id for h in shared.history} >= {*done, failed}, "the plain worker's runs, as RQ's registries hold them"
     states = {h.id: h.state for h in shared.history}
     assert [states[j] for j in done] == ["completed"] * 3 and states[failed] == "failed"

@@ -113,14 +113,7 @@ class Fields:
         raw = self.raw.get(name.encode())
         if not raw:
             return None
-        value: float | None = None
-        if isinstance(raw, bytes) and b"T" not in raw:  # an epoch number, parsed from the bytes
-            try:
-                value = float(raw)
-            except ValueError:
-                value = None
-        if value is None:
-            value = records.to_epoch(raw) if isinstance(raw, bytes) else None
+        value = records.to_epoch(raw) if isinstance(raw, bytes) else None
         if value is None or not EPOCH_MIN <= value <= EPOCH_MAX:
             self.bad = True
             return None
