@@ -6,7 +6,10 @@ is refused; a non-loopback bind without a token is one line, exit 2."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import os
 import re
+import signal
 import subprocess
 import sys
 import time
@@ -163,3 +166,65 @@ def test_non_loopback_needs_a_token(tmp_path: Path) -> None:
     assert line == "rqtop: error: --token: use at least 12 characters (or --token auto)", line
     line = one_error_line(rqtop("serve", "--url", "redis://127.0.0.1:1/0", "--port", str(free_port()), env=env))
     assert line.startswith("rqtop: error: cannot reach Redis at redis://127.0.0.1:1/0"), line
+
+
+def _descendants(pid: int) -> set[int]:
+    """Every process below ``pid`` (Linux /proc: each task's children)."""
+    found: set[int] = set()
+    todo = [pid]
+    while todo:
+        parent = todo.pop()
+        try:
+            children = Path(f"/proc/{parent}/task/{parent}/children").read_text().split()
+        except OSError:
+            continue
+        for child in map(int, children):
+            if child not in found:
+                found.add(child)
+                todo.append(child)
+    return found
+
+
+def _alive(pid: int) -> bool:
+    """The process exists and is not a zombie."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def test_stopping_serve_with_a_session_open_ends_that_sessions_dashboard(redis_url: str, conn: redis.Redis,
+                                                                       tmp_path: Path) -> None:
+    """SIGTERM while a browser session is open: the server closes the session, its rqtop process quits, and the
+    server exits by itself (before, the session's process outlived it, reading Redis with no one watching, and the
+    server waited on the open session until killed)."""
+    process, port = _start(redis_url, tmp_path)
+    sessions: set[int] = set()
+
+    async def body() -> None:
+        async with aiohttp.ClientSession() as session, session.ws_connect(
+                f"ws://127.0.0.1:{port}/ws?width=100&height=30") as socket:
+            screen = Screen(socket)
+            await socket.send_json(["resize", {"width": 100, "height": 30}])
+            await screen.wait_for("Background Jobs", "connected")
+            sessions.update(_descendants(process.pid))
+            process.terminate()
+            await asyncio.sleep(0)  # the socket stays open on this side: the server must close it
+
+            deadline = time.monotonic() + 10
+            while process.poll() is None:
+                assert time.monotonic() < deadline, "rqtop serve kept waiting on the open session"
+                await asyncio.sleep(0.1)
+
+    try:
+        asyncio.run(body())
+        assert sessions, "the open session runs a process of its own"
+        deadline = time.monotonic() + 10
+        while any(_alive(pid) for pid in sessions):
+            assert time.monotonic() < deadline, f"session processes outlived rqtop serve: {sessions}"
+            time.sleep(0.1)
+    finally:
+        _stop(process)
+        for pid in sessions:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)

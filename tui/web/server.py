@@ -1,6 +1,6 @@
 """textual-serve's Server with what a dashboard that can act on production needs: a token for every page and
-websocket (given or generated; required off loopback), a same-origin check on the websocket, and a start line
-that names no secret."""
+websocket (given or generated; required off loopback), a same-origin check on the websocket, a start line
+that names no secret, and a stop that ends every open session's rqtop process with it."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ import ipaddress
 import secrets
 from collections.abc import Awaitable, Callable
 
-from aiohttp import web
+from aiohttp import WSCloseCode, web
+from textual_serve.app_service import AppService
 from textual_serve.server import Server
 
 TOKEN_COOKIE = "rqtop_token"
@@ -40,6 +41,8 @@ class DashboardServer(Server):
         super().__init__(command, host=host, port=port, title="rqtop", public_url=public_url)
         self.token = token
         self.say = say
+        self.sessions: set[web.WebSocketResponse] = set()
+        """The browser sessions open now (each runs an rqtop process)."""
 
     @property
     def open_url(self) -> str:
@@ -78,3 +81,19 @@ class DashboardServer(Server):
     async def on_startup(self, app: web.Application) -> None:
         """One line saying where to point the browser (the Redis URL is never on it)."""
         self.say(f"rqtop serve: open {self.open_url} (Ctrl+C stops)")
+
+    async def _process_messages(self, websocket: web.WebSocketResponse, app_service: AppService) -> None:
+        """textual-serve's loop over one session's messages, with the session counted while it runs."""
+        self.sessions.add(websocket)
+        try:
+            await super()._process_messages(websocket, app_service)
+        finally:
+            self.sessions.discard(websocket)
+
+    async def on_shutdown(self, app: web.Application) -> None:
+        """Close every open session: its loop ends and textual-serve tells its rqtop process to quit. Without
+        this, aiohttp waited on the open sessions until killed, and their processes outlived the server, each
+        still reading Redis with no one watching."""
+        for websocket in list(self.sessions):
+            await websocket.close(code=WSCloseCode.GOING_AWAY, message=b"rqtop serve is stopping")
+
